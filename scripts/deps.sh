@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages OneX needs to build, test and run, but only the
+# ones this machine lacks. Uses sudo only when not root.
+set -euo pipefail
+
+pkgs=(
+  gcc pkg-config libc6-dev                     # cgo
+  libgl1-mesa-dev libx11-dev libxcursor-dev    # Fyne's GLFW driver
+  libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+  fonts-noto-cjk                               # Chinese text in the desktop app
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "deps: installing ${missing[*]}" >&2
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
