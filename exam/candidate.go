@@ -117,18 +117,15 @@ func ReadRoster(r io.Reader) ([]Candidate, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.Line
+			if !errors.As(err, &pe) {
+				return nil, fmt.Errorf("roster: %w", err)
 			}
-			pr.addf("line %d: %v", line, readErr(err))
-			if pe == nil || pe.Err != csv.ErrFieldCount {
-				break
-			}
-			continue
+			pr.addf("line %d: %v", pe.Line, pe.Err)
+			break // the rest of the file cannot be framed into rows
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // blank line
 		}
