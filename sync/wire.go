@@ -1,0 +1,144 @@
+// Package sync is the wire protocol between the site and central: enrolment,
+// packages, release, batches of sealed records and their receipts, and the
+// plaintext records the site seals (check-in, start, answers, submission,
+// practical scores, incidents). The byte layouts of envelopes, receipts and
+// manifests belong to exam/seal; this package carries them in JSON over HTTP.
+//
+// Importers that also need the standard library's sync alias this one.
+package sync
+
+import (
+	"strconv"
+	"time"
+)
+
+// HTTP paths of central's API.
+const (
+	PathEnrol   = "/api/v1/enrol"
+	PathPackage = "/api/v1/package"
+	PathRecords = "/api/v1/records"
+)
+
+// PathRelease is the release path of a session.
+func PathRelease(sessionID string) string { return "/api/v1/sessions/" + sessionID + "/release" }
+
+// Device authentication: every call but enrolment carries the device id and an
+// Ed25519 signature by the device key over "onex-auth/1\n" + method + "\n" +
+// path + "\n" + unix-seconds, in these headers. Central accepts a timestamp
+// within AuthWindow of its clock. Batches need no header: each envelope is
+// signed already.
+const (
+	HeaderDevice    = "X-OneX-Device"
+	HeaderTime      = "X-OneX-Time"
+	HeaderSignature = "X-OneX-Signature"
+	AuthWindow      = 15 * time.Minute
+)
+
+// Batch limits central advertises at enrolment and in the headers of every
+// batch answer, and enforces with 413.
+const (
+	HeaderMaxRecords = "X-OneX-Max-Records"
+	HeaderMaxBytes   = "X-OneX-Max-Bytes"
+)
+
+// AuthMessage is the message a device signs to authenticate one request.
+func AuthMessage(method, path string, unix int64) []byte {
+	return []byte("onex-auth/1\n" + method + "\n" + path + "\n" + strconv.FormatInt(unix, 10))
+}
+
+// EnrolRequest is what a site device sends once, with the one-time code
+// central's office gave the site.
+type EnrolRequest struct {
+	Code       string `json:"code"`
+	DeviceName string `json:"device_name"`
+	PublicKey  []byte `json:"public_key"` // seal.DevicePublicKey.Marshal
+}
+
+// EnrolResponse tells the device who it is and whom to trust.
+type EnrolResponse struct {
+	DeviceID      string    `json:"device_id"`
+	SiteCode      string    `json:"site_code"`
+	SiteName      string    `json:"site_name"`
+	CentralKey    []byte    `json:"central_key"` // seal.CentralPublicKey.Marshal
+	ServerTime    time.Time `json:"server_time"`
+	MaxRecords    int       `json:"max_records"`
+	MaxBatchBytes int       `json:"max_batch_bytes"`
+}
+
+// PackageResponse answers GET /api/v1/package?cursor=N: every session package
+// of the device's site that changed after cursor N, and the cursor to send
+// next time. A device advances its cursor only after storing the packages.
+type PackageResponse struct {
+	Cursor     int64            `json:"cursor"`
+	ServerTime time.Time        `json:"server_time"`
+	Sessions   []SessionPackage `json:"sessions"`
+}
+
+// SessionPackage is one session's package: a manifest signed by central and
+// the parts it lists. Parts are named in PartSession, PartPaperBody and PartPaperKey.
+type SessionPackage struct {
+	SessionID string            `json:"session_id"`
+	Manifest  []byte            `json:"manifest"`
+	Parts     map[string][]byte `json:"parts"`
+}
+
+// Part names of a session package.
+const (
+	PartSession   = "session.json" // a Session, in JSON
+	PartPaperBody = "paper.body"   // the sealed paper
+	PartPaperKey  = "paper.key"    // the paper key wrapped under the release key
+)
+
+// ReleaseResponse carries a session's release key once central's clock has
+// passed the release time.
+type ReleaseResponse struct {
+	SessionID  string    `json:"session_id"`
+	Key        []byte    `json:"key"`
+	ServerTime time.Time `json:"server_time"`
+}
+
+// TooEarly is the body of a 425 answer to a release asked too soon.
+type TooEarly struct {
+	SessionID        string    `json:"session_id"`
+	ReleaseAt        time.Time `json:"release_at"`
+	SecondsRemaining int64     `json:"seconds_remaining"`
+	ServerTime       time.Time `json:"server_time"`
+}
+
+// Batch is the body of POST /api/v1/records: envelopes as seal.SealRecord made them.
+type Batch struct {
+	Envelopes [][]byte `json:"envelopes"`
+}
+
+// Outcome of one envelope of a batch.
+type Outcome string
+
+// Outcomes. Accepted and Duplicate carry a receipt; a device may delete a
+// record only after verifying it. Conflict and Rejected carry a reason; the
+// device keeps the record for review and stops sending it.
+const (
+	Accepted  Outcome = "accepted"
+	Duplicate Outcome = "duplicate" // the original receipt, byte for byte
+	Conflict  Outcome = "conflict"  // same record id or chain position, different content
+	Rejected  Outcome = "rejected"
+)
+
+// BatchResponse answers a batch, one result per envelope in order. Central
+// commits every accepted record before it answers.
+type BatchResponse struct {
+	ServerTime time.Time      `json:"server_time"`
+	Results    []RecordResult `json:"results"`
+}
+
+// RecordResult is central's answer for one envelope.
+type RecordResult struct {
+	RecordID string  `json:"record_id,omitempty"`
+	Outcome  Outcome `json:"outcome"`
+	Receipt  []byte  `json:"receipt,omitempty"`
+	Reason   string  `json:"reason,omitempty"`
+}
+
+// Problem is the JSON body of every 4xx answer.
+type Problem struct {
+	Error string `json:"error"`
+}
