@@ -1,0 +1,23 @@
+// Package seal owns every cryptographic operation in OneX and the byte
+// formats they produce:
+//
+//   - keys: central's Ed25519 signing key and HPKE X25519 receiving key, each
+//     device's Ed25519 key, their encodings and printable fingerprints;
+//   - sealed papers: a paper encrypted under its own key, that key wrapped under
+//     the session's release key, and the package manifest signed by central;
+//   - unlock codes and release keys: a dictated code with a check character per
+//     group, stretched with argon2id salted by the session id;
+//   - records: signed by the device, sealed to central with HPKE and carried in
+//     an envelope that the device signs too; receipts signed by central;
+//   - encrypted fields at rest under a store key wrapped by a passphrase.
+//
+// FORMAT.md beside this file defines every byte layout; testdata/vectors.json
+// holds test vectors for another implementation. Nothing else in OneX calls a
+// cryptographic primitive directly.
+//
+// Every error that rejects input wraps one of the sentinel errors below, so
+// callers can tell a malformed blob (ErrFormat) from a forgery
+// (ErrBadSignature), a wrong key or altered ciphertext (ErrDecrypt), a typo in
+// an unlock code (ErrMistyped, as a *CodeError naming the group) and data that
+// is genuine but meant for another session, paper, device or envelope.
+package seal

@@ -1,0 +1,184 @@
+package seal
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/google/uuid"
+)
+
+func testHeader() Header {
+	return Header{DeviceID: "site-17/station-1", Epoch: 2, Seq: 41, Prev: sum([]byte("previous")), Kind: "answer", Created: testTime}
+}
+
+func testRecord(t testing.TB) []byte {
+	t.Helper()
+	return bytes.Repeat([]byte(`{"item":"q17","answer":["b"]}`), 4096/29+1)[:4096]
+}
+
+func TestRecordRoundTrip(t *testing.T) {
+	ck := testCentral(t)
+	dk := testDevice(t, "device")
+	h := testHeader()
+	env, err := SealRecord(dk, ck.Public(), h, testRecord(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env.Header.RecordID.Version() != 7 || env.Hash != EnvelopeHash(env.Bytes) {
+		t.Fatalf("envelope id %s hash %s", env.Header.RecordID, env.Hash)
+	}
+	h.RecordID = env.Header.RecordID
+	peek, err := ParseHeader(env.Bytes)
+	if err != nil || *peek != h {
+		t.Fatalf("ParseHeader = %+v, %v; want %+v", peek, err, h)
+	}
+	verified, err := VerifyEnvelope(env.Bytes, dk.Public())
+	if err != nil || *verified != h {
+		t.Fatalf("VerifyEnvelope = %+v, %v", verified, err)
+	}
+	rec, err := OpenEnvelope(ck, env.Bytes, dk.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Header != h || !bytes.Equal(rec.Plaintext, testRecord(t)) || rec.Hash != env.Hash {
+		t.Fatalf("opened %+v", rec.Header)
+	}
+	if bytes.Contains(env.Bytes, []byte(`"answer"`)) {
+		t.Fatal("envelope shows the record")
+	}
+	empty, err := SealRecord(dk, ck.Public(), testHeader(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := OpenEnvelope(ck, empty.Bytes, dk.Public()); err != nil || len(rec.Plaintext) != 0 {
+		t.Fatalf("empty record: %v", err)
+	}
+}
+
+func TestRecordWrongKeys(t *testing.T) {
+	ck := testCentral(t)
+	dk := testDevice(t, "device")
+	env, err := SealRecord(dk, ck.Public(), testHeader(), testRecord(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("wrong device", func(t *testing.T) {
+		_, err := OpenEnvelope(ck, env.Bytes, testDevice(t, "other device").Public())
+		wantErr(t, err, ErrWrongDevice)
+	})
+	t.Run("forged by another device", func(t *testing.T) {
+		// Another device signs an envelope naming this device and its key id.
+		other := testDevice(t, "other device")
+		forged := bytes.Clone(env.Bytes)
+		copy(forged[len(forged)-sigSize:], ed25519Sign(other, forged[:len(forged)-sigSize]))
+		_, err := VerifyEnvelope(forged, dk.Public())
+		wantErr(t, err, ErrBadSignature)
+	})
+	t.Run("wrong central key", func(t *testing.T) {
+		other, _ := GenerateCentralKeys()
+		_, err := OpenEnvelope(other, env.Bytes, dk.Public())
+		wantErr(t, err, ErrDecrypt)
+	})
+	t.Run("inner record signed by another key", func(t *testing.T) {
+		// A device that can sign envelopes cannot pass off a record signed
+		// by someone else: the inner signature is checked too.
+		h := testHeader()
+		h.RecordID = uuid.Must(uuid.NewV7())
+		mallory := testDevice(t, "mallory")
+		inner, _ := sealRecordWithInnerSigner(dk, mallory, ck.Public(), h, []byte("x"))
+		_, err := OpenEnvelope(ck, inner, dk.Public())
+		wantErr(t, err, ErrBadSignature)
+	})
+	t.Run("header swapped under a valid signature", func(t *testing.T) {
+		// The device re-signs an envelope after changing the header: the
+		// HPKE associated data no longer matches.
+		b := bytes.Clone(env.Bytes)
+		b[len(magicEnvelope)+16+8+2+len("site-17/station-1")+7]++ // epoch
+		copy(b[len(b)-sigSize:], ed25519Sign(dk, b[:len(b)-sigSize]))
+		_, err := OpenEnvelope(ck, b, dk.Public())
+		wantErr(t, err, ErrDecrypt)
+	})
+	t.Run("record id assigned by caller", func(t *testing.T) {
+		h := testHeader()
+		h.RecordID = uuid.Must(uuid.NewV7())
+		if _, err := SealRecord(dk, ck.Public(), h, nil); err == nil {
+			t.Fatal("accepted")
+		}
+	})
+	t.Run("bad header", func(t *testing.T) {
+		for _, h := range []Header{{Kind: "k", Created: testTime}, {DeviceID: "d", Created: testTime}, {DeviceID: "d", Kind: "k"}} {
+			if _, err := SealRecord(dk, ck.Public(), h, nil); err == nil {
+				t.Fatalf("%+v accepted", h)
+			}
+		}
+	})
+}
+
+// TestRecordTamper alters every byte of a real envelope: the cheap check
+// catches all of them before any decryption.
+func TestRecordTamper(t *testing.T) {
+	ck := testCentral(t)
+	dk := testDevice(t, "device")
+	env, err := SealRecord(dk, ck.Public(), testHeader(), testRecord(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	everyFlip(t, env.Bytes, func(b []byte) error {
+		_, err := VerifyEnvelope(b, dk.Public())
+		return err
+	})
+	everyFlip(t, env.Bytes, func(b []byte) error {
+		_, err := OpenEnvelope(ck, b, dk.Public())
+		if err != nil && !errors.Is(err, ErrFormat) && !errors.Is(err, ErrBadSignature) && !errors.Is(err, ErrWrongDevice) {
+			t.Errorf("altered envelope: %v", err)
+		}
+		return err
+	})
+}
+
+func TestReceipt(t *testing.T) {
+	ck := testCentral(t)
+	dk := testDevice(t, "device")
+	env, err := SealRecord(dk, ck.Public(), testHeader(), testRecord(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Receipt{RecordID: env.Header.RecordID, EnvelopeHash: env.Hash, ServerSeq: 90210, ServerTime: testTime}
+	b, err := SignReceipt(ck, &want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != receiptSize {
+		t.Fatalf("receipt is %d bytes, want %d", len(b), receiptSize)
+	}
+	got, err := VerifyReceipt(ck.Public(), b, env.Bytes)
+	if err != nil || *got != want {
+		t.Fatalf("VerifyReceipt = %+v, %v", got, err)
+	}
+	t.Run("another envelope", func(t *testing.T) {
+		other, _ := SealRecord(dk, ck.Public(), testHeader(), testRecord(t))
+		_, err := VerifyReceipt(ck.Public(), b, other.Bytes)
+		wantErr(t, err, ErrWrongRecord)
+	})
+	t.Run("same id, other bytes", func(t *testing.T) {
+		h := env.Header
+		other, _ := sealRecord(dk, ck.Public(), h, testRecord(t))
+		_, err := VerifyReceipt(ck.Public(), b, other.Bytes)
+		wantErr(t, err, ErrWrongRecord)
+	})
+	t.Run("wrong central key", func(t *testing.T) {
+		other, _ := GenerateCentralKeys()
+		_, err := OpenReceipt(other.Public(), b)
+		wantErr(t, err, ErrBadSignature)
+	})
+	t.Run("tamper", func(t *testing.T) {
+		everyFlip(t, b, func(m []byte) error {
+			_, err := VerifyReceipt(ck.Public(), m, env.Bytes)
+			return err
+		})
+	})
+	if code := ReceiptCode(env.Hash); len(code) != 19 {
+		t.Fatalf("receipt code %q", code)
+	}
+}
