@@ -25,8 +25,9 @@ func PathRelease(sessionID string) string { return "/api/v1/sessions/" + session
 // Device authentication: every call but enrolment carries the device id and an
 // Ed25519 signature by the device key over "onex-auth/1\n" + method + "\n" +
 // path + "\n" + unix-seconds, in these headers. Central accepts a timestamp
-// within AuthWindow of its clock. Batches need no header: each envelope is
-// signed already.
+// within AuthWindow of its clock. A batch needs no signature, each envelope is
+// signed already, but carries HeaderTime with the device's clock so central
+// can flag a device whose clock is wrong.
 const (
 	HeaderDevice    = "X-OneX-Device"
 	HeaderTime      = "X-OneX-Time"
