@@ -1,0 +1,104 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Errors of enrolment.
+var (
+	ErrCodeUsed    = fmt.Errorf("enrolment code already used: %w", ErrConflict)
+	ErrCodeExpired = fmt.Errorf("enrolment code expired: %w", ErrConflict)
+)
+
+// Device is an enrolled site device.
+type Device struct {
+	ID          string
+	Site        string
+	Name        string
+	PublicKey   []byte
+	EnrolledAt  time.Time
+	LastSeen    time.Time
+	ClockSkewMS int64 // device clock minus central's at its last contact
+	Records     int64 // records received
+}
+
+// AddEnrolCode stores the hash of a one-time enrolment code for a site.
+func (db *DB) AddEnrolCode(ctx context.Context, codeHash, site string, expires time.Time) error {
+	_, err := db.sql.ExecContext(ctx, "INSERT INTO enrol_codes (code_hash, site, expires_at) VALUES ($1, $2, $3)", codeHash, site, micros(expires))
+	if err != nil {
+		return fmt.Errorf("enrolment code for site %s: %w", site, err)
+	}
+	return nil
+}
+
+// Enrol uses a one-time code to register d at the code's site; d.Site is set
+// from the code. A used or expired code is refused and changes nothing.
+func (db *DB) Enrol(ctx context.Context, codeHash string, now time.Time, d *Device) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		var site string
+		var expires int64
+		var used sql.NullInt64
+		err := tx.QueryRowContext(ctx, "SELECT site, expires_at, used_at FROM enrol_codes WHERE code_hash = $1", codeHash).Scan(&site, &expires, &used)
+		switch {
+		case err == sql.ErrNoRows:
+			return fmt.Errorf("enrolment code: %w", ErrNotFound)
+		case err != nil:
+			return err
+		case used.Valid:
+			return ErrCodeUsed
+		case now.After(fromMicros(expires)):
+			return ErrCodeExpired
+		}
+		res, err := tx.ExecContext(ctx, "UPDATE enrol_codes SET used_at = $1, device_id = $2 WHERE code_hash = $3 AND used_at IS NULL", micros(now), d.ID, codeHash)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return ErrCodeUsed
+		}
+		d.Site, d.EnrolledAt, d.LastSeen = site, now, now
+		_, err = tx.ExecContext(ctx, "INSERT INTO devices (id, site, name, public_key, enrolled_at, last_seen) VALUES ($1, $2, $3, $4, $5, $6)",
+			d.ID, d.Site, d.Name, d.PublicKey, micros(now), micros(now))
+		return err
+	})
+}
+
+// Device returns an enrolled device.
+func (db *DB) Device(ctx context.Context, id string) (Device, error) {
+	var d Device
+	var enrolled, seen int64
+	err := db.sql.QueryRowContext(ctx, "SELECT id, site, name, public_key, enrolled_at, last_seen, clock_skew_ms FROM devices WHERE id = $1", id).
+		Scan(&d.ID, &d.Site, &d.Name, &d.PublicKey, &enrolled, &seen, &d.ClockSkewMS)
+	d.EnrolledAt, d.LastSeen = fromMicros(enrolled), fromMicros(seen)
+	return d, notFound(err, "device "+id)
+}
+
+// Devices lists the enrolled devices with the number of records each sent.
+func (db *DB) Devices(ctx context.Context) ([]Device, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT d.id, d.site, d.name, d.enrolled_at, d.last_seen, d.clock_skew_ms,
+		(SELECT COUNT(*) FROM records r WHERE r.device_id = d.id) FROM devices d ORDER BY d.site, d.enrolled_at`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Device
+	for rows.Next() {
+		var d Device
+		var enrolled, seen int64
+		if err := rows.Scan(&d.ID, &d.Site, &d.Name, &enrolled, &seen, &d.ClockSkewMS, &d.Records); err != nil {
+			return nil, err
+		}
+		d.EnrolledAt, d.LastSeen = fromMicros(enrolled), fromMicros(seen)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// SeenDevice records a device's contact and the skew of its clock.
+func (db *DB) SeenDevice(ctx context.Context, id string, now time.Time, skewMS int64) error {
+	_, err := db.sql.ExecContext(ctx, "UPDATE devices SET last_seen = $1, clock_skew_ms = $2 WHERE id = $3", micros(now), skewMS, id)
+	return err
+}

@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"onex/exam"
+)
+
+// Session is a scheduled sitting as central stores it.
+type Session struct {
+	ID               string
+	Site             string
+	Room             string
+	PaperID          string
+	PaperVersion     int
+	Start            time.Time
+	ReleaseAt        time.Time
+	LateLimitMinutes int
+	UnlockCode       string // the code read out by phone; derives the release key
+	PkgVersion       int64  // the package cursor value of its last change
+	CreatedAt        time.Time
+}
+
+// Package is a session's package: the signed manifest and the parts it lists.
+type Package struct {
+	Manifest []byte
+	Parts    map[string][]byte
+}
+
+const sessionCols = "id, site, room, paper_id, paper_version, start_at, release_at, late_limit_minutes, unlock_code, pkg_version, created_at"
+
+func scanSession(row interface{ Scan(...any) error }) (Session, error) {
+	var s Session
+	var start, release, created int64
+	err := row.Scan(&s.ID, &s.Site, &s.Room, &s.PaperID, &s.PaperVersion, &start, &release, &s.LateLimitMinutes, &s.UnlockCode, &s.PkgVersion, &created)
+	s.Start, s.ReleaseAt, s.CreatedAt = fromMicros(start), fromMicros(release), fromMicros(created)
+	return s, err
+}
+
+// CreateSession stores a new session with its first package.
+func (db *DB) CreateSession(ctx context.Context, s Session, pkg Package) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		v, err := next(ctx, tx, "package")
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO sessions ("+sessionCols+", manifest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+			s.ID, s.Site, s.Room, s.PaperID, s.PaperVersion, micros(s.Start), micros(s.ReleaseAt), s.LateLimitMinutes, s.UnlockCode, v, micros(s.CreatedAt), pkg.Manifest)
+		if isUnique(err) {
+			return fmt.Errorf("session %s: %w", s.ID, ErrExists)
+		}
+		if err != nil {
+			return fmt.Errorf("session %s: %w", s.ID, err)
+		}
+		return putParts(ctx, tx, s.ID, pkg)
+	})
+}
+
+func putParts(ctx context.Context, tx *sql.Tx, sessionID string, pkg Package) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM session_parts WHERE session_id = $1", sessionID); err != nil {
+		return err
+	}
+	for name, data := range pkg.Parts {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO session_parts (session_id, name, data) VALUES ($1, $2, $3)", sessionID, name, data); err != nil {
+			return fmt.Errorf("session %s part %s: %w", sessionID, name, err)
+		}
+	}
+	return nil
+}
+
+// Session returns a session.
+func (db *DB) Session(ctx context.Context, id string) (Session, error) {
+	s, err := scanSession(db.sql.QueryRowContext(ctx, "SELECT "+sessionCols+" FROM sessions WHERE id = $1", id))
+	return s, notFound(err, "session "+id)
+}
+
+// Sessions lists the sessions of a site, or of every site when site is empty, by start time.
+func (db *DB) Sessions(ctx context.Context, site string) ([]Session, error) {
+	rows, err := db.sql.QueryContext(ctx, "SELECT "+sessionCols+" FROM sessions WHERE site = $1 OR $1 = '' ORDER BY start_at, id", site)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Session
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// PackagesSince returns the packages of the site's sessions changed after
+// cursor, and the cursor that covers them.
+func (db *DB) PackagesSince(ctx context.Context, site string, cursor int64) (map[string]Package, int64, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT s.id, s.pkg_version, s.manifest, p.name, p.data
+		FROM sessions s JOIN session_parts p ON p.session_id = s.id
+		WHERE s.site = $1 AND s.pkg_version > $2 ORDER BY s.id, p.name`, site, cursor)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	out := map[string]Package{}
+	newCursor := cursor
+	for rows.Next() {
+		var id, name string
+		var v int64
+		var manifest, data []byte
+		if err := rows.Scan(&id, &v, &manifest, &name, &data); err != nil {
+			return nil, 0, err
+		}
+		pkg, ok := out[id]
+		if !ok {
+			pkg = Package{Manifest: manifest, Parts: map[string][]byte{}}
+			out[id] = pkg
+		}
+		pkg.Parts[name] = data
+		newCursor = max(newCursor, v)
+	}
+	return out, newCursor, rows.Err()
+}
+
+// PutRoster replaces a session's roster and its package in one transaction.
+func (db *DB) PutRoster(ctx context.Context, sessionID string, cands []exam.Candidate, pkg Package) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		v, err := next(ctx, tx, "package")
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, "UPDATE sessions SET pkg_version = $1, manifest = $2 WHERE id = $3", v, pkg.Manifest, sessionID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("session %s: %w", sessionID, ErrNotFound)
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM candidates WHERE session_id = $1", sessionID); err != nil {
+			return err
+		}
+		for i, c := range cands {
+			_, err := tx.ExecContext(ctx, `INSERT INTO candidates (session_id, ticket, line, name, id_type, id_number, gender, category, school, fee_exempt, room, seat)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+				sessionID, c.Ticket, i+1, c.Name, c.IDType, c.IDNumber, string(c.Gender), string(c.Category), c.School, boolInt(c.FeeExempt), c.Room, c.Seat)
+			if err != nil {
+				return fmt.Errorf("candidate %s: %w", c.Ticket, err)
+			}
+		}
+		return putParts(ctx, tx, sessionID, pkg)
+	})
+}
+
+// Roster returns a session's candidates in roster order.
+func (db *DB) Roster(ctx context.Context, sessionID string) ([]exam.Candidate, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT ticket, name, id_type, id_number, gender, category, school, fee_exempt, room, seat
+		FROM candidates WHERE session_id = $1 ORDER BY line`, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []exam.Candidate
+	for rows.Next() {
+		var c exam.Candidate
+		var fee int
+		if err := rows.Scan(&c.Ticket, &c.Name, &c.IDType, &c.IDNumber, &c.Gender, &c.Category, &c.School, &fee, &c.Room, &c.Seat); err != nil {
+			return nil, err
+		}
+		c.FeeExempt = fee == 1
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
