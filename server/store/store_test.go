@@ -235,7 +235,9 @@ func TestIngestIsIdempotent(t *testing.T) {
 		if err := db.Enrol(ctx, "h", time.Now(), &store.Device{ID: "D1", PublicKey: []byte{1}}); err != nil {
 			t.Fatal(err)
 		}
-		sign := func(rec *store.Incoming, seq int64) ([]byte, error) { return []byte(fmt.Sprintf("receipt %s %d", rec.RecordID, seq)), nil }
+		sign := func(rec *store.Incoming, seq int64) ([]byte, error) {
+			return []byte(fmt.Sprintf("receipt %s %d", rec.RecordID, seq)), nil
+		}
 		t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 		sub := func(answer string) store.Submission {
 			return store.Submission{Ticket: "T1", Answers: map[string]exam.Answer{"q1": {Choices: []string{answer}}}}
