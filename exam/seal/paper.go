@@ -239,19 +239,28 @@ func (m *Manifest) check() error {
 func SignManifest(ck *CentralKeys, m *Manifest) ([]byte, error) {
 	sorted := *m
 	sorted.Parts = slices.SortedFunc(slices.Values(m.Parts), func(a, b Part) int { return strings.Compare(a.Name, b.Name) })
-	if err := sorted.check(); err != nil {
+	b, err := encodeManifest(&sorted)
+	if err != nil {
 		return nil, err
 	}
-	b := appendStr(magicManifest[:], sorted.PackageID)
-	b = appendStr(b, sorted.SessionID)
-	b = appendTime(b, sorted.Created)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(sorted.Parts)))
-	for _, p := range sorted.Parts {
+	return append(b, ed25519.Sign(ck.sign, b)...), nil
+}
+
+// encodeManifest encodes the signed part of a manifest.
+func encodeManifest(m *Manifest) ([]byte, error) {
+	if err := m.check(); err != nil {
+		return nil, err
+	}
+	b := appendStr(magicManifest[:], m.PackageID)
+	b = appendStr(b, m.SessionID)
+	b = appendTime(b, m.Created)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Parts)))
+	for _, p := range m.Parts {
 		b = appendStr(b, p.Name)
 		b = binary.BigEndian.AppendUint64(b, uint64(p.Size))
 		b = append(b, p.SHA256[:]...)
 	}
-	return append(b, ed25519.Sign(ck.sign, b)...), nil
+	return b, nil
 }
 
 // OpenManifest checks central's signature on a manifest, then decodes it.
