@@ -20,7 +20,7 @@ type argonParams struct {
 
 // defaultArgon are the production parameters for release keys and for new
 // store-key wraps. FORMAT.md records the measurement behind them.
-var defaultArgon = argonParams{Time: 3, Memory: 128 << 10, Threads: 2}
+var defaultArgon = argonParams{Time: 4, Memory: 128 << 10, Threads: 2}
 
 // releaseArgon and storeArgon are what DeriveReleaseKey and WrapStoreKey
 // use: defaultArgon, except that tests lower them to stay fast.

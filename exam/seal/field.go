@@ -148,18 +148,15 @@ func UnwrapStoreKey(wrapped []byte, passphrase string) (*StoreKey, error) {
 	var p argonParams
 	p.Time = r.u32("argon2 time")
 	if r.err == nil && (p.Time < 1 || p.Time > maxArgonTime) {
-		r.off -= 4
-		r.fail("argon2 time", "%d outside 1 to %d", p.Time, maxArgonTime)
+		r.failAt(r.off-4, "argon2 time", "%d outside 1 to %d", p.Time, maxArgonTime)
 	}
 	p.Memory = r.u32("argon2 memory")
 	p.Threads = r.u8("argon2 threads")
 	if r.err == nil && (p.Threads < 1 || p.Threads > maxThreads) {
-		r.off--
-		r.fail("argon2 threads", "%d outside 1 to %d", p.Threads, maxThreads)
+		r.failAt(r.off-1, "argon2 threads", "%d outside 1 to %d", p.Threads, maxThreads)
 	}
 	if r.err == nil && (p.Memory < 8*uint32(p.Threads) || p.Memory > maxArgonMem) {
-		r.off -= 5
-		r.fail("argon2 memory", "%d KiB outside %d to %d", p.Memory, 8*uint32(p.Threads), maxArgonMem)
+		r.failAt(r.off-5, "argon2 memory", "%d KiB outside %d to %d", p.Memory, 8*uint32(p.Threads), maxArgonMem)
 	}
 	salt := r.bytes("salt", saltSize)
 	header := wrapped[:r.off]

@@ -216,8 +216,7 @@ func (p *DevicePublicKey) keyID() [8]byte {
 func newKeyReader(format string, b []byte, typ byte) *reader {
 	r := newReader(format, b, magicKey)
 	if t := r.u8("type"); r.err == nil && t != typ {
-		r.off--
-		r.fail("type", "key type %d, want %d", t, typ)
+		r.failAt(r.off-1, "type", "key type %d, want %d", t, typ)
 	}
 	return r
 }

@@ -123,14 +123,13 @@ func sealAEAD(key *[keySize]byte, header, nonce, plaintext []byte) []byte {
 }
 
 // readAEAD reads nonce | uint32 length | ciphertext to the end of r, with
-// the ciphertext's plaintext at most max bytes.
-func readAEAD(r *reader, max int) (nonce, ciphertext []byte) {
+// the ciphertext's plaintext at most limit bytes.
+func readAEAD(r *reader, limit int) (nonce, ciphertext []byte) {
 	nonce = r.bytes("nonce", nonceSize)
 	start := r.off
 	n := r.u32("ciphertext length")
-	if r.err == nil && (n < tagSize || int64(n) > int64(max)+tagSize) {
-		r.off = start
-		r.fail("ciphertext length", "%d outside %d to %d", n, tagSize, max+tagSize)
+	if r.err == nil && (n < tagSize || int64(n) > int64(limit)+tagSize) {
+		r.failAt(start, "ciphertext length", "%d outside %d to %d", n, tagSize, limit+tagSize)
 	}
 	ciphertext = r.bytes("ciphertext", int(n))
 	return nonce, ciphertext
@@ -290,8 +289,7 @@ func parseManifest(b []byte) (*Manifest, error) {
 	start := r.off
 	n := r.u32("part count")
 	if r.err == nil && n > MaxParts {
-		r.off = start
-		r.fail("part count", "%d parts, limit %d", n, MaxParts)
+		r.failAt(start, "part count", "%d parts, limit %d", n, MaxParts)
 	}
 	for i := 0; r.err == nil && i < int(n); i++ {
 		start := r.off
@@ -303,16 +301,13 @@ func parseManifest(b []byte) (*Manifest, error) {
 		}
 		p.Size = int64(size)
 		if err := checkPartName(p.Name); err != nil {
-			r.off = start
-			r.fail("part name", "%v", err)
+			r.failAt(start, "part name", "%v", err)
 		}
 		if size > MaxPartSize {
-			r.off = start
-			r.fail("part size", "%d, limit %d", size, int64(MaxPartSize))
+			r.failAt(start, "part size", "%d, limit %d", size, int64(MaxPartSize))
 		}
 		if i > 0 && m.Parts[i-1].Name >= p.Name {
-			r.off = start
-			r.fail("part name", "%q listed twice or out of order", p.Name)
+			r.failAt(start, "part name", "%q listed twice or out of order", p.Name)
 		}
 		m.Parts = append(m.Parts, p)
 	}

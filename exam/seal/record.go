@@ -89,6 +89,7 @@ func sealRecord(dk *DeviceKey, central *CentralPublicKey, h Header, plaintext []
 	if len(plaintext) > MaxRecordSize {
 		return nil, fmt.Errorf("seal: %s record is %d bytes, limit %d", h.Kind, len(plaintext), MaxRecordSize)
 	}
+	h.Created = time.Unix(0, h.Created.UnixNano()).UTC() // as central will read it
 	header := appendHeader(dk.pub.keyID(), &h)
 	inner := make([]byte, 0, len(plaintext)+sigSize)
 	inner = append(inner, plaintext...)
@@ -148,8 +149,7 @@ func parseEnvelope(b []byte) (*envelope, error) {
 	e := &envelope{}
 	copy(e.RecordID[:], r.bytes("record id", 16))
 	if r.err == nil && (e.RecordID.Version() != 7 || e.RecordID.Variant() != uuid.RFC4122) {
-		r.off -= 16
-		r.fail("record id", "%s is not a UUIDv7", e.RecordID)
+		r.failAt(r.off-16, "record id", "%s is not a UUIDv7", e.RecordID)
 	}
 	copy(e.keyID[:], r.bytes("device key id", 8))
 	e.DeviceID = r.str("device id", 1, maxDeviceID)
@@ -166,8 +166,7 @@ func parseEnvelope(b []byte) (*envelope, error) {
 	start := r.off
 	n := r.u32("ciphertext length")
 	if r.err == nil && (n < sigSize+tagSize || n > MaxRecordSize+sigSize+tagSize) {
-		r.off = start
-		r.fail("ciphertext length", "%d outside %d to %d", n, sigSize+tagSize, MaxRecordSize+sigSize+tagSize)
+		r.failAt(start, "ciphertext length", "%d outside %d to %d", n, sigSize+tagSize, MaxRecordSize+sigSize+tagSize)
 	}
 	e.ct = r.bytes("ciphertext", int(n))
 	e.signed = b[:r.off]

@@ -37,6 +37,25 @@ type argonJSON struct {
 	Threads   uint8  `json:"threads"`
 }
 
+type codeVector struct {
+	Random hexBytes `json:"random"`
+	Code   string   `json:"code"`
+}
+
+// typedVector is a code as typed and what ParseUnlockCode makes of it: the
+// code's bytes, or the group it reports as mistyped (0: wrong length).
+type typedVector struct {
+	Typed         string   `json:"typed"`
+	Random        hexBytes `json:"random,omitempty"`
+	MistypedGroup *int     `json:"mistyped_group,omitempty"`
+}
+
+type partVector struct {
+	Name   string   `json:"name"`
+	Size   int64    `json:"size"`
+	SHA256 hexBytes `json:"sha256"`
+}
+
 // vectors is testdata/vectors.json. Inputs named "random" are the bytes the
 // operation reads from its random source, in order; FORMAT.md says which.
 type vectors struct {
@@ -79,15 +98,11 @@ type vectors struct {
 		Key        hexBytes `json:"key"`
 	} `json:"paper"`
 	Manifest struct {
-		PackageID string `json:"package_id"`
-		SessionID string `json:"session_id"`
-		Created   int64  `json:"created_unix_nano"`
-		Parts     []struct {
-			Name   string   `json:"name"`
-			Size   int64    `json:"size"`
-			SHA256 hexBytes `json:"sha256"`
-		} `json:"parts"`
-		Signed hexBytes `json:"signed"`
+		PackageID string       `json:"package_id"`
+		SessionID string       `json:"session_id"`
+		Created   int64        `json:"created_unix_nano"`
+		Parts     []partVector `json:"parts"`
+		Signed    hexBytes     `json:"signed"`
 	} `json:"manifest"`
 	Envelope struct {
 		RecordID       string   `json:"record_id"`
@@ -184,10 +199,7 @@ func newVectors(t *testing.T) vectors {
 	v.Keys.CentralRandom = read(64)
 	v.Keys.DeviceRandom = read(32)
 	for _, r := range []hexBytes{make([]byte, codeBytes), bytes.Repeat([]byte{0xFF}, codeBytes), read(codeBytes), read(codeBytes)} {
-		v.UnlockCodes = append(v.UnlockCodes, struct {
-			Random hexBytes `json:"random"`
-			Code   string   `json:"code"`
-		}{Random: r})
+		v.UnlockCodes = append(v.UnlockCodes, codeVector{Random: r})
 	}
 	c := UnlockCode{b: [codeBytes]byte(v.UnlockCodes[2].Random)}.String()
 	lower := []byte(c)
@@ -202,11 +214,7 @@ func newVectors(t *testing.T) vectors {
 		t.Fatal("pick another vector code")
 	}
 	for _, typed := range []string{string(lower), " " + c[:5] + " " + c[6:11] + "-" + c[12:], string(swapped), c[:20]} {
-		v.TypedCodes = append(v.TypedCodes, struct {
-			Typed         string   `json:"typed"`
-			Random        hexBytes `json:"random,omitempty"`
-			MistypedGroup *int     `json:"mistyped_group,omitempty"`
-		}{Typed: typed})
+		v.TypedCodes = append(v.TypedCodes, typedVector{Typed: typed})
 	}
 	v.ReleaseKey.Code = c
 	v.ReleaseKey.SessionID = "S-2026-0613-WEB-E-01"
@@ -318,11 +326,7 @@ func computeVectors(t *testing.T, in *vectors) vectors {
 	om, err := OpenManifest(ck.Public(), signed)
 	must(err)
 	for _, p := range om.Parts {
-		v.Manifest.Parts = append(v.Manifest.Parts, struct {
-			Name   string   `json:"name"`
-			Size   int64    `json:"size"`
-			SHA256 hexBytes `json:"sha256"`
-		}{p.Name, p.Size, p.SHA256[:]})
+		v.Manifest.Parts = append(v.Manifest.Parts, partVector{p.Name, p.Size, p.SHA256[:]})
 	}
 	v.Manifest.Signed = signed
 

@@ -79,8 +79,7 @@ func newReader(format string, b []byte, magic [magicLen]byte) *reader {
 	case len(b) < magicLen || string(b[:magicLen-1]) != string(magic[:magicLen-1]):
 		r.fail("magic", "not a %s", format)
 	case b[magicLen-1] != magic[magicLen-1]:
-		r.off = magicLen - 1
-		r.fail("version", "version %d not supported", b[magicLen-1])
+		r.failAt(magicLen-1, "version", "version %d not supported", b[magicLen-1])
 	default:
 		r.off = magicLen
 	}
@@ -88,8 +87,13 @@ func newReader(format string, b []byte, magic [magicLen]byte) *reader {
 }
 
 func (r *reader) fail(field, format string, args ...any) {
+	r.failAt(r.off, field, format, args...)
+}
+
+// failAt records an error in the field that starts at offset off.
+func (r *reader) failAt(off int, field, format string, args ...any) {
 	if r.err == nil {
-		r.err = fmt.Errorf("%w %s: %s at offset %d: %s", ErrFormat, r.format, field, r.off, fmt.Sprintf(format, args...))
+		r.err = fmt.Errorf("%w %s: %s at offset %d: %s", ErrFormat, r.format, field, off, fmt.Sprintf(format, args...))
 	}
 }
 
@@ -153,14 +157,12 @@ func (r *reader) str(field string, min, max int) string {
 	start := r.off
 	n := int(r.u16(field + " length"))
 	if r.err == nil && (n < min || n > max) {
-		r.off = start
-		r.fail(field, "length %d outside %d to %d", n, min, max)
+		r.failAt(start, field, "length %d outside %d to %d", n, min, max)
 		return ""
 	}
 	b := r.bytes(field, n)
 	if r.err == nil && !utf8.Valid(b) {
-		r.off = start
-		r.fail(field, "not valid UTF-8")
+		r.failAt(start, field, "not valid UTF-8")
 		return ""
 	}
 	return string(b)
