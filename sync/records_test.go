@@ -1,6 +1,7 @@
 package sync_test
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -46,4 +47,30 @@ func FuzzDecodePayload(f *testing.F) {
 			t.Fatal("accepted a record without a session")
 		}
 	})
+}
+
+func FuzzReadExport(f *testing.F) {
+	f.Add([]byte(`{"format":"onex-export/1","device_id":"D","created":"2026-11-25T10:00:00Z","envelopes":["AQID"]}`))
+	f.Add([]byte(`{"format":"onex-export/2"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e, err := osync.ReadExport(bytes.NewReader(data))
+		if err == nil && e.Format != osync.ExportFormat {
+			t.Fatalf("accepted format %q", e.Format)
+		}
+	})
+}
+
+func TestReadExport(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"format":"onex-export/1","envelopes":["AQID"]}`: "",
+		`{"format":"onex-export/2"}`:                      `format "onex-export/2"`,
+		`{"format":"onex-export/1","envelopes":[""]}`:     "envelope 1 is empty",
+		`{"format":"onex-export/1","extra":1}`:            `unknown field "extra"`,
+		`{"format":"onex-export/1","envelopes":["AQ`:      "unexpected EOF",
+	} {
+		_, err := osync.ReadExport(strings.NewReader(in))
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("%s: err = %v, want %q", in, err, want)
+		}
+	}
 }
