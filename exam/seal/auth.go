@@ -3,10 +3,8 @@ package seal
 import (
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -29,16 +27,6 @@ func (p *DevicePublicKey) VerifyRequest(msg, sig []byte) error {
 		return fmt.Errorf("%w: request not signed by device key %s", ErrBadSignature, p.Fingerprint())
 	}
 	return nil
-}
-
-// NewToken returns a fresh random token of 128 bits or more, printable, for
-// one-time enrolment codes, sign-in sessions and CSRF tokens.
-func NewToken() string { return rand.Text() }
-
-// HashToken is the hex SHA-256 of a token: what central stores instead of the token.
-func HashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
 }
 
 // TokensEqual compares two tokens in constant time.
@@ -73,7 +61,7 @@ func CheckPassword(hash, password string) bool {
 	var m uint32
 	var t uint32
 	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m > 1<<21 || t > 16 || p == 0 {
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m > 1<<21 || t == 0 || t > 16 || p == 0 {
 		return false
 	}
 	b64 := base64.RawStdEncoding

@@ -38,7 +38,7 @@ func TestPasswordHash(t *testing.T) {
 	if HashPassword("x") == HashPassword("x") {
 		t.Error("no salt")
 	}
-	for _, junk := range []string{"", "$argon2id$v=19$m=1,t=1,p=1$$", "$bcrypt$...", "$argon2id$v=19$m=99999999,t=1,p=1$AA$AA"} {
+	for _, junk := range []string{"", "$argon2id$v=19$m=1,t=1,p=1$$", "$bcrypt$...", "$argon2id$v=19$m=99999999,t=1,p=1$AA$AA", "$argon2id$v=19$m=64,t=0,p=1$AAAA$AAAA"} {
 		if CheckPassword(junk, "x") {
 			t.Errorf("junk hash %q accepted", junk)
 		}

@@ -45,7 +45,7 @@ const releaseSaltPrefix = "OneX release key v1"
 
 // UnlockCode is the secret from which a session's release key is derived:
 // 80 random bits, written as four groups of four Crockford base32 characters
-// each followed by a check character, such as "7GQXC-M3KD8-0ZPAR-RT4E1".
+// each followed by a check character, such as "2XGWR-VYGY7-FYKNG-4FKY8".
 type UnlockCode struct {
 	b [codeBytes]byte
 }
@@ -198,7 +198,8 @@ type ReleaseKey struct {
 }
 
 // DeriveReleaseKey stretches code with argon2id salted by the session id.
-// It takes a few hundred milliseconds by design.
+// It takes a few hundred milliseconds by design. The zero UnlockCode, which
+// no caller means to use, is refused.
 func DeriveReleaseKey(code UnlockCode, sessionID string) (*ReleaseKey, error) {
 	if err := checkStr("session id", sessionID, 1, maxSessionID); err != nil {
 		return nil, err
