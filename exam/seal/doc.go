@@ -9,7 +9,9 @@
 //     group, stretched with argon2id salted by the session id;
 //   - records: signed by the device, sealed to central with HPKE and carried in
 //     an envelope that the device signs too; receipts signed by central;
-//   - encrypted fields at rest under a store key wrapped by a passphrase.
+//   - encrypted fields at rest under a store key wrapped by a passphrase;
+//   - device request signatures, random tokens and their stored hashes, and
+//     argon2id password hashes for central's users.
 //
 // FORMAT.md beside this file defines every byte layout; testdata/vectors.json
 // holds test vectors for another implementation. Nothing else in OneX calls a
