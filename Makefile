@@ -17,9 +17,9 @@ build: deps
 	$(GO) build -o bin/onex-central ./server/cmd/onex-central
 	$(GO) build -o bin/onex-site .
 
-# Until the desktop app exists, the main job is central serving the sample data.
+# Until the desktop app exists, the main job is central serving the demo data.
 run: build
-	bin/onex-central serve --addr $(ADDR)
+	DATA=$(DATA) ADDR=$(ADDR) scripts/demo.sh
 
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

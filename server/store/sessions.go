@@ -174,3 +174,20 @@ func (db *DB) Roster(ctx context.Context, sessionID string) ([]exam.Candidate, e
 	}
 	return out, rows.Err()
 }
+
+// SessionPackage returns a session's current package.
+func (db *DB) SessionPackage(ctx context.Context, sessionID string) (Package, error) {
+	pkg := Package{Parts: map[string][]byte{}}
+	err := db.sql.QueryRowContext(ctx, "SELECT manifest FROM sessions WHERE id = $1", sessionID).Scan(&pkg.Manifest)
+	if err != nil {
+		return pkg, notFound(err, "session "+sessionID)
+	}
+	err = queryEach(ctx, db.sql, "SELECT name, data FROM session_parts WHERE session_id = $1", []any{sessionID}, func(scan func(...any) error) error {
+		var name string
+		var data []byte
+		err := scan(&name, &data)
+		pkg.Parts[name] = data
+		return err
+	})
+	return pkg, err
+}

@@ -1,9 +1,16 @@
-// Command onex-central is the central office's server.
+// Command onex-central is the central office's server and its tools.
 //
-//	onex-central serve [--addr 127.0.0.1:8080]
+//	onex-central init    --data DIR [--admin-password-file F]
+//	onex-central serve   --data DIR --addr 127.0.0.1:8080
+//	onex-central import  catalogue|paper|roster --data DIR FILE [--session ID] [--encoding auto|utf-8|gb18030]
+//	onex-central import  records --data DIR FILE
+//	onex-central session create --data DIR --site CODE --room ROOM --paper PAPER_ID --start RFC3339 [--release RFC3339]
+//	onex-central enrol-code  --data DIR --site CODE
+//	onex-central unlock-code --data DIR --session ID
+//	onex-central results --data DIR --session ID --format csv|json
 //
-// serve loads the embedded sample catalogue and paper and serves the office
-// pages under /office/ and /healthz.
+// Every command that takes --data also takes --db postgres://... to keep the
+// database in PostgreSQL instead of DIR/central.db.
 package main
 
 import (
@@ -16,63 +23,170 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
-	"onex/assets"
-	"onex/exam"
+	"onex/exam/seal"
 	"onex/server"
+	osync "onex/sync"
 )
 
 const usage = `usage: onex-central <command> [flags]
 
 commands:
-  serve   serve the office pages and API (--addr, default 127.0.0.1:8080)
+  init          create the database and central's keys
+  serve         serve the API and the office pages
+  import        catalogue|paper|roster|records FILE
+  session       create: schedule a session (prints its id)
+  enrol-code    print a one-time enrolment code for a site
+  unlock-code   print a session's unlock code (audited)
+  results       print a session's results as CSV or JSON
 
 Run "onex-central <command> --help" for a command's flags.
 `
 
 func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(context.Background(), os.Args[1:], log); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "onex-central:", err)
-		}
-		os.Exit(2)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, log)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "onex-central:", err)
+		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, log *slog.Logger) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+// run runs one command, writing its output to stdout.
+func run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, usage)
-		if len(args) == 0 {
-			return errors.New("no command")
-		}
+		return errors.New("no command")
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
 		return nil
-	}
-	switch args[0] {
+	case "init":
+		return cmdInit(ctx, args, stdout)
 	case "serve":
-		return serve(ctx, args[1:], log)
+		return cmdServe(ctx, args, log)
+	case "import":
+		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+			return errors.New("import what? catalogue, paper, roster or records")
+		}
+		return cmdImport(ctx, args[0], args[1:], stdout, log)
+	case "session":
+		if len(args) == 0 || args[0] != "create" {
+			return errors.New(`session: the subcommand is "create"`)
+		}
+		return cmdSessionCreate(ctx, args[1:], stdout, log)
+	case "enrol-code":
+		return cmdEnrolCode(ctx, args, stdout, log)
+	case "unlock-code":
+		return cmdUnlockCode(ctx, args, stdout, log)
+	case "results":
+		return cmdResults(ctx, args, stdout, log)
 	}
-	return fmt.Errorf("unknown command %q (try --help)", args[0])
+	return fmt.Errorf("unknown command %q (try --help)", cmd)
 }
 
-func serve(ctx context.Context, args []string, log *slog.Logger) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	if err := fs.Parse(args); err != nil {
+// flags is a command's flag set with the --data and --db every command takes.
+type flags struct {
+	*flag.FlagSet
+	data, db string
+	pos      []string // positional arguments
+}
+
+func newFlags(name, synopsis string) *flags {
+	f := &flags{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
+	f.StringVar(&f.data, "data", "", "central's data directory (keys, and the SQLite database unless --db)")
+	f.StringVar(&f.db, "db", "", "PostgreSQL URL (postgres://...) instead of DIR/central.db")
+	f.Usage = func() {
+		fmt.Fprintf(f.Output(), "usage: onex-central %s\n\n", synopsis)
+		f.PrintDefaults()
+	}
+	return f
+}
+
+// parse parses args, flags before and after the positional arguments,
+// requiring --data, the named flags and exactly positional arguments.
+func (f *flags) parse(args []string, positional int, required ...string) error {
+	for {
+		if err := f.Parse(args); err != nil {
+			return err
+		}
+		if args = f.Args(); len(args) == 0 {
+			break
+		}
+		f.pos, args = append(f.pos, args[0]), args[1:]
+	}
+	if len(f.pos) > positional {
+		return fmt.Errorf("%s: unexpected argument %q", f.Name(), f.pos[positional])
+	}
+	if len(f.pos) < positional {
+		return fmt.Errorf("%s: FILE is missing", f.Name())
+	}
+	for _, name := range append([]string{"data"}, required...) {
+		if f.Lookup(name).Value.String() == "" {
+			return fmt.Errorf("%s: --%s is required", f.Name(), name)
+		}
+	}
+	return nil
+}
+
+func (f *flags) open(ctx context.Context, log *slog.Logger) (*server.Central, error) {
+	return server.Open(ctx, f.data, f.db, log)
+}
+
+func cmdInit(ctx context.Context, args []string, stdout io.Writer) error {
+	f := newFlags("init", "init --data DIR [--db URL] [--admin-password-file F]")
+	pwFile := f.String("admin-password-file", "", "file holding the password of the first office user, admin (default: generate one and print it)")
+	if err := f.parse(args, 0); err != nil {
 		return err
 	}
-	srv, err := sampleServer(log)
+	var password string
+	if *pwFile != "" {
+		b, err := os.ReadFile(*pwFile)
+		if err != nil {
+			return err
+		}
+		password = strings.TrimRight(string(b), "\r\n")
+		if len([]rune(password)) < 10 {
+			return fmt.Errorf("%s: the admin password needs at least 10 characters", *pwFile)
+		}
+	}
+	if password == "" {
+		password = seal.NewToken()[:20]
+		fmt.Fprintf(stdout, "admin password: %s\n", password)
+	}
+	pub, err := server.Init(ctx, f.data, f.db, password)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	hs := &http.Server{Addr: *addr, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "central key fingerprint: %s\n", pub.Fingerprint())
+	return nil
+}
+
+func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
+	f := newFlags("serve", "serve --data DIR [--db URL] [--addr 127.0.0.1:8080]")
+	addr := f.String("addr", "127.0.0.1:8080", "address to listen on")
+	if err := f.parse(args, 0); err != nil {
+		return err
+	}
+	c, err := f.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	hs := &http.Server{Addr: *addr, Handler: c.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ListenAndServe() }()
-	log.Info("central listening", "addr", "http://"+*addr+"/office/")
+	log.Info("central listening", "office", "http://"+*addr+"/office/", "key", c.Keys.Public().Fingerprint())
 	select {
 	case err := <-errc:
 		return err
@@ -83,26 +197,178 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 	}
 }
 
-// sampleServer is central over the embedded sample catalogue and paper.
-func sampleServer(log *slog.Logger) (*server.Server, error) {
-	open := func(name string) (io.ReadCloser, error) { return assets.Samples.Open("samples/" + name) }
-	f, err := open("catalogue.json")
-	if err != nil {
-		return nil, err
+const actor = "cli"
+
+func cmdImport(ctx context.Context, what string, args []string, stdout io.Writer, log *slog.Logger) error {
+	f := newFlags("import "+what, "import "+what+" --data DIR FILE")
+	session := f.String("session", "", "the session a roster belongs to")
+	encoding := f.String("encoding", server.EncodingAuto, "roster encoding: auto, utf-8 or gb18030")
+	var required []string
+	if what == "roster" {
+		required = []string{"session"}
 	}
-	defer f.Close()
-	cat, err := exam.ReadCatalogue(f)
-	if err != nil {
-		return nil, fmt.Errorf("samples/catalogue.json: %w", err)
+	if err := f.parse(args, 1, required...); err != nil {
+		return err
 	}
-	g, err := open("paper-web-elementary.json")
+	name := f.pos[0]
+	file, err := os.Open(name)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer g.Close()
-	paper, err := exam.ReadPaper(g)
+	defer file.Close()
+	c, err := f.open(ctx, log)
 	if err != nil {
-		return nil, fmt.Errorf("samples/paper-web-elementary.json: %w", err)
+		return err
 	}
-	return &server.Server{Catalogue: cat, Papers: []*exam.Paper{paper}, Log: log}, nil
+	defer c.Close()
+	switch what {
+	case "catalogue":
+		cat, err := c.ImportCatalogue(ctx, file, actor)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		fmt.Fprintf(stdout, "imported %d organisations, %d certificates, %d sites\n", len(cat.Organisations), len(cat.Certificates), len(cat.Sites))
+	case "paper":
+		p, err := c.ImportPaper(ctx, file, actor)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		fmt.Fprintf(stdout, "imported paper %s version %d: %d items, %v points\n", p.ID, p.Version, len(p.Items()), p.TotalPoints())
+	case "roster":
+		cands, err := c.ImportRoster(ctx, *session, file, *encoding, actor)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		fmt.Fprintf(stdout, "imported %d candidates into session %s\n", len(cands), *session)
+	case "records":
+		return importRecords(ctx, c, file, name, stdout)
+	default:
+		return fmt.Errorf("import: %q is not catalogue, paper, roster or records", what)
+	}
+	return nil
+}
+
+func importRecords(ctx context.Context, c *server.Central, r io.Reader, name string, stdout io.Writer) error {
+	exp, err := osync.ReadExport(r)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	counts := map[osync.Outcome]int{}
+	for start := 0; start < len(exp.Envelopes); start += c.MaxRecords {
+		batch := osync.Batch{Envelopes: exp.Envelopes[start:min(start+c.MaxRecords, len(exp.Envelopes))]}
+		resp, err := c.Ingest(ctx, batch)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		for i, res := range resp.Results {
+			counts[res.Outcome]++
+			if res.Outcome == osync.Rejected || res.Outcome == osync.Conflict {
+				fmt.Fprintf(os.Stderr, "%s: envelope %d (record %s): %s: %s\n", name, start+i+1, res.RecordID, res.Outcome, res.Reason)
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "%d records: %d accepted, %d duplicate, %d conflict, %d rejected\n", len(exp.Envelopes),
+		counts[osync.Accepted], counts[osync.Duplicate], counts[osync.Conflict], counts[osync.Rejected])
+	return nil
+}
+
+func cmdSessionCreate(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	f := newFlags("session create", "session create --data DIR --site CODE --room ROOM --paper PAPER_ID --start RFC3339 [--release RFC3339]")
+	site := f.String("site", "", "site code, e.g. SITE-001")
+	room := f.String("room", "", "room of the site, e.g. A101")
+	paper := f.String("paper", "", "paper id, e.g. WEB-E-2026-A")
+	version := f.Int("paper-version", 0, "paper version (default: the latest)")
+	start := f.String("start", "", "planned start, RFC 3339, e.g. 2026-12-01T09:00:00+08:00")
+	release := f.String("release", "", "release time, RFC 3339 (default: 10 minutes before the start)")
+	late := f.Int("late-limit", 15, "minutes after the start until which late candidates may enter")
+	if err := f.parse(args, 0, "site", "room", "paper", "start"); err != nil {
+		return err
+	}
+	spec := server.SessionSpec{Site: *site, Room: *room, PaperID: *paper, PaperVersion: *version, LateLimitMinutes: *late}
+	var err error
+	if spec.Start, err = time.Parse(time.RFC3339, *start); err != nil {
+		return fmt.Errorf("--start %q is not an RFC 3339 time such as 2026-12-01T09:00:00+08:00", *start)
+	}
+	if *release != "" {
+		if spec.ReleaseAt, err = time.Parse(time.RFC3339, *release); err != nil {
+			return fmt.Errorf("--release %q is not an RFC 3339 time", *release)
+		}
+	}
+	c, err := f.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	s, err := c.CreateSession(ctx, spec, actor)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, s.ID)
+	return nil
+}
+
+func cmdEnrolCode(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	f := newFlags("enrol-code", "enrol-code --data DIR --site CODE")
+	site := f.String("site", "", "site code")
+	if err := f.parse(args, 0, "site"); err != nil {
+		return err
+	}
+	c, err := f.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	code, err := c.NewEnrolCode(ctx, *site, actor)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, code)
+	return nil
+}
+
+func cmdUnlockCode(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	f := newFlags("unlock-code", "unlock-code --data DIR --session ID")
+	session := f.String("session", "", "session id")
+	if err := f.parse(args, 0, "session"); err != nil {
+		return err
+	}
+	c, err := f.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	code, err := c.UnlockCode(ctx, *session, actor)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, code)
+	return nil
+}
+
+func cmdResults(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	f := newFlags("results", "results --data DIR --session ID --format csv|json")
+	session := f.String("session", "", "session id")
+	format := f.String("format", "csv", "csv (UTF-8 with BOM, for Excel) or json")
+	if err := f.parse(args, 0, "session"); err != nil {
+		return err
+	}
+	if *format != "csv" && *format != "json" {
+		return fmt.Errorf("--format %q is not csv or json", *format)
+	}
+	c, err := f.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	results, err := c.SessionResults(ctx, *session)
+	if err != nil {
+		return err
+	}
+	if err := c.WarnChains(ctx, *session, os.Stderr); err != nil {
+		return err
+	}
+	if *format == "json" {
+		return server.WriteResultsJSON(stdout, results)
+	}
+	return server.WriteResultsCSV(stdout, results)
 }

@@ -1,0 +1,137 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"onex/exam"
+	"onex/server/store"
+)
+
+// maxImport bounds every imported file.
+const maxImport = 32 << 20
+
+func readAll(r io.Reader, what string) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxImport+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	if len(b) > maxImport {
+		return nil, inputf("%s is larger than %d MiB", what, maxImport>>20)
+	}
+	return b, nil
+}
+
+// ImportCatalogue validates and stores a catalogue; a bad one changes nothing.
+func (c *Central) ImportCatalogue(ctx context.Context, r io.Reader, actor string) (*exam.Catalogue, error) {
+	b, err := readAll(r, "catalogue")
+	if err != nil {
+		return nil, err
+	}
+	cat, err := exam.ReadCatalogue(bytes.NewReader(b))
+	if err != nil {
+		return nil, asInput(err)
+	}
+	if err := c.DB.PutCatalogue(ctx, cat); err != nil {
+		return nil, err
+	}
+	return cat, c.DB.Audit(ctx, actor, "import catalogue", fmt.Sprintf("%d organisations, %d certificates, %d sites", len(cat.Organisations), len(cat.Certificates), len(cat.Sites)))
+}
+
+// ImportPaper validates and stores a paper. Its certificate and level must be
+// in the catalogue. A bad paper is refused whole, naming the item and field.
+func (c *Central) ImportPaper(ctx context.Context, r io.Reader, actor string) (*exam.Paper, error) {
+	b, err := readAll(r, "paper")
+	if err != nil {
+		return nil, err
+	}
+	p, err := exam.ReadPaper(bytes.NewReader(b))
+	if err != nil {
+		return nil, asInput(err)
+	}
+	cat, err := c.DB.Catalogue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := cat.Rule(p.Certificate, p.Level); err != nil {
+		return nil, inputf("paper %s: %w (import the catalogue first)", p.ID, err)
+	}
+	if err := c.DB.PutPaper(ctx, p, b); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, asInput(err)
+		}
+		return nil, err
+	}
+	return p, c.DB.Audit(ctx, actor, "import paper", fmt.Sprintf("%s v%d, %d items", p.ID, p.Version, len(p.Items())))
+}
+
+// Encodings of roster files.
+const (
+	EncodingAuto    = "auto"    // UTF-8 if the bytes are valid UTF-8, else GB18030
+	EncodingUTF8    = "utf-8"   // with or without a byte-order mark
+	EncodingGB18030 = "gb18030" // also reads GBK and GB2312, as Excel saves them
+)
+
+// DecodeRoster turns a roster file's bytes into UTF-8.
+func DecodeRoster(b []byte, encoding string) ([]byte, error) {
+	switch encoding {
+	case EncodingAuto, "":
+		if bytes.HasPrefix(b, []byte("\ufeff")) || utf8.Valid(b) {
+			return b, nil
+		}
+		fallthrough
+	case EncodingGB18030, "gbk":
+		out, err := simplifiedchinese.GB18030.NewDecoder().Bytes(b)
+		if err != nil {
+			return nil, inputf("roster is not GB18030: %v", err)
+		}
+		return out, nil
+	case EncodingUTF8, "utf8":
+		if !utf8.Valid(b) {
+			return nil, inputf("roster is not UTF-8 (try --encoding gb18030)")
+		}
+		return b, nil
+	}
+	return nil, inputf("encoding %q is not auto, utf-8 or gb18030", encoding)
+}
+
+// ImportRoster validates a roster file and attaches it to a session, replacing
+// the session's roster, and refreshes the session's package. A roster with any
+// bad row is refused whole with every bad row named.
+func (c *Central) ImportRoster(ctx context.Context, sessionID string, r io.Reader, encoding, actor string) ([]exam.Candidate, error) {
+	s, err := c.DB.Session(ctx, sessionID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, inputf("session %s does not exist", sessionID)
+		}
+		return nil, err
+	}
+	b, err := readAll(r, "roster")
+	if err != nil {
+		return nil, err
+	}
+	if b, err = DecodeRoster(b, encoding); err != nil {
+		return nil, err
+	}
+	cands, err := exam.ReadRoster(bytes.NewReader(b))
+	if err != nil {
+		return nil, asInput(err)
+	}
+	if c.Now().After(s.ReleaseAt) {
+		return nil, inputf("session %s was released at %s; its roster can no longer change", s.ID, s.ReleaseAt.Format("2006-01-02 15:04"))
+	}
+	pkg, err := c.rebuildPackage(ctx, s, cands)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.DB.PutRoster(ctx, s.ID, cands, pkg); err != nil {
+		return nil, err
+	}
+	return cands, c.DB.Audit(ctx, actor, "import roster", fmt.Sprintf("session %s, %d candidates", s.ID, len(cands)))
+}

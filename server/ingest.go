@@ -1,0 +1,261 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"onex/exam"
+	"onex/exam/seal"
+	"onex/server/store"
+	osync "onex/sync"
+)
+
+// Ingest verifies, opens, checks and stores a batch of envelopes and answers
+// each with an outcome; accepted and duplicate records carry central's signed
+// receipt. Invalid envelopes are rejected with a reason while the rest of the
+// batch goes in. It returns an error only when storage fails, and then
+// nothing of the batch was stored.
+func (c *Central) Ingest(ctx context.Context, b osync.Batch) (osync.BatchResponse, error) {
+	results := make([]osync.RecordResult, len(b.Envelopes))
+	incoming := make([]*store.Incoming, len(b.Envelopes))
+	c.check(ctx, b.Envelopes, results, incoming)
+
+	var recs []store.Incoming
+	var where []int
+	for i, in := range incoming {
+		if in != nil {
+			recs = append(recs, *in)
+			where = append(where, i)
+		}
+	}
+	now := c.Now()
+	if len(recs) > 0 {
+		stored, err := c.DB.Ingest(ctx, recs, now, func(rec *store.Incoming, seq int64) ([]byte, error) {
+			return seal.SignReceipt(c.Keys, &seal.Receipt{RecordID: uuid.MustParse(rec.RecordID), EnvelopeHash: seal.Hash(rec.Hash), ServerSeq: uint64(seq), ServerTime: now})
+		})
+		if err != nil {
+			return osync.BatchResponse{}, fmt.Errorf("ingest: %w", err)
+		}
+		for k, s := range stored {
+			r := &results[where[k]]
+			r.Outcome, r.Receipt, r.Reason = osync.Outcome(s.Outcome), s.Receipt, s.Reason
+		}
+	}
+	for _, r := range results {
+		c.metrics.ingested.WithLabelValues(string(r.Outcome)).Inc()
+	}
+	return osync.BatchResponse{ServerTime: now, Results: results}, nil
+}
+
+// rejection is why an envelope was rejected: a short label for metrics and a message.
+type rejection struct {
+	label string
+	err   error
+}
+
+func (r *rejection) Error() string { return r.err.Error() }
+
+func reject(label string, format string, args ...any) error {
+	return &rejection{label: label, err: fmt.Errorf(format, args...)}
+}
+
+// check verifies and opens every envelope, in parallel, and fills either
+// results (rejected) or incoming (ready to store).
+func (c *Central) check(ctx context.Context, envs [][]byte, results []osync.RecordResult, incoming []*store.Incoming) {
+	lookup := c.lookups(ctx)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				in, err := c.open(ctx, envs[i], lookup)
+				if in != nil {
+					results[i].RecordID = in.RecordID
+				}
+				if err != nil {
+					var rej *rejection
+					label := "storage"
+					if errors.As(err, &rej) {
+						label = rej.label
+					}
+					if h, herr := seal.ParseHeader(envs[i]); herr == nil {
+						results[i].RecordID = h.RecordID.String()
+					}
+					results[i].Outcome, results[i].Reason = osync.Rejected, err.Error()
+					c.metrics.rejects.WithLabelValues(label).Inc()
+					continue
+				}
+				incoming[i] = in
+			}
+		}()
+	}
+	for i := range envs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// lookup caches what checking a batch reads: device keys, sessions, papers and rosters.
+type lookup struct {
+	mu       sync.Mutex
+	devices  map[string]*deviceEntry
+	sessions map[string]*sessionEntry
+	central  *Central
+	ctx      context.Context
+}
+
+type deviceEntry struct {
+	dev store.Device
+	pub *seal.DevicePublicKey
+	err error
+}
+
+type sessionEntry struct {
+	s       store.Session
+	paper   *exam.Paper
+	tickets map[string]bool
+	err     error
+}
+
+func (c *Central) lookups(ctx context.Context) *lookup {
+	return &lookup{devices: map[string]*deviceEntry{}, sessions: map[string]*sessionEntry{}, central: c, ctx: ctx}
+}
+
+func (l *lookup) device(id string) *deviceEntry {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e, ok := l.devices[id]; ok {
+		return e
+	}
+	e := &deviceEntry{}
+	e.dev, e.err = l.central.DB.Device(l.ctx, id)
+	if e.err == nil {
+		e.pub, e.err = seal.ParseDevicePublicKey(e.dev.PublicKey)
+	}
+	l.devices[id] = e
+	return e
+}
+
+func (l *lookup) session(id string) *sessionEntry {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e, ok := l.sessions[id]; ok {
+		return e
+	}
+	e := &sessionEntry{tickets: map[string]bool{}}
+	l.sessions[id] = e
+	if e.s, e.err = l.central.DB.Session(l.ctx, id); e.err != nil {
+		return e
+	}
+	var raw []byte
+	if raw, e.err = l.central.DB.Paper(l.ctx, e.s.PaperID, e.s.PaperVersion); e.err != nil {
+		return e
+	}
+	if e.paper, e.err = exam.ReadPaper(bytes.NewReader(raw)); e.err != nil {
+		return e
+	}
+	roster, err := l.central.DB.Roster(l.ctx, id)
+	for _, c := range roster {
+		e.tickets[c.Ticket] = true
+	}
+	e.err = err
+	return e
+}
+
+// open verifies one envelope and turns it into a record to store, with its effect.
+func (c *Central) open(ctx context.Context, env []byte, l *lookup) (*store.Incoming, error) {
+	h, err := seal.ParseHeader(env)
+	if err != nil {
+		return nil, reject("malformed", "%v", err)
+	}
+	d := l.device(h.DeviceID)
+	switch {
+	case errors.Is(d.err, store.ErrNotFound):
+		return nil, reject("unknown-device", "device %q is not enrolled", h.DeviceID)
+	case d.err != nil:
+		return nil, d.err
+	}
+	rec, err := seal.OpenEnvelope(c.Keys, env, d.pub)
+	if err != nil {
+		return nil, reject("signature", "%v", err)
+	}
+	p, err := osync.DecodePayload(rec.Header.Kind, rec.Plaintext)
+	if err != nil {
+		return nil, reject("payload", "%v", err)
+	}
+	se := l.session(p.Session())
+	switch {
+	case errors.Is(se.err, store.ErrNotFound) || se.err == nil && se.s.Site != d.dev.Site:
+		return nil, reject("session", "session %q is not a session of site %s", p.Session(), d.dev.Site)
+	case se.err != nil:
+		return nil, se.err
+	}
+	in := &store.Incoming{
+		RecordID: rec.Header.RecordID.String(), DeviceID: h.DeviceID, Epoch: rec.Header.Epoch, Seq: rec.Header.Seq,
+		Prev: rec.Header.Prev[:], Hash: rec.Hash[:], Kind: rec.Header.Kind, SessionID: p.Session(),
+		Created: rec.Header.Created, Envelope: env, Payload: rec.Plaintext,
+	}
+	in.Effect, err = effect(p, se)
+	if err != nil {
+		return in, reject("content", "record %s: %v", in.RecordID, err)
+	}
+	return in, nil
+}
+
+// effect checks a record against its session and says what it changes.
+func effect(p osync.Payload, se *sessionEntry) (store.Effect, error) {
+	ticket := func(t string) error {
+		if !se.tickets[t] {
+			return fmt.Errorf("ticket %q is not on the roster of session %s", t, se.s.ID)
+		}
+		return nil
+	}
+	switch v := p.(type) {
+	case *osync.CheckIn:
+		return store.Attendance{Ticket: v.Ticket, Status: v.Status}, ticket(v.Ticket)
+	case *osync.Submission:
+		if err := ticket(v.Ticket); err != nil {
+			return nil, err
+		}
+		if v.PaperID != se.paper.ID || v.PaperVersion != se.paper.Version {
+			return nil, fmt.Errorf("submission for paper %s v%d, the session's paper is %s v%d", v.PaperID, v.PaperVersion, se.paper.ID, se.paper.Version)
+		}
+		if _, err := se.paper.Score(v.Answers, nil, 0); err != nil {
+			return nil, err
+		}
+		return store.Submission{Ticket: v.Ticket, Answers: v.Answers, Forced: v.Forced}, nil
+	case *osync.PracticalScore:
+		if err := ticket(v.Ticket); err != nil {
+			return nil, err
+		}
+		it, ok := se.paper.Item(v.ItemID)
+		if !ok {
+			return nil, fmt.Errorf("item %s is not in paper %s", v.ItemID, se.paper.ID)
+		}
+		if it.Type != exam.Practical {
+			return nil, fmt.Errorf("item %s is a %s item; examiners score practical items", it.ID, it.Type)
+		}
+		if err := it.CheckMarks(v.Marks); err != nil {
+			return nil, err
+		}
+		return store.Marks{Ticket: v.Ticket, ItemID: v.ItemID, Marks: v.Marks, Examiner: v.Examiner}, nil
+	case *osync.AnswerSnapshot:
+		return nil, ticket(v.Ticket)
+	}
+	return nil, nil
+}
+
+// clockSkew is a device's clock minus central's, from the time the device says it sent a request.
+func clockSkew(deviceTime, now time.Time) int64 {
+	return deviceTime.Sub(now).Milliseconds()
+}
