@@ -102,8 +102,9 @@ const (
 func (db *DB) Ingest(ctx context.Context, recs []Incoming, now time.Time, sign func(rec *Incoming, seq int64) ([]byte, error)) ([]Stored, error) {
 	out := make([]Stored, len(recs))
 	err := db.tx(ctx, func(tx *sql.Tx) error {
+		seqs := db.sequencer(ctx, tx)
 		for i := range recs {
-			s, err := ingestOne(ctx, tx, &recs[i], now, sign)
+			s, err := ingestOne(ctx, tx, &recs[i], now, seqs, sign)
 			if err != nil {
 				return fmt.Errorf("record %s: %w", recs[i].RecordID, err)
 			}
@@ -117,39 +118,57 @@ func (db *DB) Ingest(ctx context.Context, recs []Incoming, now time.Time, sign f
 	return out, nil
 }
 
-func ingestOne(ctx context.Context, tx *sql.Tx, rec *Incoming, now time.Time, sign func(*Incoming, int64) ([]byte, error)) (Stored, error) {
-	var hash, receipt []byte
-	err := tx.QueryRowContext(ctx, "SELECT hash, receipt FROM records WHERE record_id = $1", rec.RecordID).Scan(&hash, &receipt)
-	switch {
-	case err == nil && bytes.Equal(hash, rec.Hash):
-		return Stored{Outcome: OutcomeDuplicate, Receipt: receipt}, nil
-	case err == nil:
-		return conflict(ctx, tx, rec, now, "record id already stored with other content")
-	case err != sql.ErrNoRows:
-		return Stored{}, err
+// sequencer returns the source of central's record sequence numbers within a
+// transaction: PostgreSQL's identity sequence, or, in SQLite, whose write
+// transactions are exclusive, one past the highest number stored.
+func (db *DB) sequencer(ctx context.Context, tx *sql.Tx) func() (int64, error) {
+	if db.Engine == Postgres {
+		return func() (int64, error) {
+			var seq int64
+			err := tx.QueryRowContext(ctx, "SELECT nextval(pg_get_serial_sequence('records', 'seq'))").Scan(&seq)
+			return seq, err
+		}
 	}
+	var last int64 = -1
+	return func() (int64, error) {
+		if last < 0 {
+			if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM records").Scan(&last); err != nil {
+				return 0, err
+			}
+		}
+		last++
+		return last, nil
+	}
+}
+
+func ingestOne(ctx context.Context, tx *sql.Tx, rec *Incoming, now time.Time, nextSeq func() (int64, error), sign func(*Incoming, int64) ([]byte, error)) (Stored, error) {
 	var other string
-	err = tx.QueryRowContext(ctx, "SELECT record_id FROM records WHERE device_id = $1 AND epoch = $2 AND dseq = $3",
-		rec.DeviceID, int64(rec.Epoch), int64(rec.Seq)).Scan(&other)
+	var hash, receipt []byte
+	err := tx.QueryRowContext(ctx, `SELECT record_id, hash, receipt FROM records
+		WHERE record_id = $1 OR (device_id = $2 AND epoch = $3 AND dseq = $4) ORDER BY record_id = $1 DESC LIMIT 1`,
+		rec.RecordID, rec.DeviceID, int64(rec.Epoch), int64(rec.Seq)).Scan(&other, &hash, &receipt)
 	switch {
+	case err == nil && other == rec.RecordID && bytes.Equal(hash, rec.Hash):
+		return Stored{Outcome: OutcomeDuplicate, Receipt: receipt}, nil
+	case err == nil && other == rec.RecordID:
+		return conflict(ctx, tx, rec, now, "record id already stored with other content")
 	case err == nil:
 		return conflict(ctx, tx, rec, now, fmt.Sprintf("chain position epoch %d seq %d already holds record %s", rec.Epoch, rec.Seq, other))
 	case err != sql.ErrNoRows:
 		return Stored{}, err
 	}
-	var seq int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO records (record_id, device_id, epoch, dseq, prev_hash, hash, kind, session_id, created_at, received_at, envelope, payload)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING seq`,
-		rec.RecordID, rec.DeviceID, int64(rec.Epoch), int64(rec.Seq), rec.Prev, rec.Hash, rec.Kind, rec.SessionID,
-		micros(rec.Created), micros(now), rec.Envelope, rec.Payload).Scan(&seq)
+	seq, err := nextSeq()
 	if err != nil {
 		return Stored{}, err
 	}
-	receipt, err = sign(rec, seq)
-	if err != nil {
+	if receipt, err = sign(rec, seq); err != nil {
 		return Stored{}, err
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE records SET receipt = $1 WHERE seq = $2", receipt, seq); err != nil {
+	_, err = tx.ExecContext(ctx, `INSERT INTO records (seq, record_id, device_id, epoch, dseq, prev_hash, hash, kind, session_id, created_at, received_at, envelope, payload, receipt)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		seq, rec.RecordID, rec.DeviceID, int64(rec.Epoch), int64(rec.Seq), rec.Prev, rec.Hash, rec.Kind, rec.SessionID,
+		micros(rec.Created), micros(now), rec.Envelope, rec.Payload, receipt)
+	if err != nil {
 		return Stored{}, err
 	}
 	if rec.Effect != nil {
