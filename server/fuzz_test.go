@@ -1,0 +1,42 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	osync "onex/sync"
+)
+
+// FuzzBatchEndpoint feeds POST /api/v1/records: whatever arrives, central
+// answers 200 with one result per envelope, or a 4xx; never a 500.
+func FuzzBatchEndpoint(f *testing.F) {
+	e := newEnv(f, "")
+	d := e.enrol(f, "SITE-001")
+	good, _ := json.Marshal(osync.Batch{Envelopes: [][]byte{
+		d.seal(osync.KindStart, osync.Start{SessionID: e.session.ID}).Bytes,
+		d.seal(osync.KindIncident, osync.Incident{SessionID: e.session.ID, Note: "x"}).Bytes,
+	}})
+	f.Add(good)
+	f.Add([]byte(`{"envelopes":["AAAA"]}`))
+	f.Add([]byte(`{"envelopes":null}`))
+	f.Add([]byte(`[]`))
+	handler := e.c.Handler()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, httptest.NewRequest("POST", osync.PathRecords, bytes.NewReader(body)))
+		switch {
+		case rec.Code == http.StatusOK:
+			var b osync.Batch
+			var resp osync.BatchResponse
+			json.Unmarshal(body, &b)
+			if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil || len(resp.Results) != len(b.Envelopes) {
+				t.Fatalf("200 with %d results for %d envelopes: %v", len(resp.Results), len(b.Envelopes), err)
+			}
+		case rec.Code < 400 || rec.Code >= 500:
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	})
+}
