@@ -326,7 +326,12 @@ func submission(s store.Session, ticket string, answers map[string]exam.Answer) 
 }
 
 func TestRecordsExactlyOnce(t *testing.T) {
-	e := newEnv(t, "")
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) { testRecordsExactlyOnce(t, newEnv(t, dsn(t, engine))) })
+	}
+}
+
+func testRecordsExactlyOnce(t *testing.T, e *env) {
 	d := e.enrol(t, "SITE-001")
 	s := e.session
 	good := map[string]exam.Answer{"q1": {Choices: []string{"b"}}, "q4": {Choices: []string{"a", "b"}}, "q9": {Text: "４０４"}}
