@@ -101,10 +101,12 @@ type PracticalScore struct {
 	Clock
 }
 
-// Incident records something a proctor noted.
+// Incident records something a proctor noted, or the site itself (an unlock
+// attempt, time a device was off during the exam).
 type Incident struct {
 	SessionID string `json:"session_id"`
 	Ticket    string `json:"ticket,omitempty"`
+	Type      string `json:"type,omitempty"` // such as "unlock", "downtime", "identity", "misconduct"
 	Note      string `json:"note"`
 	Clock
 }

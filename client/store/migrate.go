@@ -1,0 +1,138 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// migrations are applied in order; PRAGMA user_version counts those applied.
+// A migration is never edited once released: changes come as a new one.
+var migrations = []string{
+	// 1: the first schema.
+	`CREATE TABLE meta (
+		key   TEXT PRIMARY KEY,
+		value BLOB NOT NULL
+	);
+	CREATE TABLE sessions (
+		id          TEXT PRIMARY KEY,
+		package_id  TEXT NOT NULL,
+		manifest    BLOB NOT NULL,
+		release_key BLOB,           -- sealed; NULL until unlocked
+		state       BLOB,           -- sealed JSON SessionState
+		updated     TEXT NOT NULL
+	);
+	CREATE TABLE parts (
+		session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+		name       TEXT NOT NULL,
+		data       BLOB NOT NULL,
+		sealed     INTEGER NOT NULL, -- 1: data is sealed under the store key
+		PRIMARY KEY (session_id, name)
+	);
+	CREATE TABLE candidates (
+		session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+		ticket     TEXT NOT NULL,
+		status     TEXT NOT NULL DEFAULT '',
+		seat       TEXT NOT NULL DEFAULT '',
+		override   INTEGER NOT NULL DEFAULT 0,
+		checked_at TEXT,
+		photo      BLOB,             -- sealed
+		PRIMARY KEY (session_id, ticket)
+	);
+	CREATE TABLE attempts (
+		session_id   TEXT NOT NULL,
+		ticket       TEXT NOT NULL,
+		state        BLOB NOT NULL,  -- sealed JSON Attempt
+		submitted    INTEGER NOT NULL DEFAULT 0,
+		receipt_code TEXT NOT NULL DEFAULT '',
+		PRIMARY KEY (session_id, ticket),
+		FOREIGN KEY (session_id, ticket) REFERENCES candidates (session_id, ticket) ON DELETE CASCADE
+	);
+	CREATE TABLE answers (
+		session_id TEXT NOT NULL,
+		ticket     TEXT NOT NULL,
+		item_id    TEXT NOT NULL,
+		answer     BLOB NOT NULL,    -- sealed JSON exam.Answer
+		flagged    INTEGER NOT NULL DEFAULT 0,
+		rev        INTEGER NOT NULL,
+		saved_at   TEXT NOT NULL,
+		PRIMARY KEY (session_id, ticket, item_id),
+		FOREIGN KEY (session_id, ticket) REFERENCES attempts (session_id, ticket) ON DELETE CASCADE
+	);
+	CREATE TABLE marks (
+		session_id TEXT NOT NULL,
+		ticket     TEXT NOT NULL,
+		item_id    TEXT NOT NULL,
+		marks      BLOB NOT NULL,    -- sealed JSON []float64
+		examiner   TEXT NOT NULL,
+		saved_at   TEXT NOT NULL,
+		PRIMARY KEY (session_id, ticket, item_id),
+		FOREIGN KEY (session_id, ticket) REFERENCES candidates (session_id, ticket) ON DELETE CASCADE
+	);
+	CREATE TABLE incidents (
+		id         INTEGER PRIMARY KEY AUTOINCREMENT,
+		session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+		ticket     TEXT NOT NULL DEFAULT '',
+		type       TEXT NOT NULL,
+		note       BLOB NOT NULL,    -- sealed
+		at         TEXT NOT NULL
+	);
+	CREATE TABLE outbox (
+		id         INTEGER PRIMARY KEY AUTOINCREMENT,
+		epoch      INTEGER NOT NULL,
+		seq        INTEGER NOT NULL,
+		record_id  TEXT NOT NULL UNIQUE,
+		kind       TEXT NOT NULL,
+		session_id TEXT NOT NULL,
+		envelope   BLOB NOT NULL,    -- sealed to central by exam/seal
+		hash       BLOB NOT NULL,
+		created    TEXT NOT NULL,
+		state      TEXT NOT NULL DEFAULT 'pending', -- pending, rejected, conflict, damaged
+		reason     TEXT NOT NULL DEFAULT '',
+		UNIQUE (epoch, seq)
+	);
+	CREATE INDEX outbox_state ON outbox (state, id);
+	CREATE TABLE receipts (
+		record_id   TEXT PRIMARY KEY,
+		epoch       INTEGER NOT NULL,
+		seq         INTEGER NOT NULL,
+		kind        TEXT NOT NULL,
+		session_id  TEXT NOT NULL,
+		hash        BLOB NOT NULL,
+		receipt     BLOB NOT NULL,
+		server_seq  INTEGER NOT NULL,
+		server_time TEXT NOT NULL,
+		acked_at    TEXT NOT NULL
+	);`,
+}
+
+// SchemaVersion is the schema version this build writes.
+var SchemaVersion = len(migrations)
+
+// migrate applies the migrations the database lacks, each in its own
+// transaction with the version bump.
+func (s *Store) migrate(ctx context.Context) error {
+	var v int
+	s.mu.Lock()
+	err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("site store: schema version: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("%w: schema version %d, this build knows %d", ErrTooNew, v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		err := s.Update(ctx, func(tx *Tx) error {
+			if _, err := tx.exec(migrations[i]); err != nil {
+				return err
+			}
+			_, err := tx.exec(fmt.Sprintf("PRAGMA user_version = %d", i+1))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("site store: migration %d: %w", i+1, err)
+		}
+		s.log.Info("site store migrated", "version", i+1)
+	}
+	return nil
+}

@@ -1,0 +1,413 @@
+package sync_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	gosync "sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"onex/exam/seal"
+	osync "onex/sync"
+)
+
+// fastRetry keeps the tests quick: waits of a few milliseconds.
+var fastRetry = osync.RetryPolicy{Retries: 3, WaitMin: time.Millisecond, WaitMax: 20 * time.Millisecond, Timeout: 5 * time.Second}
+
+// memOutbox is an in-memory outbox; the site's store is tested in client/store.
+type memOutbox struct {
+	mu        gosync.Mutex
+	recs      []osync.Outgoing
+	delivered map[string]osync.Delivery
+	refused   map[string]osync.Refusal
+}
+
+func (o *memOutbox) Pending(_ context.Context, max, maxBytes int) ([]osync.Outgoing, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []osync.Outgoing
+	size := 0
+	for _, r := range o.recs {
+		if _, ok := o.delivered[r.RecordID]; ok {
+			continue
+		}
+		if _, ok := o.refused[r.RecordID]; ok {
+			continue
+		}
+		if len(out) == max || len(out) > 0 && size+len(r.Envelope) > maxBytes {
+			break
+		}
+		size += len(r.Envelope)
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (o *memOutbox) Delivered(_ context.Context, ds []osync.Delivery) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, d := range ds {
+		o.delivered[d.RecordID] = d
+	}
+	return nil
+}
+
+func (o *memOutbox) Refused(_ context.Context, rs []osync.Refusal) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, r := range rs {
+		o.refused[r.RecordID] = r
+	}
+	return nil
+}
+
+func (o *memOutbox) pending() int {
+	p, _ := o.Pending(context.Background(), 1<<30, 1<<62)
+	return len(p)
+}
+
+// fixture is a device with n sealed records and a central answering batches.
+type fixture struct {
+	t       *testing.T
+	ck      *seal.CentralKeys
+	outbox  *memOutbox
+	srv     *httptest.Server
+	calls   atomic.Int32
+	mu      gosync.Mutex
+	bodies  map[[32]byte]int // hash of each request body seen
+	handler func(call int, w http.ResponseWriter, b osync.Batch) bool
+	signer  *seal.CentralKeys // signs receipts; ck unless a test forges them
+	outcome func(i int) osync.Outcome
+}
+
+func newFixture(t *testing.T, n int) *fixture {
+	t.Helper()
+	ck, _ := seal.GenerateCentralKeys()
+	dk, _ := seal.GenerateDeviceKey()
+	f := &fixture{t: t, ck: ck, signer: ck, outbox: &memOutbox{delivered: map[string]osync.Delivery{}, refused: map[string]osync.Refusal{}},
+		bodies: map[[32]byte]int{}}
+	var prev seal.Hash
+	for i := range n {
+		pt, _ := json.Marshal(osync.CheckIn{SessionID: "S1", Ticket: fmt.Sprintf("T%03d", i), Status: osync.Present})
+		env, err := seal.SealRecord(dk, ck.Public(), seal.Header{DeviceID: "dev-1", Epoch: 1, Seq: uint64(i + 1), Prev: prev, Kind: osync.KindCheckIn, Created: time.Now()}, pt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev = env.Hash
+		f.outbox.recs = append(f.outbox.recs, osync.Outgoing{RecordID: env.Header.RecordID.String(), Envelope: env.Bytes})
+	}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fixture) serve(w http.ResponseWriter, r *http.Request) {
+	call := int(f.calls.Add(1))
+	var body bytes.Buffer
+	body.ReadFrom(r.Body)
+	f.mu.Lock()
+	f.bodies[sha256.Sum256(body.Bytes())]++
+	f.mu.Unlock()
+	var b osync.Batch
+	if err := json.Unmarshal(body.Bytes(), &b); err != nil || r.Header.Get(osync.HeaderTime) == "" {
+		w.WriteHeader(http.StatusBadRequest)
+		json.NewEncoder(w).Encode(osync.Problem{Error: "bad batch"})
+		return
+	}
+	if f.handler != nil && f.handler(call, w, b) {
+		return
+	}
+	resp := osync.BatchResponse{ServerTime: time.Now()}
+	for i, env := range b.Envelopes {
+		h, err := seal.ParseHeader(env)
+		if err != nil {
+			f.t.Error(err)
+			return
+		}
+		out := osync.Accepted
+		if f.outcome != nil {
+			out = f.outcome(i)
+		}
+		res := osync.RecordResult{RecordID: h.RecordID.String(), Outcome: out}
+		switch out {
+		case osync.Accepted, osync.Duplicate:
+			res.Receipt, _ = seal.SignReceipt(f.signer, &seal.Receipt{RecordID: h.RecordID, EnvelopeHash: seal.EnvelopeHash(env), ServerSeq: uint64(call*1000 + i), ServerTime: time.Now()})
+		default:
+			res.Reason = "refused for the test"
+		}
+		resp.Results = append(resp.Results, res)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(resp)
+}
+
+func (f *fixture) pusher(url string) *osync.Pusher {
+	f.t.Helper()
+	p, err := osync.NewPusher(osync.PusherConfig{ServerURL: url, DeviceID: "dev-1", Central: f.ck.Public(), Outbox: f.outbox,
+		Client: osync.NewClient(fastRetry, nil), MaxRecords: 4})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return p
+}
+
+func TestPushDeliversOnVerifiedReceipts(t *testing.T) {
+	f := newFixture(t, 10)
+	stats, err := f.pusher(f.srv.URL).Push(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Accepted != 10 || stats.Batches != 3 || f.outbox.pending() != 0 {
+		t.Fatalf("stats %+v, %d pending", stats, f.outbox.pending())
+	}
+	for id, d := range f.outbox.delivered {
+		if _, err := seal.OpenReceipt(f.ck.Public(), d.Receipt); err != nil || d.RecordID != id || d.ServerSeq == 0 {
+			t.Fatalf("delivery %+v: %v", d, err)
+		}
+	}
+}
+
+func TestRetriesTransientStatusesWithTheSameBytes(t *testing.T) {
+	for _, status := range []int{http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			f := newFixture(t, 3)
+			f.handler = func(call int, w http.ResponseWriter, _ osync.Batch) bool {
+				if call <= 2 {
+					w.Header().Set("Retry-After", "3600") // capped at WaitMax
+					w.WriteHeader(status)
+					return true
+				}
+				return false
+			}
+			start := time.Now()
+			stats, err := f.pusher(f.srv.URL).Push(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stats.Accepted != 3 || f.calls.Load() != 3 {
+				t.Fatalf("stats %+v after %d calls", stats, f.calls.Load())
+			}
+			if len(f.bodies) != 1 {
+				t.Fatalf("retries sent %d different bodies", len(f.bodies))
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Fatalf("Retry-After was not capped: %v", d)
+			}
+		})
+	}
+}
+
+func TestFinalAnswersAreNotRetried(t *testing.T) {
+	for _, tc := range []struct {
+		status      int
+		unreachable bool
+	}{
+		{http.StatusInternalServerError, true},
+		{http.StatusNotImplemented, true},
+		{http.StatusBadRequest, false},
+		{http.StatusUnauthorized, false},
+	} {
+		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
+			f := newFixture(t, 2)
+			f.handler = func(_ int, w http.ResponseWriter, _ osync.Batch) bool {
+				w.WriteHeader(tc.status)
+				json.NewEncoder(w).Encode(osync.Problem{Error: "no"})
+				return true
+			}
+			_, err := f.pusher(f.srv.URL).Push(context.Background())
+			var se *osync.StatusError
+			if !errors.As(err, &se) || se.Status != tc.status || se.Problem != "no" {
+				t.Fatalf("err = %v", err)
+			}
+			if errors.Is(err, osync.ErrUnreachable) != tc.unreachable {
+				t.Fatalf("errors.Is(ErrUnreachable) = %v", !tc.unreachable)
+			}
+			if f.calls.Load() != 1 || f.outbox.pending() != 2 {
+				t.Fatalf("%d calls, %d pending", f.calls.Load(), f.outbox.pending())
+			}
+		})
+	}
+}
+
+func TestTransportErrorIsUnreachable(t *testing.T) {
+	f := newFixture(t, 2)
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	_, err := f.pusher("http://" + addr).Push(context.Background())
+	if !errors.Is(err, osync.ErrUnreachable) {
+		t.Fatalf("err = %v", err)
+	}
+	if f.outbox.pending() != 2 {
+		t.Fatal("records left the outbox while central was unreachable")
+	}
+}
+
+func TestReceiptsThatDoNotVerifyKeepTheRecords(t *testing.T) {
+	f := newFixture(t, 3)
+	f.signer, _ = seal.GenerateCentralKeys()
+	stats, err := f.pusher(f.srv.URL).Push(context.Background())
+	if !errors.Is(err, osync.ErrNoProgress) || stats.BadReceipts != 3 || f.outbox.pending() != 3 {
+		t.Fatalf("stats %+v, err %v, %d pending", stats, err, f.outbox.pending())
+	}
+}
+
+func TestRefusedRecordsKeepTheReason(t *testing.T) {
+	f := newFixture(t, 4)
+	f.outcome = func(i int) osync.Outcome {
+		return []osync.Outcome{osync.Accepted, osync.Duplicate, osync.Conflict, osync.Rejected}[i]
+	}
+	stats, err := f.pusher(f.srv.URL).Push(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Accepted != 1 || stats.Duplicate != 1 || stats.Conflict != 1 || stats.Rejected != 1 {
+		t.Fatalf("stats %+v", stats)
+	}
+	if len(f.outbox.refused) != 2 {
+		t.Fatalf("refused %+v", f.outbox.refused)
+	}
+	for _, r := range f.outbox.refused {
+		if r.Reason != "refused for the test" {
+			t.Fatalf("reason %q", r.Reason)
+		}
+	}
+}
+
+func TestTooLargeBatchesShrink(t *testing.T) {
+	f := newFixture(t, 7)
+	f.handler = func(_ int, w http.ResponseWriter, b osync.Batch) bool {
+		if len(b.Envelopes) > 1 {
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			return true
+		}
+		return false
+	}
+	stats, err := f.pusher(f.srv.URL).Push(context.Background())
+	if err != nil || stats.Accepted != 7 || f.outbox.pending() != 0 {
+		t.Fatalf("stats %+v, err %v", stats, err)
+	}
+}
+
+func TestRunOutlastsAnOutage(t *testing.T) {
+	f := newFixture(t, 5)
+	var down atomic.Bool
+	down.Store(true)
+	f.handler = func(_ int, w http.ResponseWriter, _ osync.Batch) bool {
+		if down.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	}
+	var logs bytes.Buffer
+	p, err := osync.NewPusher(osync.PusherConfig{ServerURL: f.srv.URL, Central: f.ck.Public(), Outbox: f.outbox,
+		Client: osync.NewClient(osync.RetryPolicy{Retries: 1, WaitMin: time.Millisecond, WaitMax: time.Millisecond, Timeout: time.Second}, nil),
+		Log:    slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		p.Run(ctx, osync.RunPolicy{Idle: time.Hour, RetryMin: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond})
+		close(done)
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if f.outbox.pending() != 5 {
+		t.Fatal("records left during the outage")
+	}
+	down.Store(false)
+	deadline := time.Now().Add(5 * time.Second)
+	for f.outbox.pending() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if f.outbox.pending() != 0 {
+		t.Fatalf("%d records still pending after the outage", f.outbox.pending())
+	}
+	if !strings.Contains(logs.String(), "push failed") {
+		t.Fatalf("the outage was not logged:\n%s", logs.String())
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	min, max := 100*time.Millisecond, 2*time.Second
+	resp := func(status int, retryAfter string) *http.Response {
+		r := &http.Response{StatusCode: status, Header: http.Header{}}
+		if retryAfter != "" {
+			r.Header.Set("Retry-After", retryAfter)
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		name     string
+		attempt  int
+		resp     *http.Response
+		lo, hi   time.Duration
+		constant bool
+	}{
+		{"first wait", 0, nil, 50 * time.Millisecond, 100 * time.Millisecond, false},
+		{"doubles", 2, nil, 200 * time.Millisecond, 400 * time.Millisecond, false},
+		{"capped", 20, nil, time.Second, 2 * time.Second, false},
+		{"retry-after seconds", 0, resp(429, "1"), time.Second, time.Second, true},
+		{"retry-after capped", 0, resp(503, "86400"), 2 * time.Second, 2 * time.Second, true},
+		{"retry-after date", 0, resp(503, time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)), 2 * time.Second, 2 * time.Second, true},
+		{"retry-after garbage", 0, resp(503, "soon"), 50 * time.Millisecond, 100 * time.Millisecond, false},
+		{"retry-after negative", 0, resp(503, "-5"), 50 * time.Millisecond, 100 * time.Millisecond, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			seen := map[time.Duration]bool{}
+			for range 50 {
+				d := osync.Backoff(min, max, tc.attempt, tc.resp)
+				if d < tc.lo || d > tc.hi {
+					t.Fatalf("backoff %v outside %v..%v", d, tc.lo, tc.hi)
+				}
+				seen[d] = true
+			}
+			if !tc.constant && len(seen) < 2 {
+				t.Fatal("no jitter")
+			}
+		})
+	}
+}
+
+func TestCheckRetry(t *testing.T) {
+	ctx := context.Background()
+	for status, want := range map[int]bool{200: false, 400: false, 408: true, 413: false, 429: true, 500: false, 501: false, 502: true, 503: true, 504: true} {
+		if got, _ := osync.CheckRetry(ctx, &http.Response{StatusCode: status}, nil); got != want {
+			t.Errorf("CheckRetry(%d) = %v, want %v", status, got, want)
+		}
+	}
+	if got, _ := osync.CheckRetry(ctx, nil, errors.New("connection refused")); !got {
+		t.Error("a transport error is not retried")
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if got, _ := osync.CheckRetry(cancelled, nil, errors.New("connection refused")); got {
+		t.Error("retrying after the context is done")
+	}
+}
+
+func FuzzBackoffRetryAfter(f *testing.F) {
+	for _, s := range []string{"", "0", "1", "120", "-1", "99999999999999999999", "Wed, 21 Oct 2015 07:28:00 GMT", "soon", " 5 "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		r := &http.Response{StatusCode: 503, Header: http.Header{"Retry-After": {h}}}
+		if d := osync.Backoff(time.Millisecond, time.Second, 3, r); d < 0 || d > time.Second {
+			t.Fatalf("Retry-After %q gave %v", h, d)
+		}
+	})
+}
