@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"onex/server/store/pgtest"
 )
 
 // cli runs one command in-process and returns its standard output.
@@ -21,7 +24,31 @@ func cli(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
+var pg *pgtest.Server
+
+func TestMain(m *testing.M) {
+	var err error
+	if pg, err = pgtest.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "PostgreSQL for the command tests:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	pg.Stop()
+	os.Exit(code)
+}
+
+// TestCommands runs every command on SQLite (DIR/central.db) and on PostgreSQL (--db).
 func TestCommands(t *testing.T) {
+	url, err := pg.URL(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for engine, db := range map[string]string{"sqlite": "", "postgres": url} {
+		t.Run(engine, func(t *testing.T) { testCommands(t, db) })
+	}
+}
+
+func testCommands(t *testing.T, db string) {
 	data := t.TempDir()
 	samples := filepath.Join("..", "..", "..", "assets", "samples")
 	pw := filepath.Join(t.TempDir(), "pw")
@@ -29,6 +56,9 @@ func TestCommands(t *testing.T) {
 
 	mustRun := func(args ...string) string {
 		t.Helper()
+		if db != "" {
+			args = append(args, "--db", db)
+		}
 		out, err := cli(t, args...)
 		if err != nil {
 			t.Fatalf("%v: %v", args, err)
@@ -80,6 +110,9 @@ func TestCommands(t *testing.T) {
 		{[]string{"serve"}, "--data is required"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 	} {
+		if db != "" && len(tc.args) > 2 {
+			tc.args = append(tc.args, "--db", db)
+		}
 		if _, err := cli(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: err = %v, want %q", tc.args, err, tc.want)
 		}
