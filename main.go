@@ -1,21 +1,28 @@
 // Command onex-site is the OneX site app: with no arguments, the desktop app
-// for the station (staff) and exam terminals (candidates).
+// for the station (staff) and exam terminals (candidates); with a command,
+// the headless command line of package client/cli.
 package main
 
 import (
-	"fmt"
+	"context"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
+
+	"onex/client/cli"
 )
 
 func main() {
 	if len(os.Args) > 1 {
-		fmt.Fprintf(os.Stderr, "onex-site: unknown command %q\n", os.Args[1])
-		os.Exit(2)
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := cli.Main(ctx, os.Args[1:], cli.Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
+		stop()
+		os.Exit(code)
 	}
 	a := app.NewWithID("cn.onex.site")
 	w := a.NewWindow("OneX 考点")

@@ -1,0 +1,221 @@
+package site
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"onex/client/store"
+	"onex/exam"
+	wire "onex/sync"
+)
+
+// Candidate is one roster entry with its state on this site.
+type Candidate struct {
+	exam.Candidate
+	Status      string    `json:"status"` // "" until checked in; present, late or absent
+	Seat        string    `json:"seat"`   // assigned at check-in (the roster's by default)
+	Override    bool      `json:"override,omitempty"`
+	CheckedIn   time.Time `json:"checked_in,omitzero"`
+	Begun       bool      `json:"begun,omitempty"`
+	Submitted   bool      `json:"submitted,omitempty"`
+	ReceiptCode string    `json:"receipt_code,omitempty"`
+}
+
+// Candidates returns the session's roster with each candidate's state, by ticket.
+func (s *Site) Candidates(ctx context.Context, sessionID string) ([]Candidate, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.room(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	return s.candidates(ctx, r)
+}
+
+func (s *Site) candidates(ctx context.Context, r *room) ([]Candidate, error) {
+	var checks []store.CheckIn
+	if err := s.st.View(ctx, func(tx *store.Tx) error {
+		var err error
+		checks, err = tx.CheckIns(r.id)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	byTicket := make(map[string]store.CheckIn, len(checks))
+	for _, c := range checks {
+		byTicket[c.Ticket] = c
+	}
+	out := make([]Candidate, 0, len(r.sess.Candidates))
+	for _, rc := range r.sess.Candidates {
+		out = append(out, r.candidate(rc, byTicket[rc.Ticket]))
+	}
+	slices.SortFunc(out, func(a, b Candidate) int { return strings.Compare(a.Ticket, b.Ticket) })
+	return out, nil
+}
+
+func (r *room) candidate(rc exam.Candidate, ci store.CheckIn) Candidate {
+	c := Candidate{Candidate: rc, Status: ci.Status, Seat: rc.Seat, Override: ci.Override, CheckedIn: ci.At}
+	if ci.Seat != "" {
+		c.Seat = ci.Seat
+	}
+	if a, ok := r.att[rc.Ticket]; ok {
+		c.Begun, c.Submitted, c.ReceiptCode = true, !a.st.Submitted.IsZero(), a.st.ReceiptCode
+	}
+	return c
+}
+
+// Find looks a candidate up by ticket number, ID number or name, as staff
+// type them: a ticket or ID number matches whole (ID numbers ignoring case),
+// a name matches whole or in part. It returns every match, by ticket.
+func (s *Site) Find(ctx context.Context, sessionID, query string) ([]Candidate, error) {
+	q := strings.TrimSpace(query)
+	if q == "" {
+		return nil, inputf("search is empty: type a ticket number, ID number or name")
+	}
+	all, err := s.Candidates(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	var exact, partial []Candidate
+	for _, c := range all {
+		switch {
+		case c.Ticket == q, strings.EqualFold(c.IDNumber, q), c.Name == q:
+			exact = append(exact, c)
+		case utf8.RuneCountInString(q) >= 1 && strings.Contains(c.Name, q):
+			partial = append(partial, c)
+		}
+	}
+	if len(exact) > 0 {
+		return exact, nil
+	}
+	return partial, nil
+}
+
+// CheckInRequest is a proctor's check-in of one candidate.
+type CheckInRequest struct {
+	Ticket string
+	Status string // sync.Present, sync.Late or sync.Absent
+	Seat   string // seat or terminal; empty keeps the roster's
+	// Confirmed says the proctor compared the candidate with the photo ID;
+	// present and late need it.
+	Confirmed bool
+	// Override lets a late candidate in past the late limit; it needs the
+	// proctor's name and is recorded.
+	Override bool
+	Proctor  string
+	Photo    []byte // optional photo taken at check-in, stored sealed
+}
+
+// CheckIn marks a candidate present, late or absent and assigns a seat, and
+// records it. Once the room has started a present candidate counts as late;
+// a late entry past the late limit (counted from the actual start) is
+// refused with a *LateError unless a proctor overrides it.
+func (s *Site) CheckIn(ctx context.Context, sessionID string, req CheckInRequest) (Candidate, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.room(ctx, sessionID)
+	if err != nil {
+		return Candidate{}, err
+	}
+	if r.ended() {
+		return Candidate{}, fmt.Errorf("check-in for session %s: %w", sessionID, ErrEnded)
+	}
+	rc, ok := r.roster[req.Ticket]
+	if !ok {
+		return Candidate{}, inputf("ticket %q is not on the roster of session %s", req.Ticket, sessionID)
+	}
+	now := s.now()
+	status := req.Status
+	switch status {
+	case wire.Present, wire.Late:
+		if !req.Confirmed {
+			return Candidate{}, inputf("ticket %s: confirm the candidate's identity against the photo ID first", req.Ticket)
+		}
+		if r.started() {
+			status = wire.Late
+		}
+	case wire.Absent:
+		if req.Override {
+			return Candidate{}, inputf("ticket %s: an override applies to late entry, not to absence", req.Ticket)
+		}
+	default:
+		return Candidate{}, inputf("status %q is not %s, %s or %s", req.Status, wire.Present, wire.Late, wire.Absent)
+	}
+	if _, ok := r.att[req.Ticket]; ok && status == wire.Absent {
+		return Candidate{}, inputf("ticket %s has begun the exam and cannot be marked absent", req.Ticket)
+	}
+	if req.Override && strings.TrimSpace(req.Proctor) == "" {
+		return Candidate{}, inputf("ticket %s: a late-entry override needs the proctor's name", req.Ticket)
+	}
+	if !plain(req.Seat, 32) || !plain(req.Proctor, 64) {
+		return Candidate{}, inputf("seat or proctor name is too long or has control characters")
+	}
+	override := false
+	if status == wire.Late && r.started() {
+		since, limit := r.clock.Elapsed(now), exam.LateLimit(r.sess.LateLimitMinutes)
+		if !exam.MayEnterLate(since, limit) {
+			if !req.Override {
+				return Candidate{}, &LateError{Ticket: req.Ticket, Since: since, Limit: limit}
+			}
+			override = true
+		}
+	}
+	seat := req.Seat
+	if seat == "" {
+		seat = rc.Seat
+	}
+	var out Candidate
+	err = s.update(ctx, r, func(tx *store.Tx) error {
+		if seat != "" && status != wire.Absent {
+			checks, err := tx.CheckIns(r.id)
+			if err != nil {
+				return err
+			}
+			for _, c := range checks {
+				if c.Ticket != req.Ticket && c.Seat == seat && c.Status != wire.Absent && c.Status != "" {
+					return inputf("seat %s is taken by ticket %s", seat, c.Ticket)
+				}
+			}
+		}
+		ci := store.CheckIn{Ticket: req.Ticket, Status: status, Seat: seat, Override: override, At: now}
+		if err := tx.PutCheckIn(r.id, ci); err != nil {
+			return err
+		}
+		if len(req.Photo) > 0 {
+			if err := tx.PutPhoto(r.id, req.Ticket, req.Photo); err != nil {
+				return err
+			}
+		}
+		rec := wire.CheckIn{SessionID: r.id, Ticket: req.Ticket, Status: status, Seat: seat, Override: override, Clock: s.stamp(r, now)}
+		if override || req.Proctor != "" {
+			rec.Proctor = req.Proctor
+		}
+		if _, err := s.queue(tx, wire.KindCheckIn, r.id, rec, now); err != nil {
+			return err
+		}
+		out = r.candidate(rc, ci)
+		return nil
+	})
+	if err != nil {
+		return Candidate{}, err
+	}
+	if override {
+		s.log.Warn("late entry past the limit allowed by a proctor", "session", r.id, "ticket", req.Ticket)
+	}
+	return out, nil
+}
+
+// Photo returns the photo taken of a candidate at check-in, or nil.
+func (s *Site) Photo(ctx context.Context, sessionID, ticket string) ([]byte, error) {
+	var photo []byte
+	err := s.st.View(ctx, func(tx *store.Tx) error {
+		var err error
+		photo, err = tx.Photo(sessionID, ticket)
+		return err
+	})
+	return photo, err
+}

@@ -1,0 +1,218 @@
+package site
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"onex/exam"
+	wire "onex/sync"
+)
+
+// DrillOptions configure a rehearsal (模拟考) run by Drill.
+type DrillOptions struct {
+	SessionID  string
+	Candidates int    // how many of the roster, in ticket order; 0 is all
+	Seed       uint64 // the random answers follow from it
+	Proctor    string // default "drill"
+	Examiner   string // default "drill"
+	// Progress, if set, hears after each candidate submits.
+	Progress func(done, total int)
+}
+
+// DrillReport is what a drill did.
+type DrillReport struct {
+	SessionID       string        `json:"session_id"`
+	Seed            uint64        `json:"seed"`
+	Candidates      int           `json:"candidates"`
+	Saves           int           `json:"saves"`
+	Flags           int           `json:"flags"`
+	PracticalScores int           `json:"practical_scores"`
+	Submissions     []Submission  `json:"submissions"`
+	Elapsed         time.Duration `json:"elapsed_ns"`
+	SavesPerSecond  float64       `json:"saves_per_second"`
+}
+
+// Drill runs simulated candidates through the real flow: check-in (present,
+// identity confirmed), the room's start if it has not started, every item
+// answered with a random but valid answer and some answers changed (each a
+// durable save), some items flagged, submission, and the examiner's scores
+// for practical items. The paper must be released. Candidates who submitted
+// already are left as they are.
+func (s *Site) Drill(ctx context.Context, opt DrillOptions) (*DrillReport, error) {
+	if opt.Proctor == "" {
+		opt.Proctor = "drill"
+	}
+	if opt.Examiner == "" {
+		opt.Examiner = "drill"
+	}
+	if opt.Candidates < 0 {
+		return nil, inputf("candidates %d is negative", opt.Candidates)
+	}
+	s.mu.Lock()
+	r, err := s.room(ctx, opt.SessionID)
+	var paper *exam.Paper
+	if err == nil {
+		paper = r.paper
+		if paper == nil {
+			err = fmt.Errorf("session %s: %w (unlock it first)", opt.SessionID, ErrNotReleased)
+			if r.paperErr != nil {
+				err = r.paperErr
+			}
+		}
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	cands, err := s.Candidates(ctx, opt.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	n := opt.Candidates
+	if n == 0 {
+		n = len(cands)
+	}
+	if n > len(cands) {
+		return nil, inputf("the roster of session %s has %d candidates, not %d", opt.SessionID, len(cands), n)
+	}
+	cands = cands[:n]
+	rng := rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9e3779b97f4a7c15))
+	rep := &DrillReport{SessionID: opt.SessionID, Seed: opt.Seed, Candidates: n}
+	start := time.Now()
+
+	for _, c := range cands {
+		if c.Status != "" {
+			continue
+		}
+		req := CheckInRequest{Ticket: c.Ticket, Status: wire.Present, Confirmed: true}
+		_, err := s.CheckIn(ctx, opt.SessionID, req)
+		if errors.Is(err, ErrLateLimit) {
+			req.Override, req.Proctor = true, opt.Proctor
+			_, err = s.CheckIn(ctx, opt.SessionID, req)
+		}
+		if err != nil {
+			return rep, fmt.Errorf("drill: check-in of %s: %w", c.Ticket, err)
+		}
+	}
+	if err := s.StartRoom(ctx, opt.SessionID, opt.Proctor); err != nil && !errors.Is(err, ErrStarted) {
+		return rep, fmt.Errorf("drill: %w", err)
+	}
+	for i, c := range cands {
+		if c.Submitted || c.Status == wire.Absent {
+			continue
+		}
+		sub, err := s.drillCandidate(ctx, rng, paper, opt, c.Ticket, rep)
+		if err != nil {
+			return rep, fmt.Errorf("drill: ticket %s: %w", c.Ticket, err)
+		}
+		rep.Submissions = append(rep.Submissions, sub)
+		for _, it := range paper.Items() {
+			if it.Type != exam.Practical {
+				continue
+			}
+			marks := make([]float64, len(it.Rubric))
+			for k, cr := range it.Rubric {
+				marks[k] = float64(rng.IntN(int(cr.Points*2)+1)) / 2
+			}
+			if err := s.ScorePractical(ctx, opt.SessionID, c.Ticket, it.ID, marks, opt.Examiner); err != nil {
+				return rep, fmt.Errorf("drill: practical score of %s: %w", c.Ticket, err)
+			}
+			rep.PracticalScores++
+		}
+		if opt.Progress != nil {
+			opt.Progress(i+1, n)
+		}
+	}
+	rep.Elapsed = time.Since(start)
+	if secs := rep.Elapsed.Seconds(); secs > 0 {
+		rep.SavesPerSecond = float64(rep.Saves) / secs
+	}
+	return rep, nil
+}
+
+// drillCandidate answers and submits one candidate's paper.
+func (s *Site) drillCandidate(ctx context.Context, rng *rand.Rand, paper *exam.Paper, opt DrillOptions, ticket string, rep *DrillReport) (Submission, error) {
+	e, err := s.Begin(ctx, opt.SessionID, ticket)
+	if err != nil {
+		return Submission{}, err
+	}
+	v, err := e.View(ctx)
+	if err != nil {
+		return Submission{}, err
+	}
+	for _, sec := range v.Sections {
+		for _, vi := range sec.Items {
+			if vi.Examiner {
+				continue
+			}
+			it, _ := paper.Item(vi.ID)
+			changes := 1
+			if rng.IntN(10) < 3 {
+				changes = 2 // the candidate changes their mind
+			}
+			for range changes {
+				if err := e.Save(ctx, vi.ID, drillAnswer(rng, opt.Seed, ticket, it)); err != nil {
+					return Submission{}, err
+				}
+				rep.Saves++
+			}
+			if rng.IntN(10) == 0 {
+				if err := e.Flag(ctx, vi.ID, true); err != nil {
+					return Submission{}, err
+				}
+				rep.Flags++
+			}
+		}
+	}
+	return e.Submit(ctx)
+}
+
+// drillAnswer is a random valid answer to an item: right about half the
+// time for choice and fill items, and a marked text for essays, so a test
+// can look for it in the raw database bytes.
+func drillAnswer(rng *rand.Rand, seed uint64, ticket string, it exam.Item) exam.Answer {
+	switch it.Type {
+	case exam.Single:
+		if rng.IntN(2) == 0 {
+			return exam.Answer{Choices: []string{it.Answer[0]}}
+		}
+		return exam.Answer{Choices: []string{it.Options[rng.IntN(len(it.Options))].ID}}
+	case exam.Multiple:
+		if rng.IntN(2) == 0 {
+			return exam.Answer{Choices: append([]string(nil), it.Answer...)}
+		}
+		var ch []string
+		for _, o := range it.Options {
+			if rng.IntN(2) == 0 {
+				ch = append(ch, o.ID)
+			}
+		}
+		if len(ch) == 0 {
+			ch = []string{it.Options[rng.IntN(len(it.Options))].ID}
+		}
+		return exam.Answer{Choices: ch}
+	case exam.TrueFalse:
+		return exam.Answer{Choices: []string{[]string{"true", "false"}[rng.IntN(2)]}}
+	case exam.Fill:
+		if rng.IntN(2) == 0 {
+			return exam.Answer{Text: it.Accept[rng.IntN(len(it.Accept))]}
+		}
+		return exam.Answer{Text: fmt.Sprintf("drill-%d", rng.IntN(1000))}
+	case exam.Essay:
+		text := DrillEssay(seed, ticket, it.ID) + strings.Repeat(" 示例作答", 1+rng.IntN(20))
+		if it.MaxChars > 0 {
+			text = string([]rune(text)[:min(len([]rune(text)), it.MaxChars)])
+		}
+		return exam.Answer{Text: text}
+	}
+	return exam.Answer{}
+}
+
+// DrillEssay is the marker a drill's essay answers start with.
+func DrillEssay(seed uint64, ticket, itemID string) string {
+	return fmt.Sprintf("drill essay %d/%s/%s:", seed, ticket, itemID)
+}

@@ -1,0 +1,451 @@
+package site
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"onex/client/store"
+	"onex/exam"
+	"onex/exam/seal"
+	wire "onex/sync"
+)
+
+// Limits of candidates' text answers, in characters, where the paper sets none.
+const (
+	maxFillChars  = 500
+	maxEssayChars = 20000
+)
+
+// Exam is one candidate's exam: what the terminal screens drive.
+type Exam struct {
+	s         *Site
+	sessionID string
+	ticket    string
+}
+
+// Begin opens a candidate's exam, beginning it on first call and resuming
+// it after. The room must have started and the candidate be checked in
+// present or late. The candidate's time counts from the room's actual start:
+// one who begins late has lost the time.
+func (s *Site) Begin(ctx context.Context, sessionID, ticket string) (*Exam, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.room(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := r.att[ticket]; ok {
+		return &Exam{s: s, sessionID: sessionID, ticket: ticket}, nil
+	}
+	if _, ok := r.roster[ticket]; !ok {
+		return nil, inputf("ticket %q is not on the roster of session %s", ticket, sessionID)
+	}
+	switch {
+	case r.paper == nil:
+		return nil, fmt.Errorf("session %s: %w", sessionID, ErrNotReleased)
+	case !r.started():
+		return nil, fmt.Errorf("session %s: %w", sessionID, ErrNotStarted)
+	case r.ended():
+		return nil, fmt.Errorf("session %s: %w", sessionID, ErrEnded)
+	}
+	var ci store.CheckIn
+	if err := s.st.View(ctx, func(tx *store.Tx) error {
+		ci, err = tx.CheckIn(sessionID, ticket)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if ci.Status != wire.Present && ci.Status != wire.Late {
+		return nil, fmt.Errorf("ticket %s: %w", ticket, ErrNotCheckedIn)
+	}
+	now := s.now()
+	a := &attempt{ticket: ticket, revs: map[string]int{}, flags: map[string]bool{}, snaps: map[string]time.Time{}}
+	a.st.Begun = now
+	// The time the room has run is time this candidate has used.
+	a.clock, _ = exam.Restore(r.clock.Elapsed(now), false, time.Time{}, now)
+	r.att[ticket] = a
+	r.setClocks(now)
+	err = s.update(ctx, r, func(tx *store.Tx) error { return r.saveAttempt(tx, a, now) })
+	if err != nil {
+		return nil, err
+	}
+	return &Exam{s: s, sessionID: sessionID, ticket: ticket}, nil
+}
+
+// SessionID is the exam's session.
+func (e *Exam) SessionID() string { return e.sessionID }
+
+// Ticket is the candidate's ticket.
+func (e *Exam) Ticket() string { return e.ticket }
+
+// lock returns the room and the candidate's attempt with s.mu held; the
+// caller unlocks.
+func (e *Exam) lock(ctx context.Context) (*room, *attempt, error) {
+	e.s.mu.Lock()
+	r, err := e.s.room(ctx, e.sessionID)
+	if err != nil {
+		e.s.mu.Unlock()
+		return nil, nil, err
+	}
+	a, ok := r.att[e.ticket]
+	if !ok || r.paper == nil {
+		e.s.mu.Unlock()
+		return nil, nil, fmt.Errorf("exam of ticket %s: %w", e.ticket, ErrNotStarted)
+	}
+	return r, a, nil
+}
+
+// View is what a candidate's screen shows: the paper in the candidate's
+// order, with the answers saved so far, but no answer key.
+type View struct {
+	SessionID    string
+	Ticket       string
+	Title        string
+	Instructions string
+	Sections     []ViewSection
+	Remaining    time.Duration
+	Paused       bool // by a proctor, for the candidate or the room
+	Submitted    bool
+	Forced       bool
+	ReceiptCode  string
+}
+
+// ViewSection is a section as the candidate sees it.
+type ViewSection struct {
+	Title string
+	Items []ViewItem
+}
+
+// ViewItem is an item as the candidate sees it.
+type ViewItem struct {
+	ID       string
+	Number   int // 1-based, in the candidate's order
+	Type     exam.ItemType
+	Points   float64
+	Stem     string
+	Options  []exam.Option // in the candidate's order
+	MaxChars int
+	Rubric   []exam.Criterion // for essay and practical items
+	Answer   exam.Answer
+	Answered bool
+	Flagged  bool
+	// Examiner is true for practical items: the examiner scores them on
+	// site, the candidate gives no answer.
+	Examiner bool
+}
+
+// View returns the candidate's paper with the answers saved so far.
+func (e *Exam) View(ctx context.Context) (*View, error) {
+	r, a, err := e.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer e.s.mu.Unlock()
+	var answers map[string]store.Answer
+	if err := e.s.st.View(ctx, func(tx *store.Tx) error {
+		answers, err = tx.Answers(e.sessionID, e.ticket)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	now := e.s.now()
+	v := &View{SessionID: e.sessionID, Ticket: e.ticket, Title: r.paper.Title, Instructions: r.paper.Instructions,
+		Remaining: r.remaining(a, now), Paused: a.st.Paused || r.st.Paused, Submitted: !a.st.Submitted.IsZero(),
+		Forced: a.st.Forced, ReceiptCode: a.st.ReceiptCode}
+	n := 0
+	for _, ps := range r.paper.Present(e.sessionID, e.ticket).Sections {
+		vs := ViewSection{Title: ps.Title}
+		for _, pi := range ps.Items {
+			it, _ := r.paper.Item(pi.ItemID)
+			n++
+			vi := ViewItem{ID: it.ID, Number: n, Type: it.Type, Points: it.Points, Stem: it.Stem, MaxChars: it.MaxChars,
+				Rubric: it.Rubric, Examiner: it.Type == exam.Practical, Flagged: a.flags[it.ID]}
+			for _, oid := range pi.Options {
+				i := slices.IndexFunc(it.Options, func(o exam.Option) bool { return o.ID == oid })
+				vi.Options = append(vi.Options, it.Options[i])
+			}
+			if ans, ok := answers[it.ID]; ok {
+				vi.Answer, vi.Answered = ans.Value, !empty(ans.Value)
+			}
+			vs.Items = append(vs.Items, vi)
+		}
+		v.Sections = append(v.Sections, vs)
+	}
+	return v, nil
+}
+
+func empty(a exam.Answer) bool { return len(a.Choices) == 0 && a.Text == "" }
+
+// Remaining is the candidate's time left.
+func (e *Exam) Remaining(ctx context.Context) (time.Duration, error) {
+	r, a, err := e.lock(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer e.s.mu.Unlock()
+	return r.remaining(a, e.s.now()), nil
+}
+
+// Save stores the candidate's answer to one item; it returns only after the
+// answer is committed durably, with its record for central when one is due
+// (see Config.SnapshotEvery). An empty answer clears the item. Once the time
+// is up the paper is submitted and Save returns ErrTimeUp.
+func (e *Exam) Save(ctx context.Context, itemID string, ans exam.Answer) error {
+	return e.change(ctx, itemID, func(it exam.Item, _ func() (exam.Answer, error), cur *store.Answer) (bool, error) {
+		a, err := CheckAnswer(it, ans)
+		if err != nil {
+			return false, err
+		}
+		cur.Value = a
+		return true, nil
+	})
+}
+
+// Flag marks or unmarks an item for review; the flag is saved like an answer.
+func (e *Exam) Flag(ctx context.Context, itemID string, flagged bool) error {
+	return e.change(ctx, itemID, func(it exam.Item, prev func() (exam.Answer, error), cur *store.Answer) (bool, error) {
+		v, err := prev()
+		cur.Value, cur.Flagged = v, flagged
+		return false, err
+	})
+}
+
+// change applies one change to an item's saved answer in one transaction.
+// fn gets the item, the answer saved before (read on demand) and the row to
+// write, and reports whether the answer itself changed (and so may need a
+// record).
+func (e *Exam) change(ctx context.Context, itemID string, fn func(exam.Item, func() (exam.Answer, error), *store.Answer) (bool, error)) error {
+	r, a, err := e.lock(ctx)
+	if err != nil {
+		return err
+	}
+	s := e.s
+	defer s.mu.Unlock()
+	now := s.now()
+	if err := e.writable(ctx, r, a, now); err != nil {
+		return err
+	}
+	it, ok := r.paper.Item(itemID)
+	if !ok {
+		return inputf("item %q is not in paper %s", itemID, r.paper.ID)
+	}
+	cur := store.Answer{ItemID: itemID, Flagged: a.flags[itemID], Rev: a.revs[itemID] + 1, Saved: now}
+	var answered bool
+	err = s.update(ctx, r, func(tx *store.Tx) error {
+		prev := func() (exam.Answer, error) {
+			if a.revs[itemID] == 0 {
+				return exam.Answer{}, nil
+			}
+			p, err := tx.Answer(e.sessionID, e.ticket, itemID)
+			return p.Value, err
+		}
+		if answered, err = fn(it, prev, &cur); err != nil {
+			return err
+		}
+		if err := tx.PutAnswer(e.sessionID, e.ticket, cur); err != nil {
+			return err
+		}
+		if err := r.saveAttempt(tx, a, now); err != nil {
+			return err
+		}
+		if answered && (s.cfg.SnapshotEvery <= 0 || now.Sub(a.snaps[itemID]) >= s.cfg.SnapshotEvery) {
+			rec := wire.AnswerSnapshot{SessionID: e.sessionID, Ticket: e.ticket, ItemID: itemID, Answer: cur.Value, Clock: s.stamp(r, now)}
+			if _, err := s.queue(tx, wire.KindAnswer, e.sessionID, rec, now); err != nil {
+				return err
+			}
+			a.snaps[itemID] = now
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	a.revs[itemID], a.flags[itemID] = cur.Rev, cur.Flagged
+	return nil
+}
+
+// writable refuses a change to a paper that is submitted, paused or out of
+// time; at time-out it submits the paper first.
+func (e *Exam) writable(ctx context.Context, r *room, a *attempt, now time.Time) error {
+	switch {
+	case !a.st.Submitted.IsZero():
+		return fmt.Errorf("ticket %s: %w", e.ticket, ErrSubmitted)
+	case r.ended():
+		return fmt.Errorf("session %s: %w", e.sessionID, ErrEnded)
+	case a.st.Paused || r.st.Paused:
+		return fmt.Errorf("ticket %s: %w", e.ticket, ErrPaused)
+	case r.remaining(a, now) <= 0:
+		err := e.s.update(ctx, r, func(tx *store.Tx) error {
+			_, err := e.s.submit(tx, r, a, now, true)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("ticket %s: %w: the paper was submitted", e.ticket, ErrTimeUp)
+	}
+	return nil
+}
+
+// CheckAnswer checks a candidate's answer against its item and returns it in
+// the form stored: choices must be options of the item (true or false for
+// truefalse items), at most one for single and truefalse items, none
+// repeated; text only for fill and essay items, within its length. Practical
+// items take no answer. Errors wrap ErrInput and name the item.
+func CheckAnswer(it exam.Item, a exam.Answer) (exam.Answer, error) {
+	bad := func(format string, args ...any) (exam.Answer, error) {
+		return exam.Answer{}, inputf("item %s: %s", it.ID, fmt.Sprintf(format, args...))
+	}
+	switch it.Type {
+	case exam.Single, exam.Multiple, exam.TrueFalse:
+		if a.Text != "" {
+			return bad("a %s item takes choices, not text", it.Type)
+		}
+		if it.Type != exam.Multiple && len(a.Choices) > 1 {
+			return bad("%d choices for a %s item, which takes one", len(a.Choices), it.Type)
+		}
+		seen := map[string]bool{}
+		for _, c := range a.Choices {
+			ok := it.Type == exam.TrueFalse && (c == "true" || c == "false") ||
+				it.Type != exam.TrueFalse && slices.ContainsFunc(it.Options, func(o exam.Option) bool { return o.ID == c })
+			if !ok {
+				return bad("%q is not a choice of this item", c)
+			}
+			if seen[c] {
+				return bad("choice %q is repeated", c)
+			}
+			seen[c] = true
+		}
+		return exam.Answer{Choices: slices.Clone(a.Choices)}, nil
+	case exam.Fill, exam.Essay:
+		if len(a.Choices) > 0 {
+			return bad("a %s item takes text, not choices", it.Type)
+		}
+		if !utf8.ValidString(a.Text) {
+			return bad("the text is not valid UTF-8")
+		}
+		limit := maxFillChars
+		if it.Type == exam.Essay {
+			limit = maxEssayChars
+			if it.MaxChars > 0 {
+				limit = it.MaxChars
+			}
+		}
+		if n := utf8.RuneCountInString(a.Text); n > limit {
+			return bad("the text has %d characters, at most %d", n, limit)
+		}
+		for _, r := range a.Text {
+			if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f {
+				return bad("the text has a control character")
+			}
+		}
+		return exam.Answer{Text: a.Text}, nil
+	case exam.Practical:
+		return bad("a practical task is scored by the examiner; it takes no answer")
+	}
+	return bad("type %q is unknown", it.Type)
+}
+
+// Submission is a submitted paper: what the candidate is shown.
+type Submission struct {
+	SessionID   string    `json:"session_id"`
+	Ticket      string    `json:"ticket"`
+	ReceiptCode string    `json:"receipt_code"` // checkable on central's public pages
+	RecordID    string    `json:"record_id"`
+	At          time.Time `json:"at"`
+	Forced      bool      `json:"forced,omitempty"`
+}
+
+// Submit submits the candidate's paper and returns the receipt code.
+// Submitting again returns the first submission.
+func (e *Exam) Submit(ctx context.Context) (Submission, error) {
+	r, a, err := e.lock(ctx)
+	if err != nil {
+		return Submission{}, err
+	}
+	defer e.s.mu.Unlock()
+	if !a.st.Submitted.IsZero() {
+		return submissionOf(r, a), nil
+	}
+	now := e.s.now()
+	var sub Submission
+	err = e.s.update(ctx, r, func(tx *store.Tx) error {
+		sub, err = e.s.submit(tx, r, a, now, r.remaining(a, now) <= 0)
+		return err
+	})
+	return sub, err
+}
+
+func submissionOf(r *room, a *attempt) Submission {
+	return Submission{SessionID: r.id, Ticket: a.ticket, ReceiptCode: a.st.ReceiptCode, RecordID: a.st.RecordID,
+		At: a.st.Submitted, Forced: a.st.Forced}
+}
+
+// submit stops a candidate's clock and queues the submission with every
+// saved answer, in tx.
+func (s *Site) submit(tx *store.Tx, r *room, a *attempt, now time.Time, forced bool) (Submission, error) {
+	saved, err := tx.Answers(r.id, a.ticket)
+	if err != nil {
+		return Submission{}, err
+	}
+	answers := make(map[string]exam.Answer, len(saved))
+	for id, ans := range saved {
+		if !empty(ans.Value) {
+			answers[id] = ans.Value
+		}
+	}
+	rec := wire.Submission{SessionID: r.id, Ticket: a.ticket, PaperID: r.paper.ID, PaperVersion: r.paper.Version,
+		Answers: answers, Forced: forced, Clock: s.stamp(r, now)}
+	env, err := s.queue(tx, wire.KindSubmission, r.id, rec, now)
+	if err != nil {
+		return Submission{}, err
+	}
+	a.clock.Stop(now)
+	a.st.Submitted, a.st.Forced = now, forced
+	a.st.ReceiptCode, a.st.RecordID, a.st.EnvelopeHash = seal.ReceiptCode(env.Hash), env.Header.RecordID.String(), env.Hash
+	if err := r.saveAttempt(tx, a, now); err != nil {
+		return Submission{}, err
+	}
+	return submissionOf(r, a), nil
+}
+
+// Answers returns a candidate's saved answers by item id, for examiners and
+// rehearsals. Empty answers are left out.
+func (s *Site) Answers(ctx context.Context, sessionID, ticket string) (map[string]exam.Answer, error) {
+	out := map[string]exam.Answer{}
+	err := s.st.View(ctx, func(tx *store.Tx) error {
+		saved, err := tx.Answers(sessionID, ticket)
+		for id, a := range saved {
+			if !empty(a.Value) {
+				out[id] = a.Value
+			}
+		}
+		return err
+	})
+	return out, err
+}
+
+// Receipted reports whether central's verified receipt for the candidate's
+// submission has come back.
+func (s *Site) Receipted(ctx context.Context, sessionID, ticket string) (bool, error) {
+	s.mu.Lock()
+	r, err := s.room(ctx, sessionID)
+	if err != nil {
+		s.mu.Unlock()
+		return false, err
+	}
+	a, ok := r.att[ticket]
+	s.mu.Unlock()
+	if !ok || a.st.Submitted.IsZero() {
+		return false, nil
+	}
+	var got bool
+	err = s.st.View(ctx, func(tx *store.Tx) error {
+		got, err = tx.HasReceipt(a.st.EnvelopeHash)
+		return err
+	})
+	return got, err
+}

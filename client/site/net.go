@@ -1,0 +1,586 @@
+package site
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"onex/client/store"
+	"onex/exam"
+	"onex/exam/seal"
+	wire "onex/sync"
+)
+
+// Limits on what central sends.
+const (
+	maxPackageResponse = 1 << 30
+	maxSmallResponse   = 1 << 20
+)
+
+// EnrolOptions are what staff give to enrol a device.
+type EnrolOptions struct {
+	ServerURL  string // central, such as https://onex.example.cn
+	Code       string // the one-time code from central's office
+	DeviceName string // shown at central; default the host name
+}
+
+// checkServerURL accepts an http(s) URL with a host and nothing after the path.
+func checkServerURL(s string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", inputf("server URL %q is not an http:// or https:// address of central", s)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// Enrol creates the site store in cfg.Dir (or opens one that was created but
+// never enrolled), makes the device key, and registers it with central using
+// the one-time code. When enrolment fails, a store it created is removed.
+func Enrol(ctx context.Context, cfg Config, opt EnrolOptions) (*Site, error) {
+	server, err := checkServerURL(opt.ServerURL)
+	if err != nil {
+		return nil, err
+	}
+	code := strings.TrimSpace(opt.Code)
+	if code == "" || len(code) > 64 {
+		return nil, inputf("enrolment code is empty or too long")
+	}
+	name := strings.TrimSpace(opt.DeviceName)
+	if name == "" {
+		if name, err = os.Hostname(); err != nil || name == "" {
+			name = "onex-site"
+		}
+	}
+	if n := utf8.RuneCountInString(name); n > 64 || !utf8.ValidString(name) {
+		return nil, inputf("device name has %d characters, at most 64", n)
+	}
+	var st *store.Store
+	created := false
+	if store.Exists(cfg.Dir) {
+		if st, err = store.Open(ctx, cfg.Dir, cfg.Passphrase, store.Options{Log: cfg.Log}); err != nil {
+			return nil, err
+		}
+		err = st.View(ctx, func(tx *store.Tx) error {
+			_, err := tx.Identity()
+			return err
+		})
+		if err == nil {
+			st.Close()
+			return nil, fmt.Errorf("%w (in %s)", ErrEnrolled, cfg.Dir)
+		}
+		if !errors.Is(err, store.ErrNotEnrolled) {
+			st.Close()
+			return nil, err
+		}
+	} else {
+		if st, err = store.Create(ctx, cfg.Dir, cfg.Passphrase, store.Options{Log: cfg.Log}); err != nil {
+			return nil, err
+		}
+		created = true
+	}
+	s, err := newSite(ctx, cfg, st)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.enrol(ctx, server, code, name); err != nil {
+		s.st.Close()
+		if created {
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				os.Remove(store.Path(cfg.Dir) + suffix)
+			}
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Site) enrol(ctx context.Context, server, code, name string) error {
+	key, err := seal.GenerateDeviceKey()
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(wire.EnrolRequest{Code: code, DeviceName: name, PublicKey: key.Public().Marshal()})
+	if err != nil {
+		return err
+	}
+	// One try only: a retried enrolment could spend the one-time code twice.
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, server+wire.PathEnrol, bytes.NewReader(body))
+	if err != nil {
+		return inputf("server URL: %v", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.http.HTTPClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("enrol: %w: %v", wire.ErrUnreachable, err)
+	}
+	defer resp.Body.Close()
+	local := s.now()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("enrol: %w", wire.StatusErrorFrom(resp))
+	}
+	var er wire.EnrolResponse
+	if err := decodeJSON(resp.Body, maxSmallResponse, &er); err != nil {
+		return fmt.Errorf("enrol: central's answer: %w", err)
+	}
+	central, err := seal.ParseCentralPublicKey(er.CentralKey)
+	if err != nil {
+		return fmt.Errorf("enrol: central's key: %w", err)
+	}
+	if er.DeviceID == "" || er.SiteCode == "" {
+		return errors.New("enrol: central's answer lacks the device id or site code")
+	}
+	id := &store.Identity{DeviceID: er.DeviceID, DeviceName: name, SiteCode: er.SiteCode, SiteName: er.SiteName,
+		ServerURL: server, Central: central, Key: key, MaxRecords: er.MaxRecords, MaxBatchBytes: er.MaxBatchBytes, Enrolled: local}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !er.ServerTime.IsZero() {
+		s.offset = er.ServerTime.Sub(local.Round(0)).Round(time.Millisecond)
+	}
+	err = s.update(ctx, nil, func(tx *store.Tx) error {
+		if err := tx.SetIdentity(id); err != nil {
+			return err
+		}
+		return tx.SetServerOffset(s.offset)
+	})
+	if err != nil {
+		return err
+	}
+	s.log.Info("enrolled", "device", er.DeviceID, "site", er.SiteCode, "central_key", central.Fingerprint())
+	return nil
+}
+
+// Identity is what staff see of the device's enrolment.
+type Identity struct {
+	DeviceID       string `json:"device_id"`
+	DeviceName     string `json:"device_name"`
+	SiteCode       string `json:"site_code"`
+	SiteName       string `json:"site_name"`
+	Server         string `json:"server"`
+	CentralKey     string `json:"central_key"` // fingerprint, to compare by eye
+	DeviceKey      string `json:"device_key"`  // fingerprint
+	StoreEpoch     uint64 `json:"store_epoch"`
+	ServerOffsetMS int64  `json:"server_offset_ms"`
+}
+
+// Identity returns the device's enrolment, or ErrNotEnrolled.
+func (s *Site) Identity(ctx context.Context) (*Identity, error) {
+	id, err := s.identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Identity{DeviceID: id.DeviceID, DeviceName: id.DeviceName, SiteCode: id.SiteCode, SiteName: id.SiteName,
+		Server: id.ServerURL, CentralKey: id.Central.Fingerprint(), DeviceKey: id.Key.Public().Fingerprint(),
+		StoreEpoch: s.st.Epoch(), ServerOffsetMS: s.ServerOffset().Milliseconds()}, nil
+}
+
+func decodeJSON(r io.Reader, limit int64, v any) error {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return err
+	}
+	if int64(len(data)) > limit {
+		return fmt.Errorf("answer is larger than %d bytes", limit)
+	}
+	return json.Unmarshal(data, v)
+}
+
+// get makes a device-authenticated GET of central and decodes the JSON answer.
+func (s *Site) get(ctx context.Context, id *store.Identity, path, query string, limit int64, out any) error {
+	u := id.ServerURL + path
+	if query != "" {
+		u += "?" + query
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return inputf("server URL: %v", err)
+	}
+	// The signed time is central's time as best known, so a device clock
+	// that is off does not lock the device out.
+	unix := s.now().Add(s.ServerOffset()).Unix()
+	req.Header.Set(wire.HeaderDevice, id.DeviceID)
+	req.Header.Set(wire.HeaderTime, strconv.FormatInt(unix, 10))
+	req.Header.Set(wire.HeaderSignature, base64.StdEncoding.EncodeToString(id.Key.SignRequest(wire.AuthMessage(http.MethodGet, path, unix))))
+	resp, err := s.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%w: %v", wire.ErrUnreachable, err)
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+		if err := decodeJSON(resp.Body, limit, out); err != nil {
+			return fmt.Errorf("central's answer to %s: %w", path, err)
+		}
+		return nil
+	case http.StatusTooEarly:
+		var te wire.TooEarly
+		if err := decodeJSON(resp.Body, maxSmallResponse, &te); err != nil {
+			return fmt.Errorf("central's answer to %s: %w", path, err)
+		}
+		s.learnServerTime(ctx, te.ServerTime, s.now())
+		return &TooEarlyError{SessionID: te.SessionID, ReleaseAt: te.ReleaseAt, Remaining: time.Duration(te.SecondsRemaining) * time.Second}
+	}
+	return wire.StatusErrorFrom(resp)
+}
+
+// Progress reports how far a download is.
+type Progress struct {
+	Done, Total int    // sessions stored of those central sent
+	SessionID   string // the session just checked
+	Bytes       int    // of that session's package
+}
+
+// DownloadResult is what a download brought.
+type DownloadResult struct {
+	Cursor  int64    `json:"cursor"`
+	Updated []string `json:"updated"`        // sessions stored or replaced
+	Kept    []string `json:"kept,omitempty"` // started sessions whose new package was not applied
+}
+
+// Download fetches every session package central changed since the stored
+// cursor, checks each (central's signature, every part against the
+// manifest, the session for this site), and stores them with the new cursor
+// in one transaction. One bad package refuses the whole download: nothing is
+// stored and the cursor stays. A session whose room has started keeps the
+// package it started with.
+func (s *Site) Download(ctx context.Context, progress func(Progress)) (*DownloadResult, error) {
+	id, err := s.identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var cursor int64
+	if err := s.st.View(ctx, func(tx *store.Tx) error {
+		cursor, err = tx.Cursor()
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var pr wire.PackageResponse
+	if err := s.get(ctx, id, wire.PathPackage, "cursor="+strconv.FormatInt(cursor, 10), maxPackageResponse, &pr); err != nil {
+		return nil, fmt.Errorf("download: %w", err)
+	}
+	s.learnServerTime(ctx, pr.ServerTime, s.now())
+	type checked struct {
+		sp   wire.SessionPackage
+		sess *wire.Session
+	}
+	var ok []checked
+	for i, sp := range pr.Sessions {
+		_, sess, err := verifyPackage(id.Central, id.SiteCode, sp.SessionID, sp.Manifest, sp.Parts)
+		if err != nil {
+			return nil, fmt.Errorf("download: package of session %q: %w", sp.SessionID, err)
+		}
+		ok = append(ok, checked{sp, sess})
+		if progress != nil {
+			n := len(sp.Manifest)
+			for _, p := range sp.Parts {
+				n += len(p)
+			}
+			progress(Progress{Done: i + 1, Total: len(pr.Sessions), SessionID: sp.SessionID, Bytes: n})
+		}
+	}
+	if pr.Cursor < cursor {
+		return nil, fmt.Errorf("download: %w: central's cursor %d is behind ours %d", ErrBadPackage, pr.Cursor, cursor)
+	}
+	res := &DownloadResult{Cursor: pr.Cursor}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	err = s.update(ctx, nil, func(tx *store.Tx) error {
+		res.Updated, res.Kept = nil, nil
+		for _, c := range ok {
+			var st sessionState
+			if _, err := tx.SessionState(c.sp.SessionID, &st); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if !st.Started.IsZero() {
+				res.Kept = append(res.Kept, c.sp.SessionID)
+				continue
+			}
+			pkg := &store.Package{PackageID: c.sp.SessionID, Manifest: c.sp.Manifest, Parts: c.sp.Parts}
+			if err := tx.PutPackage(c.sp.SessionID, pkg, clearParts, now); err != nil {
+				return err
+			}
+			tickets := make([]string, len(c.sess.Candidates))
+			for i, cand := range c.sess.Candidates {
+				tickets[i] = cand.Ticket
+			}
+			if err := tx.AddCandidates(c.sp.SessionID, tickets); err != nil {
+				return err
+			}
+			res.Updated = append(res.Updated, c.sp.SessionID)
+		}
+		return tx.SetCursor(pr.Cursor)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("download: %w", err)
+	}
+	for _, id := range res.Updated {
+		delete(s.rooms, id)
+	}
+	for _, id := range res.Kept {
+		s.log.Warn("session started: new package not applied", "session", id)
+	}
+	s.log.Info("downloaded", "sessions", len(res.Updated), "cursor", res.Cursor)
+	return res, nil
+}
+
+// clearParts are the parts stored as central sent them: they are ciphertext.
+// Every other part (the roster in session.json) is sealed under the store key.
+var clearParts = map[string]bool{wire.PartPaperBody: true, wire.PartPaperKey: true}
+
+// verifyPackage checks a session package as it came from central or from
+// the store: central's signature on the manifest, every part against it, the
+// session id and this site, and the session part's content.
+func verifyPackage(central *seal.CentralPublicKey, site, sessionID string, manifest []byte, parts map[string][]byte) (*seal.Package, *wire.Session, error) {
+	pkg, err := seal.OpenPackage(central, manifest, parts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrBadPackage, err)
+	}
+	if m := pkg.Manifest(); m.SessionID != sessionID {
+		return nil, nil, fmt.Errorf("%w: manifest is for session %q", ErrBadPackage, m.SessionID)
+	}
+	for _, name := range []string{wire.PartSession, wire.PartPaperBody, wire.PartPaperKey} {
+		if _, err := pkg.Part(name); err != nil {
+			return nil, nil, fmt.Errorf("%w: %w", ErrBadPackage, err)
+		}
+	}
+	raw, _ := pkg.Part(wire.PartSession)
+	sess, err := DecodeSession(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sess.ID != sessionID {
+		return nil, nil, fmt.Errorf("%w: session part is for session %q", ErrBadPackage, sess.ID)
+	}
+	if sess.SiteCode != site {
+		return nil, nil, fmt.Errorf("%w: session %s is for site %q, this device is enrolled at %q", ErrBadPackage, sess.ID, sess.SiteCode, site)
+	}
+	return pkg, sess, nil
+}
+
+// DecodeSession decodes and checks the session part of a package: known
+// fields only, the facts the site relies on present and sane, tickets unique
+// and printable. Errors wrap ErrBadPackage and name the field.
+func DecodeSession(b []byte) (*wire.Session, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var s wire.Session
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("%w: session part: %v", ErrBadPackage, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: session part: data after the JSON value", ErrBadPackage)
+	}
+	bad := func(format string, args ...any) (*wire.Session, error) {
+		return nil, fmt.Errorf("%w: session %q: %s", ErrBadPackage, s.ID, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case !plain(s.ID, 128) || s.ID == "":
+		return bad("id is empty, too long or has control characters")
+	case !plain(s.PaperID, 128) || s.PaperID == "":
+		return bad("paper_id is empty, too long or has control characters")
+	case s.PaperVersion < 1:
+		return bad("paper_version %d is not positive", s.PaperVersion)
+	case s.DurationMinutes < 1 || s.DurationMinutes > 24*60:
+		return bad("duration_minutes %d is not 1 to 1440", s.DurationMinutes)
+	case s.LateLimitMinutes < 0 || s.LateLimitMinutes > 24*60:
+		return bad("late_limit_minutes %d is not 0 to 1440", s.LateLimitMinutes)
+	case s.Start.IsZero():
+		return bad("start is missing")
+	case !s.Level.Valid():
+		return bad("level %q is unknown", s.Level)
+	case !(s.PassMark >= 0 && s.PassMark <= 100):
+		return bad("pass_mark %v is not a percentage", s.PassMark)
+	}
+	seen := make(map[string]bool, len(s.Candidates))
+	for i, c := range s.Candidates {
+		if c.Ticket == "" || !plain(c.Ticket, 32) {
+			return bad("candidate %d: ticket %q is empty, too long or has control characters", i+1, c.Ticket)
+		}
+		if seen[c.Ticket] {
+			return bad("ticket %s is on the roster twice", c.Ticket)
+		}
+		seen[c.Ticket] = true
+		if !plain(c.Name, 64) || !plain(c.IDNumber, 64) || !plain(c.Seat, 32) {
+			return bad("ticket %s: name, ID number or seat is too long or has control characters", c.Ticket)
+		}
+	}
+	return &s, nil
+}
+
+// plain reports whether s is valid UTF-8 of at most max characters with no
+// control characters.
+func plain(s string, max int) bool {
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// Release asks central for the session's release key and opens the paper.
+// Before the release time (by central's clock) central refuses with a
+// *TooEarlyError. Every attempt is recorded.
+func (s *Site) Release(ctx context.Context, sessionID string) error {
+	id, err := s.identity(ctx)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	r, err := s.room(ctx, sessionID)
+	if err == nil && r.paper != nil {
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	var rr wire.ReleaseResponse
+	callErr := s.get(ctx, id, wire.PathRelease(sessionID), "", maxSmallResponse, &rr)
+	if callErr == nil {
+		s.learnServerTime(ctx, rr.ServerTime, s.now())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, err = s.room(ctx, sessionID); err != nil {
+		return err
+	}
+	if r.paper != nil {
+		return nil
+	}
+	now := s.now()
+	var paper *exam.Paper
+	var rk *seal.ReleaseKey
+	if callErr == nil {
+		if rr.SessionID != sessionID {
+			callErr = fmt.Errorf("%w: central released session %q", ErrBadPackage, rr.SessionID)
+		} else if rk, callErr = seal.ParseReleaseKey(sessionID, rr.Key); callErr == nil {
+			paper, callErr = openPaper(r.pkg, r.sess, rk)
+		}
+	}
+	if callErr != nil {
+		note := "online release failed: " + callErr.Error()
+		if err := s.update(ctx, r, func(tx *store.Tx) error { return s.incident(tx, r, "", IncidentUnlock, note, now) }); err != nil {
+			return errors.Join(callErr, err)
+		}
+		return fmt.Errorf("release session %s: %w", sessionID, callErr)
+	}
+	return s.released(ctx, r, paper, rk, "online", now)
+}
+
+// released stores the release key and keeps the paper in memory.
+func (s *Site) released(ctx context.Context, r *room, paper *exam.Paper, rk *seal.ReleaseKey, how string, now time.Time) error {
+	r.st.Released, r.st.ReleasedHow = now, how
+	r.st.UnlockFailures, r.st.LockedUntil = 0, time.Time{}
+	err := s.update(ctx, r, func(tx *store.Tx) error {
+		if err := tx.PutReleaseKey(r.id, rk.Bytes()); err != nil {
+			return err
+		}
+		if err := r.save(tx, now); err != nil {
+			return err
+		}
+		return s.incident(tx, r, "", IncidentUnlock, "paper released "+how, now)
+	})
+	if err != nil {
+		return err
+	}
+	r.paper, r.paperErr = paper, nil
+	s.log.Info("paper released", "session", r.id, "how", how)
+	return nil
+}
+
+// UnlockWithCode opens the session's paper with the unlock code the central
+// office reads out. A mistyped code is refused at once, naming the group,
+// and does not count. A code that does not open the paper (a wrong one, or
+// one for another session) counts; after UnlockAttempts of them unlocking is
+// locked for a delay that doubles with each further failure. Every attempt
+// is recorded.
+func (s *Site) UnlockWithCode(ctx context.Context, sessionID, code string) error {
+	s.mu.Lock()
+	r, err := s.room(ctx, sessionID)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	if r.paper != nil {
+		s.mu.Unlock()
+		return nil
+	}
+	now := s.now()
+	note := func(msg string) error {
+		return s.update(ctx, r, func(tx *store.Tx) error {
+			if err := r.save(tx, now); err != nil {
+				return err
+			}
+			return s.incident(tx, r, "", IncidentUnlock, msg, now)
+		})
+	}
+	if r.st.LockedUntil.After(now) {
+		lerr := &LockedError{SessionID: sessionID, Failures: r.st.UnlockFailures, Until: r.st.LockedUntil}
+		err := note("unlock code refused: " + lerr.Error())
+		s.mu.Unlock()
+		return errors.Join(lerr, err)
+	}
+	uc, perr := seal.ParseUnlockCode(code)
+	if perr != nil {
+		err := note("unlock code mistyped: " + perr.Error())
+		s.mu.Unlock()
+		return errors.Join(fmt.Errorf("%w: %w", ErrInput, perr), err)
+	}
+	s.mu.Unlock()
+
+	// argon2id takes a moment: candidates' saves go on meanwhile.
+	rk, err := seal.DeriveReleaseKey(uc, sessionID)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, err = s.room(ctx, sessionID); err != nil {
+		return err
+	}
+	if r.paper != nil {
+		return nil
+	}
+	now = s.now()
+	paper, oerr := openPaper(r.pkg, r.sess, rk)
+	if oerr == nil {
+		return s.released(ctx, r, paper, rk, "by code", now)
+	}
+	if !errors.Is(oerr, seal.ErrDecrypt) {
+		return fmt.Errorf("unlock session %s: %w", sessionID, oerr)
+	}
+	r.st.UnlockFailures++
+	werr := fmt.Errorf("%w (%d of %d attempts used)", ErrWrongCode, r.st.UnlockFailures, UnlockAttempts)
+	if n := r.st.UnlockFailures - UnlockAttempts; n >= 0 {
+		delay := unlockLockBase << min(n, 16)
+		r.st.LockedUntil = now.Add(min(delay, unlockLockMax))
+		werr = errors.Join(werr, &LockedError{SessionID: sessionID, Failures: r.st.UnlockFailures, Until: r.st.LockedUntil})
+	}
+	if err := note("wrong unlock code: " + werr.Error()); err != nil {
+		return errors.Join(werr, err)
+	}
+	s.log.Warn("wrong unlock code", "session", sessionID, "failures", r.st.UnlockFailures)
+	return werr
+}
