@@ -9,6 +9,7 @@ pkgs=(
   libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   fonts-noto-cjk                               # Chinese text in the desktop app
   postgresql                                   # central's storage tests run on PostgreSQL too
+  chromium                                     # the office pages are tested in headless Chromium
 )
 
 missing=()

@@ -1,0 +1,79 @@
+package server
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"onex/exam"
+	osync "onex/sync"
+)
+
+// TestTranslations checks that every key the office pages use is in the
+// table, in both languages, with the same format verbs.
+func TestTranslations(t *testing.T) {
+	used := map[string]string{} // key -> where
+	tmplKey := regexp.MustCompile(`\.T "([^"]+)"`)
+	pages, _ := fs.Glob(web, "web/*.html")
+	for _, p := range pages {
+		b, _ := fs.ReadFile(web, p)
+		for _, m := range tmplKey.FindAllStringSubmatch(string(b), -1) {
+			used[m[1]] = p
+		}
+	}
+	goKey := regexp.MustCompile(`"((?:title|done|err|secret|field)\.[a-z_]+)"`)
+	sources, _ := filepath.Glob("office*.go")
+	for _, p := range sources {
+		if strings.HasSuffix(p, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range goKey.FindAllStringSubmatch(string(b), -1) {
+			used[m[1]] = p
+		}
+	}
+	for _, l := range exam.Levels {
+		used["level."+string(l)] = "exam.Levels"
+	}
+	for _, r := range []string{RoleAdmin, RoleStaff, RoleMarker, RoleInspector} {
+		used["role."+r] = "roles"
+	}
+	for _, s := range []string{string(exam.Male), string(exam.Female)} {
+		used["gender."+s] = "genders"
+	}
+	for _, s := range []string{string(exam.Student), string(exam.Public)} {
+		used["category."+s] = "categories"
+	}
+	for _, s := range []string{"", osync.Present, osync.Late, osync.Absent} {
+		used["attendance."+s] = "attendance"
+	}
+	for _, r := range []Result{{Attendance: osync.Absent}, {}, {Submitted: true}, {Submitted: true, Complete: true, Passed: true}, {Submitted: true, Complete: true}} {
+		used["result."+r.Status()] = "Result.Status"
+	}
+	if len(used) < 100 {
+		t.Fatalf("found only %d keys in use; is the scan broken?", len(used))
+	}
+	verbs := regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z]`)
+	for key, where := range used {
+		m, ok := messages[key]
+		switch {
+		case !ok:
+			t.Errorf("%s uses %q, which is not in the table", where, key)
+		case m[zh] == "" || m[en] == "":
+			t.Errorf("%q lacks a translation: %q", key, m)
+		case strings.Join(verbs.FindAllString(m[zh], -1), " ") != strings.Join(verbs.FindAllString(m[en], -1), " "):
+			t.Errorf("%q has other format verbs in Chinese and English: %q", key, m)
+		}
+	}
+	for key := range messages {
+		if _, ok := used[key]; !ok {
+			t.Errorf("%q is in the table but never used", key)
+		}
+	}
+}
