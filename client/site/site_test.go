@@ -3,6 +3,7 @@ package site_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 
 	"onex/client/internal/centraltest"
 	"onex/client/site"
+	"onex/client/store"
 	"onex/exam"
 	wire "onex/sync"
 )
@@ -70,7 +72,20 @@ func fastHTTP() site.Config {
 	return site.Config{HTTP: wire.NewClient(wire.RetryPolicy{Retries: 2, WaitMin: 5 * time.Millisecond, WaitMax: 20 * time.Millisecond, Timeout: 10 * time.Second}, nil)}
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T) *rig { return newRigVia(t, nil) }
+
+// newRigVia is newRig with the site talking to central through wrap(URL).
+func newRigVia(t *testing.T, wrap func(string) string) *rig {
+	t.Helper()
+	r := enrolRig(t, wrap)
+	if _, err := r.s.Download(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// enrolRig is a site enrolled with a new central, nothing downloaded.
+func enrolRig(t *testing.T, wrap func(string) string) *rig {
 	t.Helper()
 	c := centraltest.New(t)
 	clk := &clock{}
@@ -78,17 +93,27 @@ func newRig(t *testing.T) *rig {
 	cfg := fastHTTP()
 	cfg.Dir, cfg.Passphrase, cfg.Now = t.TempDir(), pass, clk.Now
 	cfg.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ctx := context.Background()
-	s, err := site.Enrol(ctx, cfg, site.EnrolOptions{ServerURL: c.URL, Code: c.EnrolCode(t), DeviceName: "A101 主机"})
+	url := c.URL
+	if wrap != nil {
+		url = wrap(url)
+	}
+	s, err := site.Enrol(context.Background(), cfg, site.EnrolOptions{ServerURL: url, Code: c.EnrolCode(t), DeviceName: "A101 主机"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &rig{t: t, central: c, cfg: cfg, clock: clk, logs: logs, s: s, session: c.Session.ID}
 	t.Cleanup(func() { r.s.Close() })
-	if _, err := s.Download(ctx, nil); err != nil {
+	return r
+}
+
+// openRaw opens a site's database file with plain SQL, as whoever copied it would.
+func openRaw(t *testing.T, dir string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+store.Path(dir))
+	if err != nil {
 		t.Fatal(err)
 	}
-	return r
+	return db
 }
 
 // reopen closes the site and opens it again, as after a restart.

@@ -210,6 +210,9 @@ type OutboxCounts struct {
 	Damaged  int `json:"damaged"`
 }
 
+// Refused counts the records kept for review: rejected, in conflict or damaged.
+func (c OutboxCounts) Refused() int { return c.Rejected + c.Conflict + c.Damaged }
+
 // OutboxCounts returns the outbox's figures.
 func (tx *Tx) OutboxCounts() (OutboxCounts, error) {
 	var c OutboxCounts
