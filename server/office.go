@@ -140,8 +140,8 @@ func (c *Central) officeRoutes(mux *http.ServeMux) {
 	}
 	handle("GET /office/sessions/{id}/results.csv", c.signedIn(canRead, c.resultsCSV))
 	handle("POST /office/signout", c.post(canRead, cataloguePage, c.signOut))
-	handle("POST /office/{$}", c.post(canWrite, cataloguePage, c.importCatalogue))
-	handle("POST /office/papers", c.post(canWrite, papersPage, c.importPaper))
+	handle("POST /office/{$}", c.post(canWrite, cataloguePage, importFile(c.ImportCatalogue, "/office/", "done.catalogue_imported")))
+	handle("POST /office/papers", c.post(canWrite, papersPage, importFile(c.ImportPaper, "/office/papers", "done.paper_imported")))
 	handle("POST /office/sites", c.post(canWrite, sitesPage, c.enrolCode))
 	handle("POST /office/sessions", c.post(canWrite, sessionsPage, c.scheduleSession))
 	handle("POST /office/sessions/{id}", c.post(canWrite, sessionPage, c.sessionAction))

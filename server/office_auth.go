@@ -92,8 +92,8 @@ func safeNext(next string) string {
 }
 
 // signIn checks a user's name and password and starts a browser session.
-// A refusal is logged without the password, and without the name when no
-// such user exists (it may be a password typed in the wrong box).
+// A refusal is logged without the password and without the name typed (it
+// may be a person's name, or a password typed in the wrong box).
 func (c *Central) signIn(w http.ResponseWriter, r *http.Request) {
 	v := c.newView(w, r)
 	v.Path = "/office/signin"
@@ -120,11 +120,7 @@ func (c *Central) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if user == nil {
-		logName := "(unknown)"
-		if known {
-			logName = name
-		}
-		c.Log.Warn("office sign-in refused", "user", logName, "remote", remoteHost(r))
+		c.Log.Warn("office sign-in refused", "known_user", known, "remote", remoteHost(r))
 		v.Problems = []string{v.T("err.credentials_wrong")}
 		c.showSignIn(w, v, http.StatusUnauthorized, next)
 		return

@@ -2,8 +2,10 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -30,31 +32,23 @@ var (
 
 func (c *Central) loadCatalogue(r *http.Request) (any, error) { return c.DB.Catalogue(r.Context()) }
 
-func (c *Central) importCatalogue(w http.ResponseWriter, r *http.Request, v *view) error {
-	f, err := formFile(r, v)
-	if err != nil {
-		return err
-	}
-	if _, err := c.ImportCatalogue(r.Context(), f, v.actor()); err != nil {
-		return err
-	}
-	seeOther(w, r, "/office/", "done.catalogue_imported")
-	return nil
-}
-
 // loadPapers lists the papers: their ids and titles, never their questions.
 func (c *Central) loadPapers(r *http.Request) (any, error) { return c.DB.Papers(r.Context()) }
 
-func (c *Central) importPaper(w http.ResponseWriter, r *http.Request, v *view) error {
-	f, err := formFile(r, v)
-	if err != nil {
-		return err
+// importFile is the action of an upload form: import the file, then go to
+// the page at to with a notice.
+func importFile[T any](imp func(context.Context, io.Reader, string) (T, error), to, notice string) action {
+	return func(w http.ResponseWriter, r *http.Request, v *view) error {
+		f, err := formFile(r, v)
+		if err != nil {
+			return err
+		}
+		if _, err := imp(r.Context(), f, v.actor()); err != nil {
+			return err
+		}
+		seeOther(w, r, to, notice)
+		return nil
 	}
-	if _, err := c.ImportPaper(r.Context(), f, v.actor()); err != nil {
-		return err
-	}
-	seeOther(w, r, "/office/papers", "done.paper_imported")
-	return nil
 }
 
 // siteDevices is a site of the catalogue with its enrolled devices.
