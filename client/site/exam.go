@@ -248,8 +248,12 @@ func (e *Exam) change(ctx context.Context, itemID string, fn func(exam.Item, fun
 		if err := tx.PutAnswer(e.sessionID, e.ticket, cur); err != nil {
 			return err
 		}
-		if err := r.saveAttempt(tx, a, now); err != nil {
-			return err
+		// The clock's checkpoint need not be fresh: a restart counts the
+		// time since the last one anyway.
+		if now.Sub(a.st.Clock.Checkpoint) >= s.cfg.CheckpointEvery {
+			if err := r.saveAttempt(tx, a, now); err != nil {
+				return err
+			}
 		}
 		if answered && (s.cfg.SnapshotEvery <= 0 || now.Sub(a.snaps[itemID]) >= s.cfg.SnapshotEvery) {
 			rec := wire.AnswerSnapshot{SessionID: e.sessionID, Ticket: e.ticket, ItemID: itemID, Answer: cur.Value, Clock: s.stamp(r, now)}

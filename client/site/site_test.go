@@ -59,7 +59,7 @@ func (s *syncBuffer) Bytes() []byte {
 
 // rig is a site enrolled with a real central, the sample session downloaded.
 type rig struct {
-	t       *testing.T
+	t       testing.TB
 	central *centraltest.Central
 	cfg     site.Config
 	clock   *clock
@@ -72,10 +72,10 @@ func fastHTTP() site.Config {
 	return site.Config{HTTP: wire.NewClient(wire.RetryPolicy{Retries: 2, WaitMin: 5 * time.Millisecond, WaitMax: 20 * time.Millisecond, Timeout: 10 * time.Second}, nil)}
 }
 
-func newRig(t *testing.T) *rig { return newRigVia(t, nil) }
+func newRig(t testing.TB) *rig { return newRigVia(t, nil) }
 
 // newRigVia is newRig with the site talking to central through wrap(URL).
-func newRigVia(t *testing.T, wrap func(string) string) *rig {
+func newRigVia(t testing.TB, wrap func(string) string) *rig {
 	t.Helper()
 	r := enrolRig(t, wrap)
 	if _, err := r.s.Download(context.Background(), nil); err != nil {
@@ -85,7 +85,7 @@ func newRigVia(t *testing.T, wrap func(string) string) *rig {
 }
 
 // enrolRig is a site enrolled with a new central, nothing downloaded.
-func enrolRig(t *testing.T, wrap func(string) string) *rig {
+func enrolRig(t testing.TB, wrap func(string) string) *rig {
 	t.Helper()
 	c := centraltest.New(t)
 	clk := &clock{}
@@ -107,7 +107,7 @@ func enrolRig(t *testing.T, wrap func(string) string) *rig {
 }
 
 // openRaw opens a site's database file with plain SQL, as whoever copied it would.
-func openRaw(t *testing.T, dir string) *sql.DB {
+func openRaw(t testing.TB, dir string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+store.Path(dir))
 	if err != nil {
@@ -149,7 +149,7 @@ func (r *rig) checkIn(ticket string) {
 	}
 }
 
-func samplePaper(t *testing.T) *exam.Paper {
+func samplePaper(t testing.TB) *exam.Paper {
 	t.Helper()
 	p, err := exam.ReadPaper(centraltest.Sample(t, "paper-web-elementary.json"))
 	if err != nil {

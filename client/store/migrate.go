@@ -27,7 +27,7 @@ var migrations = []string{
 		data       BLOB NOT NULL,
 		sealed     INTEGER NOT NULL, -- 1: data is sealed under the store key
 		PRIMARY KEY (session_id, name)
-	);
+	) WITHOUT ROWID;
 	CREATE TABLE candidates (
 		session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
 		ticket     TEXT NOT NULL,
@@ -37,7 +37,7 @@ var migrations = []string{
 		checked_at TEXT,
 		photo      BLOB,             -- sealed
 		PRIMARY KEY (session_id, ticket)
-	);
+	) WITHOUT ROWID;
 	CREATE TABLE attempts (
 		session_id   TEXT NOT NULL,
 		ticket       TEXT NOT NULL,
@@ -46,7 +46,7 @@ var migrations = []string{
 		receipt_code TEXT NOT NULL DEFAULT '',
 		PRIMARY KEY (session_id, ticket),
 		FOREIGN KEY (session_id, ticket) REFERENCES candidates (session_id, ticket) ON DELETE CASCADE
-	);
+	) WITHOUT ROWID;
 	CREATE TABLE answers (
 		session_id TEXT NOT NULL,
 		ticket     TEXT NOT NULL,
@@ -57,7 +57,7 @@ var migrations = []string{
 		saved_at   TEXT NOT NULL,
 		PRIMARY KEY (session_id, ticket, item_id),
 		FOREIGN KEY (session_id, ticket) REFERENCES attempts (session_id, ticket) ON DELETE CASCADE
-	);
+	) WITHOUT ROWID;
 	CREATE TABLE marks (
 		session_id TEXT NOT NULL,
 		ticket     TEXT NOT NULL,
@@ -67,7 +67,7 @@ var migrations = []string{
 		saved_at   TEXT NOT NULL,
 		PRIMARY KEY (session_id, ticket, item_id),
 		FOREIGN KEY (session_id, ticket) REFERENCES candidates (session_id, ticket) ON DELETE CASCADE
-	);
+	) WITHOUT ROWID;
 	CREATE TABLE incidents (
 		id         INTEGER PRIMARY KEY AUTOINCREMENT,
 		session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
@@ -87,10 +87,8 @@ var migrations = []string{
 		hash       BLOB NOT NULL,
 		created    TEXT NOT NULL,
 		state      TEXT NOT NULL DEFAULT 'pending', -- pending, rejected, conflict, damaged
-		reason     TEXT NOT NULL DEFAULT '',
-		UNIQUE (epoch, seq)
+		reason     TEXT NOT NULL DEFAULT ''
 	);
-	CREATE INDEX outbox_state ON outbox (state, id);
 	CREATE TABLE receipts (
 		record_id   TEXT PRIMARY KEY,
 		epoch       INTEGER NOT NULL,
