@@ -141,4 +141,3 @@ func FuzzCheckAnswer(f *testing.F) {
 		}
 	})
 }
-
