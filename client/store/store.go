@@ -184,6 +184,11 @@ func Create(ctx context.Context, dir, passphrase string, opt Options) (*Store, e
 		return nil, err
 	}
 	s := &Store{db: db, dir: dir, key: key, log: opt.logger()}
+	// The WAL takes the database file's mode: nobody but the owner reads either.
+	if err := os.Chmod(path, 0o600); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create site store: %w", err)
+	}
 	fail := func(err error) (*Store, error) {
 		db.Close()
 		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
