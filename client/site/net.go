@@ -198,44 +198,56 @@ func decodeJSON(r io.Reader, limit int64, v any) error {
 }
 
 // get makes a device-authenticated GET of central and decodes the JSON answer.
+// Refused for a signing time off central's clock, it learns central's time
+// from the answer's Date header and tries once more.
 func (s *Site) get(ctx context.Context, id *store.Identity, path, query string, limit int64, out any) error {
 	u := id.ServerURL + path
 	if query != "" {
 		u += "?" + query
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return inputf("server URL: %v", err)
-	}
-	// The signed time is central's time as best known, so a device clock
-	// that is off does not lock the device out.
-	unix := s.now().Add(s.ServerOffset()).Unix()
-	req.Header.Set(wire.HeaderDevice, id.DeviceID)
-	req.Header.Set(wire.HeaderTime, strconv.FormatInt(unix, 10))
-	req.Header.Set(wire.HeaderSignature, base64.StdEncoding.EncodeToString(id.Key.SignRequest(wire.AuthMessage(http.MethodGet, path, unix))))
-	resp, err := s.http.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+	for try := 0; ; try++ {
+		req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return inputf("server URL: %v", err)
 		}
-		return fmt.Errorf("%w: %v", wire.ErrUnreachable, err)
-	}
-	defer resp.Body.Close()
-	switch resp.StatusCode {
-	case http.StatusOK:
-		if err := decodeJSON(resp.Body, limit, out); err != nil {
-			return fmt.Errorf("central's answer to %s: %w", path, err)
+		// The signed time is central's time as best known, so a device clock
+		// that is off does not lock the device out.
+		unix := s.now().Add(s.ServerOffset()).Unix()
+		req.Header.Set(wire.HeaderDevice, id.DeviceID)
+		req.Header.Set(wire.HeaderTime, strconv.FormatInt(unix, 10))
+		req.Header.Set(wire.HeaderSignature, base64.StdEncoding.EncodeToString(id.Key.SignRequest(wire.AuthMessage(http.MethodGet, path, unix))))
+		resp, err := s.http.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("%w: %v", wire.ErrUnreachable, err)
 		}
-		return nil
-	case http.StatusTooEarly:
-		var te wire.TooEarly
-		if err := decodeJSON(resp.Body, maxSmallResponse, &te); err != nil {
-			return fmt.Errorf("central's answer to %s: %w", path, err)
+		if resp.StatusCode == http.StatusUnauthorized && try == 0 {
+			if date, err := http.ParseTime(resp.Header.Get("Date")); err == nil && date.Sub(time.Unix(unix, 0)).Abs() > wire.AuthWindow/2 {
+				resp.Body.Close()
+				s.log.Warn("device clock is off central's; correcting the signing time", "off", time.Unix(unix, 0).Sub(date).Round(time.Second))
+				s.learnServerTime(ctx, date, s.now())
+				continue
+			}
 		}
-		s.learnServerTime(ctx, te.ServerTime, s.now())
-		return &TooEarlyError{SessionID: te.SessionID, ReleaseAt: te.ReleaseAt, Remaining: time.Duration(te.SecondsRemaining) * time.Second}
+		defer resp.Body.Close()
+		switch resp.StatusCode {
+		case http.StatusOK:
+			if err := decodeJSON(resp.Body, limit, out); err != nil {
+				return fmt.Errorf("central's answer to %s: %w", path, err)
+			}
+			return nil
+		case http.StatusTooEarly:
+			var te wire.TooEarly
+			if err := decodeJSON(resp.Body, maxSmallResponse, &te); err != nil {
+				return fmt.Errorf("central's answer to %s: %w", path, err)
+			}
+			s.learnServerTime(ctx, te.ServerTime, s.now())
+			return &TooEarlyError{SessionID: te.SessionID, ReleaseAt: te.ReleaseAt, Remaining: time.Duration(te.SecondsRemaining) * time.Second}
+		}
+		return wire.StatusErrorFrom(resp)
 	}
-	return wire.StatusErrorFrom(resp)
 }
 
 // Progress reports how far a download is.

@@ -427,3 +427,21 @@ func TestWrongPassphraseChangesNothing(t *testing.T) {
 		t.Fatalf("enrol while open: %v", err)
 	}
 }
+
+func TestDeviceClockCorrectedFromCentral(t *testing.T) {
+	ctx := context.Background()
+	r := enrolRig(t, nil)
+	// Central runs on real time here, as it does in production, so that its
+	// Date header and its clock agree; then the device's clock jumps an hour.
+	r.central.Clock.Set(time.Now())
+	r.clock.Add(time.Hour)
+	if _, err := r.s.Download(ctx, nil); err != nil {
+		t.Fatalf("download with the device clock an hour off: %v", err)
+	}
+	if off := r.s.ServerOffset(); off > -59*time.Minute || off < -61*time.Minute {
+		t.Fatalf("offset to central %v, want about -1h", off)
+	}
+	if !strings.Contains(string(r.logs.Bytes()), "device clock is off") {
+		t.Fatal("the clock correction was not logged")
+	}
+}
