@@ -307,6 +307,9 @@ func TestForceSubmitAndEnd(t *testing.T) {
 	if err := r.s.ScorePractical(ctx, r.session, "2026WEB010002", "q11", []float64{15, 20, 10, 10}, "李考评"); err != nil {
 		t.Fatal(err)
 	}
+	if m, err := r.s.Marks(ctx, r.session, "2026WEB010002"); err != nil || len(m["q11"]) != 4 || m["q11"][0] != 15 {
+		t.Fatalf("marks: %v %v", m, err)
+	}
 	if err := r.s.ScorePractical(ctx, r.session, "2026WEB010002", "q11", []float64{99, 5, 5, 5}, "李考评"); !errors.Is(err, site.ErrInput) {
 		t.Fatalf("marks out of range: %v", err)
 	}

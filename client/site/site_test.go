@@ -181,6 +181,9 @@ func TestOneCandidateEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if e.SessionID() != r.session || e.Ticket() != "2026WEB010001" {
+		t.Fatalf("exam of %s %s", e.SessionID(), e.Ticket())
+	}
 	v, err := e.View(ctx)
 	if err != nil {
 		t.Fatal(err)

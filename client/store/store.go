@@ -75,8 +75,8 @@ func (e *DamagedError) Unwrap() error { return e.Err }
 
 // Store is an open site store.
 type Store struct {
-	db    *sql.DB
-	dir   string
+	db *sql.DB
+
 	key   *seal.StoreKey
 	log   *slog.Logger
 	mu    sync.Mutex // one transaction at a time on the one connection
@@ -183,7 +183,7 @@ func Create(ctx context.Context, dir, passphrase string, opt Options) (*Store, e
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, dir: dir, key: key, log: opt.logger()}
+	s := &Store{db: db, key: key, log: opt.logger()}
 	// The WAL takes the database file's mode: nobody but the owner reads either.
 	if err := os.Chmod(path, 0o600); err != nil {
 		db.Close()
@@ -236,7 +236,7 @@ func Open(ctx context.Context, dir, passphrase string, opt Options) (*Store, err
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, dir: dir, log: opt.logger()}
+	s := &Store{db: db, log: opt.logger()}
 	var wrapped []byte
 	err = db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", metaStoreKey).Scan(&wrapped)
 	if err != nil {
@@ -292,9 +292,6 @@ func (s *Store) Close() error {
 	defer s.mu.Unlock()
 	return s.db.Close()
 }
-
-// Dir is the store's data directory.
-func (s *Store) Dir() string { return s.dir }
 
 // Epoch is the store's current epoch.
 func (s *Store) Epoch() uint64 {
