@@ -75,8 +75,7 @@ func (e *DamagedError) Unwrap() error { return e.Err }
 
 // Store is an open site store.
 type Store struct {
-	db *sql.DB
-
+	db    *sql.DB
 	key   *seal.StoreKey
 	log   *slog.Logger
 	mu    sync.Mutex // one transaction at a time on the one connection
