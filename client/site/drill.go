@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,7 @@ type DrillReport struct {
 	Flags           int           `json:"flags"`
 	PracticalScores int           `json:"practical_scores"`
 	Submissions     []Submission  `json:"submissions"`
+	Ended           bool          `json:"ended"` // the drill ended the session
 	Elapsed         time.Duration `json:"elapsed_ns"`
 	SavesPerSecond  float64       `json:"saves_per_second"`
 }
@@ -40,7 +42,8 @@ type DrillReport struct {
 // identity confirmed), the room's start if it has not started, every item
 // answered with a random but valid answer and some answers changed (each a
 // durable save), some items flagged, submission, and the examiner's scores
-// for practical items. The paper must be released. Candidates who submitted
+// for practical items; then, when everyone checked in has submitted, the
+// session's end. The paper must be released. Candidates who submitted
 // already are left as they are.
 func (s *Site) Drill(ctx context.Context, opt DrillOptions) (*DrillReport, error) {
 	if opt.Proctor == "" {
@@ -126,6 +129,17 @@ func (s *Site) Drill(ctx context.Context, opt DrillOptions) (*DrillReport, error
 		if opt.Progress != nil {
 			opt.Progress(i+1, n)
 		}
+	}
+	// The rehearsal is over once everyone checked in has submitted.
+	all, err := s.Candidates(ctx, opt.SessionID)
+	if err != nil {
+		return rep, err
+	}
+	if !slices.ContainsFunc(all, func(c Candidate) bool { return c.Begun && !c.Submitted }) {
+		if _, err := s.End(ctx, opt.SessionID, opt.Proctor); err != nil {
+			return rep, fmt.Errorf("drill: %w", err)
+		}
+		rep.Ended = true
 	}
 	rep.Elapsed = time.Since(start)
 	if secs := rep.Elapsed.Seconds(); secs > 0 {

@@ -234,11 +234,12 @@ func TestTimer(t *testing.T) {
 	}
 	downtimes := 0
 	for _, in := range incidents {
-		if in.Type == site.IncidentDowntime && strings.Contains(in.Note, "off for 3m") {
+		// Real time may add a second under load.
+		if in.Type == site.IncidentDowntime && strings.Contains(in.Note, "off for 3m") && strings.Contains(in.Note, "while 2 candidates") {
 			downtimes++
 		}
 	}
-	if downtimes != 3 { // the room and both candidates; real time may add a second under load
+	if downtimes != 1 {
 		t.Fatalf("%d downtime incidents: %+v", downtimes, incidents)
 	}
 	if a, _ := r.s.Answers(ctx, r.session, "2026WEB010001"); a["q8"].Text != "auto" {

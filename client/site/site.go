@@ -397,41 +397,28 @@ func (s *Site) loadRoom(ctx context.Context, id string) (*room, error) {
 		}
 	}
 	// Clocks: restore each checkpoint; time the device was off while a
-	// clock ran counts as used, and is reported so a proctor can grant it back.
-	var downs []downtime
-	var d time.Duration
-	r.clock, d = r.st.Clock.restore(now)
-	if d >= downtimeNote {
-		downs = append(downs, downtime{d: d})
-	}
+	// clock ran counts as used, and is reported (once, for the room) when
+	// candidates' clocks ran, so that a proctor can grant it back.
+	var down time.Duration
+	running := 0
+	r.clock, _ = r.st.Clock.restore(now)
 	for _, a := range r.att {
+		var d time.Duration
 		a.clock, d = a.st.Clock.restore(now)
-		if d >= downtimeNote {
-			downs = append(downs, downtime{ticket: a.ticket, d: d})
+		if a.st.Clock.Running {
+			running++
+			down = max(down, d)
 		}
 	}
 	r.setClocks(now)
-	if len(downs) > 0 {
-		err := s.update(ctx, nil, func(tx *store.Tx) error {
-			for _, dt := range downs {
-				note := fmt.Sprintf("device was off for %s while the exam ran; the time counted as used", dt.d.Round(time.Second))
-				if err := s.incident(tx, r, dt.ticket, IncidentDowntime, note, now); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+	if down >= downtimeNote {
+		note := fmt.Sprintf("device was off for %s while %d candidates' clocks ran; the time counted as used", down.Round(time.Second), running)
+		if err := s.update(ctx, nil, func(tx *store.Tx) error { return s.incident(tx, r, "", IncidentDowntime, note, now) }); err != nil {
 			return nil, err
 		}
-		s.log.Warn("clocks resumed after downtime", "session", id, "clocks", len(downs))
+		s.log.Warn("clocks resumed after downtime", "session", id, "downtime", down.Round(time.Second), "candidates", running)
 	}
 	return r, nil
-}
-
-type downtime struct {
-	ticket string
-	d      time.Duration
 }
 
 // Incident types the site notes by itself.

@@ -238,13 +238,12 @@ type OutboxRecord struct {
 	State     string
 	Reason    string
 	Created   time.Time
-	Envelope  []byte
 }
 
 // OutboxRecords returns the records in the outbox in a state, oldest first;
 // an empty state means every state.
 func (tx *Tx) OutboxRecords(state string) ([]OutboxRecord, error) {
-	rows, err := tx.query(`SELECT epoch, seq, record_id, kind, session_id, state, reason, created, envelope FROM outbox
+	rows, err := tx.query(`SELECT epoch, seq, record_id, kind, session_id, state, reason, created FROM outbox
 		WHERE ? = '' OR state = ? ORDER BY id`, state, state)
 	if err != nil {
 		return nil, fmt.Errorf("site store: outbox: %w", err)
@@ -255,7 +254,7 @@ func (tx *Tx) OutboxRecords(state string) ([]OutboxRecord, error) {
 		var r OutboxRecord
 		var epoch int64
 		var created string
-		if err := rows.Scan(&epoch, &r.Seq, &r.RecordID, &r.Kind, &r.SessionID, &r.State, &r.Reason, &created, &r.Envelope); err != nil {
+		if err := rows.Scan(&epoch, &r.Seq, &r.RecordID, &r.Kind, &r.SessionID, &r.State, &r.Reason, &created); err != nil {
 			return nil, err
 		}
 		r.Epoch = uint64(epoch)
