@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"onex/client/cli"
 	"onex/client/internal/centraltest"
 	"onex/client/site"
+	"onex/client/store"
 	"onex/exam"
 )
 
@@ -268,4 +270,42 @@ func buildCentral(t *testing.T) string {
 		t.Fatalf("go build onex-central: %v\n%s", err, b)
 	}
 	return out
+}
+
+// TestEditedRecordIsNotSent: a record row edited in the database file is
+// kept, marked damaged with the reason, and not sent; the rest go through.
+func TestEditedRecordIsNotSent(t *testing.T) {
+	c := centraltest.New(t)
+	dir := t.TempDir()
+	must(t, "enrol", "--data", dir, "--server", c.URL, "--code", c.EnrolCode(t))
+	must(t, "download", "--data", dir)
+	must(t, "unlock", "--data", dir, "--session", c.Session.ID, "--code", c.UnlockCode(t))
+	must(t, "drill", "--data", dir, "--session", c.Session.ID, "--candidates", "2", "--seed", "1")
+	pending := status(t, dir).Outbox.Pending
+	db, err := sql.Open("sqlite", "file:"+store.Path(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("UPDATE outbox SET envelope = substr(envelope, 1, 100) || x'ff' || substr(envelope, 102) WHERE kind = 'submission' AND seq = (SELECT min(seq) FROM outbox WHERE kind = 'submission')"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	c.Release()
+	out, errOut, code := run(t, "sync", "--data", dir)
+	if code != cli.ExitFailed || !strings.Contains(errOut, "1 records in the outbox are damaged") || !strings.Contains(errOut, "kept for review: submission") {
+		t.Fatalf("sync: exit %d\n%s%s", code, out, errOut)
+	}
+	st := status(t, dir)
+	if st.Outbox.Damaged != 1 || st.Outbox.Pending != 0 || st.Outbox.Acked != pending-1 || len(st.Refused) != 1 || st.Refused[0].State != store.StateDamaged {
+		t.Fatalf("status: %+v %+v", st.Outbox, st.Refused)
+	}
+	submitted := 0
+	for _, res := range c.Results(t) {
+		if res.Submitted {
+			submitted++
+		}
+	}
+	if submitted != 1 {
+		t.Fatalf("central holds %d submissions, want the 1 not edited", submitted)
+	}
 }
