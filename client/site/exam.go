@@ -255,7 +255,7 @@ func (e *Exam) change(ctx context.Context, itemID string, fn func(exam.Item, fun
 				return err
 			}
 		}
-		if answered && (s.cfg.SnapshotEvery <= 0 || now.Sub(a.snaps[itemID]) >= s.cfg.SnapshotEvery) {
+		if answered && (s.cfg.SnapshotEvery < 0 || now.Sub(a.snaps[itemID]) >= s.cfg.SnapshotEvery) {
 			rec := wire.AnswerSnapshot{SessionID: e.sessionID, Ticket: e.ticket, ItemID: itemID, Answer: cur.Value, Clock: s.stamp(r, now)}
 			if _, err := s.queue(tx, wire.KindAnswer, e.sessionID, rec, now); err != nil {
 				return err

@@ -43,11 +43,17 @@ type Config struct {
 	// HTTP talks to central; nil is sync.NewClient(sync.DefaultRetry, Log).
 	HTTP *retryablehttp.Client
 	// SnapshotEvery is the least time between two answer-snapshot records of
-	// one item (every save is stored at once regardless); 0 sends one per save.
+	// one item, so that typing an essay does not queue a record per
+	// keystroke; every save is stored at once regardless, and the submission
+	// carries every answer. 0 is DefaultSnapshotEvery; negative queues a
+	// record on every save.
 	SnapshotEvery time.Duration
 	// CheckpointEvery is how often Tick writes the running clocks; 0 is 5 s.
 	CheckpointEvery time.Duration
 }
+
+// DefaultSnapshotEvery is Config.SnapshotEvery's default.
+const DefaultSnapshotEvery = 10 * time.Second
 
 // Unlock attempts before unlocking by code is locked, and the first lock.
 const (
@@ -99,6 +105,9 @@ func newSite(ctx context.Context, cfg Config, st *store.Store) (*Site, error) {
 	}
 	if s.cfg.CheckpointEvery <= 0 {
 		s.cfg.CheckpointEvery = 5 * time.Second
+	}
+	if s.cfg.SnapshotEvery == 0 {
+		s.cfg.SnapshotEvery = DefaultSnapshotEvery
 	}
 	err := st.View(ctx, func(tx *store.Tx) error {
 		var err error
