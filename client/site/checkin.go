@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"onex/client/store"
 	"onex/exam"
@@ -85,7 +84,7 @@ func (s *Site) Find(ctx context.Context, sessionID, query string) ([]Candidate, 
 		switch {
 		case c.Ticket == q, strings.EqualFold(c.IDNumber, q), c.Name == q:
 			exact = append(exact, c)
-		case utf8.RuneCountInString(q) >= 1 && strings.Contains(c.Name, q):
+		case strings.Contains(c.Name, q):
 			partial = append(partial, c)
 		}
 	}
