@@ -1,35 +1,70 @@
 // Command onex-site is the OneX site app: with no arguments, the desktop app
-// for the station (staff) and exam terminals (candidates); with a command,
-// the headless command line of package client/cli.
+// for the station (staff) and exam terminals (candidates), package
+// client/ui on Fyne's GL driver; with a command, the headless command line
+// of package client/cli.
+//
+// The desktop app reads its environment: ONEX_DATA is the site store's
+// directory (default $XDG_DATA_HOME/onex-site, else ~/.local/share/onex-site);
+// ONEX_SERVER prefills central's address on first run; ONEX_PASSPHRASE, as
+// for the command line, opens the store without asking (unattended
+// terminals); ONEX_LOG sets the log level on stderr (debug, info, warn,
+// error; default warn).
 package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
+	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/widget"
 
 	"onex/client/cli"
+	"onex/client/site"
+	"onex/client/ui"
 )
 
 func main() {
+	start := time.Now()
 	if len(os.Args) > 1 {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := cli.Main(ctx, os.Args[1:], cli.Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
 		stop()
 		os.Exit(code)
 	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(os.Getenv("ONEX_LOG"))); err != nil {
+		level = slog.LevelWarn
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	a := app.NewWithID("cn.onex.site")
-	w := a.NewWindow("OneX 考点")
-	w.SetContent(container.NewVBox(
-		widget.NewLabelWithStyle("OneX 考点", fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
-		widget.NewLabel("1+X 职业技能等级证书考核站点"),
-	))
-	w.Resize(fyne.NewSize(640, 400))
-	w.ShowAndRun()
+	desk := ui.New(a, ui.Options{
+		Site:       site.Config{Dir: dataDir(), Log: log},
+		Server:     os.Getenv("ONEX_SERVER"),
+		Passphrase: os.Getenv(cli.PassphraseEnv),
+		Shown: func(screen string) {
+			log.Info("screen shown", "screen", screen, "since_start", time.Since(start))
+		},
+	})
+	desk.Start()
+	a.Run()
+	desk.Close()
+}
+
+// dataDir is the site store's directory.
+func dataDir() string {
+	if d := os.Getenv("ONEX_DATA"); d != "" {
+		return d
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "onex-site")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "onex-site"
+	}
+	return filepath.Join(home, ".local", "share", "onex-site")
 }

@@ -1,0 +1,585 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"onex/client/site"
+	"onex/exam"
+	wire "onex/sync"
+)
+
+// minPIN is the least length of the proctor PIN.
+const minPIN = 4
+
+// Warnings of the time left, in minutes, latest last.
+var warnings = []int{15, 5}
+
+// candidateWin is a candidate's window: the seat screen until the proctor
+// starts the room, then the exam, then the receipt. Only the proctor PIN
+// lets it close.
+type candidateWin struct {
+	a           *App
+	w           fyne.Window
+	sid, ticket string
+	screen      string // "seat", "exam" or "receipt"
+
+	ex     *site.Exam
+	view   *site.View
+	items  []*site.ViewItem // in the candidate's order
+	cur    int
+	saver  *saver
+	warned int // the last warning given, in minutes; 0 none
+
+	countdown, saved, paused *widget.Label
+	nav                      []*widget.Button
+	body                     *fyne.Container
+	prev, next, flag         *widget.Button
+	status                   *widget.Label // the seat screen's
+}
+
+// openCandidate opens the exam window of a checked-in candidate, after the
+// proctor has set the PIN that closes it.
+func (a *App) openCandidate(sessionID, ticket string) {
+	for c := range a.cands {
+		if c.sid == sessionID && c.ticket == ticket {
+			c.w.RequestFocus()
+			return
+		}
+	}
+	if a.pin == "" {
+		a.setPIN(func() { a.openCandidate(sessionID, ticket) })
+		return
+	}
+	c := &candidateWin{a: a, sid: sessionID, ticket: ticket}
+	c.w = a.fa.NewWindow(tr("exam.window_title"))
+	c.w.Resize(fyne.NewSize(1100, 760))
+	c.w.SetCloseIntercept(c.askPIN)
+	c.saver = newSaver(c.showSaved)
+	a.cands[c] = true
+	c.rebuild()
+	c.w.Show()
+}
+
+// setPIN asks the proctor for the PIN that candidate windows need to close.
+func (a *App) setPIN(then func()) {
+	pin, again := widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	pin.Validator = func(s string) error {
+		if len([]rune(strings.TrimSpace(s))) < minPIN {
+			return errors.New(tr("pin.short", args{"N": minPIN}))
+		}
+		return nil
+	}
+	again.Validator = func(s string) error {
+		if s != pin.Text {
+			return errors.New(tr("pin.mismatch"))
+		}
+		return nil
+	}
+	d := dialog.NewForm(tr("pin.set_title"), tr("dialog.ok"), tr("dialog.cancel"), []*widget.FormItem{
+		widget.NewFormItem("", wrapped(tr("pin.set_hint"))),
+		widget.NewFormItem(tr("pin.pin"), pin),
+		widget.NewFormItem(tr("pin.again"), again),
+	}, func(ok bool) {
+		if ok && pin.Validate() == nil && again.Validate() == nil {
+			a.pin = pin.Text
+			then()
+		}
+	}, a.win)
+	d.Resize(fyne.NewSize(460, 300))
+	d.Show()
+	a.win.Canvas().Focus(pin)
+}
+
+// askPIN lets the window close when the proctor types the PIN.
+func (c *candidateWin) askPIN() {
+	pin := widget.NewPasswordEntry()
+	d := dialog.NewForm(tr("pin.leave_title"), tr("pin.leave"), tr("dialog.cancel"), []*widget.FormItem{
+		widget.NewFormItem("", wrapped(tr("pin.leave_hint"))),
+		widget.NewFormItem(tr("pin.pin"), pin),
+	}, func(ok bool) {
+		if !ok {
+			return
+		}
+		if pin.Text != c.a.pin {
+			dialog.ShowInformation(tr("pin.leave_title"), tr("pin.wrong"), c.w)
+			return
+		}
+		c.close()
+	}, c.w)
+	d.Resize(fyne.NewSize(420, 240))
+	d.Show()
+	c.w.Canvas().Focus(pin)
+}
+
+// close closes the window once its saves are done.
+func (c *candidateWin) close() {
+	c.saver.wait()
+	delete(c.a.cands, c)
+	c.w.Close()
+}
+
+// rebuild shows the screen the candidate is on, afresh (after a language,
+// text size or state change).
+func (c *candidateWin) rebuild() {
+	c.w.SetTitle(tr("exam.window_title"))
+	switch {
+	case c.view != nil && c.view.Submitted:
+		c.showReceipt()
+	case c.ex != nil:
+		c.showExam()
+	default:
+		c.showSeat()
+	}
+}
+
+// top is the bar of every candidate screen: who, the settings, and the
+// proctor's way out.
+func (c *candidateWin) top(k site.Candidate, extra ...fyne.CanvasObject) fyne.CanvasObject {
+	who := widget.NewLabelWithStyle(tr("exam.who", args{"Name": k.Name, "Ticket": k.Ticket, "Seat": k.Seat}), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	leave := widget.NewButtonWithIcon(tr("exam.proctor"), theme.LogoutIcon(), c.askPIN)
+	right := container.NewHBox(append(extra, c.a.settingsBar(c.w), leave)...)
+	return container.NewVBox(container.NewBorder(nil, nil, who, right), widget.NewSeparator())
+}
+
+// candidate is the candidate's roster entry and check-in.
+func (c *candidateWin) candidate() site.Candidate {
+	all, err := c.a.site.Candidates(c.a.ctx, c.sid)
+	if err == nil {
+		for _, k := range all {
+			if k.Ticket == c.ticket {
+				return k
+			}
+		}
+	}
+	return site.Candidate{}
+}
+
+// showSeat shows the candidate's name, photo and the instructions, and
+// waits for the room to start.
+func (c *candidateWin) showSeat() {
+	c.screen = "seat"
+	k := c.candidate()
+	photo := canvas.NewImageFromResource(theme.AccountIcon())
+	if b, err := c.a.site.Photo(c.a.ctx, c.sid, c.ticket); err == nil && len(b) > 0 {
+		photo.Resource = fyne.NewStaticResource("photo-"+c.ticket, bytes.Clone(b))
+	}
+	photo.FillMode = canvas.ImageFillContain
+	photo.SetMinSize(fyne.NewSize(160, 200))
+	rules := wrapped(tr("seat.rules"))
+	if text, err := c.a.site.Instructions(c.a.ctx, c.sid); err == nil {
+		rules.SetText(text + "\n\n" + tr("seat.rules"))
+	}
+	c.status = heading("")
+	name := heading(k.Name)
+	body := container.NewVBox(
+		container.NewHBox(photo, container.NewVBox(name,
+			widget.NewLabel(tr("seat.details", args{"Ticket": k.Ticket, "Seat": k.Seat, "IDType": k.IDType, "ID": maskID(k.IDNumber)})))),
+		widget.NewSeparator(),
+		widget.NewLabelWithStyle(tr("seat.instructions"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		rules,
+		widget.NewSeparator(),
+		c.status,
+	)
+	c.w.SetContent(container.NewBorder(c.top(k), nil, nil, nil, container.NewVScroll(container.NewPadded(body))))
+	c.tick()
+	c.a.shown("seat")
+}
+
+// maskID shows the start and the end of an ID number only, as on a screen
+// others may see.
+func maskID(id string) string {
+	rs := []rune(id)
+	if len(rs) <= 8 {
+		return id
+	}
+	return string(rs[:4]) + strings.Repeat("*", len(rs)-8) + string(rs[len(rs)-4:])
+}
+
+// tick follows the room: it begins the exam once the room has started, and
+// keeps the countdown, the pause and the submission up to date.
+func (c *candidateWin) tick() {
+	switch c.screen {
+	case "seat":
+		c.waitForStart()
+	case "exam":
+		c.follow()
+	}
+}
+
+func (c *candidateWin) waitForStart() {
+	info, err := c.a.sessionInfo(c.a.ctx, c.sid)
+	k := c.candidate()
+	switch {
+	case err != nil:
+		c.status.SetText(message(err))
+	case !info.Ended.IsZero():
+		c.status.SetText(tr("seat.ended"))
+	case k.Status != wire.Present && k.Status != wire.Late:
+		c.status.SetText(tr("seat.check_in_first"))
+	case info.Started.IsZero() || info.Paused && !k.Begun:
+		c.status.SetText(tr("seat.wait"))
+	default:
+		ex, err := c.a.site.Begin(c.a.ctx, c.sid, c.ticket)
+		if err != nil {
+			c.status.SetText(message(err))
+			return
+		}
+		c.ex = ex
+		if c.load() {
+			c.rebuild()
+		}
+	}
+}
+
+// load reads the candidate's paper and answers; it tells whether it could.
+func (c *candidateWin) load() bool {
+	v, err := c.ex.View(c.a.ctx)
+	if err != nil {
+		c.a.showError(err, c.w)
+		return false
+	}
+	c.view = v
+	c.items = c.items[:0]
+	for si := range v.Sections {
+		for ii := range v.Sections[si].Items {
+			c.items = append(c.items, &v.Sections[si].Items[ii])
+		}
+	}
+	c.cur = min(c.cur, max(len(c.items)-1, 0))
+	return true
+}
+
+// follow reads the exam's state: time left (with the warnings), a pause, a
+// submission by time-out or by the proctor.
+func (c *candidateWin) follow() {
+	v, err := c.ex.View(c.a.ctx)
+	if err != nil {
+		c.saved.SetText(message(err))
+		return
+	}
+	if v.Submitted {
+		c.view.Submitted, c.view.Forced, c.view.ReceiptCode = true, v.Forced, v.ReceiptCode
+		c.rebuild()
+		return
+	}
+	if v.Paused != c.view.Paused {
+		c.view.Paused = v.Paused
+		c.showItem()
+	}
+	c.view.Remaining = v.Remaining
+	c.showTime()
+}
+
+// showTime shows the time left and gives the warnings once each.
+func (c *candidateWin) showTime() {
+	left := c.view.Remaining
+	c.countdown.SetText(tr("exam.left", args{"Time": countdown(left)}))
+	for _, m := range warnings {
+		if left > time.Duration(m)*time.Minute || c.warned == m || c.warned != 0 && c.warned < m {
+			continue
+		}
+		c.warned = m
+		dialog.ShowInformation(tr("exam.warn_title"), tr("exam.warn", args{"N": m}), c.w)
+	}
+	switch {
+	case c.warned == warnings[len(warnings)-1]:
+		c.countdown.Importance = widget.DangerImportance
+	case c.warned != 0:
+		c.countdown.Importance = widget.WarningImportance
+	}
+	c.countdown.Refresh()
+}
+
+// showExam shows the exam: the navigator, one item, and the buttons.
+func (c *candidateWin) showExam() {
+	c.screen = "exam"
+	k := c.candidate()
+	c.countdown = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true, Monospace: true})
+	c.countdown.SizeName = theme.SizeNameSubHeadingText
+	c.saved = widget.NewLabel(tr("exam.saved_none"))
+	c.paused = widget.NewLabel("")
+	c.prev = widget.NewButtonWithIcon(tr("exam.prev"), theme.NavigateBackIcon(), func() { c.move(-1) })
+	c.next = widget.NewButtonWithIcon(tr("exam.next"), theme.NavigateNextIcon(), func() { c.move(+1) })
+	c.next.IconPlacement = widget.ButtonIconTrailingText
+	c.flag = widget.NewButtonWithIcon("", theme.WarningIcon(), c.toggleFlag)
+	submit := widget.NewButtonWithIcon(tr("exam.submit"), theme.MailSendIcon(), c.confirmSubmit)
+	submit.Importance = widget.HighImportance
+
+	// The navigator: one button per item, by section.
+	c.nav = make([]*widget.Button, len(c.items))
+	navBox := container.NewVBox()
+	n := 0
+	for _, sec := range c.view.Sections {
+		navBox.Add(widget.NewLabelWithStyle(sec.Title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		grid := container.NewGridWrap(fyne.NewSize(64, 40))
+		for range sec.Items {
+			i := n
+			c.nav[i] = widget.NewButton("", func() { c.goTo(i) })
+			grid.Add(c.nav[i])
+			n++
+		}
+		navBox.Add(grid)
+	}
+	legend := container.NewVBox(
+		container.NewHBox(widget.NewIcon(theme.ConfirmIcon()), widget.NewLabel(tr("exam.legend_answered"))),
+		container.NewHBox(widget.NewIcon(theme.WarningIcon()), widget.NewLabel(tr("exam.legend_flagged"))),
+		container.NewHBox(widget.NewIcon(theme.RadioButtonIcon()), widget.NewLabel(tr("exam.legend_unanswered"))),
+	)
+	navigator := container.NewBorder(widget.NewLabelWithStyle(tr("exam.navigator"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		legend, nil, nil, container.NewVScroll(container.New(widthLayout{300}, navBox)))
+
+	c.body = container.NewVBox()
+	bottom := container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil,
+		container.NewHBox(c.prev, c.flag, c.next), submit, container.NewCenter(c.saved)))
+	top := c.top(k, c.countdown)
+	// Tab order follows the objects: the item first, then the buttons,
+	// then the bar, then the navigator.
+	content := container.NewBorder(top, bottom, navigator, nil, container.NewVScroll(container.NewPadded(c.body)))
+	content.Objects = []fyne.CanvasObject{content.Objects[0], bottom, top, navigator}
+	c.w.SetContent(content)
+	for _, s := range []struct {
+		key fyne.KeyName
+		f   func()
+	}{{fyne.KeyN, func() { c.move(+1) }}, {fyne.KeyP, func() { c.move(-1) }}, {fyne.KeyF, c.toggleFlag}} {
+		c.w.Canvas().AddShortcut(examShortcut(s.key), func(fyne.Shortcut) { s.f() })
+	}
+	c.showItem()
+	c.showTime()
+	c.a.shown("exam")
+}
+
+// examShortcut is Alt+key, the exam's shortcuts: N next, P previous, F flag.
+func examShortcut(key fyne.KeyName) *desktop.CustomShortcut {
+	return &desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierAlt}
+}
+
+// shortcut runs an exam shortcut typed where an entry has the focus.
+func (c *candidateWin) shortcut(s fyne.Shortcut) bool {
+	cs, ok := s.(*desktop.CustomShortcut)
+	if !ok || cs.Modifier != fyne.KeyModifierAlt {
+		return false
+	}
+	switch cs.KeyName {
+	case fyne.KeyN:
+		c.move(+1)
+	case fyne.KeyP:
+		c.move(-1)
+	case fyne.KeyF:
+		c.toggleFlag()
+	default:
+		return false
+	}
+	return true
+}
+
+// showItem shows the current item with the control its type needs.
+func (c *candidateWin) showItem() {
+	if len(c.items) == 0 {
+		return
+	}
+	it := c.items[c.cur]
+	c.body.RemoveAll()
+	c.body.Add(widget.NewLabelWithStyle(c.sectionOf(c.cur), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	c.body.Add(widget.NewLabel(tr("exam.item_of", args{"N": it.Number, "Total": len(c.items), "Points": it.Points})))
+	stem := wrapped(it.Stem)
+	stem.SizeName = theme.SizeNameSubHeadingText
+	c.body.Add(stem)
+	if c.view.Paused {
+		c.paused.SetText(tr("exam.paused"))
+		c.paused.Importance = widget.WarningImportance
+		c.body.Add(c.paused)
+	} else {
+		c.body.Add(c.control(it))
+	}
+	c.prev.Disable()
+	if c.cur > 0 {
+		c.prev.Enable()
+	}
+	c.next.Disable()
+	if c.cur < len(c.items)-1 {
+		c.next.Enable()
+	}
+	c.showFlag()
+	c.showNav()
+	c.body.Refresh()
+}
+
+func (c *candidateWin) sectionOf(i int) string {
+	for _, sec := range c.view.Sections {
+		if i < len(sec.Items) {
+			return sec.Title
+		}
+		i -= len(sec.Items)
+	}
+	return ""
+}
+
+// showFlag labels the flag button for the current item.
+func (c *candidateWin) showFlag() {
+	if c.items[c.cur].Flagged {
+		c.flag.SetText(tr("exam.unflag"))
+		c.flag.Importance = widget.WarningImportance
+	} else {
+		c.flag.SetText(tr("exam.flag"))
+		c.flag.Importance = widget.MediumImportance
+	}
+	if c.view.Paused || c.items[c.cur].Examiner {
+		c.flag.Disable()
+	} else {
+		c.flag.Enable()
+	}
+	c.flag.Refresh()
+}
+
+// showNav marks each item in the navigator: answered, flagged, or neither;
+// the current one is the primary colour's.
+func (c *candidateWin) showNav() {
+	for i, it := range c.items {
+		b := c.nav[i]
+		b.SetText(strconv.Itoa(it.Number))
+		switch {
+		case it.Flagged:
+			b.SetIcon(theme.WarningIcon())
+			b.Importance = widget.WarningImportance
+		case it.Answered:
+			b.SetIcon(theme.ConfirmIcon())
+			b.Importance = widget.SuccessImportance
+		default:
+			b.SetIcon(nil)
+			b.Importance = widget.MediumImportance
+		}
+		if i == c.cur {
+			b.Importance = widget.HighImportance
+		}
+		b.Refresh()
+	}
+}
+
+func (c *candidateWin) goTo(i int) {
+	if i >= 0 && i < len(c.items) && i != c.cur {
+		c.cur = i
+		c.showItem()
+	}
+}
+
+func (c *candidateWin) move(step int) { c.goTo(c.cur + step) }
+
+func (c *candidateWin) toggleFlag() {
+	it := c.items[c.cur]
+	if c.view.Paused || it.Examiner {
+		return
+	}
+	it.Flagged = !it.Flagged
+	flagged, id := it.Flagged, it.ID
+	c.saver.add("flag "+id, func(ctx context.Context) error { return c.ex.Flag(ctx, id, flagged) })
+	c.showFlag()
+	c.showNav()
+}
+
+// answer keeps an item's new answer and saves it at once.
+func (c *candidateWin) answer(it *site.ViewItem, ans exam.Answer) {
+	it.Answer = ans
+	it.Answered = len(ans.Choices) > 0 || ans.Text != ""
+	id := it.ID
+	c.saver.add("save "+id, func(ctx context.Context) error { return c.ex.Save(ctx, id, ans) })
+	c.showNav()
+}
+
+// showSaved shows the outcome of the last save: saving, saved at, or why not.
+func (c *candidateWin) showSaved(err error, pending int) {
+	if c.saved == nil {
+		return
+	}
+	switch {
+	case err != nil:
+		c.saved.Importance = widget.DangerImportance
+		c.saved.SetText(tr("exam.not_saved", args{"Why": message(err)}))
+		if errors.Is(err, site.ErrTimeUp) || errors.Is(err, site.ErrSubmitted) || errors.Is(err, site.ErrPaused) || errors.Is(err, site.ErrEnded) {
+			c.follow()
+		}
+		return
+	case pending > 0:
+		c.saved.Importance = widget.MediumImportance
+		c.saved.SetText(tr("exam.saving"))
+	default:
+		c.saved.Importance = widget.SuccessImportance
+		c.saved.SetText(tr("exam.saved_at", args{"At": clock(time.Now())}))
+	}
+	c.saved.Refresh()
+}
+
+// confirmSubmit lists the unanswered and flagged items and submits when the
+// candidate confirms.
+func (c *candidateWin) confirmSubmit() {
+	var unanswered, flagged []string
+	for _, it := range c.items {
+		if !it.Answered && !it.Examiner {
+			unanswered = append(unanswered, strconv.Itoa(it.Number))
+		}
+		if it.Flagged {
+			flagged = append(flagged, strconv.Itoa(it.Number))
+		}
+	}
+	sep := tr("exam.list_sep")
+	msg := tr("exam.all_answered")
+	if len(unanswered) > 0 {
+		msg = tr("exam.unanswered", args{"N": len(unanswered), "Items": strings.Join(unanswered, sep)})
+	}
+	if len(flagged) > 0 {
+		msg += "\n" + tr("exam.flagged", args{"N": len(flagged), "Items": strings.Join(flagged, sep)})
+	}
+	msg += "\n\n" + tr("exam.submit_final")
+	d := dialog.NewConfirm(tr("exam.submit_title"), msg, func(ok bool) {
+		if ok {
+			c.submit()
+		}
+	}, c.w)
+	d.SetConfirmText(tr("exam.submit"))
+	d.SetDismissText(tr("exam.back"))
+	d.Show()
+}
+
+func (c *candidateWin) submit() {
+	c.saver.wait()
+	sub, err := c.ex.Submit(c.a.ctx)
+	if err != nil {
+		c.a.showError(err, c.w)
+		return
+	}
+	c.view.Submitted, c.view.Forced, c.view.ReceiptCode = true, sub.Forced, sub.ReceiptCode
+	c.rebuild()
+}
+
+// showReceipt shows the receipt code the candidate writes down.
+func (c *candidateWin) showReceipt() {
+	c.screen = "receipt"
+	k := c.candidate()
+	code := widget.NewLabelWithStyle(c.view.ReceiptCode, fyne.TextAlignCenter, fyne.TextStyle{Bold: true, Monospace: true})
+	code.SizeName = theme.SizeNameHeadingText
+	code.Selectable = true
+	title := tr("receipt.title")
+	if c.view.Forced {
+		title = tr("receipt.forced")
+	}
+	body := container.NewVBox(
+		widget.NewLabelWithStyle(title, fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
+		widget.NewLabelWithStyle(tr("receipt.code"), fyne.TextAlignCenter, fyne.TextStyle{}),
+		code,
+		wrapped(tr("receipt.hint")),
+	)
+	c.w.SetContent(container.NewBorder(c.top(k), nil, nil, nil, centred(560, body)))
+	c.a.shown("receipt")
+}

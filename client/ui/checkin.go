@@ -1,0 +1,266 @@
+package ui
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"onex/client/site"
+	wire "onex/sync"
+)
+
+// checkinScreen finds candidates as staff type a ticket number, ID number or
+// name, shows one with the photo (a placeholder when none) and marks them
+// present, late or absent, with the late-entry rule and a proctor's
+// override, and the count checked in against the roster.
+type checkinScreen struct {
+	st  *station
+	obj fyne.CanvasObject
+
+	all, shown []site.Candidate
+	ticket     string // the candidate shown
+
+	search                         *widget.Entry
+	list                           *widget.List
+	count, rule                    *widget.Label
+	photo                          *canvas.Image
+	name, details, status          *widget.Label
+	seat                           *widget.Entry
+	confirm                        *widget.Check
+	present, late, absent, openWin *widget.Button
+	detail                         *fyne.Container
+}
+
+func newCheckIn(st *station) *checkinScreen {
+	c := &checkinScreen{st: st}
+	if _, ok := st.info(); !ok {
+		c.obj = container.NewCenter(wrapped(tr("station.no_session_hint")))
+		return c
+	}
+	c.search = widget.NewEntry()
+	c.search.SetPlaceHolder(tr("checkin.search"))
+	c.search.OnChanged = func(string) { c.filter() }
+	c.search.OnSubmitted = func(string) {
+		if len(c.shown) == 1 {
+			c.list.Select(0)
+		}
+	}
+	c.list = widget.NewList(
+		func() int { return len(c.shown) },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			k := c.shown[i]
+			o.(*widget.Label).SetText(tr("checkin.row", args{"Seat": k.Seat, "Name": k.Name, "Ticket": k.Ticket, "Status": checkState(k)}))
+		})
+	c.list.OnSelected = func(i widget.ListItemID) { c.show(c.shown[i].Ticket) }
+	c.count = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	c.rule = wrapped("")
+
+	c.photo = canvas.NewImageFromResource(theme.AccountIcon())
+	c.photo.FillMode = canvas.ImageFillContain
+	c.photo.SetMinSize(fyne.NewSize(120, 150))
+	c.name = heading("")
+	c.details = widget.NewLabel("")
+	c.status = wrapped("")
+	c.seat = widget.NewEntry()
+	c.confirm = widget.NewCheck(tr("checkin.confirm"), func(bool) { c.enable() })
+	c.present = widget.NewButtonWithIcon(tr("checkin.present"), theme.ConfirmIcon(), func() { c.mark(wire.Present, false) })
+	c.present.Importance = widget.HighImportance
+	c.late = widget.NewButtonWithIcon(tr("checkin.late"), theme.HistoryIcon(), func() { c.mark(wire.Late, false) })
+	c.absent = widget.NewButtonWithIcon(tr("checkin.absent"), theme.CancelIcon(), func() { c.mark(wire.Absent, false) })
+	c.openWin = widget.NewButtonWithIcon(tr("checkin.open_exam"), theme.ComputerIcon(), func() {
+		st.a.openCandidate(st.current, c.ticket)
+	})
+	c.detail = container.NewVBox(
+		container.NewHBox(c.photo, container.NewVBox(c.name, c.details)),
+		widget.NewForm(widget.NewFormItem(tr("checkin.seat"), c.seat)),
+		c.confirm,
+		container.NewGridWithColumns(3, c.present, c.late, c.absent),
+		c.status,
+		c.openWin,
+	)
+	c.detail.Hide()
+	left := container.NewBorder(container.NewVBox(c.search, c.count), nil, nil, nil, c.list)
+	right := container.NewBorder(container.NewVBox(c.rule, widget.NewSeparator()), nil, nil, nil, container.NewVScroll(c.detail))
+	split := container.NewHSplit(left, right)
+	split.Offset = 0.45
+	c.obj = split
+	return c
+}
+
+// checkState is a candidate's check-in as a word.
+func checkState(k site.Candidate) string {
+	switch k.Status {
+	case wire.Present:
+		return tr("checkin.state_present")
+	case wire.Late:
+		return tr("checkin.state_late")
+	case wire.Absent:
+		return tr("checkin.state_absent")
+	}
+	return tr("checkin.state_none")
+}
+
+// refresh reads the roster again and keeps the search and the candidate shown.
+func (c *checkinScreen) refresh() {
+	if c.search == nil {
+		return
+	}
+	all, err := c.st.a.site.Candidates(c.st.a.ctx, c.st.current)
+	if err != nil {
+		c.count.SetText(message(err))
+		return
+	}
+	c.all = all
+	in, absent := 0, 0
+	for _, k := range all {
+		switch k.Status {
+		case wire.Present, wire.Late:
+			in++
+		case wire.Absent:
+			absent++
+		}
+	}
+	c.count.SetText(tr("checkin.count", args{"In": in, "Expected": len(all), "Absent": absent}))
+	c.showRule()
+	c.filter()
+	if c.ticket != "" {
+		c.show(c.ticket)
+	}
+}
+
+// showRule states the late-entry rule for the session as it stands.
+func (c *checkinScreen) showRule() {
+	info, _ := c.st.info()
+	switch {
+	case !info.Ended.IsZero():
+		c.rule.SetText(tr("checkin.rule_ended"))
+	case info.Started.IsZero():
+		c.rule.SetText(tr("checkin.rule_before", args{"Limit": info.LateLimit}))
+	default:
+		c.rule.SetText(tr("checkin.rule_running", args{"Since": minutes(time.Since(info.Started)), "Limit": info.LateLimit}))
+	}
+}
+
+// filter lists the candidates matching the search as typed so far: a
+// ticket or ID number by its beginning, a name by any part; all when empty.
+func (c *checkinScreen) filter() {
+	q := strings.TrimSpace(c.search.Text)
+	c.shown = c.shown[:0]
+	for _, k := range c.all {
+		if q == "" || strings.HasPrefix(k.Ticket, q) || strings.HasPrefix(strings.ToUpper(k.IDNumber), strings.ToUpper(q)) || strings.Contains(k.Name, q) {
+			c.shown = append(c.shown, k)
+		}
+	}
+	c.list.UnselectAll()
+	c.list.Refresh()
+}
+
+// show shows a candidate's details and check-in.
+func (c *checkinScreen) show(ticket string) {
+	var k site.Candidate
+	for _, x := range c.all {
+		if x.Ticket == ticket {
+			k = x
+		}
+	}
+	if k.Ticket == "" {
+		return
+	}
+	if c.ticket != ticket {
+		c.confirm.SetChecked(false)
+		c.seat.SetText(k.Seat)
+	}
+	c.ticket = ticket
+	c.name.SetText(k.Name)
+	fee := tr("checkin.fee_paid")
+	if k.FeeExempt {
+		fee = tr("checkin.fee_exempt")
+	}
+	c.details.SetText(tr("checkin.details", args{"Ticket": k.Ticket, "IDType": k.IDType, "ID": k.IDNumber,
+		"Gender": string(k.Gender), "Category": string(k.Category), "School": k.School, "Fee": fee}))
+	status := checkState(k)
+	if !k.CheckedIn.IsZero() {
+		status = tr("checkin.marked", args{"State": status, "At": clock(k.CheckedIn)})
+	}
+	if k.Override {
+		status += "\n" + tr("checkin.overridden")
+	}
+	c.status.SetText(status)
+	c.photo.Resource = theme.AccountIcon()
+	if b, err := c.st.a.site.Photo(c.st.a.ctx, c.st.current, ticket); err == nil && len(b) > 0 {
+		c.photo.Resource = fyne.NewStaticResource("photo-"+ticket, bytes.Clone(b))
+	}
+	c.photo.Refresh()
+	c.detail.Show()
+	c.enable()
+}
+
+// enable allows present and late once the identity is confirmed, and the
+// exam window once the candidate is in.
+func (c *checkinScreen) enable() {
+	info, _ := c.st.info()
+	ended := !info.Ended.IsZero()
+	for _, b := range []*widget.Button{c.present, c.late} {
+		if c.confirm.Checked && !ended {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+	if ended {
+		c.absent.Disable()
+	} else {
+		c.absent.Enable()
+	}
+	k := c.candidate()
+	if (k.Status == wire.Present || k.Status == wire.Late) && !k.Submitted && !ended {
+		c.openWin.Enable()
+	} else {
+		c.openWin.Disable()
+	}
+}
+
+func (c *checkinScreen) candidate() site.Candidate {
+	for _, k := range c.all {
+		if k.Ticket == c.ticket {
+			return k
+		}
+	}
+	return site.Candidate{}
+}
+
+// mark checks the candidate in; a late entry past the limit asks whether
+// the proctor on duty overrides it.
+func (c *checkinScreen) mark(status string, override bool) {
+	a := c.st.a
+	req := site.CheckInRequest{Ticket: c.ticket, Status: status, Confirmed: c.confirm.Checked && status != wire.Absent,
+		Seat: strings.TrimSpace(c.seat.Text), Override: override, Proctor: a.proctor}
+	_, err := a.site.CheckIn(a.ctx, c.st.current, req)
+	var late *site.LateError
+	switch {
+	case errors.As(err, &late) && !override:
+		dialog.ShowConfirm(tr("checkin.late_title"),
+			message(err)+"\n\n"+tr("checkin.override_question", args{"Proctor": a.proctor}),
+			func(ok bool) {
+				if ok {
+					c.mark(status, true)
+				}
+			}, a.win)
+		return
+	case err != nil:
+		a.showError(err, a.win)
+		return
+	}
+	c.st.sessionsChanged()
+	c.search.SetText("")
+	a.win.Canvas().Focus(c.search)
+}

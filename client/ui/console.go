@@ -1,0 +1,378 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"onex/client/site"
+	wire "onex/sync"
+)
+
+// consoleScreen is the proctor's view of the room: every candidate with
+// seat, state, answers given and time left; starting the room, pausing and
+// resuming one or all, extra time, incidents, forced submission, the end of
+// the session, and examiners' scores of practical items.
+type consoleScreen struct {
+	st  *station
+	obj fyne.CanvasObject
+
+	seats  []site.SeatState
+	ticket string // the candidate chosen
+
+	list                                  *widget.List
+	state, chosen                         *widget.Label
+	start, pauseAll, resumeAll, extraAll  *widget.Button
+	incidentAll, end                      *widget.Button
+	pause, resume, extra, force, incident *widget.Button
+	score, openWin                        *widget.Button
+	roomActions, seatActions              []*widget.Button
+}
+
+// consoleColumns are the widths of the console's columns.
+var consoleColumns = []float32{60, 150, 110, 110, 80, 100}
+
+func newConsole(st *station) *consoleScreen {
+	c := &consoleScreen{st: st}
+	if _, ok := st.info(); !ok {
+		c.obj = container.NewCenter(wrapped(tr("station.no_session_hint")))
+		return c
+	}
+	row := func(bold bool, texts ...string) *fyne.Container {
+		cells := container.NewHBox()
+		for i, w := range consoleColumns {
+			l := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: bold})
+			l.Truncation = fyne.TextTruncateEllipsis
+			if i < len(texts) {
+				l.SetText(texts[i])
+			}
+			cells.Add(container.New(widthLayout{w}, l))
+		}
+		return cells
+	}
+	header := row(true, tr("console.seat"), tr("console.ticket"), tr("console.name"), tr("console.state"), tr("console.answered"), tr("console.remaining"))
+	c.list = widget.NewList(
+		func() int { return len(c.seats) },
+		func() fyne.CanvasObject { return row(false) },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			s := c.seats[i]
+			texts := []string{s.Seat, s.Ticket, s.Name, seatState(s), fmt.Sprintf("%d/%d", s.Answered, s.Items), "—"}
+			if s.Begun && !s.Submitted {
+				texts[5] = countdown(s.Remaining)
+			}
+			for j, cell := range o.(*fyne.Container).Objects {
+				cell.(*fyne.Container).Objects[0].(*widget.Label).SetText(texts[j])
+			}
+		})
+	c.list.OnSelected = func(i widget.ListItemID) {
+		c.ticket = c.seats[i].Ticket
+		c.enable()
+	}
+	c.state = heading("")
+	c.chosen = widget.NewLabel("")
+	a := st.a
+	btn := widget.NewButtonWithIcon
+	c.start = btn(tr("console.start"), theme.MediaPlayIcon(), c.startRoom)
+	c.start.Importance = widget.HighImportance
+	c.pauseAll = btn(tr("console.pause_all"), theme.MediaPauseIcon(), func() {
+		c.act(func(ctx context.Context, id string) error { return a.site.Pause(ctx, id, "", a.proctor) })
+	})
+	c.resumeAll = btn(tr("console.resume_all"), theme.MediaPlayIcon(), func() {
+		c.act(func(ctx context.Context, id string) error { return a.site.Resume(ctx, id, "", a.proctor) })
+	})
+	c.extraAll = btn(tr("console.extra_all"), theme.ContentAddIcon(), func() { c.extraTime("") })
+	c.incidentAll = btn(tr("console.incident_all"), theme.DocumentCreateIcon(), func() { c.recordIncident("") })
+	c.end = btn(tr("console.end"), theme.MediaStopIcon(), c.endSession)
+	c.end.Importance = widget.DangerImportance
+	c.pause = btn(tr("console.pause"), theme.MediaPauseIcon(), func() {
+		c.act(func(ctx context.Context, id string) error { return a.site.Pause(ctx, id, c.ticket, a.proctor) })
+	})
+	c.resume = btn(tr("console.resume"), theme.MediaPlayIcon(), func() {
+		c.act(func(ctx context.Context, id string) error { return a.site.Resume(ctx, id, c.ticket, a.proctor) })
+	})
+	c.extra = btn(tr("console.extra"), theme.ContentAddIcon(), func() { c.extraTime(c.ticket) })
+	c.force = btn(tr("console.force"), theme.MailSendIcon(), c.forceSubmit)
+	c.incident = btn(tr("console.incident"), theme.DocumentCreateIcon(), func() { c.recordIncident(c.ticket) })
+	c.score = btn(tr("console.score"), theme.DocumentIcon(), c.scorePractical)
+	c.openWin = btn(tr("console.open_exam"), theme.ComputerIcon(), func() { a.openCandidate(st.current, c.ticket) })
+	c.roomActions = []*widget.Button{c.start, c.pauseAll, c.resumeAll, c.extraAll, c.incidentAll, c.end}
+	c.seatActions = []*widget.Button{c.pause, c.resume, c.extra, c.force, c.incident, c.score, c.openWin}
+
+	room := container.NewHBox()
+	for _, b := range c.roomActions {
+		room.Add(b)
+	}
+	seat := container.NewGridWithColumns(1)
+	for _, b := range c.seatActions {
+		seat.Add(b)
+	}
+	side := container.NewVBox(widget.NewLabelWithStyle(tr("console.candidate"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), c.chosen, seat)
+	c.obj = container.NewBorder(
+		container.NewVBox(c.state, room, widget.NewSeparator()),
+		nil, nil, container.NewVScroll(side),
+		container.NewBorder(header, nil, nil, nil, c.list))
+	return c
+}
+
+// seatState is a candidate's state in the room as a word.
+func seatState(s site.SeatState) string {
+	switch {
+	case s.Status == wire.Absent:
+		return tr("checkin.state_absent")
+	case s.Status == "":
+		return tr("checkin.state_none")
+	case s.Submitted:
+		return tr("console.submitted")
+	case s.Begun && s.Paused:
+		return tr("console.paused")
+	case s.Begun:
+		return tr("console.answering")
+	}
+	return tr("console.not_started")
+}
+
+// refresh reads the room again.
+func (c *consoleScreen) refresh() {
+	if c.list == nil {
+		return
+	}
+	seats, err := c.st.a.site.Seats(c.st.a.ctx, c.st.current)
+	if err != nil {
+		c.state.SetText(message(err))
+		return
+	}
+	c.seats = seats
+	info, _ := c.st.info()
+	c.state.SetText(tr("console.room", args{"State": sessionState(info), "Room": info.Room}))
+	c.list.Refresh()
+	c.enable()
+}
+
+// enable allows what the room's and the chosen candidate's state allow.
+func (c *consoleScreen) enable() {
+	info, _ := c.st.info()
+	started, ended := !info.Started.IsZero(), !info.Ended.IsZero()
+	running := started && !ended
+	set := func(b *widget.Button, on bool) {
+		if on {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+	set(c.start, info.Released && !started)
+	set(c.pauseAll, running && !info.Paused)
+	set(c.resumeAll, running && info.Paused)
+	set(c.extraAll, running)
+	set(c.incidentAll, true)
+	set(c.end, running)
+	s, ok := c.seat()
+	c.chosen.SetText("")
+	if ok {
+		c.chosen.SetText(tr("console.chosen", args{"Seat": s.Seat, "Name": s.Name, "Ticket": s.Ticket}))
+	}
+	answering := ok && running && s.Begun && !s.Submitted
+	set(c.pause, answering && !s.Paused)
+	set(c.resume, answering && s.Paused && !info.Paused)
+	set(c.extra, answering)
+	set(c.force, answering)
+	set(c.incident, ok)
+	set(c.score, ok && info.Released && (s.Status == wire.Present || s.Status == wire.Late))
+	set(c.openWin, ok && running && (s.Status == wire.Present || s.Status == wire.Late) && !s.Submitted)
+}
+
+func (c *consoleScreen) seat() (site.SeatState, bool) {
+	for _, s := range c.seats {
+		if s.Ticket == c.ticket {
+			return s, true
+		}
+	}
+	return site.SeatState{}, false
+}
+
+// act runs a proctor's action on the session and shows the room after.
+func (c *consoleScreen) act(f func(ctx context.Context, sessionID string) error) {
+	a := c.st.a
+	if err := f(a.ctx, c.st.current); err != nil {
+		a.showError(err, a.win)
+	}
+	c.st.sessionsChanged()
+}
+
+func (c *consoleScreen) startRoom() {
+	a := c.st.a
+	dialog.ShowConfirm(tr("console.start"), tr("console.start_question", args{"Proctor": a.proctor}), func(ok bool) {
+		if ok {
+			c.act(func(ctx context.Context, id string) error { return a.site.StartRoom(ctx, id, a.proctor) })
+		}
+	}, a.win)
+}
+
+func (c *consoleScreen) endSession() {
+	a := c.st.a
+	dialog.ShowConfirm(tr("console.end"), tr("console.end_question"), func(ok bool) {
+		if ok {
+			c.act(func(ctx context.Context, id string) error {
+				_, err := a.site.End(ctx, id, a.proctor)
+				return err
+			})
+		}
+	}, a.win)
+}
+
+func (c *consoleScreen) forceSubmit() {
+	a := c.st.a
+	s, _ := c.seat()
+	dialog.ShowConfirm(tr("console.force"), tr("console.force_question", args{"Name": s.Name, "Ticket": s.Ticket}), func(ok bool) {
+		if ok {
+			c.act(func(ctx context.Context, id string) error {
+				_, err := a.site.ForceSubmit(ctx, id, s.Ticket, a.proctor)
+				return err
+			})
+		}
+	}, a.win)
+}
+
+// extraTime grants minutes to one candidate (ticket) or the room ("").
+func (c *consoleScreen) extraTime(ticket string) {
+	a := c.st.a
+	mins := widget.NewEntry()
+	mins.SetText("10")
+	mins.Validator = func(s string) error {
+		if n, err := strconv.Atoi(strings.TrimSpace(s)); err != nil || n < 1 || n > site.MaxExtraMinutes {
+			return errors.New(tr("console.extra_range", args{"Max": site.MaxExtraMinutes}))
+		}
+		return nil
+	}
+	title := tr("console.extra_all")
+	if ticket != "" {
+		title = tr("console.extra")
+	}
+	d := dialog.NewForm(title, tr("dialog.ok"), tr("dialog.cancel"),
+		[]*widget.FormItem{widget.NewFormItem(tr("console.minutes"), mins)}, func(ok bool) {
+			if !ok {
+				return
+			}
+			n, _ := strconv.Atoi(strings.TrimSpace(mins.Text))
+			c.act(func(ctx context.Context, id string) error { return a.site.ExtraTime(ctx, id, ticket, n, a.proctor) })
+		}, a.win)
+	d.Show()
+	a.win.Canvas().Focus(mins)
+}
+
+// Incident types offered, as the site records them.
+var incidentTypes = []string{"identity", "misconduct", "device", "other"}
+
+func incidentName(typ string) string {
+	switch typ {
+	case "identity":
+		return tr("incident.identity")
+	case "misconduct":
+		return tr("incident.misconduct")
+	case "device":
+		return tr("incident.device")
+	}
+	return tr("incident.other")
+}
+
+// recordIncident notes an incident of one candidate (ticket) or the room ("").
+func (c *consoleScreen) recordIncident(ticket string) {
+	a := c.st.a
+	kind := widget.NewSelect(nil, nil)
+	for _, t := range incidentTypes {
+		kind.Options = append(kind.Options, incidentName(t))
+	}
+	kind.SetSelectedIndex(0)
+	note := widget.NewMultiLineEntry()
+	note.SetMinRowsVisible(4)
+	note.Wrapping = fyne.TextWrapWord
+	note.Validator = func(s string) error {
+		if strings.TrimSpace(s) == "" {
+			return errors.New(tr("console.note_empty"))
+		}
+		return nil
+	}
+	who := tr("console.whole_room")
+	if s, ok := c.seat(); ok && ticket != "" {
+		who = tr("console.chosen", args{"Seat": s.Seat, "Name": s.Name, "Ticket": s.Ticket})
+	}
+	d := dialog.NewForm(tr("console.incident"), tr("dialog.ok"), tr("dialog.cancel"), []*widget.FormItem{
+		widget.NewFormItem(tr("console.about"), widget.NewLabel(who)),
+		widget.NewFormItem(tr("console.incident_type"), kind),
+		widget.NewFormItem(tr("console.note"), note),
+	}, func(ok bool) {
+		if ok {
+			typ := incidentTypes[kind.SelectedIndex()]
+			c.act(func(ctx context.Context, id string) error { return a.site.Incident(ctx, id, ticket, typ, note.Text) })
+		}
+	}, a.win)
+	d.Resize(fyne.NewSize(520, 360))
+	d.Show()
+	a.win.Canvas().Focus(note)
+}
+
+// scorePractical takes an examiner's marks for the chosen candidate's
+// practical items, one per rubric criterion.
+func (c *consoleScreen) scorePractical() {
+	a := c.st.a
+	s, _ := c.seat()
+	items, err := a.site.PracticalItems(a.ctx, c.st.current)
+	if err == nil && len(items) == 0 {
+		err = errors.New(tr("console.no_practical"))
+	}
+	var given map[string][]float64
+	if err == nil {
+		given, err = a.site.Marks(a.ctx, c.st.current, s.Ticket)
+	}
+	if err != nil {
+		a.showError(err, a.win)
+		return
+	}
+	var form []*widget.FormItem
+	entries := map[string][]*widget.Entry{}
+	for _, it := range items {
+		form = append(form, widget.NewFormItem(tr("console.item", args{"N": it.Number}), wrapped(it.Stem)))
+		for j, cr := range it.Rubric {
+			e := widget.NewEntry()
+			if g := given[it.ID]; j < len(g) {
+				e.SetText(strconv.FormatFloat(g[j], 'f', -1, 64))
+			}
+			max := cr.Points
+			e.Validator = func(v string) error {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil || f < 0 || f > max {
+					return errors.New(tr("console.mark_range", args{"Max": max}))
+				}
+				return nil
+			}
+			entries[it.ID] = append(entries[it.ID], e)
+			form = append(form, widget.NewFormItem(tr("console.criterion", args{"Criterion": cr.Criterion, "Max": max}), e))
+		}
+	}
+	d := dialog.NewForm(tr("console.score_title", args{"Name": s.Name, "Ticket": s.Ticket}), tr("dialog.ok"), tr("dialog.cancel"), form, func(ok bool) {
+		if !ok {
+			return
+		}
+		c.act(func(ctx context.Context, id string) error {
+			for _, it := range items {
+				marks := make([]float64, len(entries[it.ID]))
+				for j, e := range entries[it.ID] {
+					marks[j], _ = strconv.ParseFloat(strings.TrimSpace(e.Text), 64)
+				}
+				if err := a.site.ScorePractical(ctx, id, s.Ticket, it.ID, marks, a.proctor); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}, a.win)
+	d.Resize(fyne.NewSize(640, 480))
+	d.Show()
+}

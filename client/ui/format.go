@@ -1,0 +1,107 @@
+package ui
+
+import (
+	"fmt"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// clock is a time of day as people read it on a clock.
+func clock(t time.Time) string { return t.Local().Format("15:04:05") }
+
+// stamp is a date and time to the second.
+func stamp(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }
+
+// dateTime is a date and time, short.
+func dateTime(t time.Time) string { return t.Local().Format("2006-01-02 15:04") }
+
+// countdown is a duration as a countdown: 1:02:03 or 02:03.
+func countdown(d time.Duration) string {
+	s := int(max(d, 0).Round(time.Second) / time.Second)
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%02d:%02d", s/60, s%60)
+}
+
+// minutes is a duration in whole minutes, rounded up.
+func minutes(d time.Duration) int { return int((d + time.Minute - time.Second) / time.Minute) }
+
+// Passphrase strengths, as the hint under a new passphrase says.
+const (
+	tooShort = iota
+	weak
+	fair
+	strong
+)
+
+// strength rates a new passphrase by its length and the kinds of character
+// it mixes (lower case, upper case, digits, symbols, other scripts such as
+// Chinese). It is a hint for people, not a rule: the rule is the length.
+func strength(p string, least int) int {
+	n := utf8.RuneCountInString(p)
+	if n < least {
+		return tooShort
+	}
+	kinds := map[string]bool{}
+	for _, r := range p {
+		switch {
+		case r > unicode.MaxASCII:
+			kinds["other"] = true
+		case unicode.IsLower(r):
+			kinds["lower"] = true
+		case unicode.IsUpper(r):
+			kinds["upper"] = true
+		case unicode.IsDigit(r):
+			kinds["digit"] = true
+		default:
+			kinds["symbol"] = true
+		}
+	}
+	switch {
+	case n >= 16 || n >= 12 && len(kinds) >= 3:
+		return strong
+	case n >= 12 || len(kinds) >= 3:
+		return fair
+	}
+	return weak
+}
+
+// widthLayout gives its only object at least a width, and the rest of the
+// room it has.
+type widthLayout struct{ width float32 }
+
+func (l widthLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	m := objs[0].MinSize()
+	return fyne.NewSize(max(m.Width, l.width), m.Height)
+}
+
+func (l widthLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	objs[0].Resize(size)
+	objs[0].Move(fyne.NewPos(0, 0))
+}
+
+// centred puts obj in the middle of the screen, width wide at least.
+func centred(width float32, obj fyne.CanvasObject) fyne.CanvasObject {
+	return container.NewCenter(container.New(widthLayout{width}, obj))
+}
+
+// heading is a large bold label.
+func heading(text string) *widget.Label {
+	l := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	l.SizeName = theme.SizeNameHeadingText
+	return l
+}
+
+// wrapped is a label that wraps its text at word (or, for Chinese, character) boundaries.
+func wrapped(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}

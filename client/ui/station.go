@@ -1,0 +1,287 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"onex/client/site"
+	wire "onex/sync"
+)
+
+// station is the staff's window once the store is open: a bar with the site,
+// the session chosen and the settings, and a tab per task.
+type station struct {
+	a        *App
+	identity *site.Identity
+	sessions []site.SessionInfo
+	current  string // the session the tabs work on
+	problem  error  // why the sessions could not be read
+
+	tabs    *container.AppTabs
+	picker  *widget.Select
+	today   *todayScreen
+	checkin *checkinScreen
+	unlock  *unlockScreen
+	console *consoleScreen
+	ticks   int
+}
+
+// The station's tabs, in order.
+const (
+	tabToday = iota
+	tabCheckIn
+	tabUnlock
+	tabProctor
+)
+
+var tabScreens = []string{"today", "checkin", "unlock", "proctor"}
+
+func (a *App) showStation() {
+	a.first = nil
+	st := &station{a: a}
+	a.station = st
+	var err error
+	if st.identity, err = a.site.Identity(a.ctx); err != nil {
+		a.showError(err, a.win)
+	}
+	st.loadSessions()
+	tab := tabToday
+	if info, ok := st.info(); ok && info.Ended.IsZero() && absDuration(time.Until(info.Start)) < 12*time.Hour {
+		tab = tabCheckIn // on the day, staff start with check-in
+	}
+	st.build(tab)
+	st.today.download()
+}
+
+func absDuration(d time.Duration) time.Duration { return max(d, -d) }
+
+// loadSessions reads the sessions and keeps the current one, or picks the
+// next not ended.
+func (st *station) loadSessions() {
+	st.sessions, st.problem = st.a.site.Sessions(st.a.ctx)
+	if _, ok := st.info(); ok {
+		return
+	}
+	st.current = ""
+	var best time.Duration
+	for _, s := range st.sessions {
+		if d := absDuration(time.Until(s.Start)); s.Ended.IsZero() && s.Error == "" && (st.current == "" || d < best) {
+			st.current, best = s.ID, d
+		}
+	}
+	if st.current == "" && len(st.sessions) > 0 {
+		st.current = st.sessions[len(st.sessions)-1].ID
+	}
+}
+
+// info is the current session.
+func (st *station) info() (site.SessionInfo, bool) {
+	for _, s := range st.sessions {
+		if s.ID == st.current {
+			return s, true
+		}
+	}
+	return site.SessionInfo{}, false
+}
+
+// build makes the window's content afresh, showing tab.
+func (st *station) build(tab int) {
+	a := st.a
+	st.today = newToday(st)
+	st.checkin = newCheckIn(st)
+	st.unlock = newUnlock(st)
+	st.console = newConsole(st)
+	st.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon(tr("tab.today"), theme.HomeIcon(), st.today.obj),
+		container.NewTabItemWithIcon(tr("tab.checkin"), theme.AccountIcon(), st.checkin.obj),
+		container.NewTabItemWithIcon(tr("tab.unlock"), theme.VisibilityIcon(), st.unlock.obj),
+		container.NewTabItemWithIcon(tr("tab.proctor"), theme.ComputerIcon(), st.console.obj),
+	)
+	st.tabs.OnSelected = func(*container.TabItem) {
+		st.refresh()
+		a.shown(tabScreens[st.tabs.SelectedIndex()])
+	}
+	st.picker = widget.NewSelect(nil, nil)
+	st.picker.PlaceHolder = tr("station.no_session")
+	st.fillPicker()
+	st.picker.OnChanged = func(string) {
+		if i := st.picker.SelectedIndex(); i >= 0 && st.sessions[i].ID != st.current {
+			st.current = st.sessions[i].ID
+			st.rebuild()
+		}
+	}
+	siteName := ""
+	if st.identity != nil {
+		siteName = tr("station.site", args{"Code": st.identity.SiteCode, "Name": st.identity.SiteName})
+	}
+	bar := container.NewBorder(nil, nil,
+		container.NewHBox(widget.NewLabelWithStyle(siteName, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+			widget.NewLabel(tr("station.session")), st.picker),
+		container.NewHBox(widget.NewLabel(tr("station.on_duty", args{"Name": a.proctor})), a.settingsBar(a.win)))
+	a.win.SetContent(container.NewBorder(container.NewVBox(bar, widget.NewSeparator()), nil, nil, nil, st.tabs))
+	for i := range tabScreens {
+		a.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyName(rune('1' + i)), Modifier: fyne.KeyModifierControl},
+			func(fyne.Shortcut) { st.tabs.SelectIndex(i) })
+	}
+	st.tabs.SelectIndex(tab)
+	st.refresh()
+	a.shown(tabScreens[tab])
+}
+
+// fillPicker lists the sessions in the picker.
+func (st *station) fillPicker() {
+	st.picker.Options = st.picker.Options[:0]
+	for _, s := range st.sessions {
+		st.picker.Options = append(st.picker.Options, sessionLabel(s))
+	}
+	st.picker.Selected = ""
+	if info, ok := st.info(); ok {
+		st.picker.Selected = sessionLabel(info)
+	}
+	st.picker.Refresh()
+}
+
+func sessionLabel(s site.SessionInfo) string {
+	if s.Error != "" && s.Title == "" {
+		return s.ID
+	}
+	return tr("station.session_label", args{"Room": s.Room, "Title": s.Title, "Start": dateTime(s.Start)})
+}
+
+// rebuild builds the window again on the same tab (after a language or
+// session change).
+func (st *station) rebuild() {
+	st.build(st.tabs.SelectedIndex())
+}
+
+// sessionsChanged reads the sessions again after a change of them
+// (download, unlock, start, end) and refreshes what shows them.
+func (st *station) sessionsChanged() {
+	before := st.current
+	st.loadSessions()
+	if st.current != before {
+		st.rebuild()
+		return
+	}
+	st.fillPicker()
+	st.refresh()
+}
+
+// refresh refreshes the tab on screen.
+func (st *station) refresh() {
+	switch st.tabs.SelectedIndex() {
+	case tabToday:
+		st.today.refresh()
+	case tabCheckIn:
+		st.checkin.refresh()
+	case tabUnlock:
+		st.unlock.refresh()
+	case tabProctor:
+		st.console.refresh()
+	}
+}
+
+// tick runs every Options.Tick: the unlock countdown each time, the console
+// every other, the rest every fifth, and central's status every tenth.
+func (st *station) tick() {
+	st.ticks++
+	switch st.tabs.SelectedIndex() {
+	case tabUnlock:
+		st.unlock.tick()
+	case tabProctor:
+		if st.ticks%2 == 0 {
+			st.console.refresh()
+		}
+	case tabCheckIn:
+		if st.ticks%5 == 0 {
+			st.checkin.refresh()
+		}
+	}
+	if st.ticks%10 == 0 {
+		st.today.probe()
+	}
+}
+
+// settingsBar is the language, text size and contrast controls of a window.
+func (a *App) settingsBar(w fyne.Window) fyne.CanvasObject {
+	language := widget.NewSelect(nil, nil)
+	for _, l := range Languages {
+		language.Options = append(language.Options, l.Name())
+	}
+	language.Selected = a.language().Name()
+	language.OnChanged = func(s string) { a.setLanguage(languageNamed(s)) }
+	smaller := widget.NewButtonWithIcon("", theme.ZoomOutIcon(), func() { a.textSize(-1) })
+	larger := widget.NewButtonWithIcon("", theme.ZoomInIcon(), func() { a.textSize(+1) })
+	contrast := widget.NewCheck(tr("settings.contrast"), a.setContrast)
+	contrast.Checked = a.fa.Preferences().Bool(prefContrast)
+	w.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyEqual, Modifier: fyne.KeyModifierControl}, func(fyne.Shortcut) { a.textSize(+1) })
+	w.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyMinus, Modifier: fyne.KeyModifierControl}, func(fyne.Shortcut) { a.textSize(-1) })
+	return container.NewHBox(language, widget.NewLabel(tr("settings.text_size")), smaller, larger, contrast)
+}
+
+// startBackground starts the outbox pusher and the clock that forces
+// submissions at time-out and refreshes the screens.
+func (a *App) startBackground() {
+	if a.opt.Tick < 0 {
+		return
+	}
+	a.jobs.Add(2)
+	go func() {
+		defer a.jobs.Done()
+		if err := a.site.RunPusher(a.ctx, wire.DefaultRun); err != nil {
+			a.log.Error("outbox pusher", "err", err)
+		}
+	}()
+	go func() {
+		defer a.jobs.Done()
+		t := time.NewTicker(a.opt.Tick)
+		defer t.Stop()
+		for {
+			select {
+			case <-a.ctx.Done():
+				return
+			case <-t.C:
+			}
+			subs, err := a.site.Tick(a.ctx)
+			switch {
+			case a.ctx.Err() != nil:
+				return
+			case err != nil:
+				a.log.Error("site clock", "err", err)
+			case len(subs) > 0:
+				a.log.Info("time up: papers submitted", "count", len(subs))
+			}
+			fyne.Do(a.tick)
+		}
+	}()
+}
+
+// tick refreshes the station and the candidate windows.
+func (a *App) tick() {
+	if a.station != nil {
+		a.station.tick()
+	}
+	for c := range a.cands {
+		c.tick()
+	}
+}
+
+// sessionInfo is one session as the site has it now.
+func (a *App) sessionInfo(ctx context.Context, id string) (site.SessionInfo, error) {
+	all, err := a.site.Sessions(ctx)
+	if err != nil {
+		return site.SessionInfo{}, err
+	}
+	for _, s := range all {
+		if s.ID == id {
+			return s, nil
+		}
+	}
+	return site.SessionInfo{}, site.ErrNoSession
+}

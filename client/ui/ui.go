@@ -1,0 +1,271 @@
+// Package ui is the OneX site's desktop app in Fyne: the station's screens
+// for staff (first run and enrolment, the passphrase, today's sessions and
+// sync, check-in, unlocking the paper, the proctor console) and the
+// candidate's window (seat, exam, submission, receipt). It is a thin layer
+// over package client/site: no SQL and no cryptography here, only site
+// calls, and every string comes from the lang translations (zh-Hans, en).
+//
+// The package does not import fyne.io/fyne/v2/app: the caller makes the
+// fyne.App (main.go with the GL driver, tests with fyne.io/fyne/v2/test), so
+// the screens are tested without a display.
+package ui
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+
+	"onex/client/site"
+	wire "onex/sync"
+)
+
+// Options configure the app.
+type Options struct {
+	// Site is the site's configuration: Dir is the store's directory; Log,
+	// HTTP and Now as site.Config says. The passphrase is asked for.
+	Site site.Config
+	// Server prefills central's address on first run.
+	Server string
+	// Passphrase, when set, opens an enrolled store without asking (an
+	// unattended terminal); the app still asks when it is wrong.
+	Passphrase string
+	// Tick is how often the clocks, countdowns and panels are refreshed;
+	// 0 is one second. Negative stops the background loops (tests drive
+	// the refreshes themselves).
+	Tick time.Duration
+	// Shown, if set, hears the name of each screen when it is shown
+	// ("first-run", "login", "today", "checkin", "unlock", "proctor",
+	// "seat", "exam", "receipt").
+	Shown func(screen string)
+}
+
+// Preference keys.
+const (
+	prefLanguage = "language"
+	prefScale    = "text_scale"
+	prefContrast = "high_contrast"
+	prefServer   = "server"
+	prefProctor  = "proctor"
+)
+
+// App is the desktop app: one station window and any candidate windows.
+type App struct {
+	fa  fyne.App
+	opt Options
+	log *slog.Logger
+
+	win     fyne.Window // the station
+	site    *site.Site
+	proctor string    // the staff member on duty, named in proctors' records
+	pin     string    // the proctor PIN that lets a candidate window close; set once per run
+	first   *firstRun // the first-run form while it is shown
+	station *station
+	cands   map[*candidateWin]bool
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	jobs   sync.WaitGroup
+}
+
+// New makes the app; Start shows it.
+func New(fa fyne.App, opt Options) *App {
+	if opt.Tick == 0 {
+		opt.Tick = time.Second
+	}
+	a := &App{fa: fa, opt: opt, log: opt.Site.Log, cands: map[*candidateWin]bool{}}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	UseLanguage(a.language())
+	a.applyTheme()
+	return a
+}
+
+// Start opens the station window: first run when the data directory holds
+// no enrolled store, else the passphrase.
+func (a *App) Start() fyne.Window {
+	a.win = a.fa.NewWindow(tr("app.title"))
+	a.win.SetMaster()
+	a.win.Resize(fyne.NewSize(1100, 720))
+	a.win.SetCloseIntercept(a.confirmQuit)
+	if a.opt.Passphrase != "" && site.Exists(a.opt.Site.Dir) {
+		a.showBusy(tr("login.opening"))
+		a.open(a.opt.Passphrase, a.fa.Preferences().String(prefProctor), nil)
+	} else {
+		a.showEntry()
+	}
+	a.win.Show()
+	return a.win
+}
+
+// showEntry shows first run or the passphrase screen.
+func (a *App) showEntry() {
+	if site.Exists(a.opt.Site.Dir) {
+		a.showLogin()
+	} else {
+		a.showFirstRun()
+	}
+}
+
+// Close stops the background work and closes the site store.
+func (a *App) Close() {
+	a.cancel()
+	a.jobs.Wait()
+	if a.site != nil {
+		if err := a.site.Close(); err != nil {
+			a.log.Error("closing the site store", "err", err)
+		}
+		a.site = nil
+	}
+}
+
+func (a *App) confirmQuit() {
+	if a.site == nil {
+		a.fa.Quit()
+		return
+	}
+	msg := tr("quit.message")
+	if len(a.cands) > 0 {
+		msg = tr("quit.candidates", args{"N": len(a.cands)})
+	}
+	dialog.ShowConfirm(tr("quit.title"), msg, func(ok bool) {
+		if ok {
+			a.fa.Quit()
+		}
+	}, a.win)
+}
+
+// shown tells Options.Shown that a screen is up.
+func (a *App) shown(screen string) {
+	if a.opt.Shown != nil {
+		a.opt.Shown(screen)
+	}
+}
+
+// language is the chosen language, Chinese unless English was chosen.
+func (a *App) language() Language {
+	if Language(a.fa.Preferences().String(prefLanguage)) == English {
+		return English
+	}
+	return Chinese
+}
+
+// setLanguage switches the language and rebuilds what is on screen.
+func (a *App) setLanguage(l Language) {
+	if l == a.language() {
+		return
+	}
+	a.fa.Preferences().SetString(prefLanguage, string(l))
+	UseLanguage(l)
+	if a.win != nil {
+		a.win.SetTitle(tr("app.title"))
+		switch {
+		case a.station != nil:
+			a.station.rebuild()
+		default:
+			a.showEntry()
+		}
+	}
+	for c := range a.cands {
+		c.rebuild()
+	}
+}
+
+// applyTheme sets the theme from the text size and contrast preferences.
+func (a *App) applyTheme() {
+	p := a.fa.Preferences()
+	i := min(max(p.Int(prefScale), 0), len(TextScales)-1)
+	a.fa.Settings().SetTheme(appTheme{scale: TextScales[i], contrast: p.Bool(prefContrast)})
+}
+
+// textSize moves the text size one step up (+1) or down (-1) and tells
+// whether it moved.
+func (a *App) textSize(step int) bool {
+	p := a.fa.Preferences()
+	i := p.Int(prefScale) + step
+	if i < 0 || i >= len(TextScales) {
+		return false
+	}
+	p.SetInt(prefScale, i)
+	a.applyTheme()
+	return true
+}
+
+// setContrast turns the high-contrast theme on or off.
+func (a *App) setContrast(on bool) {
+	a.fa.Preferences().SetBool(prefContrast, on)
+	a.applyTheme()
+}
+
+// run does work off the UI goroutine and then hands its error to done on
+// it. Tests wait for every run with a.jobs.
+func (a *App) run(work func(ctx context.Context) error, done func(error)) {
+	a.jobs.Add(1)
+	go func() {
+		defer a.jobs.Done()
+		err := work(a.ctx)
+		if a.ctx.Err() != nil {
+			return
+		}
+		fyne.Do(func() { done(err) })
+	}()
+}
+
+// showError shows an error in the user's language in window w.
+func (a *App) showError(err error, w fyne.Window) {
+	a.log.Warn("action failed", "err", err)
+	dialog.ShowError(errors.New(message(err)), w)
+}
+
+// message says what went wrong in the user's language.
+func message(err error) string {
+	var (
+		early  *site.TooEarlyError
+		locked *site.LockedError
+		late   *site.LateError
+		status *wire.StatusError
+	)
+	switch {
+	case errors.As(err, &early):
+		return tr("error.too_early", args{"At": clock(early.ReleaseAt), "In": countdown(early.Remaining)})
+	case errors.As(err, &locked):
+		return tr("error.locked", args{"Until": clock(locked.Until)})
+	case errors.As(err, &late):
+		return tr("error.late", args{"Since": minutes(late.Since), "Limit": minutes(late.Limit)})
+	case errors.Is(err, site.ErrWrongPassphrase):
+		return tr("error.wrong_passphrase")
+	case errors.Is(err, site.ErrStoreInUse):
+		return tr("error.store_in_use")
+	case errors.Is(err, site.ErrWrongCode):
+		return tr("error.wrong_code")
+	case errors.Is(err, wire.ErrUnreachable):
+		return tr("error.unreachable")
+	case errors.As(err, &status):
+		return tr("error.refused", args{"Problem": status.Problem})
+	case errors.Is(err, site.ErrNotReleased):
+		return tr("error.not_released")
+	case errors.Is(err, site.ErrNotStarted):
+		return tr("error.not_started")
+	case errors.Is(err, site.ErrStarted):
+		return tr("error.started")
+	case errors.Is(err, site.ErrEnded):
+		return tr("error.ended")
+	case errors.Is(err, site.ErrNotCheckedIn):
+		return tr("error.not_checked_in")
+	case errors.Is(err, site.ErrSubmitted):
+		return tr("error.submitted")
+	case errors.Is(err, site.ErrPaused):
+		return tr("error.paused")
+	case errors.Is(err, site.ErrTimeUp):
+		return tr("error.time_up")
+	case errors.Is(err, site.ErrBadPackage):
+		return tr("error.bad_package")
+	}
+	return tr("error.other", args{"Err": err.Error()})
+}
