@@ -175,14 +175,20 @@ func cmdInit(ctx context.Context, args []string, stdout io.Writer) error {
 func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
 	f := newFlags("serve", "serve --data DIR [--db URL] [--addr 127.0.0.1:8080]")
 	addr := f.String("addr", "127.0.0.1:8080", "address to listen on")
+	maxRecords := f.Int("max-records", server.DefaultMaxRecords, "most envelopes in one batch (advertised to devices at enrolment)")
+	maxBytes := f.Int("max-batch-bytes", server.DefaultMaxBatchBytes, "most bytes in one batch body")
 	if err := f.parse(args, 0); err != nil {
 		return err
+	}
+	if *maxRecords < 1 || *maxBytes < 64<<10 {
+		return fmt.Errorf("serve: --max-records must be at least 1 and --max-batch-bytes at least 65536")
 	}
 	c, err := f.open(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
+	c.MaxRecords, c.MaxBatchBytes = *maxRecords, *maxBytes
 	hs := &http.Server{Addr: *addr, Handler: c.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ListenAndServe() }()
