@@ -88,39 +88,32 @@ func (a *App) setPIN(then func()) {
 		}
 		return nil
 	}
-	d := dialog.NewForm(tr("pin.set_title"), tr("dialog.ok"), tr("dialog.cancel"), []*widget.FormItem{
+	d := showForm(tr("pin.set_title"), tr("dialog.ok"), []*widget.FormItem{
 		widget.NewFormItem("", wrapped(tr("pin.set_hint"))),
 		widget.NewFormItem(tr("pin.pin"), pin),
 		widget.NewFormItem(tr("pin.again"), again),
-	}, func(ok bool) {
-		if ok && pin.Validate() == nil && again.Validate() == nil {
-			a.pin = pin.Text
-			then()
-		}
+	}, func() {
+		a.pin = pin.Text
+		then()
 	}, a.win)
 	d.Resize(fyne.NewSize(460, 300))
-	d.Show()
 	a.win.Canvas().Focus(pin)
 }
 
 // askPIN lets the window close when the proctor types the PIN.
 func (c *candidateWin) askPIN() {
 	pin := widget.NewPasswordEntry()
-	d := dialog.NewForm(tr("pin.leave_title"), tr("pin.leave"), tr("dialog.cancel"), []*widget.FormItem{
+	d := showForm(tr("pin.leave_title"), tr("pin.leave"), []*widget.FormItem{
 		widget.NewFormItem("", wrapped(tr("pin.leave_hint"))),
 		widget.NewFormItem(tr("pin.pin"), pin),
-	}, func(ok bool) {
-		if !ok {
-			return
-		}
+	}, func() {
 		if pin.Text != c.a.pin {
-			dialog.ShowInformation(tr("pin.leave_title"), tr("pin.wrong"), c.w)
+			inform(tr("pin.leave_title"), tr("pin.wrong"), c.w)
 			return
 		}
 		c.close()
 	}, c.w)
 	d.Resize(fyne.NewSize(420, 240))
-	d.Show()
 	c.w.Canvas().Focus(pin)
 }
 
@@ -150,7 +143,7 @@ func (c *candidateWin) rebuild() {
 func (c *candidateWin) top(k site.Candidate, extra ...fyne.CanvasObject) fyne.CanvasObject {
 	who := widget.NewLabelWithStyle(tr("exam.who", args{"Name": k.Name, "Ticket": k.Ticket, "Seat": k.Seat}), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	leave := widget.NewButtonWithIcon(tr("exam.proctor"), theme.LogoutIcon(), c.askPIN)
-	right := container.NewHBox(append(extra, c.a.settingsBar(c.w), leave)...)
+	right := container.NewHBox(append(extra, c.a.settingsBar(), leave)...)
 	return container.NewVBox(container.NewBorder(nil, nil, who, right), widget.NewSeparator())
 }
 
@@ -186,7 +179,7 @@ func (c *candidateWin) showSeat() {
 	name := heading(k.Name)
 	body := container.NewVBox(
 		container.NewHBox(photo, container.NewVBox(name,
-			widget.NewLabel(tr("seat.details", args{"Ticket": k.Ticket, "Seat": k.Seat, "IDType": k.IDType, "ID": maskID(k.IDNumber)})))),
+			widget.NewLabel(tr("seat.details", args{"Ticket": k.Ticket, "Seat": k.Seat, "IDType": idTypeName(k.IDType), "ID": maskID(k.IDNumber)})))),
 		widget.NewSeparator(),
 		widget.NewLabelWithStyle(tr("seat.instructions"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		rules,
@@ -292,7 +285,7 @@ func (c *candidateWin) showTime() {
 			continue
 		}
 		c.warned = m
-		dialog.ShowInformation(tr("exam.warn_title"), tr("exam.warn", args{"N": m}), c.w)
+		inform(tr("exam.warn_title"), tr("exam.warn", args{"N": m}), c.w)
 	}
 	switch {
 	case c.warned == warnings[len(warnings)-1]:
@@ -350,35 +343,39 @@ func (c *candidateWin) showExam() {
 	content := container.NewBorder(top, bottom, navigator, nil, container.NewVScroll(container.NewPadded(c.body)))
 	content.Objects = []fyne.CanvasObject{content.Objects[0], bottom, top, navigator}
 	c.w.SetContent(content)
-	for _, s := range []struct {
-		key fyne.KeyName
-		f   func()
-	}{{fyne.KeyN, func() { c.move(+1) }}, {fyne.KeyP, func() { c.move(-1) }}, {fyne.KeyF, c.toggleFlag}} {
-		c.w.Canvas().AddShortcut(examShortcut(s.key), func(fyne.Shortcut) { s.f() })
+	for _, s := range examShortcuts {
+		c.w.Canvas().AddShortcut(s, func(s fyne.Shortcut) { c.shortcut(s) })
 	}
 	c.showItem()
 	c.showTime()
 	c.a.shown("exam")
 }
 
-// examShortcut is Alt+key, the exam's shortcuts: N next, P previous, F flag.
-func examShortcut(key fyne.KeyName) *desktop.CustomShortcut {
-	return &desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierAlt}
-}
+// The exam's shortcuts: Alt+N next, Alt+P previous, Alt+F flag, Ctrl+= and
+// Ctrl+- the text size.
+var (
+	keyNext     = &desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierAlt}
+	keyPrevious = &desktop.CustomShortcut{KeyName: fyne.KeyP, Modifier: fyne.KeyModifierAlt}
+	keyFlag     = &desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierAlt}
+	keyLarger   = &desktop.CustomShortcut{KeyName: fyne.KeyEqual, Modifier: fyne.KeyModifierControl}
+	keySmaller  = &desktop.CustomShortcut{KeyName: fyne.KeyMinus, Modifier: fyne.KeyModifierControl}
 
-// shortcut runs an exam shortcut typed where an entry has the focus.
+	examShortcuts = []*desktop.CustomShortcut{keyNext, keyPrevious, keyFlag, keyLarger, keySmaller}
+)
+
+// shortcut runs an exam shortcut and tells whether s was one.
 func (c *candidateWin) shortcut(s fyne.Shortcut) bool {
-	cs, ok := s.(*desktop.CustomShortcut)
-	if !ok || cs.Modifier != fyne.KeyModifierAlt {
-		return false
-	}
-	switch cs.KeyName {
-	case fyne.KeyN:
+	switch s.ShortcutName() {
+	case keyNext.ShortcutName():
 		c.move(+1)
-	case fyne.KeyP:
+	case keyPrevious.ShortcutName():
 		c.move(-1)
-	case fyne.KeyF:
+	case keyFlag.ShortcutName():
 		c.toggleFlag()
+	case keyLarger.ShortcutName():
+		c.a.textSize(+1)
+	case keySmaller.ShortcutName():
+		c.a.textSize(-1)
 	default:
 		return false
 	}
@@ -397,12 +394,19 @@ func (c *candidateWin) showItem() {
 	stem := wrapped(it.Stem)
 	stem.SizeName = theme.SizeNameSubHeadingText
 	c.body.Add(stem)
+	// The focus goes with the item: an entry of the item before must not
+	// keep taking what is typed.
+	c.w.Canvas().Unfocus()
 	if c.view.Paused {
 		c.paused.SetText(tr("exam.paused"))
 		c.paused.Importance = widget.WarningImportance
 		c.body.Add(c.paused)
 	} else {
-		c.body.Add(c.control(it))
+		ctl := c.control(it)
+		c.body.Add(ctl)
+		if f, ok := focusable(ctl); ok {
+			defer c.w.Canvas().Focus(f)
+		}
 	}
 	c.prev.Disable()
 	if c.cur > 0 {
@@ -542,13 +546,12 @@ func (c *candidateWin) confirmSubmit() {
 		msg += "\n" + tr("exam.flagged", args{"N": len(flagged), "Items": strings.Join(flagged, sep)})
 	}
 	msg += "\n\n" + tr("exam.submit_final")
-	d := dialog.NewConfirm(tr("exam.submit_title"), msg, func(ok bool) {
+	d := dialog.NewCustomConfirm(tr("exam.submit_title"), tr("exam.submit"), tr("exam.back"), wrapped(msg), func(ok bool) {
 		if ok {
 			c.submit()
 		}
 	}, c.w)
-	d.SetConfirmText(tr("exam.submit"))
-	d.SetDismissText(tr("exam.back"))
+	d.Resize(fyne.NewSize(520, 0))
 	d.Show()
 }
 
@@ -570,12 +573,14 @@ func (c *candidateWin) showReceipt() {
 	code := widget.NewLabelWithStyle(c.view.ReceiptCode, fyne.TextAlignCenter, fyne.TextStyle{Bold: true, Monospace: true})
 	code.SizeName = theme.SizeNameHeadingText
 	code.Selectable = true
-	title := tr("receipt.title")
+	title := heading(tr("receipt.title"))
 	if c.view.Forced {
-		title = tr("receipt.forced")
+		title.SetText(tr("receipt.forced"))
 	}
+	title.Alignment = fyne.TextAlignCenter
 	body := container.NewVBox(
-		widget.NewLabelWithStyle(title, fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
+		widget.NewIcon(theme.ConfirmIcon()),
+		title,
 		widget.NewLabelWithStyle(tr("receipt.code"), fyne.TextAlignCenter, fyne.TextStyle{}),
 		code,
 		wrapped(tr("receipt.hint")),

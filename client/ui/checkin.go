@@ -9,11 +9,11 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"onex/client/site"
+	"onex/exam"
 	wire "onex/sync"
 )
 
@@ -39,6 +39,10 @@ type checkinScreen struct {
 	detail                         *fyne.Container
 }
 
+// checkinColumns are the widths of the check-in list's columns: seat, name,
+// ticket, check-in.
+var checkinColumns = []float32{40, 110, 150, 130}
+
 func newCheckIn(st *station) *checkinScreen {
 	c := &checkinScreen{st: st}
 	if _, ok := st.info(); !ok {
@@ -55,10 +59,10 @@ func newCheckIn(st *station) *checkinScreen {
 	}
 	c.list = widget.NewList(
 		func() int { return len(c.shown) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func() fyne.CanvasObject { return columns(checkinColumns, false) },
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			k := c.shown[i]
-			o.(*widget.Label).SetText(tr("checkin.row", args{"Seat": k.Seat, "Name": k.Name, "Ticket": k.Ticket, "Status": checkState(k)}))
+			setColumns(o, k.Seat, k.Name, k.Ticket, checkState(k))
 		})
 	c.list.OnSelected = func(i widget.ListItemID) { c.show(c.shown[i].Ticket) }
 	c.count = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -107,6 +111,30 @@ func checkState(k site.Candidate) string {
 		return tr("checkin.state_absent")
 	}
 	return tr("checkin.state_none")
+}
+
+// genderName, categoryName and idTypeName put roster values in the
+// user's language; ID types other than the resident ID card are shown as
+// the roster names them.
+func genderName(g exam.Gender) string {
+	if g == exam.Female {
+		return tr("roster.female")
+	}
+	return tr("roster.male")
+}
+
+func categoryName(c exam.Category) string {
+	if c == exam.Public {
+		return tr("roster.public")
+	}
+	return tr("roster.student")
+}
+
+func idTypeName(t string) string {
+	if t == exam.ResidentID {
+		return tr("roster.resident_id")
+	}
+	return t
 }
 
 // refresh reads the roster again and keeps the search and the candidate shown.
@@ -185,8 +213,8 @@ func (c *checkinScreen) show(ticket string) {
 	if k.FeeExempt {
 		fee = tr("checkin.fee_exempt")
 	}
-	c.details.SetText(tr("checkin.details", args{"Ticket": k.Ticket, "IDType": k.IDType, "ID": k.IDNumber,
-		"Gender": string(k.Gender), "Category": string(k.Category), "School": k.School, "Fee": fee}))
+	c.details.SetText(tr("checkin.details", args{"Ticket": k.Ticket, "IDType": idTypeName(k.IDType), "ID": k.IDNumber,
+		"Gender": genderName(k.Gender), "Category": categoryName(k.Category), "School": k.School, "Fee": fee}))
 	status := checkState(k)
 	if !k.CheckedIn.IsZero() {
 		status = tr("checkin.marked", args{"State": status, "At": clock(k.CheckedIn)})
@@ -248,13 +276,8 @@ func (c *checkinScreen) mark(status string, override bool) {
 	var late *site.LateError
 	switch {
 	case errors.As(err, &late) && !override:
-		dialog.ShowConfirm(tr("checkin.late_title"),
-			message(err)+"\n\n"+tr("checkin.override_question", args{"Proctor": a.proctor}),
-			func(ok bool) {
-				if ok {
-					c.mark(status, true)
-				}
-			}, a.win)
+		ask(tr("checkin.late_title"), message(err)+"\n\n"+tr("checkin.override_question", args{"Proctor": a.proctor}),
+			tr("checkin.override"), func() { c.mark(status, true) }, a.win)
 		return
 	case err != nil:
 		a.showError(err, a.win)

@@ -9,7 +9,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -38,7 +37,7 @@ type consoleScreen struct {
 }
 
 // consoleColumns are the widths of the console's columns.
-var consoleColumns = []float32{60, 150, 110, 110, 80, 100}
+var consoleColumns = []float32{50, 140, 110, 130, 80, 100}
 
 func newConsole(st *station) *consoleScreen {
 	c := &consoleScreen{st: st}
@@ -46,31 +45,20 @@ func newConsole(st *station) *consoleScreen {
 		c.obj = container.NewCenter(wrapped(tr("station.no_session_hint")))
 		return c
 	}
-	row := func(bold bool, texts ...string) *fyne.Container {
-		cells := container.NewHBox()
-		for i, w := range consoleColumns {
-			l := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: bold})
-			l.Truncation = fyne.TextTruncateEllipsis
-			if i < len(texts) {
-				l.SetText(texts[i])
-			}
-			cells.Add(container.New(widthLayout{w}, l))
-		}
-		return cells
-	}
-	header := row(true, tr("console.seat"), tr("console.ticket"), tr("console.name"), tr("console.state"), tr("console.answered"), tr("console.remaining"))
+	header := columns(consoleColumns, true, tr("console.seat"), tr("console.ticket"), tr("console.name"), tr("console.state"), tr("console.answered"), tr("console.remaining"))
 	c.list = widget.NewList(
 		func() int { return len(c.seats) },
-		func() fyne.CanvasObject { return row(false) },
+		func() fyne.CanvasObject { return columns(consoleColumns, false) },
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			s := c.seats[i]
-			texts := []string{s.Seat, s.Ticket, s.Name, seatState(s), fmt.Sprintf("%d/%d", s.Answered, s.Items), "—"}
-			if s.Begun && !s.Submitted {
-				texts[5] = countdown(s.Remaining)
+			answered, left := "—", "—"
+			if in := s.Status == wire.Present || s.Status == wire.Late; in {
+				answered = fmt.Sprintf("%d/%d", s.Answered, s.Items)
+				if !s.Submitted {
+					left = countdown(s.Remaining)
+				}
 			}
-			for j, cell := range o.(*fyne.Container).Objects {
-				cell.(*fyne.Container).Objects[0].(*widget.Label).SetText(texts[j])
-			}
+			setColumns(o, s.Seat, s.Ticket, s.Name, seatState(s), answered, left)
 		})
 	c.list.OnSelected = func(i widget.ListItemID) {
 		c.ticket = c.seats[i].Ticket
@@ -114,7 +102,8 @@ func newConsole(st *station) *consoleScreen {
 	for _, b := range c.seatActions {
 		seat.Add(b)
 	}
-	side := container.NewVBox(widget.NewLabelWithStyle(tr("console.candidate"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), c.chosen, seat)
+	c.chosen.Wrapping = fyne.TextWrapWord
+	side := container.New(widthLayout{230}, container.NewVBox(widget.NewLabelWithStyle(tr("console.candidate"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), c.chosen, seat))
 	c.obj = container.NewBorder(
 		container.NewVBox(c.state, room, widget.NewSeparator()),
 		nil, nil, container.NewVScroll(side),
@@ -209,35 +198,29 @@ func (c *consoleScreen) act(f func(ctx context.Context, sessionID string) error)
 
 func (c *consoleScreen) startRoom() {
 	a := c.st.a
-	dialog.ShowConfirm(tr("console.start"), tr("console.start_question", args{"Proctor": a.proctor}), func(ok bool) {
-		if ok {
-			c.act(func(ctx context.Context, id string) error { return a.site.StartRoom(ctx, id, a.proctor) })
-		}
+	ask(tr("console.start"), tr("console.start_question", args{"Proctor": a.proctor}), tr("console.start"), func() {
+		c.act(func(ctx context.Context, id string) error { return a.site.StartRoom(ctx, id, a.proctor) })
 	}, a.win)
 }
 
 func (c *consoleScreen) endSession() {
 	a := c.st.a
-	dialog.ShowConfirm(tr("console.end"), tr("console.end_question"), func(ok bool) {
-		if ok {
-			c.act(func(ctx context.Context, id string) error {
-				_, err := a.site.End(ctx, id, a.proctor)
-				return err
-			})
-		}
+	ask(tr("console.end"), tr("console.end_question"), tr("console.end"), func() {
+		c.act(func(ctx context.Context, id string) error {
+			_, err := a.site.End(ctx, id, a.proctor)
+			return err
+		})
 	}, a.win)
 }
 
 func (c *consoleScreen) forceSubmit() {
 	a := c.st.a
 	s, _ := c.seat()
-	dialog.ShowConfirm(tr("console.force"), tr("console.force_question", args{"Name": s.Name, "Ticket": s.Ticket}), func(ok bool) {
-		if ok {
-			c.act(func(ctx context.Context, id string) error {
-				_, err := a.site.ForceSubmit(ctx, id, s.Ticket, a.proctor)
-				return err
-			})
-		}
+	ask(tr("console.force"), tr("console.force_question", args{"Name": s.Name, "Ticket": s.Ticket}), tr("console.force"), func() {
+		c.act(func(ctx context.Context, id string) error {
+			_, err := a.site.ForceSubmit(ctx, id, s.Ticket, a.proctor)
+			return err
+		})
 	}, a.win)
 }
 
@@ -256,15 +239,10 @@ func (c *consoleScreen) extraTime(ticket string) {
 	if ticket != "" {
 		title = tr("console.extra")
 	}
-	d := dialog.NewForm(title, tr("dialog.ok"), tr("dialog.cancel"),
-		[]*widget.FormItem{widget.NewFormItem(tr("console.minutes"), mins)}, func(ok bool) {
-			if !ok {
-				return
-			}
-			n, _ := strconv.Atoi(strings.TrimSpace(mins.Text))
-			c.act(func(ctx context.Context, id string) error { return a.site.ExtraTime(ctx, id, ticket, n, a.proctor) })
-		}, a.win)
-	d.Show()
+	showForm(title, tr("dialog.ok"), []*widget.FormItem{widget.NewFormItem(tr("console.minutes"), mins)}, func() {
+		n, _ := strconv.Atoi(strings.TrimSpace(mins.Text))
+		c.act(func(ctx context.Context, id string) error { return a.site.ExtraTime(ctx, id, ticket, n, a.proctor) })
+	}, a.win)
 	a.win.Canvas().Focus(mins)
 }
 
@@ -304,18 +282,15 @@ func (c *consoleScreen) recordIncident(ticket string) {
 	if s, ok := c.seat(); ok && ticket != "" {
 		who = tr("console.chosen", args{"Seat": s.Seat, "Name": s.Name, "Ticket": s.Ticket})
 	}
-	d := dialog.NewForm(tr("console.incident"), tr("dialog.ok"), tr("dialog.cancel"), []*widget.FormItem{
+	d := showForm(tr("console.incident"), tr("dialog.ok"), []*widget.FormItem{
 		widget.NewFormItem(tr("console.about"), widget.NewLabel(who)),
 		widget.NewFormItem(tr("console.incident_type"), kind),
 		widget.NewFormItem(tr("console.note"), note),
-	}, func(ok bool) {
-		if ok {
-			typ := incidentTypes[kind.SelectedIndex()]
-			c.act(func(ctx context.Context, id string) error { return a.site.Incident(ctx, id, ticket, typ, note.Text) })
-		}
+	}, func() {
+		typ := incidentTypes[kind.SelectedIndex()]
+		c.act(func(ctx context.Context, id string) error { return a.site.Incident(ctx, id, ticket, typ, note.Text) })
 	}, a.win)
 	d.Resize(fyne.NewSize(520, 360))
-	d.Show()
 	a.win.Canvas().Focus(note)
 }
 
@@ -336,10 +311,10 @@ func (c *consoleScreen) scorePractical() {
 		a.showError(err, a.win)
 		return
 	}
-	var form []*widget.FormItem
+	var fields []*widget.FormItem
 	entries := map[string][]*widget.Entry{}
 	for _, it := range items {
-		form = append(form, widget.NewFormItem(tr("console.item", args{"N": it.Number}), wrapped(it.Stem)))
+		fields = append(fields, widget.NewFormItem(tr("console.item", args{"N": it.Number}), wrapped(it.Stem)))
 		for j, cr := range it.Rubric {
 			e := widget.NewEntry()
 			if g := given[it.ID]; j < len(g) {
@@ -353,13 +328,10 @@ func (c *consoleScreen) scorePractical() {
 				return nil
 			}
 			entries[it.ID] = append(entries[it.ID], e)
-			form = append(form, widget.NewFormItem(tr("console.criterion", args{"Criterion": cr.Criterion, "Max": max}), e))
+			fields = append(fields, widget.NewFormItem(tr("console.criterion", args{"Criterion": cr.Criterion, "Max": max}), e))
 		}
 	}
-	d := dialog.NewForm(tr("console.score_title", args{"Name": s.Name, "Ticket": s.Ticket}), tr("dialog.ok"), tr("dialog.cancel"), form, func(ok bool) {
-		if !ok {
-			return
-		}
+	d := showForm(tr("console.score_title", args{"Name": s.Name, "Ticket": s.Ticket}), tr("dialog.ok"), fields, func() {
 		c.act(func(ctx context.Context, id string) error {
 			for _, it := range items {
 				marks := make([]float64, len(entries[it.ID]))
@@ -374,5 +346,4 @@ func (c *consoleScreen) scorePractical() {
 		})
 	}, a.win)
 	d.Resize(fyne.NewSize(640, 480))
-	d.Show()
 }

@@ -92,6 +92,28 @@ func centred(width float32, obj fyne.CanvasObject) fyne.CanvasObject {
 	return container.NewCenter(container.New(widthLayout{width}, obj))
 }
 
+// columns is a row of labels of the given widths, for lists that read as
+// tables; the last column takes what room is left.
+func columns(widths []float32, bold bool, texts ...string) *fyne.Container {
+	row := container.NewHBox()
+	for i, w := range widths {
+		l := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: bold})
+		l.Truncation = fyne.TextTruncateEllipsis
+		if i < len(texts) {
+			l.Text = texts[i]
+		}
+		row.Add(container.New(widthLayout{w}, l))
+	}
+	return row
+}
+
+// setColumns sets the texts of a row made by columns.
+func setColumns(row fyne.CanvasObject, texts ...string) {
+	for i, cell := range row.(*fyne.Container).Objects {
+		cell.(*fyne.Container).Objects[0].(*widget.Label).SetText(texts[i])
+	}
+}
+
 // heading is a large bold label.
 func heading(text string) *widget.Label {
 	l := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})

@@ -205,3 +205,16 @@ func tap(t *testing.T, b *widget.Button) {
 	}
 	test.Tap(b)
 }
+
+// typeFocused types s as a keyboard would: each character to whatever has
+// the focus when it is typed.
+func typeFocused(t *testing.T, c fyne.Canvas, s string) {
+	t.Helper()
+	for _, r := range s {
+		f := c.Focused()
+		if f == nil {
+			t.Fatalf("nothing has the focus to take %q", r)
+		}
+		f.TypedRune(r)
+	}
+}

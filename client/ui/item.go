@@ -199,3 +199,19 @@ func (s *saver) drain() {
 
 // wait returns when every change queued so far is saved (or failed).
 func (s *saver) wait() { s.pending.Wait() }
+
+// focusable is the entry of an answer control, which takes the focus when
+// its item is shown.
+func focusable(ctl fyne.CanvasObject) (fyne.Focusable, bool) {
+	switch x := ctl.(type) {
+	case *examEntry:
+		return x, true
+	case *fyne.Container: // the essay: the entry and its count
+		for _, o := range x.Objects {
+			if e, ok := o.(*examEntry); ok {
+				return e, true
+			}
+		}
+	}
+	return nil, false
+}

@@ -20,8 +20,9 @@ type station struct {
 	a        *App
 	identity *site.Identity
 	sessions []site.SessionInfo
-	current  string // the session the tabs work on
-	problem  error  // why the sessions could not be read
+	current  string   // the session the tabs work on
+	names    []string // of the tabs
+	problem  error    // why the sessions could not be read
 
 	tabs    *container.AppTabs
 	picker  *widget.Select
@@ -51,12 +52,17 @@ func (a *App) showStation() {
 		a.showError(err, a.win)
 	}
 	st.loadSessions()
-	tab := tabToday
-	if info, ok := st.info(); ok && info.Ended.IsZero() && absDuration(time.Until(info.Start)) < 12*time.Hour {
-		tab = tabCheckIn // on the day, staff start with check-in
-	}
-	st.build(tab)
+	st.build(st.landing())
 	st.today.download()
+}
+
+// landing is the tab the station opens on: check-in on the day of a
+// session not ended, else today.
+func (st *station) landing() int {
+	if info, ok := st.info(); ok && info.Ended.IsZero() && absDuration(time.Until(info.Start)) < 12*time.Hour {
+		return tabCheckIn
+	}
+	return tabToday
 }
 
 func absDuration(d time.Duration) time.Duration { return max(d, -d) }
@@ -97,14 +103,16 @@ func (st *station) build(tab int) {
 	st.checkin = newCheckIn(st)
 	st.unlock = newUnlock(st)
 	st.console = newConsole(st)
+	names := []string{tr("tab.today"), tr("tab.checkin"), tr("tab.unlock"), tr("tab.proctor")}
 	st.tabs = container.NewAppTabs(
-		container.NewTabItemWithIcon(tr("tab.today"), theme.HomeIcon(), st.today.obj),
-		container.NewTabItemWithIcon(tr("tab.checkin"), theme.AccountIcon(), st.checkin.obj),
-		container.NewTabItemWithIcon(tr("tab.unlock"), theme.VisibilityIcon(), st.unlock.obj),
-		container.NewTabItemWithIcon(tr("tab.proctor"), theme.ComputerIcon(), st.console.obj),
+		container.NewTabItemWithIcon(names[tabToday], theme.HomeIcon(), st.today.obj),
+		container.NewTabItemWithIcon(names[tabCheckIn], theme.AccountIcon(), st.checkin.obj),
+		container.NewTabItemWithIcon(names[tabUnlock], theme.VisibilityIcon(), st.unlock.obj),
+		container.NewTabItemWithIcon(names[tabProctor], theme.ComputerIcon(), st.console.obj),
 	)
 	st.tabs.OnSelected = func(*container.TabItem) {
 		st.refresh()
+		st.focus()
 		a.shown(tabScreens[st.tabs.SelectedIndex()])
 	}
 	st.picker = widget.NewSelect(nil, nil)
@@ -122,16 +130,67 @@ func (st *station) build(tab int) {
 	}
 	bar := container.NewBorder(nil, nil,
 		container.NewHBox(widget.NewLabelWithStyle(siteName, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-			widget.NewLabel(tr("station.session")), st.picker),
-		container.NewHBox(widget.NewLabel(tr("station.on_duty", args{"Name": a.proctor})), a.settingsBar(a.win)))
+			widget.NewLabel(tr("station.session"))),
+		widget.NewLabel(tr("station.on_duty", args{"Name": a.proctor})), st.picker)
 	a.win.SetContent(container.NewBorder(container.NewVBox(bar, widget.NewSeparator()), nil, nil, nil, st.tabs))
-	for i := range tabScreens {
-		a.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyName(rune('1' + i)), Modifier: fyne.KeyModifierControl},
-			func(fyne.Shortcut) { st.tabs.SelectIndex(i) })
-	}
+	st.names = names
+	a.win.SetMainMenu(st.menu())
 	st.tabs.SelectIndex(tab)
 	st.refresh()
+	st.focus()
 	a.shown(tabScreens[tab])
+}
+
+// menu is the station's menu: the tabs, the text size, the contrast and
+// the language. Its items carry the keyboard shortcuts, which work wherever
+// the focus is (Ctrl+1 to Ctrl+4 for the tabs, Ctrl+= and Ctrl+- for the
+// text size).
+func (st *station) menu() *fyne.MainMenu {
+	a := st.a
+	var items []*fyne.MenuItem
+	for i, name := range st.names {
+		it := fyne.NewMenuItem(name, func() { st.tabs.SelectIndex(i) })
+		it.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyName(rune('1' + i)), Modifier: fyne.KeyModifierControl}
+		items = append(items, it)
+	}
+	quit := fyne.NewMenuItem(tr("menu.quit"), a.confirmQuit)
+	quit.IsQuit = true
+	larger := fyne.NewMenuItem(tr("menu.larger"), func() { a.textSize(+1) })
+	larger.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyEqual, Modifier: fyne.KeyModifierControl}
+	smaller := fyne.NewMenuItem(tr("menu.smaller"), func() { a.textSize(-1) })
+	smaller.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyMinus, Modifier: fyne.KeyModifierControl}
+	contrast := fyne.NewMenuItem(tr("settings.contrast"), func() {
+		a.setContrast(!a.fa.Preferences().Bool(prefContrast))
+		a.win.SetMainMenu(st.menu())
+	})
+	contrast.Checked = a.fa.Preferences().Bool(prefContrast)
+	view := []*fyne.MenuItem{larger, smaller, fyne.NewMenuItemSeparator(), contrast, fyne.NewMenuItemSeparator()}
+	for _, l := range Languages {
+		it := fyne.NewMenuItem(l.Name(), func() { a.setLanguage(l) })
+		it.Checked = l == a.language()
+		view = append(view, it)
+	}
+	return fyne.NewMainMenu(
+		fyne.NewMenu(tr("menu.site"), append(items, fyne.NewMenuItemSeparator(), quit)...),
+		fyne.NewMenu(tr("menu.view"), view...),
+	)
+}
+
+// focus puts the keyboard where the tab on screen is typed into.
+func (st *station) focus() {
+	c := st.a.win.Canvas()
+	switch st.tabs.SelectedIndex() {
+	case tabCheckIn:
+		if st.checkin.search != nil {
+			c.Focus(st.checkin.search)
+		}
+	case tabUnlock:
+		if st.unlock.groups[0] != nil && !st.unlock.groups[0].Disabled() {
+			c.Focus(st.unlock.groups[0])
+		}
+	default:
+		c.Unfocus()
+	}
 }
 
 // fillPicker lists the sessions in the picker.
@@ -165,7 +224,11 @@ func (st *station) rebuild() {
 func (st *station) sessionsChanged() {
 	before := st.current
 	st.loadSessions()
-	if st.current != before {
+	switch {
+	case before == "" && st.current != "":
+		st.build(st.landing()) // the first sessions downloaded
+		return
+	case st.current != before:
 		st.rebuild()
 		return
 	}
@@ -209,19 +272,17 @@ func (st *station) tick() {
 }
 
 // settingsBar is the language, text size and contrast controls of a window.
-func (a *App) settingsBar(w fyne.Window) fyne.CanvasObject {
+func (a *App) settingsBar() fyne.CanvasObject {
 	language := widget.NewSelect(nil, nil)
 	for _, l := range Languages {
 		language.Options = append(language.Options, l.Name())
 	}
 	language.Selected = a.language().Name()
 	language.OnChanged = func(s string) { a.setLanguage(languageNamed(s)) }
-	smaller := widget.NewButtonWithIcon("", theme.ZoomOutIcon(), func() { a.textSize(-1) })
-	larger := widget.NewButtonWithIcon("", theme.ZoomInIcon(), func() { a.textSize(+1) })
+	smaller := widget.NewButton(tr("settings.smaller"), func() { a.textSize(-1) })
+	larger := widget.NewButton(tr("settings.larger"), func() { a.textSize(+1) })
 	contrast := widget.NewCheck(tr("settings.contrast"), a.setContrast)
 	contrast.Checked = a.fa.Preferences().Bool(prefContrast)
-	w.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyEqual, Modifier: fyne.KeyModifierControl}, func(fyne.Shortcut) { a.textSize(+1) })
-	w.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyMinus, Modifier: fyne.KeyModifierControl}, func(fyne.Shortcut) { a.textSize(-1) })
 	return container.NewHBox(language, widget.NewLabel(tr("settings.text_size")), smaller, larger, contrast)
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
 
 	"onex/client/site"
 	wire "onex/sync"
@@ -134,11 +135,7 @@ func (a *App) confirmQuit() {
 	if len(a.cands) > 0 {
 		msg = tr("quit.candidates", args{"N": len(a.cands)})
 	}
-	dialog.ShowConfirm(tr("quit.title"), msg, func(ok bool) {
-		if ok {
-			a.fa.Quit()
-		}
-	}, a.win)
+	ask(tr("quit.title"), msg, tr("quit.ok"), a.fa.Quit, a.win)
 }
 
 // shown tells Options.Shown that a screen is up.
@@ -220,7 +217,39 @@ func (a *App) run(work func(ctx context.Context) error, done func(error)) {
 // showError shows an error in the user's language in window w.
 func (a *App) showError(err error, w fyne.Window) {
 	a.log.Warn("action failed", "err", err)
-	dialog.ShowError(errors.New(message(err)), w)
+	inform(tr("error.title"), message(err), w)
+}
+
+// inform shows a message with an OK button.
+func inform(title, msg string, w fyne.Window) {
+	dialog.NewCustom(title, tr("dialog.ok"), wrapped(msg), w).Show()
+}
+
+// ask asks a question; ok labels the button that says yes.
+func ask(title, msg, ok string, then func(), w fyne.Window) {
+	d := dialog.NewCustomConfirm(title, ok, tr("dialog.cancel"), wrapped(msg), func(yes bool) {
+		if yes {
+			then()
+		}
+	}, w)
+	d.Resize(fyne.NewSize(480, 0))
+	d.Show()
+}
+
+// showForm shows a form dialog; Enter in a one-line entry of it submits it.
+func showForm(title, ok string, items []*widget.FormItem, then func(), w fyne.Window) *dialog.FormDialog {
+	d := dialog.NewForm(title, ok, tr("dialog.cancel"), items, func(yes bool) {
+		if yes {
+			then()
+		}
+	}, w)
+	for _, it := range items {
+		if e, ok := it.Widget.(*widget.Entry); ok && !e.MultiLine {
+			e.OnSubmitted = func(string) { d.Submit() }
+		}
+	}
+	d.Show()
+	return d
 }
 
 // message says what went wrong in the user's language.

@@ -193,6 +193,7 @@ func (u *unlockScreen) unlock() {
 			u.groups[g-1].SetValidationError(errors.New(msg))
 			u.problem.SetText(msg)
 			a.win.Canvas().Focus(u.groups[g-1])
+			u.groups[g-1].TypedShortcut(&fyne.ShortcutSelectAll{})
 		case mistyped:
 			u.problem.SetText(tr("unlock.wrong_length", args{"Groups": codeGroups, "Len": groupLen}))
 		default:

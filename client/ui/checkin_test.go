@@ -1,0 +1,123 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	wire "onex/sync"
+)
+
+func TestCheckInSearchAndMarking(t *testing.T) {
+	r := newRig(t)
+	a := r.enrolled()
+	c := a.win.Canvas()
+	st := a.station
+	st.tabs.SelectIndex(tabCheckIn)
+	ci := st.checkin
+	if c.Focused() != ci.search {
+		t.Fatal("the search does not have the focus on the check-in tab")
+	}
+	if len(ci.shown) != 40 || ci.count.Text != "已签到 0 / 应到 40 人（缺考 0）" {
+		t.Fatalf("before any search: %d shown, count %q", len(ci.shown), ci.count.Text)
+	}
+	if !strings.HasPrefix(ci.rule.Text, "迟到规则：开考后 15 分钟内可以入场") {
+		t.Fatalf("late rule %q", ci.rule.Text)
+	}
+
+	// As staff type: a ticket by its start, a name by any part, an ID number whole or in part.
+	for _, q := range []struct {
+		typed string
+		want  []string
+	}{
+		{"2026WEB01000", []string{"2026WEB010001", "2026WEB010002", "2026WEB010003", "2026WEB010004", "2026WEB010005", "2026WEB010006", "2026WEB010007", "2026WEB010008", "2026WEB010009"}},
+		{"钟", []string{"2026WEB010002", "2026WEB010026"}},
+		{"钟静", []string{"2026WEB010002"}},
+		{"31010420031018810x", []string{"2026WEB010002"}},
+		{"没有这个人", nil},
+	} {
+		ci.search.SetText("")
+		test.Type(ci.search, q.typed)
+		var got []string
+		for _, k := range ci.shown {
+			got = append(got, k.Ticket)
+		}
+		if strings.Join(got, " ") != strings.Join(q.want, " ") || ci.list.Length() != len(q.want) {
+			t.Fatalf("search %q found %v, want %v", q.typed, got, q.want)
+		}
+	}
+
+	// Enter with one match shows it, with the placeholder photo.
+	ci.search.SetText("")
+	test.Type(ci.search, "钟静")
+	ci.search.OnSubmitted(ci.search.Text)
+	if ci.ticket != "2026WEB010002" || ci.name.Text != "钟静" || !strings.Contains(ci.details.Text, "性别：女　类别：在校学生") {
+		t.Fatalf("shown %s: %q %q", ci.ticket, ci.name.Text, ci.details.Text)
+	}
+	if ci.status.Text != "未签到" || ci.photo.Resource == nil || !ci.openWin.Disabled() {
+		t.Fatalf("status %q, photo %v", ci.status.Text, ci.photo.Resource)
+	}
+	// Present waits for the identity check.
+	if !ci.present.Disabled() || !ci.late.Disabled() || ci.absent.Disabled() {
+		t.Fatal("present or late allowed before the identity is confirmed")
+	}
+	test.Tap(ci.confirm)
+	tap(t, ci.present)
+	if ci.count.Text != "已签到 1 / 应到 40 人（缺考 0）" || !strings.HasPrefix(ci.status.Text, "到场（") || ci.openWin.Disabled() {
+		t.Fatalf("after present: count %q, status %q", ci.count.Text, ci.status.Text)
+	}
+	if ci.search.Text != "" || c.Focused() != ci.search {
+		t.Fatal("the search is not cleared and focused for the next candidate")
+	}
+	all, err := a.site.Candidates(context.Background(), r.central.Session.ID)
+	if err != nil || all[1].Status != wire.Present || all[1].Seat != "02" {
+		t.Fatalf("the site has %+v, %v", all[1], err)
+	}
+
+	// Absent needs no identity check.
+	test.Type(ci.search, "2026WEB010003")
+	ci.search.OnSubmitted(ci.search.Text)
+	tap(t, ci.absent)
+	if ci.count.Text != "已签到 1 / 应到 40 人（缺考 1）" || !strings.HasPrefix(ci.status.Text, "缺考") {
+		t.Fatalf("after absent: count %q, status %q", ci.count.Text, ci.status.Text)
+	}
+	if !shows(c, "缺考") {
+		t.Fatal("the list does not show the absence")
+	}
+}
+
+func TestLateEntryNeedsTheProctorsOverride(t *testing.T) {
+	r := newRig(t)
+	a := r.enrolled()
+	c := a.win.Canvas()
+	r.startRoom()
+	r.clock.Add(20 * time.Minute) // past the 15-minute late limit
+	st := a.station
+	st.tabs.SelectIndex(tabCheckIn)
+	ci := st.checkin
+	if !strings.Contains(ci.rule.Text, "迟到时限 15 分钟") {
+		t.Fatalf("late rule once started: %q", ci.rule.Text)
+	}
+	test.Type(ci.search, "2026WEB010004")
+	ci.search.OnSubmitted(ci.search.Text)
+	test.Tap(ci.confirm)
+	tap(t, ci.late)
+	if !shows(c, "超过迟到时限 15 分钟") || !shows(c, "由值班监考员 "+proctor+" 特批入场吗") {
+		t.Fatal("the late-entry refusal does not offer the override")
+	}
+	all, _ := a.site.Candidates(context.Background(), r.central.Session.ID)
+	if all[3].Status != "" {
+		t.Fatalf("checked in before the override: %+v", all[3])
+	}
+	tap(t, button(t, c, "特批入场"))
+	all, _ = a.site.Candidates(context.Background(), r.central.Session.ID)
+	if all[3].Status != wire.Late || !all[3].Override {
+		t.Fatalf("after the override: %+v", all[3])
+	}
+	if !strings.Contains(ci.status.Text, "经监考员特批入场") || ci.count.Text != "已签到 1 / 应到 40 人（缺考 0）" {
+		t.Fatalf("status %q, count %q", ci.status.Text, ci.count.Text)
+	}
+}
