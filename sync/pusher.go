@@ -250,6 +250,10 @@ type PusherConfig struct {
 	// ServerTime, if set, learns central's clock from each answer: server
 	// is central's time, local the device's when the answer came.
 	ServerTime func(server, local time.Time)
+	// Now is the device's clock, sent with each batch (HeaderTime) and
+	// passed to ServerTime; nil is time.Now. It must be the clock the
+	// device stamps its records with, or central measures the wrong skew.
+	Now func() time.Time
 }
 
 // Default batch limits, used until central tells its own.
@@ -288,6 +292,9 @@ func NewPusher(cfg PusherConfig) (*Pusher, error) {
 	}
 	if p.client == nil {
 		p.client = NewClient(DefaultRetry, cfg.Log)
+	}
+	if p.cfg.Now == nil {
+		p.cfg.Now = time.Now
 	}
 	if p.maxRecords <= 0 {
 		p.maxRecords = DefaultMaxRecords
@@ -400,7 +407,7 @@ func (p *Pusher) pushBatch(ctx context.Context, recs []Outgoing) (PushStats, err
 		return stats, fmt.Errorf("pusher: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(HeaderTime, strconv.FormatInt(time.Now().Unix(), 10))
+	req.Header.Set(HeaderTime, strconv.FormatInt(p.cfg.Now().Unix(), 10))
 	if p.cfg.DeviceID != "" {
 		req.Header.Set(HeaderDevice, p.cfg.DeviceID)
 	}
@@ -412,7 +419,7 @@ func (p *Pusher) pushBatch(ctx context.Context, recs []Outgoing) (PushStats, err
 		return stats, fmt.Errorf("%w: %s", ErrUnreachable, redactError(err))
 	}
 	defer resp.Body.Close()
-	local := time.Now()
+	local := p.cfg.Now()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		return stats, fmt.Errorf("%w: reading central's answer: %v", ErrUnreachable, err)

@@ -29,6 +29,7 @@ func (s *Site) Pusher(ctx context.Context) (*wire.Pusher, error) {
 		ServerURL: id.ServerURL, DeviceID: id.DeviceID, Central: id.Central, Outbox: s.st,
 		Client: s.http, Log: s.log, MaxRecords: id.MaxRecords, MaxBytes: id.MaxBatchBytes,
 		ServerTime: func(server, local time.Time) { s.learnServerTime(context.WithoutCancel(ctx), server, local) },
+		Now:        s.now,
 	})
 	if err != nil {
 		return nil, err
