@@ -129,6 +129,11 @@ func (r *rig) checkIn(ticket string) {
 
 // objects are the visible objects of a canvas, its overlays (dialogs) included.
 func objects(c fyne.Canvas) []fyne.CanvasObject {
+	return objectsIn(append([]fyne.CanvasObject{c.Content()}, c.Overlays().List()...)...)
+}
+
+// objectsIn are the visible objects under roots.
+func objectsIn(roots ...fyne.CanvasObject) []fyne.CanvasObject {
 	var out []fyne.CanvasObject
 	var walk func(o fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {
@@ -147,8 +152,7 @@ func objects(c fyne.Canvas) []fyne.CanvasObject {
 			}
 		}
 	}
-	walk(c.Content())
-	for _, o := range c.Overlays().List() {
+	for _, o := range roots {
 		walk(o)
 	}
 	return out

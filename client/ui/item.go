@@ -56,7 +56,7 @@ func (c *candidateWin) control(it *site.ViewItem) fyne.CanvasObject {
 	case exam.Fill:
 		e := newExamEntry(c, false)
 		e.SetPlaceHolder(tr("exam.fill_hint"))
-		e.SetText(it.Answer.Text)
+		e.setText(it.Answer.Text)
 		e.OnChanged = func(s string) { c.answer(it, exam.Answer{Text: s}) }
 		return e
 	case exam.Essay:
@@ -87,7 +87,7 @@ func optionLabels(it *site.ViewItem) (labels, ids []string) {
 func (c *candidateWin) essay(it *site.ViewItem) fyne.CanvasObject {
 	e := newExamEntry(c, true)
 	e.SetMinRowsVisible(12)
-	e.SetText(it.Answer.Text)
+	e.setText(it.Answer.Text)
 	count := widget.NewLabel("")
 	show := func(n int) {
 		switch {
@@ -129,6 +129,15 @@ func newExamEntry(c *candidateWin, multiLine bool) *examEntry {
 	}
 	e.ExtendBaseWidget(e)
 	return e
+}
+
+// setText sets the answer saved so far with the cursor after it, where the
+// candidate goes on typing.
+func (e *examEntry) setText(s string) {
+	e.SetText(s)
+	lines := strings.Split(s, "\n")
+	e.CursorRow, e.CursorColumn = len(lines)-1, utf8.RuneCountInString(lines[len(lines)-1])
+	e.Refresh()
 }
 
 func (e *examEntry) TypedShortcut(s fyne.Shortcut) {

@@ -114,8 +114,12 @@ func (a *App) showEntry() {
 	}
 }
 
-// Close stops the background work and closes the site store.
+// Close finishes the candidates' saves, stops the background work and
+// closes the site store.
 func (a *App) Close() {
+	for c := range a.cands {
+		c.saver.wait()
+	}
 	a.cancel()
 	a.jobs.Wait()
 	if a.site != nil {

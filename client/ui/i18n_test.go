@@ -1,0 +1,223 @@
+package ui
+
+import (
+	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"image/color"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+)
+
+// translationFiles reads the translations by language.
+func translationFiles(t *testing.T) map[Language]map[string]string {
+	t.Helper()
+	out := map[Language]map[string]string{}
+	for _, l := range Languages {
+		b, err := translations.ReadFile("translations/onex." + string(l) + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s: %v", l, err)
+		}
+		out[l] = m
+	}
+	return out
+}
+
+// sourceStrings returns the keys given to tr and the other string literals
+// of the package's code (tests left out).
+func sourceStrings(t *testing.T) (keys, literals []string) {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if call, ok := n.(*ast.CallExpr); ok {
+				if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "tr" {
+					lit, ok := call.Args[0].(*ast.BasicLit)
+					if !ok {
+						t.Errorf("%s: tr with a key that is not a literal", fset.Position(call.Pos()))
+						return true
+					}
+					key, _ := strconv.Unquote(lit.Value)
+					keys = append(keys, key)
+					return false
+				}
+			}
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				s, _ := strconv.Unquote(lit.Value)
+				literals = append(literals, s)
+			}
+			return true
+		})
+	}
+	return keys, literals
+}
+
+var templateField = regexp.MustCompile(`{{\s*\.(\w+)\s*}}`)
+
+func fields(s string) []string {
+	var out []string
+	for _, m := range templateField.FindAllStringSubmatch(s, -1) {
+		out = append(out, m[1])
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func TestEveryKeyInBothLanguages(t *testing.T) {
+	files := translationFiles(t)
+	zh, en := files[Chinese], files[English]
+	keys, literals := sourceStrings(t)
+	if len(keys) < 200 {
+		t.Fatalf("only %d tr calls found", len(keys))
+	}
+	used := map[string]bool{}
+	for _, k := range keys {
+		used[k] = true
+		for l, m := range files {
+			if m[k] == "" {
+				t.Errorf("key %q has no %s translation", k, l)
+			}
+		}
+	}
+	for l, m := range files {
+		for k, v := range m {
+			if !used[k] {
+				t.Errorf("%s: key %q is not used", l, k)
+			}
+			if strings.TrimSpace(v) == "" {
+				t.Errorf("%s: key %q is empty", l, k)
+			}
+		}
+	}
+	// Chinese characters, or the Chinese (full-width) punctuation.
+	hasHan := func(s string) bool {
+		return strings.IndexFunc(s, func(r rune) bool {
+			return unicode.Is(unicode.Han, r) || r >= 0x3000 && r <= 0x303f || r >= 0xff00 && r <= 0xffef
+		}) >= 0
+	}
+	for k, v := range zh {
+		if !slices.Equal(fields(v), fields(en[k])) {
+			t.Errorf("key %q: fields %v in Chinese, %v in English", k, fields(v), fields(en[k]))
+		}
+		// Chinese words, except for names of things (A+, PIN, the site's code).
+		if !hasHan(v) && v != en[k] {
+			t.Errorf("key %q: %q is not Chinese", k, v)
+		}
+	}
+	// No Chinese in the code: what people read is in the translations.
+	for _, s := range literals {
+		if hasHan(s) {
+			t.Errorf("Chinese text %q in the code, not in the translations", s)
+		}
+	}
+}
+
+func TestLanguageSwitchRebuildsTheScreens(t *testing.T) {
+	r := newRig(t)
+	a := r.enrolled()
+	c := a.win.Canvas()
+	if a.station.tabs.Items[tabCheckIn].Text != "签到" || a.win.MainMenu().Items[1].Label != "显示" {
+		t.Fatal("the station is not in Chinese")
+	}
+	var english *fyne.MenuItem
+	for _, it := range a.win.MainMenu().Items[1].Items {
+		if it.Label == "English" {
+			english = it
+		}
+	}
+	english.Action()
+	if a.station.tabs.Items[tabCheckIn].Text != "Check-in" || a.win.Title() != "OneX exam site" || !shows(c, "Sync with central") {
+		t.Fatal("the station did not switch to English")
+	}
+	if a.fa.Preferences().String(prefLanguage) != string(English) {
+		t.Fatal("the choice is not remembered")
+	}
+	a.station.tabs.SelectIndex(tabProctor)
+	if !shows(c, "Time left") || !shows(c, "Start the room") {
+		t.Fatal("the console is not in English")
+	}
+	a.setLanguage(Chinese)
+	if a.station.tabs.Items[tabProctor].Text != "监考" || !shows(c, "剩余时间") {
+		t.Fatal("the station did not switch back to Chinese")
+	}
+}
+
+func TestCOrPOSIXLocaleStillGetsTheChosenLanguage(t *testing.T) {
+	for _, env := range []string{"C", "POSIX", "C.UTF-8", ""} {
+		t.Setenv("LC_ALL", "")
+		t.Setenv("LC_MESSAGES", "")
+		t.Setenv("LANGUAGE", "")
+		t.Setenv("LANG", env)
+		UseLanguage(Chinese)
+		if got := tr("tab.checkin"); got != "签到" {
+			t.Errorf("LANG=%q: Chinese gives %q", env, got)
+		}
+		UseLanguage(English)
+		if got := tr("tab.checkin"); got != "Check-in" {
+			t.Errorf("LANG=%q: English gives %q", env, got)
+		}
+	}
+	UseLanguage(Chinese)
+	// The first start of the app under LANG=C is in Chinese.
+	t.Setenv("LANG", "C")
+	r := newRig(t)
+	a := r.start()
+	if a.first == nil || a.win.Title() != "OneX 考点" || !shows(a.win.Canvas(), "首次使用：登记本机") {
+		t.Fatal("LANG=C: the first run is not in Chinese")
+	}
+}
+
+func TestTextSizeStepsAndHighContrast(t *testing.T) {
+	r := newRig(t)
+	a := r.enrolled()
+	base := theme.DefaultTheme().Size(theme.SizeNameText)
+	var sizes []float32
+	for a.textSize(+1) {
+		sizes = append(sizes, a.fa.Settings().Theme().Size(theme.SizeNameText))
+	}
+	if len(sizes) < 3 || sizes[0] <= base || !slices.IsSorted(sizes) {
+		t.Fatalf("text sizes %v from %v", sizes, base)
+	}
+	for a.textSize(-1) {
+	}
+	if a.fa.Settings().Theme().Size(theme.SizeNameText) != base {
+		t.Fatal("the smallest step is not Fyne's size")
+	}
+	a.setContrast(true)
+	th := a.fa.Settings().Theme()
+	v := a.fa.Settings().ThemeVariant()
+	if th.Color(theme.ColorNameBackground, v) != color.Black || th.Color(theme.ColorNameForeground, v) != color.White {
+		t.Fatal("the high-contrast theme is not white on black")
+	}
+	// Every colour name is defined.
+	test.AssertAllColorNamesDefined(t, th, "high contrast")
+	a.setContrast(false)
+	if a.fa.Settings().Theme().Color(theme.ColorNameBackground, v) == color.Black {
+		t.Fatal("the high-contrast theme stays on")
+	}
+}
