@@ -1,0 +1,151 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"onex/exam"
+	"onex/exam/seal"
+)
+
+var errRollback = errors.New("roll back")
+
+// TestEveryByteOfEverySealedField changes each byte of each kind of sealed
+// field in the database (twice: one bit, and a random other value) and
+// reads it back through the store: every change is a *DamagedError naming
+// the table and column, and the other candidate's row of the same table
+// still reads. Each change is rolled back before the next.
+func TestEveryByteOfEverySealedField(t *testing.T) {
+	ctx := context.Background()
+	s, err := Create(ctx, t.TempDir(), "passphrase for the tamper test", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dk, err := seal.GenerateDeviceKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := seal.GenerateCentralKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	tickets := []string{"2026WEB010001", "2026WEB010002"}
+	err = s.Update(ctx, func(tx *Tx) error {
+		if err := tx.SetIdentity(&Identity{DeviceID: "device-1", SiteCode: "SITE-001", ServerURL: "http://central", Central: ck.Public(), Key: dk}); err != nil {
+			return err
+		}
+		for _, sid := range []string{"S-1", "S-2"} {
+			p := &Package{PackageID: sid, Manifest: []byte("manifest"), Parts: map[string][]byte{"session.json": []byte(`{"id":"` + sid + `","candidates":[{"name":"张三"}]}`)}}
+			if err := tx.PutPackage(sid, p, nil, now); err != nil {
+				return err
+			}
+			if err := tx.PutReleaseKey(sid, bytes.Repeat([]byte{7}, 32)); err != nil {
+				return err
+			}
+			if err := tx.PutSessionState(sid, map[string]any{"started": now}); err != nil {
+				return err
+			}
+		}
+		if err := tx.AddCandidates("S-1", tickets); err != nil {
+			return err
+		}
+		for _, tk := range tickets {
+			if err := tx.PutPhoto("S-1", tk, []byte("photo of "+tk)); err != nil {
+				return err
+			}
+			if err := tx.PutAttempt("S-1", tk, map[string]int{"elapsed_ms": 1000}, false, ""); err != nil {
+				return err
+			}
+			if err := tx.PutAnswer("S-1", tk, Answer{ItemID: "q10", Value: exam.Answer{Text: "答案 of " + tk}, Rev: 1, Saved: now}); err != nil {
+				return err
+			}
+			if err := tx.PutMarks("S-1", tk, Marks{ItemID: "q11", Values: []float64{2, 1.5}, Examiner: "e", Saved: now}); err != nil {
+				return err
+			}
+			if _, err := tx.AddIncident(Incident{SessionID: "S-1", Ticket: tk, Type: "misconduct", Note: "note on " + tk, At: now}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type field struct {
+		table, column string
+		where         string // the row changed
+		args          []any
+		read          func(tx *Tx) error // reads the changed row
+		other         func(tx *Tx) error // reads another row of the table
+	}
+	var state map[string]any
+	fields := []field{
+		{"meta", "value", "key = ?", []any{metaIdentity}, func(tx *Tx) error { _, err := tx.readIdentity(); return err }, nil},
+		{"parts", "data", "session_id = ? AND name = ?", []any{"S-1", "session.json"},
+			func(tx *Tx) error { _, err := tx.Package("S-1"); return err }, func(tx *Tx) error { _, err := tx.Package("S-2"); return err }},
+		{"sessions", "release_key", "id = ?", []any{"S-1"},
+			func(tx *Tx) error { _, err := tx.ReleaseKey("S-1"); return err }, func(tx *Tx) error { _, err := tx.ReleaseKey("S-2"); return err }},
+		{"sessions", "state", "id = ?", []any{"S-1"},
+			func(tx *Tx) error { _, err := tx.SessionState("S-1", &state); return err }, func(tx *Tx) error { _, err := tx.SessionState("S-2", &state); return err }},
+		{"candidates", "photo", "session_id = ? AND ticket = ?", []any{"S-1", tickets[0]},
+			func(tx *Tx) error { _, err := tx.Photo("S-1", tickets[0]); return err }, func(tx *Tx) error { _, err := tx.Photo("S-1", tickets[1]); return err }},
+		{"attempts", "state", "session_id = ? AND ticket = ?", []any{"S-1", tickets[0]},
+			func(tx *Tx) error { _, err := tx.Attempt("S-1", tickets[0], &state); return err }, func(tx *Tx) error { _, err := tx.Attempt("S-1", tickets[1], &state); return err }},
+		{"answers", "answer", "session_id = ? AND ticket = ?", []any{"S-1", tickets[0]},
+			func(tx *Tx) error { _, err := tx.Answers("S-1", tickets[0]); return err }, func(tx *Tx) error { _, err := tx.Answers("S-1", tickets[1]); return err }},
+		{"marks", "marks", "session_id = ? AND ticket = ?", []any{"S-1", tickets[0]},
+			func(tx *Tx) error { _, err := tx.Marks("S-1", tickets[0]); return err }, nil},
+		{"incidents", "note", "ticket = ?", []any{tickets[0]},
+			func(tx *Tx) error { _, err := tx.Incidents("S-1"); return err }, nil},
+	}
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	for _, f := range fields {
+		t.Run(f.table+"."+f.column, func(t *testing.T) {
+			var orig []byte
+			err := s.View(ctx, func(tx *Tx) error {
+				return tx.queryRow("SELECT "+f.column+" FROM "+f.table+" WHERE "+f.where, f.args...).Scan(&orig)
+			})
+			if err != nil || len(orig) == 0 {
+				t.Fatalf("reading the sealed field: %d bytes, %v", len(orig), err)
+			}
+			changes := 0
+			for i := range orig {
+				for _, d := range []byte{1 << (i % 8), byte(1 + rng.IntN(255))} {
+					m := bytes.Clone(orig)
+					m[i] ^= d
+					changes++
+					err := s.Update(ctx, func(tx *Tx) error {
+						if _, err := tx.exec("UPDATE "+f.table+" SET "+f.column+" = ? WHERE "+f.where, append([]any{m}, f.args...)...); err != nil {
+							return err
+						}
+						var de *DamagedError
+						if err := f.read(tx); !errors.As(err, &de) || de.Table != f.table || de.Column != f.column {
+							t.Errorf("byte %d ^ %#x: read %v, want the field reported damaged", i, d, err)
+						}
+						if f.other != nil {
+							if err := f.other(tx); err != nil {
+								t.Errorf("byte %d ^ %#x: another row: %v", i, d, err)
+							}
+						}
+						return errRollback
+					})
+					if !errors.Is(err, errRollback) {
+						t.Fatal(err)
+					}
+				}
+			}
+			if err := s.View(ctx, f.read); err != nil {
+				t.Fatalf("after rolling back: %v", err)
+			}
+			t.Logf("%d changes of %d bytes", changes, len(orig))
+		})
+	}
+}
