@@ -122,7 +122,16 @@ func ParseCentralKeys(b []byte) (*CentralKeys, error) {
 	if err := r.end(); err != nil {
 		return nil, err
 	}
-	return centralKeysFrom(seed, x)
+	k, err := centralKeysFrom(seed, x)
+	if err != nil {
+		return nil, err
+	}
+	// One key, one encoding: X25519 ignores the bits clamping sets, so an
+	// unclamped scalar would be a second file for the same key.
+	if !bytes.Equal(k.recvBytes, x) {
+		return nil, fmt.Errorf("%w central private key: X25519 private key is not clamped as Marshal writes it", ErrFormat)
+	}
+	return k, nil
 }
 
 // Marshal encodes central's public keys: OXK1, type 2, Ed25519 public key,

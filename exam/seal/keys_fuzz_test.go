@@ -1,0 +1,71 @@
+package seal
+
+import (
+	"bytes"
+	"testing"
+)
+
+// FuzzParseKeys: keys arrive from outside, central's public key in the
+// enrolment answer, a device's public key in its enrolment request, a
+// release key in central's release answer, and the private keys from
+// central's key file and the site's store. Whatever the bytes, parsing never
+// panics, and an accepted key encodes back to the same bytes.
+func FuzzParseKeys(f *testing.F) {
+	ck := testCentral(f)
+	dk := testDevice(f, "device")
+	rk := testReleaseKey(f, "S-1")
+	for kind, b := range [][]byte{ck.Public().Marshal(), dk.Public().Marshal(), ck.Marshal(), dk.Marshal(), rk.Bytes()} {
+		f.Add(uint8(kind), b)
+		f.Add(uint8(kind), b[:len(b)-1])
+	}
+	f.Fuzz(func(t *testing.T, kind uint8, b []byte) {
+		var again []byte
+		switch kind % 5 {
+		case 0:
+			k, err := ParseCentralPublicKey(b)
+			if err != nil {
+				return
+			}
+			again = k.Marshal()
+		case 1:
+			k, err := ParseDevicePublicKey(b)
+			if err != nil {
+				return
+			}
+			again = k.Marshal()
+		case 2:
+			k, err := ParseCentralKeys(b)
+			if err != nil {
+				return
+			}
+			again = k.Marshal()
+			if !bytes.Equal(k.Public().Marshal(), mustPublic(t, k.Public().Marshal())) {
+				t.Fatal("central public key does not round-trip")
+			}
+		case 3:
+			k, err := ParseDeviceKey(b)
+			if err != nil {
+				return
+			}
+			again = k.Marshal()
+		case 4:
+			k, err := ParseReleaseKey("S-1", b)
+			if err != nil {
+				return
+			}
+			again = k.Bytes()
+		}
+		if !bytes.Equal(again, b) {
+			t.Fatalf("kind %d: %x parsed and encodes to %x", kind%5, b, again)
+		}
+	})
+}
+
+func mustPublic(t *testing.T, b []byte) []byte {
+	t.Helper()
+	k, err := ParseCentralPublicKey(b)
+	if err != nil {
+		t.Fatalf("the public half of a parsed key does not parse: %v", err)
+	}
+	return k.Marshal()
+}
