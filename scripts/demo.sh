@@ -4,13 +4,14 @@
 # A101 starting 15 minutes from now, its paper released 5 minutes from now),
 # this machine enrolled against it as site SITE-001, and the desktop app.
 # A new session is scheduled whenever the last one is over. Closing the app
-# stops central. HEADLESS=1 serves central without the app.
+# stops central. HEADLESS=1 serves central without the app; CENTRAL_BIN and
+# SITE_BIN name other binaries (the screenshot test's).
 set -euo pipefail
 data=${DATA:-tmp/demo}
 addr=${ADDR:-127.0.0.1:8080}
 sitedata=${SITE_DATA:-$data/site}
-central=bin/onex-central
-app=bin/onex-site
+central=${CENTRAL_BIN:-bin/onex-central}
+app=${SITE_BIN:-bin/onex-site}
 demo_pass=onex-demo-site
 
 if [ ! -f "$data/central.key" ]; then

@@ -68,6 +68,9 @@ func (a *App) openCandidate(sessionID, ticket string) {
 	c.w.Resize(fyne.NewSize(1100, 760))
 	c.w.SetCloseIntercept(c.askPIN)
 	c.saver = newSaver(c.showSaved)
+	for _, s := range examShortcuts {
+		c.w.Canvas().AddShortcut(s, func(s fyne.Shortcut) { c.shortcut(s) })
+	}
 	a.cands[c] = true
 	c.rebuild()
 	c.w.Show()
@@ -343,9 +346,6 @@ func (c *candidateWin) showExam() {
 	content := container.NewBorder(top, bottom, navigator, nil, container.NewVScroll(container.NewPadded(c.body)))
 	content.Objects = []fyne.CanvasObject{content.Objects[0], bottom, top, navigator}
 	c.w.SetContent(content)
-	for _, s := range examShortcuts {
-		c.w.Canvas().AddShortcut(s, func(s fyne.Shortcut) { c.shortcut(s) })
-	}
 	c.showItem()
 	c.showTime()
 	c.a.shown("exam")
@@ -479,9 +479,16 @@ func (c *candidateWin) goTo(i int) {
 	}
 }
 
-func (c *candidateWin) move(step int) { c.goTo(c.cur + step) }
+func (c *candidateWin) move(step int) {
+	if c.screen == "exam" {
+		c.goTo(c.cur + step)
+	}
+}
 
 func (c *candidateWin) toggleFlag() {
+	if c.screen != "exam" {
+		return
+	}
 	it := c.items[c.cur]
 	if c.view.Paused || it.Examiner {
 		return

@@ -46,7 +46,7 @@ var checkinColumns = []float32{40, 110, 150, 130}
 func newCheckIn(st *station) *checkinScreen {
 	c := &checkinScreen{st: st}
 	if _, ok := st.info(); !ok {
-		c.obj = container.NewCenter(wrapped(tr("station.no_session_hint")))
+		c.obj = scrolled(wrapped(tr("station.no_session_hint")))
 		return c
 	}
 	c.search = widget.NewEntry()
@@ -93,7 +93,7 @@ func newCheckIn(st *station) *checkinScreen {
 	)
 	c.detail.Hide()
 	left := container.NewBorder(container.NewVBox(c.search, c.count), nil, nil, nil, c.list)
-	right := container.NewBorder(container.NewVBox(c.rule, widget.NewSeparator()), nil, nil, nil, container.NewVScroll(c.detail))
+	right := scrolled(container.NewVBox(c.rule, widget.NewSeparator(), c.detail))
 	split := container.NewHSplit(left, right)
 	split.Offset = 0.45
 	c.obj = split

@@ -42,7 +42,7 @@ var consoleColumns = []float32{50, 140, 110, 130, 80, 100}
 func newConsole(st *station) *consoleScreen {
 	c := &consoleScreen{st: st}
 	if _, ok := st.info(); !ok {
-		c.obj = container.NewCenter(wrapped(tr("station.no_session_hint")))
+		c.obj = scrolled(wrapped(tr("station.no_session_hint")))
 		return c
 	}
 	header := columns(consoleColumns, true, tr("console.seat"), tr("console.ticket"), tr("console.name"), tr("console.state"), tr("console.answered"), tr("console.remaining"))

@@ -93,6 +93,9 @@ func (f *firstRun) check() string {
 	case tooShort:
 		f.hint.SetText(tr("first.strength_short", args{"N": site.MinPassphrase}))
 		f.hint.Importance = widget.DangerImportance
+		if f.pass.Text == "" {
+			f.hint.Importance = widget.MediumImportance
+		}
 	case weak:
 		f.hint.SetText(tr("first.strength_weak"))
 		f.hint.Importance = widget.DangerImportance

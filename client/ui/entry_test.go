@@ -121,3 +121,23 @@ func TestPassphraseAtEveryStart(t *testing.T) {
 		t.Fatal("the right passphrase does not open the station")
 	}
 }
+
+func TestUnattendedStartAsksWhoIsOnDuty(t *testing.T) {
+	r := newRig(t)
+	r.enrol()
+	r.opt.Passphrase = pass
+	a := r.start()
+	c := a.win.Canvas()
+	if a.station == nil || a.proctor != "" {
+		t.Fatal("the store given by the environment did not open")
+	}
+	name := dialogEntries(t, c)[0]
+	if c.Focused() != name || !dialogButton(t, c, "确定").Disabled() {
+		t.Fatal("the name of the staff on duty is not asked for")
+	}
+	test.Type(name, "李监考")
+	name.OnSubmitted(name.Text)
+	if a.proctor != "李监考" || !shows(c, "值班：李监考") || a.fa.Preferences().String(prefProctor) != "李监考" {
+		t.Fatalf("on duty: %q", a.proctor)
+	}
+}

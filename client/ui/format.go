@@ -73,13 +73,14 @@ func strength(p string, least int) int {
 	return weak
 }
 
-// widthLayout gives its only object at least a width, and the rest of the
-// room it has.
+// widthLayout gives its only object at least a width, at Fyne's text size
+// and wider as the text is larger, and the rest of the room it has.
 type widthLayout struct{ width float32 }
 
 func (l widthLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	m := objs[0].MinSize()
-	return fyne.NewSize(max(m.Width, l.width), m.Height)
+	scale := theme.Size(theme.SizeNameText) / theme.DefaultTheme().Size(theme.SizeNameText)
+	return fyne.NewSize(max(m.Width, l.width*scale), m.Height)
 }
 
 func (l widthLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
@@ -121,9 +122,20 @@ func heading(text string) *widget.Label {
 	return l
 }
 
-// wrapped is a label that wraps its text at word (or, for Chinese, character) boundaries.
+// scrolled puts obj in a vertical scroll. Text that wraps belongs in one
+// (or in something of a set width): asked for its least size, the window
+// lays content out at its least width, where wrapped text grows tall, and
+// the window would grow as tall with it.
+func scrolled(obj fyne.CanvasObject) fyne.CanvasObject { return container.NewVScroll(obj) }
+
+// wrapped is a label that wraps its text: English between words, Chinese
+// between any two characters, as Chinese is set (Fyne's word wrapping
+// would move a whole run of Chinese after a space to the next line).
 func wrapped(text string) *widget.Label {
 	l := widget.NewLabel(text)
 	l.Wrapping = fyne.TextWrapWord
+	if current == Chinese {
+		l.Wrapping = fyne.TextWrapBreak
+	}
 	return l
 }

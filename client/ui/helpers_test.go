@@ -76,9 +76,8 @@ func (r *rig) start() *App {
 	return r.a
 }
 
-// enrolled enrols the site with central (as the first-run screen would)
-// and starts the app with the passphrase given, on the station.
-func (r *rig) enrolled() *App {
+// enrol enrols the site with central, as the first-run screen would.
+func (r *rig) enrol() {
 	r.t.Helper()
 	cfg := r.opt.Site
 	cfg.Passphrase = pass
@@ -87,6 +86,13 @@ func (r *rig) enrolled() *App {
 		r.t.Fatal(err)
 	}
 	s.Close()
+}
+
+// enrolled enrols the site and starts the app with the passphrase given,
+// on the station, with the proctor on duty known.
+func (r *rig) enrolled() *App {
+	r.t.Helper()
+	r.enrol()
 	r.fa.Preferences().SetString(prefProctor, proctor)
 	r.opt.Passphrase = pass
 	a := r.start()
@@ -170,7 +176,7 @@ func button(t *testing.T, c fyne.Canvas, text string) *widget.Button {
 	return nil
 }
 
-// shows tells whether some visible label or text of the canvas contains s.
+// shows tells whether some visible label, text or button of the canvas contains s.
 func shows(c fyne.Canvas, s string) bool {
 	for _, o := range objects(c) {
 		switch x := o.(type) {
@@ -180,6 +186,10 @@ func shows(c fyne.Canvas, s string) bool {
 			}
 		case *widget.RichText:
 			if strings.Contains(x.String(), s) {
+				return true
+			}
+		case *widget.Button:
+			if strings.Contains(x.Text, s) {
 				return true
 			}
 		}

@@ -44,6 +44,9 @@ func languageNamed(name string) Language {
 	return Chinese
 }
 
+// current is the language in use.
+var current = Chinese
+
 // UseLanguage makes l the language of every string the app shows from now
 // on; screens built before keep theirs until rebuilt.
 //
@@ -53,6 +56,7 @@ func languageNamed(name string) Language {
 // or POSIX, which would hide LANGUAGE, becomes C.UTF-8, the same locale for
 // the C library. Reloading the translations makes lang read it again.
 func UseLanguage(l Language) {
+	current = l
 	code := "zh_Hans"
 	if l == English {
 		code = "en"

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -54,6 +56,9 @@ func (a *App) showStation() {
 	st.loadSessions()
 	st.build(st.landing())
 	st.today.download()
+	if a.proctor == "" {
+		st.changeDuty()
+	}
 }
 
 // landing is the tab the station opens on: check-in on the day of a
@@ -128,10 +133,11 @@ func (st *station) build(tab int) {
 	if st.identity != nil {
 		siteName = tr("station.site", args{"Code": st.identity.SiteCode, "Name": st.identity.SiteName})
 	}
+	duty := widget.NewButtonWithIcon(tr("station.on_duty", args{"Name": a.proctor}), theme.AccountIcon(), st.changeDuty)
 	bar := container.NewBorder(nil, nil,
 		container.NewHBox(widget.NewLabelWithStyle(siteName, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 			widget.NewLabel(tr("station.session"))),
-		widget.NewLabel(tr("station.on_duty", args{"Name": a.proctor})), st.picker)
+		duty, st.picker)
 	a.win.SetContent(container.NewBorder(container.NewVBox(bar, widget.NewSeparator()), nil, nil, nil, st.tabs))
 	st.names = names
 	a.win.SetMainMenu(st.menu())
@@ -176,9 +182,13 @@ func (st *station) menu() *fyne.MainMenu {
 	)
 }
 
-// focus puts the keyboard where the tab on screen is typed into.
+// focus puts the keyboard where the tab on screen is typed into, unless a
+// dialog is up.
 func (st *station) focus() {
 	c := st.a.win.Canvas()
+	if c.Overlays().Top() != nil {
+		return
+	}
 	switch st.tabs.SelectedIndex() {
 	case tabCheckIn:
 		if st.checkin.search != nil {
@@ -191,6 +201,26 @@ func (st *station) focus() {
 	default:
 		c.Unfocus()
 	}
+}
+
+// changeDuty names the staff member on duty, whom proctors' records name:
+// at a change of shift, or when the store was opened unattended.
+func (st *station) changeDuty() {
+	a := st.a
+	name := widget.NewEntry()
+	name.SetText(a.proctor)
+	name.Validator = func(s string) error {
+		if strings.TrimSpace(s) == "" {
+			return errors.New(tr("first.no_proctor"))
+		}
+		return nil
+	}
+	showForm(tr("station.duty_title"), tr("dialog.ok"), []*widget.FormItem{widget.NewFormItem(tr("first.proctor"), name)}, func() {
+		a.proctor = strings.TrimSpace(name.Text)
+		a.fa.Preferences().SetString(prefProctor, a.proctor)
+		st.rebuild()
+	}, a.win)
+	a.win.Canvas().Focus(name)
 }
 
 // fillPicker lists the sessions in the picker.

@@ -74,7 +74,7 @@ func newToday(st *station) *todayScreen {
 	)
 	sessions := container.NewBorder(heading(tr("today.sessions")), nil, nil, nil, t.list)
 	if len(st.sessions) == 0 {
-		sessions = container.NewBorder(heading(tr("today.sessions")), nil, nil, nil, wrapped(tr("today.no_sessions")))
+		sessions = container.NewBorder(heading(tr("today.sessions")), nil, nil, nil, scrolled(wrapped(tr("today.no_sessions"))))
 	}
 	split := container.NewHSplit(sessions, container.NewVScroll(panel))
 	split.Offset = 0.6

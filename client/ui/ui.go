@@ -226,7 +226,9 @@ func (a *App) showError(err error, w fyne.Window) {
 
 // inform shows a message with an OK button.
 func inform(title, msg string, w fyne.Window) {
-	dialog.NewCustom(title, tr("dialog.ok"), wrapped(msg), w).Show()
+	d := dialog.NewCustom(title, tr("dialog.ok"), wrapped(msg), w)
+	d.Resize(fyne.NewSize(420, 0))
+	d.Show()
 }
 
 // ask asks a question; ok labels the button that says yes.

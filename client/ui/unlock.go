@@ -40,7 +40,7 @@ type unlockScreen struct {
 func newUnlock(st *station) *unlockScreen {
 	u := &unlockScreen{st: st}
 	if _, ok := st.info(); !ok {
-		u.obj = container.NewCenter(wrapped(tr("station.no_session_hint")))
+		u.obj = scrolled(wrapped(tr("station.no_session_hint")))
 		return u
 	}
 	u.state = heading("")

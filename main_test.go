@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// childEnv makes the test binary run as onex-site (main) instead of the
+// tests, so the tests start the real app without building it again.
+const childEnv = "ONEX_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "site" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// Screenshots is where the screenshot test keeps what the windows showed,
+// for people and CI to look at.
+const Screenshots = "tmp/screenshots"
+
+// TestWindowsUnderXvfb starts the real app under xvfb-run and checks that
+// its window appeared, in a C locale: the first-run screen on an empty data
+// directory, and the check-in screen on the demo's enrolled store.
+func TestWindowsUnderXvfb(t *testing.T) {
+	home := t.TempDir()
+	env := []string{"HOME=" + home, "LANG=C", "LC_ALL=", "LANGUAGE=", childEnv + "=site", "ONEX_LOG=info"}
+
+	first := screenshot(t, "first-run", append(env, "ONEX_DATA="+filepath.Join(home, "empty")))
+	checkNotBlank(t, "first-run", first)
+
+	// The demo of `make run`: central with the samples and a session in
+	// 15 minutes, this machine enrolled as the site.
+	data := filepath.Join(t.TempDir(), "demo")
+	central := demo(t, data, env)
+	defer central()
+	img := screenshot(t, "checkin", append(env, "ONEX_DATA="+filepath.Join(data, "site"), "ONEX_PASSPHRASE=onex-demo-site"))
+	checkNotBlank(t, "checkin", img)
+}
+
+// demo runs scripts/demo.sh headless with central built afresh and this
+// test binary as onex-site, and returns once the site is enrolled; the
+// function returned stops central.
+func demo(t *testing.T, data string, env []string) func() {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "onex-central")
+	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "./server/cmd/onex-central")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building central: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command("scripts/demo.sh")
+	cmd.Env = append(os.Environ(), append(env, "HEADLESS=1", "DATA="+data, "ADDR="+addr, "CENTRAL_BIN="+bin, "SITE_BIN="+os.Args[0])...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop := func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		cmd.Wait()
+	}
+	// The demo prints its summary once the site is enrolled.
+	if _, err := waitFor(out, "unlock code:", time.Minute); err != nil {
+		stop()
+		t.Fatalf("demo: %v", err)
+	}
+	go io.Copy(io.Discard, out)
+	return stop
+}
+
+// screenshot starts the app under xvfb-run, waits until it logs that the
+// screen is shown, and returns the X screen as it looks a moment later,
+// saved as Screenshots/onex-site-<screen>.png.
+func screenshot(t *testing.T, screen string, env []string) image.Image {
+	t.Helper()
+	fb := t.TempDir()
+	cmd := exec.Command("xvfb-run", "-a", "-s", "-screen 0 1280x800x24 -nolisten tcp -fbdir "+fb, os.Args[0])
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	logs, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("xvfb-run (Debian's xvfb package, which make deps installs): %v", err)
+	}
+	defer func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	line, err := waitFor(logs, "screen="+screen, time.Minute)
+	if err != nil {
+		t.Fatalf("%s: %v", screen, err)
+	}
+	t.Logf("%s", strings.TrimSpace(line))
+	go io.Copy(io.Discard, logs)
+	time.Sleep(2 * time.Second) // the frames after the content is set
+	img, err := readXWD(filepath.Join(fb, "Xvfb_screen0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(Screenshots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(Screenshots, "onex-site-"+screen+".png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// waitFor reads lines until one contains s.
+func waitFor(r io.Reader, s string, timeout time.Duration) (string, error) {
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), s) {
+				found <- sc.Text()
+				return
+			}
+		}
+		close(found)
+	}()
+	select {
+	case line, ok := <-found:
+		if !ok {
+			return "", fmt.Errorf("ended before %q", s)
+		}
+		return line, nil
+	case <-time.After(timeout):
+		return "", fmt.Errorf("no %q within %s", s, timeout)
+	}
+}
+
+// checkNotBlank fails unless the screen shows a window with content: more
+// than a few colours, and a good part of the screen not the background's.
+func checkNotBlank(t *testing.T, name string, img image.Image) {
+	t.Helper()
+	counts := map[color.RGBA]int{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			counts[color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)]++
+		}
+	}
+	most := 0
+	for _, n := range counts {
+		most = max(most, n)
+	}
+	other := 1 - float64(most)/float64(b.Dx()*b.Dy())
+	t.Logf("%s: %d colours, %.0f%% not the commonest", name, len(counts), other*100)
+	if len(counts) < 50 || other < 0.3 {
+		t.Errorf("%s: the screen looks blank (%d colours, %.1f%% not the commonest)", name, len(counts), other*100)
+	}
+}
+
+// readXWD reads the screen Xvfb keeps in an XWD file (-fbdir): a 24-bit
+// TrueColor ZPixmap of 32 bits a pixel.
+func readXWD(path string) (image.Image, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) < 100 {
+		return nil, errors.New("xwd: short header")
+	}
+	h := func(i int) uint32 { return binary.BigEndian.Uint32(b[4*i:]) }
+	headerSize, format, width, height := h(0), h(2), int(h(4)), int(h(5))
+	byteOrder, bpp, stride, ncolors := h(7), h(11), int(h(12)), int(h(19))
+	if format != 2 || bpp != 32 {
+		return nil, fmt.Errorf("xwd: format %d with %d bits a pixel, want ZPixmap of 32", format, bpp)
+	}
+	off := int(headerSize) + 12*ncolors
+	if len(b) < off+stride*height {
+		return nil, errors.New("xwd: short pixel data")
+	}
+	img := image.NewRGBA(image.Rect(0, 0, width, height))
+	for y := range height {
+		for x := range width {
+			p := b[off+y*stride+4*x:]
+			v := binary.BigEndian.Uint32(p)
+			if byteOrder == 0 {
+				v = binary.LittleEndian.Uint32(p)
+			}
+			img.Set(x, y, color.RGBA{R: uint8(v >> 16), G: uint8(v >> 8), B: uint8(v), A: 0xff})
+		}
+	}
+	return img, nil
+}
