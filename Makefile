@@ -4,9 +4,9 @@ export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 DATA ?= tmp/demo
 ADDR ?= 127.0.0.1:8080
-FUZZTIME ?= 5s
+FUZZTIME ?= 30s
 
-.PHONY: all deps build run test vet bench fuzz clean
+.PHONY: all deps build run test vet bench fuzz soak clean
 
 all: build
 
@@ -26,8 +26,11 @@ vet:
 	  if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+# Every test, then every fuzz target for 2 s (their seed corpora run in the
+# tests already; this looks a little further).
 test: deps vet
 	$(GO) test ./...
+	$(MAKE) fuzz FUZZTIME=2s
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -40,6 +43,14 @@ fuzz: deps
 	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
 	done
+
+# The long reliability runs (docs/reliability.md): 500 kills of the site,
+# 150 power-cut copies, 10,000 records through faults and a 60-second
+# outage with the production retry policies, and internal/reliability at
+# its soak size.
+soak: deps
+	ONEX_SOAK=1 $(GO) test -count=1 -timeout 4h -v -run '^(TestSiteSurvivesKill9|TestPowerCutCopies)$$' ./client/site/
+	ONEX_SOAK=1 $(GO) test -count=1 -timeout 4h -v ./internal/reliability/
 
 clean:
 	rm -rf bin tmp
