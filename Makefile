@@ -29,7 +29,7 @@ vet:
 # Every test, then every fuzz target for 2 s (their seed corpora run in the
 # tests already; this looks a little further).
 test: deps vet
-	$(GO) test ./...
+	$(GO) test -timeout 25m ./...
 	$(MAKE) fuzz FUZZTIME=2s
 
 bench: deps
