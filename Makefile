@@ -17,7 +17,8 @@ build: deps
 	$(GO) build -o bin/onex-central ./server/cmd/onex-central
 	$(GO) build -o bin/onex-site .
 
-# Until the desktop app exists, the main job is central serving the demo data.
+# The demo: central on $(ADDR) with the demo data in $(DATA), this machine
+# enrolled as its site, and the desktop app (central alone without a display).
 run: build
 	DATA=$(DATA) ADDR=$(ADDR) scripts/demo.sh
 

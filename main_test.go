@@ -25,8 +25,12 @@ import (
 const childEnv = "ONEX_TEST_CHILD"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "site" {
+	switch os.Getenv(childEnv) {
+	case "site":
 		main()
+		os.Exit(0)
+	case "hello":
+		hello()
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
@@ -49,16 +53,16 @@ func TestWindowsUnderXvfb(t *testing.T) {
 	// The demo of `make run`: central with the samples and a session in
 	// 15 minutes, this machine enrolled as the site.
 	data := filepath.Join(t.TempDir(), "demo")
-	central := demo(t, data, env)
-	defer central()
+	stop, _ := demo(t, data, env)
+	defer stop()
 	img := screenshot(t, "checkin", append(env, "ONEX_DATA="+filepath.Join(data, "site"), "ONEX_PASSPHRASE=onex-demo-site"))
 	checkNotBlank(t, "checkin", img)
 }
 
 // demo runs scripts/demo.sh headless with central built afresh and this
-// test binary as onex-site, and returns once the site is enrolled; the
-// function returned stops central.
-func demo(t *testing.T, data string, env []string) func() {
+// test binary as onex-site, and returns once the site is enrolled, with a
+// function that stops central and central's binary.
+func demo(t testing.TB, data string, env []string) (func(), string) {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "onex-central")
 	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "./server/cmd/onex-central")
@@ -92,7 +96,7 @@ func demo(t *testing.T, data string, env []string) func() {
 		t.Fatalf("demo: %v", err)
 	}
 	go io.Copy(io.Discard, out)
-	return stop
+	return stop, bin
 }
 
 // screenshot starts the app under xvfb-run, waits until it logs that the

@@ -5,7 +5,8 @@
 # this machine enrolled against it as site SITE-001, and the desktop app.
 # A new session is scheduled whenever the last one is over. Closing the app
 # stops central. HEADLESS=1 serves central without the app; CENTRAL_BIN and
-# SITE_BIN name other binaries (the screenshot test's).
+# SITE_BIN name other binaries, PAPER (with PAPER_ID) and ROSTER other
+# files (the screenshot test's and the start-up benchmark's).
 set -euo pipefail
 data=${DATA:-tmp/demo}
 addr=${ADDR:-127.0.0.1:8080}
@@ -13,21 +14,24 @@ sitedata=${SITE_DATA:-$data/site}
 central=${CENTRAL_BIN:-bin/onex-central}
 app=${SITE_BIN:-bin/onex-site}
 demo_pass=onex-demo-site
+paper=${PAPER:-assets/samples/paper-web-elementary.json}
+paper_id=${PAPER_ID:-WEB-E-2026-A}
+roster=${ROSTER:-assets/samples/roster-web-elementary.csv}
 
 if [ ! -f "$data/central.key" ]; then
   mkdir -p "$data"
   printf 'onex-demo-admin\n' > "$data/admin-password"
   $central init --data "$data" --admin-password-file "$data/admin-password"
   $central import catalogue --data "$data" assets/samples/catalogue.json
-  $central import paper --data "$data" assets/samples/paper-web-elementary.json
+  $central import paper --data "$data" "$paper"
 fi
 
 # A session starting in 15 minutes, unless the last one has not ended yet
 # (it lasts 90 minutes).
 if [ ! -f "$data/session-start" ] || [ $(( $(date +%s) - $(cat "$data/session-start") )) -gt 5400 ]; then
   start=$(date -u -d '+15 minutes' +%Y-%m-%dT%H:%M:00Z)
-  session=$($central session create --data "$data" --site SITE-001 --room A101 --paper WEB-E-2026-A --start "$start")
-  $central import roster --data "$data" assets/samples/roster-web-elementary.csv --session "$session" >/dev/null
+  session=$($central session create --data "$data" --site SITE-001 --room A101 --paper "$paper_id" --start "$start")
+  $central import roster --data "$data" "$roster" --session "$session" >/dev/null
   echo "$session" > "$data/session"
   date -d "$start" +%s > "$data/session-start"
 fi
@@ -56,7 +60,8 @@ echo "  unlock code:      $($central unlock-code --data "$data" --session "$sess
 echo "  central's log:    $data/central.log"
 echo
 
-if [ "${HEADLESS:-}" = 1 ]; then
+if [ "${HEADLESS:-}" = 1 ] || [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  [ "${HEADLESS:-}" = 1 ] || echo "no display: central only (Ctrl-C stops it); on a desktop, make run opens the site app too"
   wait $central_pid
 else
   ONEX_DATA=$sitedata ONEX_SERVER="http://$addr" $app
