@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -45,7 +46,7 @@ func hello() {
 func BenchmarkStartup(b *testing.B) {
 	display := xvfb(b)
 	home := b.TempDir()
-	env := []string{"DISPLAY=" + display, "HOME=" + home, "ONEX_LOG=info"}
+	env := []string{"DISPLAY=" + display, "HOME=" + home, "ONEX_LOG=info", "GOTRACEBACK=all"}
 	b.Run("floor-hello-window", func(b *testing.B) {
 		timeStart(b, append(env, childEnv+"=hello"), "hello")
 	})
@@ -81,14 +82,26 @@ func timeStart(b *testing.B, env []string, screen string) {
 			b.Fatal(err)
 		}
 		cpu += ticks
-		go io.Copy(io.Discard, logs)
+		var rest bytes.Buffer
+		copied := make(chan struct{})
+		go func() { io.Copy(&rest, logs); close(copied) }()
 		time.Sleep(time.Second)
 		kb, err := residentKB(cmd.Process.Pid)
 		if err != nil {
 			b.Fatal(err)
 		}
 		rss = max(rss, kb)
+		// The app quits on SIGTERM; one that does not within 15 s is a bug,
+		// shown with its goroutines.
 		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-copied:
+		case <-time.After(15 * time.Second):
+			cmd.Process.Signal(syscall.SIGQUIT)
+			<-copied
+			cmd.Wait()
+			b.Fatalf("still running 15 s after SIGTERM:\n%s", rest.String())
+		}
 		cmd.Wait()
 	}
 	b.ReportMetric(0, "ns/op")

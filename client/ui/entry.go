@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"runtime/debug"
 	"strings"
 
 	"fyne.io/fyne/v2/container"
@@ -237,8 +236,6 @@ func (a *App) open(passphrase, proctor string, fail func(error)) {
 
 // opened starts the station with an open site.
 func (a *App) opened(s *site.Site, proctor string) {
-	// Deriving the store key took 128 MiB that the app does not need again.
-	debug.FreeOSMemory()
 	a.site, a.proctor = s, proctor
 	a.fa.Preferences().SetString(prefProctor, proctor)
 	a.startBackground()

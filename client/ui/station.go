@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -55,6 +56,9 @@ func (a *App) showStation() {
 	}
 	st.loadSessions()
 	st.build(st.landing())
+	// Deriving the store key took 128 MiB, and loading the sessions made
+	// garbage: give the memory back before the day's work.
+	debug.FreeOSMemory()
 	st.today.download()
 	if a.proctor == "" {
 		st.changeDuty()
