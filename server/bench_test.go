@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"database/sql"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +16,10 @@ import (
 var pg *pgtest.Server
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" {
+		os.Exit(m.Run()) // fuzzing runs one target, on SQLite; its workers need no PostgreSQL
+	}
 	var err error
 	if pg, err = pgtest.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "PostgreSQL for the central tests:", err)

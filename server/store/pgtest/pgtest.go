@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 )
@@ -53,6 +54,7 @@ func Start() (*Server, error) {
 		}
 		s.asUser = []string{"runuser", "-u", "postgres", "--"}
 	}
+	closeInheritedFiles()
 	data := filepath.Join(dir, "data")
 	if err := s.run("initdb", "-D", data, "-A", "trust", "-U", "onex", "-E", "UTF8", "--locale=C", "--no-sync"); err != nil {
 		s.Stop()
@@ -100,4 +102,18 @@ func (s *Server) Stop() {
 		s.run("pg_ctl", "-D", filepath.Join(s.dir, "data"), "-m", "immediate", "-w", "stop")
 	}
 	os.RemoveAll(s.dir)
+}
+
+// closeInheritedFiles marks every descriptor above standard error
+// close-on-exec, so that PostgreSQL, which outlives the commands that start
+// it, holds none of this process's pipes open. A go test fuzz worker, for
+// one, is handed its pipes to the fuzzing coordinator without that flag, and
+// the coordinator waits for them to close.
+func closeInheritedFiles() {
+	fds, _ := os.ReadDir("/proc/self/fd")
+	for _, e := range fds {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
 }
