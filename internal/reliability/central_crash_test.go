@@ -24,10 +24,14 @@ import (
 	osync "onex/sync"
 )
 
-// centralKills is how many times each engine's central is killed; ONEX_SOAK raises it.
+// centralKills is how many times each engine's central is killed: 8, 100
+// under `make soak` (ONEX_SOAK=1), or ONEX_CENTRAL_KILLS.
 func centralKills() int {
 	if n, err := strconv.Atoi(os.Getenv("ONEX_CENTRAL_KILLS")); err == nil && n > 0 {
 		return n
+	}
+	if os.Getenv("ONEX_SOAK") != "" {
+		return 100
 	}
 	return 8
 }
