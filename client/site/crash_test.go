@@ -797,6 +797,7 @@ func (r *crashRig) check() crashFigures {
 			}
 			if got, err := s.Receipted(ctx, sid, c.Ticket); err != nil || !got {
 				t.Errorf("%s %s: no receipt from central for the submission: %v", sid, c.Ticket, err)
+				f.lost++
 			}
 			for _, item := range answerable {
 				x := want[answerKey{sid, c.Ticket, item}]
@@ -910,7 +911,8 @@ func TestPowerCutCopies(t *testing.T) {
 	}
 	w.cmd.Process.Kill()
 	r.wait(w)
-	var checked, saves, variants, torn int
+	var checked, variants, torn int
+	var total copyFigures
 	for i, sn := range snaps {
 		// The variants are made before any copy is opened: opening one
 		// checkpoints its log.
@@ -926,17 +928,20 @@ func TestPowerCutCopies(t *testing.T) {
 			}
 		}
 		for variant, dir := range dirs {
-			n, acked := checkCopy(t, dir, r.events[:sn.events], fmt.Sprintf("copy %d, %s", i, variant))
-			checked += n
-			saves += acked
+			f := checkCopy(t, dir, r.events[:sn.events], fmt.Sprintf("copy %d, %s", i, variant))
+			checked += f.answers
+			total.lost += f.lost
+			total.duplicated += f.duplicated
+			total.records += f.records
 			variants++
 		}
 	}
 	if torn == 0 {
 		t.Error("no copy had a write-ahead log with a commit to cut after")
 	}
-	t.Logf("reliability: scenario=power-cut runs=%d copies=%d with-shm=%d torn=%d acknowledged-saves=%d answers-checked=%d lost=0 duplicated=0",
-		variants, len(snaps), shm, torn, saves, checked)
+	_, _, lastSaves := expectations(r.events[:snaps[len(snaps)-1].events])
+	t.Logf("reliability: scenario=power-cut runs=%d copies=%d with-shm=%d torn=%d saves-acknowledged-by-the-last-copy=%d answer-checks=%d record-checks=%d lost=%d duplicated=%d",
+		variants, len(snaps), shm, torn, lastSaves, checked, total.records, total.lost, total.duplicated)
 }
 
 // freeze stops a process and waits until every thread of it has stopped.
@@ -1075,10 +1080,14 @@ func tornTail(t *testing.T, path string, garbage bool, rng *rand.Rand) bool {
 	return true
 }
 
+// copyFigures are what checking copies found: answers and records compared,
+// acknowledged answers or submissions and chain records missing (lost), and
+// chain positions held twice (duplicated).
+type copyFigures struct{ answers, records, lost, duplicated int }
+
 // checkCopy opens a copy of a site's files and checks it against the events
-// logged before the copy was taken; it returns the answers it compared and
-// the acknowledged saves they stand for.
-func checkCopy(t *testing.T, dir string, events []crashEvent, name string) (int, int) {
+// logged before the copy was taken.
+func checkCopy(t *testing.T, dir string, events []crashEvent, name string) copyFigures {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sql.Open("sqlite", "file:"+store.Path(dir))
@@ -1089,24 +1098,25 @@ func checkCopy(t *testing.T, dir string, events []crashEvent, name string) (int,
 	if err := db.QueryRow("PRAGMA integrity_check").Scan(&ok); err != nil || ok != "ok" {
 		t.Errorf("%s: integrity check: %q %v", name, ok, err)
 	}
-	checkChain(t, db, name)
+	var f copyFigures
+	f.records, f.lost, f.duplicated = checkChain(t, db, name)
 	db.Close()
 	s, err := site.Open(ctx, site.Config{Dir: dir, Passphrase: pass})
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 	defer s.Close()
-	want, subs, saves := expectations(events)
-	checked := 0
+	want, subs, _ := expectations(events)
 	for k, x := range want {
 		got, err := s.Answers(ctx, k.session, k.ticket)
 		if err != nil {
 			t.Fatalf("%s: answers of %s: %v", name, k.ticket, err)
 		}
 		a, present := got[k.item]
-		checked++
+		f.answers++
 		if !x.matches(a, present) {
 			t.Errorf("%s: %s %s: stored %+v (present %v); acknowledged %+v, cut off %+v", name, k.ticket, k.item, a, present, x.acked, x.inFlight)
+			f.lost++
 		}
 	}
 	for key, e := range subs {
@@ -1117,6 +1127,7 @@ func checkCopy(t *testing.T, dir string, events []crashEvent, name string) (int,
 		i := slices.IndexFunc(cands, func(c site.Candidate) bool { return c.Ticket == key[1] })
 		if i < 0 || !cands[i].Submitted || cands[i].ReceiptCode != e.Receipt {
 			t.Errorf("%s: acknowledged submission of %s (receipt %s) is not in the copy", name, key[1], e.Receipt)
+			f.lost++
 		}
 	}
 	// Every outbox envelope is still what the device signed.
@@ -1127,13 +1138,14 @@ func checkCopy(t *testing.T, dir string, events []crashEvent, name string) (int,
 	if err != nil || st.Outbox.Damaged != 0 {
 		t.Errorf("%s: status %+v %v", name, st, err)
 	}
-	return checked, saves
+	return f
 }
 
 // checkChain checks that the copy's records (still in the outbox or cleared
 // by a receipt) are sequence numbers 1 to the chain's last, each once, and
-// that each outbox envelope names the hash of the record before it.
-func checkChain(t *testing.T, db *sql.DB, name string) {
+// that each outbox envelope names the hash of the record before it. It
+// returns the records of the chain, those missing and those held twice.
+func checkChain(t *testing.T, db *sql.DB, name string) (records, missing, twice int) {
 	t.Helper()
 	var epochText, seqText string
 	if err := db.QueryRow("SELECT value FROM meta WHERE key = 'epoch'").Scan(&epochText); err != nil {
@@ -1160,10 +1172,17 @@ func checkChain(t *testing.T, db *sql.DB, name string) {
 		}
 		if _, dup := hashes[seq]; dup {
 			t.Errorf("%s: seq %d twice", name, seq)
+			twice++
 		}
 		hashes[seq] = h
 		if env != nil {
 			envs[seq] = env
+		}
+	}
+	for seq := int64(1); seq <= last; seq++ {
+		if _, ok := hashes[seq]; !ok {
+			t.Errorf("%s: seq %d of %d missing", name, seq, last)
+			missing++
 		}
 	}
 	if int64(len(hashes)) != last {
@@ -1186,4 +1205,5 @@ func checkChain(t *testing.T, db *sql.DB, name string) {
 			t.Errorf("%s: seq %d does not follow its predecessor", name, seq)
 		}
 	}
+	return int(last), missing, twice
 }
