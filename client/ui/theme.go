@@ -24,8 +24,8 @@ var _ fyne.Theme = appTheme{}
 var highContrast = map[fyne.ThemeColorName]color.Color{
 	theme.ColorNameBackground:          color.Black,
 	theme.ColorNameForeground:          color.White,
-	theme.ColorNameOverlayBackground:   color.Black,
-	theme.ColorNameMenuBackground:      color.Black,
+	theme.ColorNameOverlayBackground:   color.Gray{Y: 0x26}, // dialogs stand out from the black
+	theme.ColorNameMenuBackground:      color.Gray{Y: 0x26},
 	theme.ColorNameInputBackground:     color.Black,
 	theme.ColorNameInputBorder:         color.White,
 	theme.ColorNameButton:              color.Gray{Y: 0x30},

@@ -223,30 +223,12 @@ func (t *todayScreen) sync() {
 func (t *todayScreen) exportFile() {
 	a := t.st.a
 	save := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-		if err != nil {
+		switch {
+		case err != nil:
 			a.showError(err, a.win)
-			return
+		case w != nil: // nil: cancelled
+			t.exportTo(w)
 		}
-		if w == nil {
-			return // cancelled
-		}
-		var n int
-		t.busy(true, false)
-		a.run(func(ctx context.Context) error {
-			var err error
-			n, err = a.site.Export(ctx, w)
-			if cerr := w.Close(); err == nil {
-				err = cerr
-			}
-			return err
-		}, func(err error) {
-			t.busy(false, false)
-			if err != nil {
-				a.showError(err, a.win)
-				return
-			}
-			t.note.SetText(tr("today.exported", args{"N": n, "File": w.URI().Path()}))
-		})
 	}, a.win)
 	code := "site"
 	if t.st.identity != nil {
@@ -254,4 +236,26 @@ func (t *todayScreen) exportFile() {
 	}
 	save.SetFileName(fmt.Sprintf("onex-export-%s-%s.json", code, time.Now().Format("20060102-1504")))
 	save.Show()
+}
+
+// exportTo writes the pending records to the file chosen.
+func (t *todayScreen) exportTo(w fyne.URIWriteCloser) {
+	a := t.st.a
+	var n int
+	t.busy(true, false)
+	a.run(func(ctx context.Context) error {
+		var err error
+		n, err = a.site.Export(ctx, w)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}, func(err error) {
+		t.busy(false, false)
+		if err != nil {
+			a.showError(err, a.win)
+			return
+		}
+		t.note.SetText(tr("today.exported", args{"N": n, "File": w.URI().Path()}))
+	})
 }
