@@ -211,6 +211,7 @@ func (a *App) open(passphrase, proctor string, fail func(error)) {
 	cfg.Passphrase = passphrase
 	var s *site.Site
 	a.run(func(ctx context.Context) (err error) {
+		defer func() { <-a.ready }() // what comes next shows in the window
 		s, err = site.Open(ctx, cfg)
 		if err == nil {
 			_, err = s.Identity(ctx)

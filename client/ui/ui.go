@@ -71,6 +71,7 @@ type App struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	jobs   sync.WaitGroup
+	ready  chan struct{} // closed once Start has made the window
 }
 
 // New makes the app; Start shows it.
@@ -78,7 +79,7 @@ func New(fa fyne.App, opt Options) *App {
 	if opt.Tick == 0 {
 		opt.Tick = time.Second
 	}
-	a := &App{fa: fa, opt: opt, log: opt.Site.Log, cands: map[*candidateWin]bool{}}
+	a := &App{fa: fa, opt: opt, log: opt.Site.Log, cands: map[*candidateWin]bool{}, ready: make(chan struct{})}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -89,19 +90,25 @@ func New(fa fyne.App, opt Options) *App {
 }
 
 // Start opens the station window: first run when the data directory holds
-// no enrolled store, else the passphrase.
+// no store, else the passphrase (or, given Options.Passphrase, the station).
 func (a *App) Start() fyne.Window {
+	unattended := a.opt.Passphrase != "" && site.Exists(a.opt.Site.Dir)
+	if unattended {
+		// Deriving the store key takes a while, and so does making the
+		// first window: the one goes on during the other.
+		a.open(a.opt.Passphrase, a.fa.Preferences().String(prefProctor), nil)
+	}
 	a.win = a.fa.NewWindow(tr("app.title"))
 	a.win.SetMaster()
 	a.win.Resize(fyne.NewSize(1100, 720))
 	a.win.SetCloseIntercept(a.confirmQuit)
-	if a.opt.Passphrase != "" && site.Exists(a.opt.Site.Dir) {
+	if unattended {
 		a.showBusy(tr("login.opening"))
-		a.open(a.opt.Passphrase, a.fa.Preferences().String(prefProctor), nil)
 	} else {
 		a.showEntry()
 	}
 	a.win.Show()
+	close(a.ready)
 	return a.win
 }
 
