@@ -146,10 +146,10 @@ func testCentralCrash(t *testing.T, c *central, rng *rand.Rand) {
 	c.run("init", "--admin-password-file", pw)
 	c.run("import", "catalogue", filepath.Join(samples, "catalogue.json"))
 	c.run("import", "paper", filepath.Join(samples, "paper-web-elementary.json"))
-	// The roster goes in before the release, which comes a few seconds later.
-	release := time.Now().UTC().Add(5 * time.Second).Truncate(time.Second)
+	// The session starts in an hour; the site opens the paper with the code
+	// read out by phone, which needs no release time.
 	session := c.run("session", "create", "--site", "SITE-001", "--room", "A101", "--paper", "WEB-E-2026-A",
-		"--start", release.Add(time.Hour).Format(time.RFC3339), "--release", release.Format(time.RFC3339))
+		"--start", time.Now().UTC().Add(time.Hour).Format(time.RFC3339))
 	c.run("import", "roster", filepath.Join(samples, "roster-web-elementary.csv"), "--session", session)
 	code := c.run("enrol-code", "--site", "SITE-001")
 	c.start()
@@ -166,8 +166,7 @@ func testCentralCrash(t *testing.T, c *central, rng *rand.Rand) {
 	if _, err := s.Download(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Until(release.Add(time.Second)))
-	if err := s.Release(ctx, session); err != nil {
+	if err := s.UnlockWithCode(ctx, session, c.run("unlock-code", "--session", session)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Drill(ctx, site.DrillOptions{SessionID: session, Candidates: 40, Seed: rng.Uint64()}); err != nil {
