@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strconv"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
@@ -168,12 +166,7 @@ func (c *candidateWin) candidate() site.Candidate {
 func (c *candidateWin) showSeat() {
 	c.screen = "seat"
 	k := c.candidate()
-	photo := canvas.NewImageFromResource(theme.AccountIcon())
-	if b, err := c.a.site.Photo(c.a.ctx, c.sid, c.ticket); err == nil && len(b) > 0 {
-		photo.Resource = fyne.NewStaticResource("photo-"+c.ticket, bytes.Clone(b))
-	}
-	photo.FillMode = canvas.ImageFillContain
-	photo.SetMinSize(fyne.NewSize(160, 200))
+	photo := photoImage(c.a.photo(c.sid, c.ticket), fyne.NewSize(160, 200))
 	rules := wrapped(tr("seat.rules"))
 	if text, err := c.a.site.Instructions(c.a.ctx, c.sid); err == nil {
 		rules.SetText(text + "\n\n" + tr("seat.rules"))
@@ -408,14 +401,8 @@ func (c *candidateWin) showItem() {
 			defer c.w.Canvas().Focus(f)
 		}
 	}
-	c.prev.Disable()
-	if c.cur > 0 {
-		c.prev.Enable()
-	}
-	c.next.Disable()
-	if c.cur < len(c.items)-1 {
-		c.next.Enable()
-	}
+	setEnabled(c.cur > 0, c.prev)
+	setEnabled(c.cur < len(c.items)-1, c.next)
 	c.showFlag()
 	c.showNav()
 	c.body.Refresh()
@@ -440,11 +427,7 @@ func (c *candidateWin) showFlag() {
 		c.flag.SetText(tr("exam.flag"))
 		c.flag.Importance = widget.MediumImportance
 	}
-	if c.view.Paused || c.items[c.cur].Examiner {
-		c.flag.Disable()
-	} else {
-		c.flag.Enable()
-	}
+	setEnabled(!c.view.Paused && !c.items[c.cur].Examiner, c.flag)
 	c.flag.Refresh()
 }
 

@@ -68,9 +68,7 @@ func newCheckIn(st *station) *checkinScreen {
 	c.count = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	c.rule = wrapped("")
 
-	c.photo = canvas.NewImageFromResource(theme.AccountIcon())
-	c.photo.FillMode = canvas.ImageFillContain
-	c.photo.SetMinSize(fyne.NewSize(120, 150))
+	c.photo = photoImage(theme.AccountIcon(), fyne.NewSize(120, 150))
 	c.name = heading("")
 	c.details = widget.NewLabel("")
 	c.status = wrapped("")
@@ -111,6 +109,22 @@ func checkState(k site.Candidate) string {
 		return tr("checkin.state_absent")
 	}
 	return tr("checkin.state_none")
+}
+
+// photo is the photo taken of a candidate at check-in, or the placeholder.
+func (a *App) photo(sessionID, ticket string) fyne.Resource {
+	if b, err := a.site.Photo(a.ctx, sessionID, ticket); err == nil && len(b) > 0 {
+		return fyne.NewStaticResource("photo-"+ticket, bytes.Clone(b))
+	}
+	return theme.AccountIcon()
+}
+
+// photoImage shows a photo at least size large, whole.
+func photoImage(r fyne.Resource, size fyne.Size) *canvas.Image {
+	img := canvas.NewImageFromResource(r)
+	img.FillMode = canvas.ImageFillContain
+	img.SetMinSize(size)
+	return img
 }
 
 // genderName, categoryName and idTypeName put roster values in the
@@ -223,10 +237,7 @@ func (c *checkinScreen) show(ticket string) {
 		status += "\n" + tr("checkin.overridden")
 	}
 	c.status.SetText(status)
-	c.photo.Resource = theme.AccountIcon()
-	if b, err := c.st.a.site.Photo(c.st.a.ctx, c.st.current, ticket); err == nil && len(b) > 0 {
-		c.photo.Resource = fyne.NewStaticResource("photo-"+ticket, bytes.Clone(b))
-	}
+	c.photo.Resource = c.st.a.photo(c.st.current, ticket)
 	c.photo.Refresh()
 	c.detail.Show()
 	c.enable()
@@ -237,24 +248,10 @@ func (c *checkinScreen) show(ticket string) {
 func (c *checkinScreen) enable() {
 	info, _ := c.st.info()
 	ended := !info.Ended.IsZero()
-	for _, b := range []*widget.Button{c.present, c.late} {
-		if c.confirm.Checked && !ended {
-			b.Enable()
-		} else {
-			b.Disable()
-		}
-	}
-	if ended {
-		c.absent.Disable()
-	} else {
-		c.absent.Enable()
-	}
+	setEnabled(c.confirm.Checked && !ended, c.present, c.late)
+	setEnabled(!ended, c.absent)
 	k := c.candidate()
-	if (k.Status == wire.Present || k.Status == wire.Late) && !k.Submitted && !ended {
-		c.openWin.Enable()
-	} else {
-		c.openWin.Disable()
-	}
+	setEnabled((k.Status == wire.Present || k.Status == wire.Late) && !k.Submitted && !ended, c.openWin)
 }
 
 func (c *checkinScreen) candidate() site.Candidate {

@@ -150,32 +150,24 @@ func (c *consoleScreen) enable() {
 	info, _ := c.st.info()
 	started, ended := !info.Started.IsZero(), !info.Ended.IsZero()
 	running := started && !ended
-	set := func(b *widget.Button, on bool) {
-		if on {
-			b.Enable()
-		} else {
-			b.Disable()
-		}
-	}
-	set(c.start, info.Released && !started)
-	set(c.pauseAll, running && !info.Paused)
-	set(c.resumeAll, running && info.Paused)
-	set(c.extraAll, running)
-	set(c.incidentAll, true)
-	set(c.end, running)
+	setEnabled(info.Released && !started, c.start)
+	setEnabled(running && !info.Paused, c.pauseAll)
+	setEnabled(running && info.Paused, c.resumeAll)
+	setEnabled(running, c.extraAll)
+	setEnabled(running, c.end)
 	s, ok := c.seat()
 	c.chosen.SetText("")
 	if ok {
 		c.chosen.SetText(tr("console.chosen", args{"Seat": s.Seat, "Name": s.Name, "Ticket": s.Ticket}))
 	}
 	answering := ok && running && s.Begun && !s.Submitted
-	set(c.pause, answering && !s.Paused)
-	set(c.resume, answering && s.Paused && !info.Paused)
-	set(c.extra, answering)
-	set(c.force, answering)
-	set(c.incident, ok)
-	set(c.score, ok && info.Released && (s.Status == wire.Present || s.Status == wire.Late))
-	set(c.openWin, ok && running && (s.Status == wire.Present || s.Status == wire.Late) && !s.Submitted)
+	setEnabled(answering && !s.Paused, c.pause)
+	setEnabled(answering && s.Paused && !info.Paused, c.resume)
+	setEnabled(answering, c.extra)
+	setEnabled(answering, c.force)
+	setEnabled(ok, c.incident)
+	setEnabled(ok && info.Released && (s.Status == wire.Present || s.Status == wire.Late), c.score)
+	setEnabled(ok && running && (s.Status == wire.Present || s.Status == wire.Late) && !s.Submitted, c.openWin)
 }
 
 func (c *consoleScreen) seat() (site.SeatState, bool) {

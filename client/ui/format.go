@@ -115,6 +115,17 @@ func setColumns(row fyne.CanvasObject, texts ...string) {
 	}
 }
 
+// setEnabled enables or disables widgets.
+func setEnabled(on bool, ws ...fyne.Disableable) {
+	for _, w := range ws {
+		if on {
+			w.Enable()
+		} else {
+			w.Disable()
+		}
+	}
+}
+
 // heading is a large bold label.
 func heading(text string) *widget.Label {
 	l := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})

@@ -157,13 +157,7 @@ func (t *todayScreen) show(st *site.Status) {
 // busy shows work in progress: the bar when its progress is known, else
 // the spinner; and disables the buttons meanwhile.
 func (t *todayScreen) busy(on, known bool) {
-	for _, b := range []*widget.Button{t.downloadBtn, t.syncBtn, t.exportBtn} {
-		if on {
-			b.Disable()
-		} else {
-			b.Enable()
-		}
-	}
+	setEnabled(!on, t.downloadBtn, t.syncBtn, t.exportBtn)
 	t.bar.Hidden, t.spinner.Hidden = !on || !known, !on || known
 	if on && !known {
 		t.spinner.Start()

@@ -88,14 +88,7 @@ func (u *unlockScreen) refresh() {
 	default:
 		u.state.SetText(tr("unlock.sealed", args{"At": dateTime(info.ReleaseAt)}))
 	}
-	ready := !info.Released && !u.busy
-	for _, w := range []fyne.Disableable{u.online, u.byCode, u.groups[0], u.groups[1], u.groups[2], u.groups[3]} {
-		if ready {
-			w.Enable()
-		} else {
-			w.Disable()
-		}
-	}
+	setEnabled(!info.Released && !u.busy, u.online, u.byCode, u.groups[0], u.groups[1], u.groups[2], u.groups[3])
 }
 
 // tick counts down to the release time and asks central once it is there.
