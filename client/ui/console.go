@@ -37,7 +37,7 @@ type consoleScreen struct {
 }
 
 // consoleColumns are the widths of the console's columns.
-var consoleColumns = []float32{50, 140, 110, 130, 80, 100}
+var consoleColumns = []float32{50, 140, 110, 130, 100, 100}
 
 func newConsole(st *station) *consoleScreen {
 	c := &consoleScreen{st: st}
