@@ -1,9 +1,15 @@
-// Package server is central, the central office's server: it imports the
-// catalogue, papers and rosters, schedules sessions and builds their signed
-// packages, enrols site devices, releases papers at their time, ingests the
-// sealed records sites send (exactly once, with signed receipts), scores
-// submissions, and serves the HTTP API and the office pages. Storage is
-// package store; every cryptographic operation is package seal's.
+// Package server is central's service: every operation of the central
+// office, with no HTTP in it. It imports the catalogue, papers and rosters,
+// schedules sessions and builds their signed packages, enrols site devices
+// and authenticates their requests, releases papers at their time, ingests
+// the sealed records sites send (exactly once, with signed receipts), scores
+// submissions, signs office users in and keeps the audit log.
+//
+// Storage is package store, cryptography package seal, domain rules package
+// exam. The transports only decode, call a Central and encode: the device API
+// (server/api), the office pages (server/office), the public pages
+// (server/public), mounted together by server/web; the command line is
+// server/cmd/onex-central.
 package server
 
 import (
@@ -27,26 +33,43 @@ const (
 	EnrolCodeLifetime    = 72 * time.Hour
 )
 
-// Roles of office users.
-const (
-	RoleAdmin     = "admin"     // everything, including users
-	RoleStaff     = "staff"     // organisation staff: catalogue, papers, sessions, rosters, results
-	RoleMarker    = "marker"    // marks essays
-	RoleInspector = "inspector" // reads results and the audit log
+// Errors callers decide on. ErrInput marks errors caused by what the caller
+// sent: a bad file, row, field or request (the transports answer 4xx).
+// ErrNotFound is what was asked for not existing. ErrUnauthorized is a
+// device request whose signature or time does not hold.
+var (
+	ErrInput        = errors.New("bad input")
+	ErrNotFound     = store.ErrNotFound
+	ErrUnauthorized = errors.New("unauthorized")
 )
 
-// ErrInput marks errors caused by what the caller sent: a bad file, row,
-// field or request. The HTTP layer answers them with 4xx.
-var ErrInput = errors.New("bad input")
+// What central keeps, as the transports see it.
+type (
+	Session    = store.Session    // a scheduled session (its unlock code too: show it only on request)
+	Device     = store.Device     // an enrolled site device
+	PaperInfo  = store.PaperInfo  // a paper's id, version and title, never its questions
+	Conflict   = store.Conflict   // a record kept for review
+	AuditEntry = store.AuditEntry // a line of the hash-chained audit log
+)
 
-// Central is the central office's server.
+// Config is how a Central runs. Zero fields take their defaults.
+type Config struct {
+	Log           *slog.Logger     // default: discard
+	Now           func() time.Time // central's clock; default time.Now
+	MaxRecords    int              // envelopes in one batch; default DefaultMaxRecords
+	MaxBatchBytes int              // bytes of one batch body; default DefaultMaxBatchBytes
+}
+
+// Limits are the batch limits central advertises to devices.
+type Limits struct{ MaxRecords, MaxBatchBytes int }
+
+// Central is the central office's service.
 type Central struct {
-	DB            *store.DB
-	Keys          *seal.CentralKeys
-	Log           *slog.Logger
-	Now           func() time.Time
-	MaxRecords    int
-	MaxBatchBytes int
+	db     *store.DB
+	keys   *seal.CentralKeys
+	log    *slog.Logger
+	now    func() time.Time
+	limits Limits
 
 	metrics      *metrics
 	releaseMu    sync.Mutex
@@ -87,7 +110,7 @@ func Init(ctx context.Context, dataDir, dbURL, adminPassword string) (*seal.Cent
 
 // Open opens an initialised data directory: its keys and its database
 // (DIR/central.db, or dbURL when given).
-func Open(ctx context.Context, dataDir, dbURL string, log *slog.Logger) (*Central, error) {
+func Open(ctx context.Context, dataDir, dbURL string, cfg Config) (*Central, error) {
 	b, err := os.ReadFile(filepath.Join(dataDir, KeysFile))
 	if err != nil {
 		return nil, fmt.Errorf("open %s (run onex-central init first): %w", dataDir, err)
@@ -100,18 +123,49 @@ func Open(ctx context.Context, dataDir, dbURL string, log *slog.Logger) (*Centra
 	if err != nil {
 		return nil, err
 	}
-	return New(db, keys, log), nil
+	return &Central{db: db, keys: keys, log: cfg.logger(), now: cfg.clock(),
+		limits:  Limits{MaxRecords: orDefault(cfg.MaxRecords, DefaultMaxRecords), MaxBatchBytes: orDefault(cfg.MaxBatchBytes, DefaultMaxBatchBytes)},
+		metrics: newMetrics(), releaseCache: map[string][]byte{}}, nil
 }
 
-// New is central over an open database and its keys.
-func New(db *store.DB, keys *seal.CentralKeys, log *slog.Logger) *Central {
-	return &Central{DB: db, Keys: keys, Log: log, Now: time.Now,
-		MaxRecords: DefaultMaxRecords, MaxBatchBytes: DefaultMaxBatchBytes,
-		metrics: newMetrics(), releaseCache: map[string][]byte{}}
+func (cfg Config) logger() *slog.Logger {
+	if cfg.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return cfg.Log
+}
+
+func (cfg Config) clock() func() time.Time {
+	if cfg.Now == nil {
+		return time.Now
+	}
+	return cfg.Now
+}
+
+func orDefault(n, def int) int {
+	if n == 0 {
+		return def
+	}
+	return n
 }
 
 // Close closes the database.
-func (c *Central) Close() error { return c.DB.Close() }
+func (c *Central) Close() error { return c.db.Close() }
+
+// Now is the time by central's clock.
+func (c *Central) Now() time.Time { return c.now() }
+
+// PublicKey is central's public key, which enrolled devices trust.
+func (c *Central) PublicKey() *seal.CentralPublicKey { return c.keys.Public() }
+
+// Limits are the batch limits central holds devices to.
+func (c *Central) Limits() Limits { return c.limits }
+
+// Health checks that central can read its database.
+func (c *Central) Health(ctx context.Context) error {
+	_, err := c.db.Catalogue(ctx)
+	return err
+}
 
 func dsn(dataDir, dbURL string) string {
 	if dbURL != "" {
@@ -129,5 +183,6 @@ func (e inputError) Is(target error) bool { return target == ErrInput }
 
 func inputf(format string, args ...any) error { return inputError{fmt.Errorf(format, args...)} }
 
-// asInput marks err as the caller's fault.
-func asInput(err error) error { return inputError{err} }
+// AsInput marks err as the caller's fault (errors.Is(err, ErrInput)),
+// keeping its message.
+func AsInput(err error) error { return inputError{err} }

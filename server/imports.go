@@ -14,16 +14,16 @@ import (
 	"onex/server/store"
 )
 
-// maxImport bounds every imported file.
-const maxImport = 32 << 20
+// MaxImport bounds every imported file, in bytes.
+const MaxImport = 32 << 20
 
 func readAll(r io.Reader, what string) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxImport+1))
+	b, err := io.ReadAll(io.LimitReader(r, MaxImport+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", what, err)
 	}
-	if len(b) > maxImport {
-		return nil, inputf("%s is larger than %d MiB", what, maxImport>>20)
+	if len(b) > MaxImport {
+		return nil, inputf("%s is larger than %d MiB", what, MaxImport>>20)
 	}
 	return b, nil
 }
@@ -36,12 +36,12 @@ func (c *Central) ImportCatalogue(ctx context.Context, r io.Reader, actor string
 	}
 	cat, err := exam.ReadCatalogue(bytes.NewReader(b))
 	if err != nil {
-		return nil, asInput(err)
+		return nil, AsInput(err)
 	}
-	if err := c.DB.PutCatalogue(ctx, cat); err != nil {
+	if err := c.db.PutCatalogue(ctx, cat); err != nil {
 		return nil, err
 	}
-	return cat, c.DB.Audit(ctx, actor, "import catalogue", fmt.Sprintf("%d organisations, %d certificates, %d sites", len(cat.Organisations), len(cat.Certificates), len(cat.Sites)))
+	return cat, c.db.Audit(ctx, actor, "import catalogue", fmt.Sprintf("%d organisations, %d certificates, %d sites", len(cat.Organisations), len(cat.Certificates), len(cat.Sites)))
 }
 
 // ImportPaper validates and stores a paper. Its certificate and level must be
@@ -53,22 +53,22 @@ func (c *Central) ImportPaper(ctx context.Context, r io.Reader, actor string) (*
 	}
 	p, err := exam.ReadPaper(bytes.NewReader(b))
 	if err != nil {
-		return nil, asInput(err)
+		return nil, AsInput(err)
 	}
-	cat, err := c.DB.Catalogue(ctx)
+	cat, err := c.db.Catalogue(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := cat.Rule(p.Certificate, p.Level); err != nil {
 		return nil, inputf("paper %s: %w (import the catalogue first)", p.ID, err)
 	}
-	if err := c.DB.PutPaper(ctx, p, b); err != nil {
+	if err := c.db.PutPaper(ctx, p, b); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return nil, asInput(err)
+			return nil, AsInput(err)
 		}
 		return nil, err
 	}
-	return p, c.DB.Audit(ctx, actor, "import paper", fmt.Sprintf("%s v%d, %d items", p.ID, p.Version, len(p.Items())))
+	return p, c.db.Audit(ctx, actor, "import paper", fmt.Sprintf("%s v%d, %d items", p.ID, p.Version, len(p.Items())))
 }
 
 // Encodings of roster files.
@@ -105,7 +105,7 @@ func DecodeRoster(b []byte, encoding string) ([]byte, error) {
 // the session's roster, and refreshes the session's package. A roster with any
 // bad row is refused whole with every bad row named.
 func (c *Central) ImportRoster(ctx context.Context, sessionID string, r io.Reader, encoding, actor string) ([]exam.Candidate, error) {
-	s, err := c.DB.Session(ctx, sessionID)
+	s, err := c.db.Session(ctx, sessionID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, inputf("session %s does not exist", sessionID)
@@ -121,17 +121,23 @@ func (c *Central) ImportRoster(ctx context.Context, sessionID string, r io.Reade
 	}
 	cands, err := exam.ReadRoster(bytes.NewReader(b))
 	if err != nil {
-		return nil, asInput(err)
+		return nil, AsInput(err)
 	}
-	if c.Now().After(s.ReleaseAt) {
+	if c.now().After(s.ReleaseAt) {
 		return nil, inputf("session %s was released at %s; its roster can no longer change", s.ID, s.ReleaseAt.Format("2006-01-02 15:04"))
 	}
 	pkg, err := c.rebuildPackage(ctx, s, cands)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.DB.PutRoster(ctx, s.ID, cands, pkg); err != nil {
+	if err := c.db.PutRoster(ctx, s.ID, cands, pkg); err != nil {
 		return nil, err
 	}
-	return cands, c.DB.Audit(ctx, actor, "import roster", fmt.Sprintf("session %s, %d candidates", s.ID, len(cands)))
+	return cands, c.db.Audit(ctx, actor, "import roster", fmt.Sprintf("session %s, %d candidates", s.ID, len(cands)))
 }
+
+// Catalogue is the catalogue of organisations, certificates and sites.
+func (c *Central) Catalogue(ctx context.Context) (*exam.Catalogue, error) { return c.db.Catalogue(ctx) }
+
+// Papers lists the imported papers: ids, versions and titles, never their questions.
+func (c *Central) Papers(ctx context.Context) ([]PaperInfo, error) { return c.db.Papers(ctx) }

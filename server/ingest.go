@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -35,10 +34,10 @@ func (c *Central) Ingest(ctx context.Context, b osync.Batch) (osync.BatchRespons
 			where = append(where, i)
 		}
 	}
-	now := c.Now()
+	now := c.now()
 	if len(recs) > 0 {
-		stored, err := c.DB.Ingest(ctx, recs, now, func(rec *store.Incoming, seq int64) ([]byte, error) {
-			return seal.SignReceipt(c.Keys, &seal.Receipt{RecordID: uuid.MustParse(rec.RecordID), EnvelopeHash: seal.Hash(rec.Hash), ServerSeq: uint64(seq), ServerTime: now})
+		stored, err := c.db.Ingest(ctx, recs, now, func(rec *store.Incoming, seq int64) ([]byte, error) {
+			return seal.SignReceipt(c.keys, &seal.Receipt{RecordID: uuid.MustParse(rec.RecordID), EnvelopeHash: seal.Hash(rec.Hash), ServerSeq: uint64(seq), ServerTime: now})
 		})
 		if err != nil {
 			return osync.BatchResponse{}, fmt.Errorf("ingest: %w", err)
@@ -138,7 +137,7 @@ func (l *lookup) device(id string) *deviceEntry {
 		return e
 	}
 	e := &deviceEntry{}
-	e.dev, e.err = l.central.DB.Device(l.ctx, id)
+	e.dev, e.err = l.central.db.Device(l.ctx, id)
 	if e.err == nil {
 		e.pub, e.err = seal.ParseDevicePublicKey(e.dev.PublicKey)
 	}
@@ -154,17 +153,17 @@ func (l *lookup) session(id string) *sessionEntry {
 	}
 	e := &sessionEntry{tickets: map[string]bool{}}
 	l.sessions[id] = e
-	if e.s, e.err = l.central.DB.Session(l.ctx, id); e.err != nil {
+	if e.s, e.err = l.central.db.Session(l.ctx, id); e.err != nil {
 		return e
 	}
 	var raw []byte
-	if raw, e.err = l.central.DB.Paper(l.ctx, e.s.PaperID, e.s.PaperVersion); e.err != nil {
+	if raw, e.err = l.central.db.Paper(l.ctx, e.s.PaperID, e.s.PaperVersion); e.err != nil {
 		return e
 	}
 	if e.paper, e.err = exam.ReadPaper(bytes.NewReader(raw)); e.err != nil {
 		return e
 	}
-	roster, err := l.central.DB.Roster(l.ctx, id)
+	roster, err := l.central.db.Roster(l.ctx, id)
 	for _, c := range roster {
 		e.tickets[c.Ticket] = true
 	}
@@ -185,7 +184,7 @@ func (c *Central) open(ctx context.Context, env []byte, l *lookup) (*store.Incom
 	case d.err != nil:
 		return nil, d.err
 	}
-	rec, err := seal.OpenEnvelope(c.Keys, env, d.pub)
+	rec, err := seal.OpenEnvelope(c.keys, env, d.pub)
 	if err != nil {
 		return nil, reject("signature", "%v", err)
 	}
@@ -253,9 +252,4 @@ func effect(p osync.Payload, se *sessionEntry) (store.Effect, error) {
 		return nil, ticket(v.Ticket)
 	}
 	return nil, nil
-}
-
-// clockSkew is a device's clock minus central's, from the time the device says it sent a request.
-func clockSkew(deviceTime, now time.Time) int64 {
-	return deviceTime.Sub(now).Milliseconds()
 }

@@ -1,17 +1,12 @@
 package server
 
-import (
-	"net/http"
+import "github.com/prometheus/client_golang/prometheus"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-)
-
-// metrics are central's Prometheus metrics, on a registry of its own.
+// metrics are the service's Prometheus metrics, on a registry of their own:
+// records by outcome and rejections by reason. The transports count requests
+// on theirs.
 type metrics struct {
 	reg      *prometheus.Registry
-	requests *prometheus.CounterVec
 	ingested *prometheus.CounterVec
 	rejects  *prometheus.CounterVec
 }
@@ -19,9 +14,6 @@ type metrics struct {
 func newMetrics() *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "onex_http_requests_total", Help: "HTTP requests by route and status code.",
-		}, []string{"route", "code"}),
 		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "onex_records_total", Help: "Records received in batches, by outcome.",
 		}, []string{"outcome"}),
@@ -29,10 +21,9 @@ func newMetrics() *metrics {
 			Name: "onex_records_rejected_total", Help: "Records rejected, by reason.",
 		}, []string{"reason"}),
 	}
-	m.reg.MustRegister(m.requests, m.ingested, m.rejects, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(m.ingested, m.rejects)
 	return m
 }
 
-func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
-}
+// Metrics gathers the service's metrics.
+func (c *Central) Metrics() prometheus.Gatherer { return c.metrics.reg }

@@ -51,14 +51,14 @@ func (r Result) Status() string {
 // SessionResults scores every candidate of a session's roster from the
 // submissions and marks received so far.
 func (c *Central) SessionResults(ctx context.Context, sessionID string) ([]Result, error) {
-	s, err := c.DB.Session(ctx, sessionID)
+	s, err := c.db.Session(ctx, sessionID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, inputf("session %s does not exist", sessionID)
 	}
 	if err != nil {
 		return nil, err
 	}
-	raw, err := c.DB.Paper(ctx, s.PaperID, s.PaperVersion)
+	raw, err := c.db.Paper(ctx, s.PaperID, s.PaperVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (c *Central) SessionResults(ctx context.Context, sessionID string) ([]Resul
 	if err != nil {
 		return nil, err
 	}
-	cat, err := c.DB.Catalogue(ctx)
+	cat, err := c.db.Catalogue(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -74,11 +74,11 @@ func (c *Central) SessionResults(ctx context.Context, sessionID string) ([]Resul
 	if err != nil {
 		return nil, err
 	}
-	roster, err := c.DB.Roster(ctx, s.ID)
+	roster, err := c.db.Roster(ctx, s.ID)
 	if err != nil {
 		return nil, err
 	}
-	recs, err := c.DB.SessionRecords(ctx, s.ID)
+	recs, err := c.db.SessionRecords(ctx, s.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ type ChainReport struct {
 
 // Chain checks a device's chain of records.
 func (c *Central) Chain(ctx context.Context, deviceID string) (ChainReport, error) {
-	links, err := c.DB.Chain(ctx, deviceID)
+	links, err := c.db.Chain(ctx, deviceID)
 	if err != nil {
 		return ChainReport{}, err
 	}
@@ -166,7 +166,7 @@ func (c *Central) Chain(ctx context.Context, deviceID string) (ChainReport, erro
 // WarnChains writes the chain problems of every device that sent records for
 // a session: results from a device with gaps may lack records.
 func (c *Central) WarnChains(ctx context.Context, sessionID string, w io.Writer) error {
-	recs, err := c.DB.SessionRecords(ctx, sessionID)
+	recs, err := c.db.SessionRecords(ctx, sessionID)
 	if err != nil {
 		return err
 	}

@@ -13,10 +13,10 @@ import (
 	"testing"
 
 	"onex/client/cli"
-	"onex/client/internal/centraltest"
 	"onex/client/site"
 	"onex/client/store"
 	"onex/exam"
+	"onex/server/servertest"
 )
 
 const pass = "站点口令 for the CLI tests"
@@ -94,10 +94,10 @@ func status(t *testing.T, dir string) *site.Status {
 // checkCentral asserts central holds exactly n submissions and that each
 // candidate's objective score there is exam's score of the answers the site
 // recorded.
-func checkCentral(t *testing.T, c *centraltest.Central, dir string, n int) {
+func checkCentral(t *testing.T, c *servertest.Central, dir string, n int) {
 	t.Helper()
 	ctx := context.Background()
-	paper, err := exam.ReadPaper(centraltest.Sample(t, "paper-web-elementary.json"))
+	paper, err := exam.ReadPaper(servertest.Sample(t, "paper-web-elementary.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,10 +141,10 @@ func checkCentral(t *testing.T, c *centraltest.Central, dir string, n int) {
 // download, unlock refused before the release time and granted after, a
 // drill of 40 candidates with central cut off for the whole exam, then sync.
 func TestEndToEnd(t *testing.T) {
-	c := centraltest.New(t)
+	c := servertest.New(t)
 	dir := filepath.Join(t.TempDir(), "site")
 	out := must(t, "enrol", "--data", dir, "--server", c.URL, "--code", c.EnrolCode(t), "--name", "A101 主机")
-	if !strings.Contains(out, c.Keys.Public().Fingerprint()) {
+	if !strings.Contains(out, c.PublicKey().Fingerprint()) {
 		t.Fatalf("enrol does not show central's key fingerprint:\n%s", out)
 	}
 	if _, errOut, code := run(t, "enrol", "--data", dir, "--server", c.URL, "--code", c.EnrolCode(t)); code != cli.ExitFailed || !strings.Contains(errOut, "enrolled already") {
@@ -189,7 +189,7 @@ func TestEndToEnd(t *testing.T) {
 // TestEndToEndWithUnlockCode unlocks with the code the office reads out
 // (before central's release time: the code does not need central).
 func TestEndToEndWithUnlockCode(t *testing.T) {
-	c := centraltest.New(t)
+	c := servertest.New(t)
 	dir := t.TempDir()
 	must(t, "enrol", "--data", dir, "--server", c.URL, "--code", c.EnrolCode(t))
 	must(t, "download", "--data", dir)
@@ -214,7 +214,7 @@ func TestEndToEndWithUnlockCode(t *testing.T) {
 // TestExportToCentral carries the records on a "USB stick": export, then
 // onex-central import records; the next sync gets the receipts as duplicates.
 func TestExportToCentral(t *testing.T) {
-	c := centraltest.New(t)
+	c := servertest.New(t)
 	dir := t.TempDir()
 	must(t, "enrol", "--data", dir, "--server", c.URL, "--code", c.EnrolCode(t))
 	must(t, "download", "--data", dir)
@@ -231,7 +231,7 @@ func TestExportToCentral(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	roster, _ := exam.ReadRoster(centraltest.Sample(t, "roster-web-elementary.csv"))
+	roster, _ := exam.ReadRoster(servertest.Sample(t, "roster-web-elementary.csv"))
 	for _, cand := range roster {
 		if bytes.Contains(b, []byte(cand.Name)) || bytes.Contains(b, []byte(cand.IDNumber)) {
 			t.Fatalf("the export file holds %s's name or ID number", cand.Ticket)
@@ -275,7 +275,7 @@ func buildCentral(t *testing.T) string {
 // TestEditedRecordIsNotSent: a record row edited in the database file is
 // kept, marked damaged with the reason, and not sent; the rest go through.
 func TestEditedRecordIsNotSent(t *testing.T) {
-	c := centraltest.New(t)
+	c := servertest.New(t)
 	dir := t.TempDir()
 	must(t, "enrol", "--data", dir, "--server", c.URL, "--code", c.EnrolCode(t))
 	must(t, "download", "--data", dir)

@@ -12,70 +12,30 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"onex/client/internal/centraltest"
 	"onex/client/site"
 	"onex/client/store"
 	"onex/exam"
 	"onex/exam/seal"
+	"onex/server/servertest"
 	wire "onex/sync"
 )
 
-// office is a signed-in browser on central's office pages.
-type office struct {
-	t    *testing.T
-	base string
-	http *http.Client
-	csrf string
-}
-
-var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
 // signIn signs in to central's office as its admin.
-func signIn(t *testing.T, c *centraltest.Central) *office {
+func signIn(t *testing.T, c *servertest.Central) *servertest.Office {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	o := &office{t: t, base: c.URL, http: &http.Client{Jar: jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	o.get("/office/signin")
-	resp, err := o.http.PostForm(o.base+"/office/signin", url.Values{"user": {"admin"}, "password": {"admin password for tests"}, "csrf": {o.csrf}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("office sign-in: %d", resp.StatusCode)
+	o := c.Office(t)
+	if code := o.SignIn("admin", servertest.AdminPassword); code != http.StatusSeeOther {
+		t.Fatalf("office sign-in: %d", code)
 	}
 	return o
-}
-
-// get returns a page's text, HTML entities decoded.
-func (o *office) get(path string) string {
-	o.t.Helper()
-	resp, err := o.http.Get(o.base + path)
-	if err != nil {
-		o.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		o.t.Fatalf("GET %s: %d", path, resp.StatusCode)
-	}
-	if m := csrfInput.FindSubmatch(b); m != nil {
-		o.csrf = string(m[1])
-	}
-	return html.UnescapeString(string(b))
 }
 
 // outboxSeqs returns the site's outbox rows as seq → record id.
@@ -228,8 +188,8 @@ func TestTamperedOutboxShowsAtCentral(t *testing.T) {
 				t.Fatal(err)
 			}
 			o := signIn(t, r.central)
-			sites := o.get("/office/sites")
-			results := o.get("/office/sessions/" + r.session + "/results")
+			sites := o.Page("/office/sites")
+			results := o.Page("/office/sessions/" + r.session + "/results")
 			for _, w := range tc.want {
 				w = fmt.Sprintf(w, epoch)
 				if !strings.Contains(sites, w) {
@@ -268,7 +228,7 @@ func TestSiteClockOff(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			c := centraltest.New(t)
+			c := servertest.New(t)
 			clk := &clock{}
 			clk.Add(c.Clock.Now().Sub(time.Now()) + tc.off)
 			advance := func(d time.Duration) { // both clocks run on
@@ -345,7 +305,7 @@ func TestSiteClockOff(t *testing.T) {
 				t.Fatal(err)
 			}
 			id, _ := s.Identity(ctx)
-			dev, err := c.DB.Device(ctx, id.DeviceID)
+			dev, err := c.DB(t).Device(ctx, id.DeviceID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -353,7 +313,7 @@ func TestSiteClockOff(t *testing.T) {
 				t.Errorf("central measured the device clock %v off, want %v", got, tc.off)
 			}
 			// The batch carries the device's clock in whole seconds.
-			page := signIn(t, c).get("/office/sites")
+			page := signIn(t, c).Page("/office/sites")
 			m := regexp.MustCompile(`<td class="bad">(\S+) · 时钟偏差超过 5 分钟</td>`).FindStringSubmatch(page)
 			if m == nil {
 				t.Fatalf("the sites page does not flag the clock:\n%s", page)
@@ -367,7 +327,7 @@ func TestSiteClockOff(t *testing.T) {
 					kept = res.Submitted && res.Forced
 				}
 			}
-			recs, err := c.DB.SessionRecords(ctx, c.Session.ID)
+			recs, err := c.DB(t).SessionRecords(ctx, c.Session.ID)
 			if err != nil {
 				t.Fatal(err)
 			}

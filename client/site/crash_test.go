@@ -33,12 +33,12 @@ import (
 	"time"
 
 	"onex/assets"
-	"onex/client/internal/centraltest"
 	"onex/client/site"
 	"onex/client/store"
 	"onex/exam"
 	"onex/exam/seal"
 	"onex/server"
+	"onex/server/servertest"
 	wire "onex/sync"
 )
 
@@ -381,7 +381,7 @@ func (w *crashWorker) download(ctx context.Context) {
 // the event log.
 type crashRig struct {
 	t        *testing.T
-	central  *centraltest.Central
+	central  *servertest.Central
 	dir      string
 	logPath  string
 	sessions []string
@@ -399,8 +399,7 @@ type crashRig struct {
 func newCrashRig(t *testing.T, nSessions int) *crashRig {
 	t.Helper()
 	ctx := context.Background()
-	c := centraltest.New(t)
-	c.MaxRecords = 8 // a sync is many batches
+	c := servertest.New(t, servertest.WithLimits(8, 0)) // a sync is many batches
 	r := &crashRig{t: t, central: c, dir: t.TempDir(), sessions: []string{c.Session.ID}}
 	r.logPath = filepath.Join(r.dir, "events.log")
 	r.dir = filepath.Join(r.dir, "site")
@@ -409,17 +408,17 @@ func newCrashRig(t *testing.T, nSessions int) *crashRig {
 	last := c.Session
 	for i := 1; i < nSessions; i++ {
 		room := []string{"A101", "A102"}[i%2]
-		s, err := c.CreateSession(ctx, server.SessionSpec{Site: "SITE-001", Room: room, PaperID: "WEB-E-2026-A", Start: centraltest.Start.Add(time.Duration(i) * 24 * time.Hour)}, "test")
+		s, err := c.CreateSession(ctx, server.SessionSpec{Site: "SITE-001", Room: room, PaperID: "WEB-E-2026-A", Start: servertest.Start.Add(time.Duration(i) * 24 * time.Hour)}, "test")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.ImportRoster(ctx, s.ID, centraltest.Sample(t, "roster-web-elementary.csv"), "auto", "test"); err != nil {
+		if _, err := c.ImportRoster(ctx, s.ID, servertest.Sample(t, "roster-web-elementary.csv"), "auto", "test"); err != nil {
 			t.Fatal(err)
 		}
 		r.sessions = append(r.sessions, s.ID)
 		last = s
 	}
-	churn, err := c.CreateSession(ctx, server.SessionSpec{Site: "SITE-001", Room: "A102", PaperID: "WEB-E-2026-A", Start: centraltest.Start.Add(365 * 24 * time.Hour)}, "test")
+	churn, err := c.CreateSession(ctx, server.SessionSpec{Site: "SITE-001", Room: "A102", PaperID: "WEB-E-2026-A", Start: servertest.Start.Add(365 * 24 * time.Hour)}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -441,7 +440,7 @@ func newCrashRig(t *testing.T, nSessions int) *crashRig {
 // download brings a new package.
 func (r *crashRig) changeChurn() {
 	r.t.Helper()
-	b, _ := io.ReadAll(centraltest.Sample(r.t, "roster-web-elementary.csv"))
+	b, _ := io.ReadAll(servertest.Sample(r.t, "roster-web-elementary.csv"))
 	lines := strings.SplitAfter(strings.TrimRight(string(b), "\n")+"\n", "\n")
 	r.churnN++
 	n := len(lines) - 1 - r.churnN%3 // the header and 37 to 39 candidates
@@ -765,13 +764,13 @@ func (r *crashRig) check() crashFigures {
 		t.Errorf("central holds %d records of the site, the site holds %d receipts", chain.Records, st.Outbox.Acked)
 		f.lost += max(0, st.Outbox.Acked-chain.Records)
 	}
-	if cs, err := r.central.DB.Conflicts(ctx); err != nil || len(cs) != 0 {
+	if cs, err := r.central.DB(t).Conflicts(ctx); err != nil || len(cs) != 0 {
 		t.Errorf("conflicts at central: %v %v", cs, err)
 		f.duplicated += len(cs)
 	}
 	perTicket := submissionRecords(t, r.central)
 	for _, sid := range r.sessions {
-		recs, err := r.central.DB.SessionRecords(ctx, sid)
+		recs, err := r.central.DB(t).SessionRecords(ctx, sid)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -820,7 +819,7 @@ func (r *crashRig) check() crashFigures {
 }
 
 // submissionRecords counts central's submission records by session and ticket.
-func submissionRecords(t *testing.T, c *centraltest.Central) map[[2]string]int {
+func submissionRecords(t *testing.T, c *servertest.Central) map[[2]string]int {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(c.Dir, "central.db")+"?mode=ro")
 	if err != nil {

@@ -22,10 +22,10 @@ import (
 	"testing"
 	"time"
 
-	"onex/client/internal/centraltest"
 	"onex/client/site"
 	"onex/exam"
 	"onex/internal/faultproxy"
+	"onex/server/servertest"
 	wire "onex/sync"
 )
 
@@ -35,7 +35,7 @@ import (
 func needles(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	roster, err := exam.ReadRoster(centraltest.Sample(t, "roster-web-elementary.csv"))
+	roster, err := exam.ReadRoster(servertest.Sample(t, "roster-web-elementary.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestDrillLeavesNoPlaintext(t *testing.T) {
 		t.Fatal(err)
 	}
 	const seed = 20261201
-	roster, _ := exam.ReadRoster(centraltest.Sample(t, "roster-web-elementary.csv"))
+	roster, _ := exam.ReadRoster(servertest.Sample(t, "roster-web-elementary.csv"))
 	if _, err := r.s.CheckIn(ctx, r.session, site.CheckInRequest{Ticket: roster[39].Ticket, Status: wire.Present, Confirmed: true,
 		Photo: []byte("PHOTO-MARKER-0123456789")}); err != nil {
 		t.Fatal(err)
@@ -215,7 +215,7 @@ func TestSyncThroughFaults(t *testing.T) {
 	}
 	st, _ := r.s.Status(ctx, false)
 	queued := st.Outbox.Pending
-	r.central.MaxRecords = 16 // many batches, so that every fault gets its turn
+	r.central.Restart(r.t, servertest.WithLimits(16, 0)) // many batches, so that every fault gets its turn
 	faulty.Store(true)
 	for i := 0; ; i++ {
 		_, err := r.s.Sync(ctx)
@@ -245,7 +245,7 @@ func TestSyncThroughFaults(t *testing.T) {
 	if submitted != 10 {
 		t.Fatalf("central holds %d submissions, want 10", submitted)
 	}
-	conflicts, err := r.central.DB.Conflicts(ctx)
+	conflicts, err := r.central.DB(t).Conflicts(ctx)
 	if err != nil || len(conflicts) != 0 {
 		t.Fatalf("conflicts at central: %v %v", conflicts, err)
 	}
@@ -354,7 +354,7 @@ func TestRefusedRecordsStayVisible(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t)
 	// Central drops the first candidate from the roster after the site downloaded it.
-	b, _ := io.ReadAll(centraltest.Sample(t, "roster-web-elementary.csv"))
+	b, _ := io.ReadAll(servertest.Sample(t, "roster-web-elementary.csv"))
 	lines := strings.SplitAfter(string(b), "\n")
 	lines = append(lines[:1], lines[2:]...)
 	if _, err := r.central.ImportRoster(ctx, r.session, strings.NewReader(strings.Join(lines, "")), "auto", "test"); err != nil {

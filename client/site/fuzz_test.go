@@ -7,20 +7,20 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"onex/client/internal/centraltest"
 	"onex/client/site"
 	"onex/exam"
+	"onex/server/servertest"
 	wire "onex/sync"
 )
 
 func sampleSession(t testing.TB) []byte {
 	t.Helper()
-	roster, err := exam.ReadRoster(centraltest.Sample(t, "roster-web-elementary.csv"))
+	roster, err := exam.ReadRoster(servertest.Sample(t, "roster-web-elementary.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	b, _ := json.Marshal(wire.Session{ID: "SITE-001-A101-202612010900", SiteCode: "SITE-001", Room: "A101", PaperID: "WEB-E-2026-A",
-		PaperVersion: 1, Certificate: "WEB", Level: exam.Elementary, Title: "t", Start: centraltest.Start, ReleaseAt: centraltest.Start,
+		PaperVersion: 1, Certificate: "WEB", Level: exam.Elementary, Title: "t", Start: servertest.Start, ReleaseAt: servertest.Start,
 		DurationMinutes: 90, LateLimitMinutes: 15, PassMark: 60, Candidates: roster})
 	return b
 }
@@ -113,7 +113,7 @@ func TestCheckAnswer(t *testing.T) {
 // FuzzCheckAnswer: a candidate's answer is outside input; what CheckAnswer
 // accepts, exam scores without error.
 func FuzzCheckAnswer(f *testing.F) {
-	p, err := exam.ReadPaper(centraltest.Sample(f, "paper-web-elementary.json"))
+	p, err := exam.ReadPaper(servertest.Sample(f, "paper-web-elementary.json"))
 	if err != nil {
 		f.Fatal(err)
 	}

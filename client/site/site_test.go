@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"onex/client/internal/centraltest"
 	"onex/client/site"
 	"onex/client/store"
 	"onex/exam"
+	"onex/server/servertest"
 	wire "onex/sync"
 )
 
@@ -60,7 +60,7 @@ func (s *syncBuffer) Bytes() []byte {
 // rig is a site enrolled with a real central, the sample session downloaded.
 type rig struct {
 	t       testing.TB
-	central *centraltest.Central
+	central *servertest.Central
 	cfg     site.Config
 	clock   *clock
 	logs    *syncBuffer
@@ -87,7 +87,7 @@ func newRigVia(t testing.TB, wrap func(string) string) *rig {
 // enrolRig is a site enrolled with a new central, nothing downloaded.
 func enrolRig(t testing.TB, wrap func(string) string) *rig {
 	t.Helper()
-	c := centraltest.New(t)
+	c := servertest.New(t)
 	clk := &clock{}
 	logs := &syncBuffer{}
 	cfg := fastHTTP()
@@ -151,7 +151,7 @@ func (r *rig) checkIn(ticket string) {
 
 func samplePaper(t testing.TB) *exam.Paper {
 	t.Helper()
-	p, err := exam.ReadPaper(centraltest.Sample(t, "paper-web-elementary.json"))
+	p, err := exam.ReadPaper(servertest.Sample(t, "paper-web-elementary.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

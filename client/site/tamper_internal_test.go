@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"onex/client/internal/centraltest"
 	"onex/client/store"
 	"onex/exam/seal"
+	"onex/server/servertest"
 	wire "onex/sync"
 )
 
@@ -62,7 +62,7 @@ func eachByteChanged(t *testing.T, rng *rand.Rand, b []byte, check func([]byte) 
 // and takes the other.
 func TestEveryByteOfARealPackage(t *testing.T) {
 	ctx := context.Background()
-	c := centraltest.New(t)
+	c := servertest.New(t)
 	s, err := Enrol(ctx, Config{Dir: t.TempDir(), Passphrase: "passphrase of the tamper test"},
 		EnrolOptions{ServerURL: c.URL, Code: c.EnrolCode(t), DeviceName: "tamper"})
 	if err != nil {
@@ -137,7 +137,7 @@ func TestEveryByteOfARealPackage(t *testing.T) {
 	if err != nil || chain.Records != 1 {
 		t.Fatalf("central holds %d records of the device, want the good one: %v", chain.Records, err)
 	}
-	if cs, err := c.DB.Conflicts(ctx); err != nil || len(cs) != 0 {
+	if cs, err := c.DB(t).Conflicts(ctx); err != nil || len(cs) != 0 {
 		t.Fatalf("conflicts %v %v", cs, err)
 	}
 	// And the real receipt: every change of it is refused.

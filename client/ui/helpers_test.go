@@ -11,8 +11,8 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"onex/client/internal/centraltest"
 	"onex/client/site"
+	"onex/server/servertest"
 	wire "onex/sync"
 )
 
@@ -43,7 +43,7 @@ func (c *skewClock) Add(d time.Duration) {
 type rig struct {
 	t       *testing.T
 	fa      fyne.App
-	central *centraltest.Central
+	central *servertest.Central
 	clock   *skewClock
 	opt     Options
 	a       *App
@@ -51,7 +51,7 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	r := &rig{t: t, fa: test.NewTempApp(t), central: centraltest.New(t), clock: &skewClock{}}
+	r := &rig{t: t, fa: test.NewTempApp(t), central: servertest.New(t), clock: &skewClock{}}
 	r.opt = Options{
 		Site: site.Config{Dir: t.TempDir(), Now: r.clock.Now,
 			HTTP: wire.NewClient(wire.RetryPolicy{Retries: 1, WaitMin: 5 * time.Millisecond, WaitMax: 20 * time.Millisecond, Timeout: 10 * time.Second}, nil)},

@@ -13,9 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"log/slog"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -23,65 +20,32 @@ import (
 	"testing"
 	"time"
 
-	"onex/assets"
 	"onex/client/site"
 	"onex/client/store"
 	"onex/exam"
 	"onex/exam/seal"
 	"onex/internal/faultproxy"
-	"onex/server"
-	serverstore "onex/server/store"
+	"onex/server/servertest"
 	osync "onex/sync"
 )
 
 const netPassphrase = "site passphrase for the network tests"
 
-// netCentral is central in this process on SQLite, with the sample
-// catalogue, paper, a session of SITE-001 and its roster.
+// netCentral is a central of servertest in this process on SQLite, its
+// clock at the real time, and the tickets of its session's roster.
 type netCentral struct {
-	*server.Central
-	dir     string
-	url     string
-	session serverstore.Session
+	*servertest.Central
 	tickets []string
 }
 
-func startNetCentral(t testing.TB) *netCentral {
+func startNetCentral(t testing.TB, opts ...servertest.Option) *netCentral {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	if _, err := server.Init(ctx, dir, "", "admin password for tests"); err != nil {
-		t.Fatal(err)
-	}
-	c, err := server.Open(ctx, dir, "", slog.New(slog.DiscardHandler))
+	c := servertest.New(t, append([]servertest.Option{servertest.At(time.Now())}, opts...)...)
+	cands, err := c.Roster(context.Background(), c.Session.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close() })
-	sample := func(name string) *bytes.Reader {
-		b, err := fs.ReadFile(assets.Samples, "samples/"+name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return bytes.NewReader(b)
-	}
-	if _, err := c.ImportCatalogue(ctx, sample("catalogue.json"), "test"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.ImportPaper(ctx, sample("paper-web-elementary.json"), "test"); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.CreateSession(ctx, server.SessionSpec{Site: "SITE-001", Room: "A101", PaperID: "WEB-E-2026-A", Start: time.Now().Add(24 * time.Hour)}, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cands, err := c.ImportRoster(ctx, s.ID, sample("roster-web-elementary.csv"), "auto", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(c.Handler())
-	t.Cleanup(ts.Close)
-	nc := &netCentral{Central: c, dir: dir, url: ts.URL, session: s}
+	nc := &netCentral{Central: c}
 	for _, cand := range cands {
 		nc.tickets = append(nc.tickets, cand.Ticket)
 	}
@@ -92,7 +56,7 @@ func startNetCentral(t testing.TB) *netCentral {
 // database file as an auditor would.
 func (c *netCentral) payloadCounts(t testing.TB) map[string]int {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(c.dir, "central.db")+"?mode=ro")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(c.Dir, "central.db")+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,9 +95,9 @@ func queueRecords(t testing.TB, s *site.Site, c *netCentral, from, to int) []sea
 	for lo := from; lo < to; lo += 500 {
 		err := s.Store().Update(context.Background(), func(tx *store.Tx) error {
 			for n := lo; n < min(lo+500, to); n++ {
-				rec := osync.AnswerSnapshot{SessionID: c.session.ID, Ticket: c.tickets[n%len(c.tickets)], ItemID: "q8",
+				rec := osync.AnswerSnapshot{SessionID: c.Session.ID, Ticket: c.tickets[n%len(c.tickets)], ItemID: "q8",
 					Answer: exam.Answer{Text: netRecord(n)}, Clock: osync.Clock{DeviceTime: time.Now().UTC()}}
-				env, err := tx.Queue(osync.KindAnswer, c.session.ID, rec, time.Now())
+				env, err := tx.Queue(osync.KindAnswer, c.Session.ID, rec, time.Now())
 				if err != nil {
 					return err
 				}
@@ -215,11 +179,10 @@ func TestTenThousandRecordsThroughFaults(t *testing.T) {
 		outage = 60 * time.Second
 	}
 	ctx := context.Background()
-	c := startNetCentral(t)
-	c.MaxRecords = 50 // many batches, so that every fault gets many turns
+	c := startNetCentral(t, servertest.WithLimits(50, 0)) // many batches, so that every fault gets many turns
 	var faulty atomic.Bool
 	faults := faultproxy.Faults()
-	u, _ := url.Parse(c.url)
+	u, _ := url.Parse(c.URL)
 	proxy, err := faultproxy.Start(u.Host, func(n int64) faultproxy.Fault {
 		if !faulty.Load() || n%3 == 0 {
 			return faultproxy.Pass
@@ -327,7 +290,7 @@ func TestTenThousandRecordsThroughFaults(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	receipted := siteReceipts(t, cfg.Dir, c.Keys.Public(), hashes)
+	receipted := siteReceipts(t, cfg.Dir, c.PublicKey(), hashes)
 	got := c.payloadCounts(t)
 	lost, dup := 0, 0
 	for n := range total {
@@ -342,7 +305,7 @@ func TestTenThousandRecordsThroughFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conflicts, err := c.DB.Conflicts(ctx)
+	conflicts, err := c.DB(t).Conflicts(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

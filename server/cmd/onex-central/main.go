@@ -29,6 +29,7 @@ import (
 
 	"onex/exam/seal"
 	"onex/server"
+	"onex/server/web"
 	osync "onex/sync"
 )
 
@@ -139,8 +140,25 @@ func (f *flags) parse(args []string, positional int, required ...string) error {
 	return nil
 }
 
-func (f *flags) open(ctx context.Context, log *slog.Logger) (*server.Central, error) {
-	return server.Open(ctx, f.data, f.db, log)
+// print opens central and prints the line get returns.
+func (f *flags) print(ctx context.Context, log *slog.Logger, stdout io.Writer, get func(*server.Central) (string, error)) error {
+	return f.with(ctx, server.Config{Log: log}, func(c *server.Central) error {
+		line, err := get(c)
+		if err == nil {
+			fmt.Fprintln(stdout, line)
+		}
+		return err
+	})
+}
+
+// with opens central, runs fn on it and closes it.
+func (f *flags) with(ctx context.Context, cfg server.Config, fn func(*server.Central) error) error {
+	c, err := server.Open(ctx, f.data, f.db, cfg)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return fn(c)
 }
 
 func cmdInit(ctx context.Context, args []string, stdout io.Writer) error {
@@ -183,24 +201,20 @@ func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
 	if *maxRecords < 1 || *maxBytes < 64<<10 {
 		return fmt.Errorf("serve: --max-records must be at least 1 and --max-batch-bytes at least 65536")
 	}
-	c, err := f.open(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	c.MaxRecords, c.MaxBatchBytes = *maxRecords, *maxBytes
-	hs := &http.Server{Addr: *addr, Handler: c.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.ListenAndServe() }()
-	log.Info("central listening", "office", "http://"+*addr+"/office/", "key", c.Keys.Public().Fingerprint())
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return hs.Shutdown(shut)
-	}
+	return f.with(ctx, server.Config{Log: log, MaxRecords: *maxRecords, MaxBatchBytes: *maxBytes}, func(c *server.Central) error {
+		hs := &http.Server{Addr: *addr, Handler: web.Handler(c, log), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute}
+		errc := make(chan error, 1)
+		go func() { errc <- hs.ListenAndServe() }()
+		log.Info("central listening", "office", "http://"+*addr+"/office/", "key", c.PublicKey().Fingerprint())
+		select {
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+			shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return hs.Shutdown(shut)
+		}
+	})
 }
 
 const actor = "cli"
@@ -222,11 +236,13 @@ func cmdImport(ctx context.Context, what string, args []string, stdout io.Writer
 		return err
 	}
 	defer file.Close()
-	c, err := f.open(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
+	return f.with(ctx, server.Config{Log: log}, func(c *server.Central) error {
+		return importFile(ctx, c, what, file, name, *session, *encoding, stdout)
+	})
+}
+
+// importFile imports one file into central.
+func importFile(ctx context.Context, c *server.Central, what string, file io.Reader, name, session, encoding string, stdout io.Writer) error {
 	switch what {
 	case "catalogue":
 		cat, err := c.ImportCatalogue(ctx, file, actor)
@@ -241,11 +257,11 @@ func cmdImport(ctx context.Context, what string, args []string, stdout io.Writer
 		}
 		fmt.Fprintf(stdout, "imported paper %s version %d: %d items, %v points\n", p.ID, p.Version, len(p.Items()), p.TotalPoints())
 	case "roster":
-		cands, err := c.ImportRoster(ctx, *session, file, *encoding, actor)
+		cands, err := c.ImportRoster(ctx, session, file, encoding, actor)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		fmt.Fprintf(stdout, "imported %d candidates into session %s\n", len(cands), *session)
+		fmt.Fprintf(stdout, "imported %d candidates into session %s\n", len(cands), session)
 	case "records":
 		return importRecords(ctx, c, file, name, stdout)
 	default:
@@ -260,8 +276,9 @@ func importRecords(ctx context.Context, c *server.Central, r io.Reader, name str
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	counts := map[osync.Outcome]int{}
-	for start := 0; start < len(exp.Envelopes); start += c.MaxRecords {
-		batch := osync.Batch{Envelopes: exp.Envelopes[start:min(start+c.MaxRecords, len(exp.Envelopes))]}
+	per := c.Limits().MaxRecords
+	for start := 0; start < len(exp.Envelopes); start += per {
+		batch := osync.Batch{Envelopes: exp.Envelopes[start:min(start+per, len(exp.Envelopes))]}
 		resp, err := c.Ingest(ctx, batch)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
@@ -300,17 +317,14 @@ func cmdSessionCreate(ctx context.Context, args []string, stdout io.Writer, log 
 			return fmt.Errorf("--release %q is not an RFC 3339 time", *release)
 		}
 	}
-	c, err := f.open(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	s, err := c.CreateSession(ctx, spec, actor)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, s.ID)
-	return nil
+	return f.with(ctx, server.Config{Log: log}, func(c *server.Central) error {
+		s, err := c.CreateSession(ctx, spec, actor)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, s.ID)
+		return nil
+	})
 }
 
 func cmdEnrolCode(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
@@ -319,17 +333,7 @@ func cmdEnrolCode(ctx context.Context, args []string, stdout io.Writer, log *slo
 	if err := f.parse(args, 0, "site"); err != nil {
 		return err
 	}
-	c, err := f.open(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	code, err := c.NewEnrolCode(ctx, *site, actor)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, code)
-	return nil
+	return f.print(ctx, log, stdout, func(c *server.Central) (string, error) { return c.NewEnrolCode(ctx, *site, actor) })
 }
 
 func cmdUnlockCode(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
@@ -338,17 +342,7 @@ func cmdUnlockCode(ctx context.Context, args []string, stdout io.Writer, log *sl
 	if err := f.parse(args, 0, "session"); err != nil {
 		return err
 	}
-	c, err := f.open(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	code, err := c.UnlockCode(ctx, *session, actor)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, code)
-	return nil
+	return f.print(ctx, log, stdout, func(c *server.Central) (string, error) { return c.UnlockCode(ctx, *session, actor) })
 }
 
 func cmdResults(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
@@ -361,20 +355,17 @@ func cmdResults(ctx context.Context, args []string, stdout io.Writer, log *slog.
 	if *format != "csv" && *format != "json" {
 		return fmt.Errorf("--format %q is not csv or json", *format)
 	}
-	c, err := f.open(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	results, err := c.SessionResults(ctx, *session)
-	if err != nil {
-		return err
-	}
-	if err := c.WarnChains(ctx, *session, os.Stderr); err != nil {
-		return err
-	}
-	if *format == "json" {
-		return server.WriteResultsJSON(stdout, results)
-	}
-	return server.WriteResultsCSV(stdout, results)
+	return f.with(ctx, server.Config{Log: log}, func(c *server.Central) error {
+		results, err := c.SessionResults(ctx, *session)
+		if err != nil {
+			return err
+		}
+		if err := c.WarnChains(ctx, *session, os.Stderr); err != nil {
+			return err
+		}
+		if *format == "json" {
+			return server.WriteResultsJSON(stdout, results)
+		}
+		return server.WriteResultsCSV(stdout, results)
+	})
 }

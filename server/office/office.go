@@ -1,4 +1,10 @@
-package server
+// Package office is the office pages of central: server-rendered HTML that
+// works without JavaScript, in Chinese first and English on request, for
+// signed-in users by role. Each page is a template of its own in web/, drawn
+// inside web/layout.html; every string goes through the translation table of
+// i18n.go. Handlers only read the form, call the service (package server)
+// and render.
+package office
 
 import (
 	"bytes"
@@ -8,6 +14,7 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -17,13 +24,8 @@ import (
 
 	"onex/exam"
 	"onex/exam/seal"
-	"onex/server/store"
+	"onex/server"
 )
-
-// The office pages: server-rendered HTML that works without JavaScript, in
-// Chinese first and English on request. Each page is a template of its own
-// in web/, drawn inside web/layout.html; every string goes through the
-// translation table of office_i18n.go.
 
 //go:embed web/*.html web/static
 var web embed.FS
@@ -46,29 +48,15 @@ var officePages = func() map[string]*template.Template {
 
 // Office limits.
 const (
-	webSessionLifetime = 12 * time.Hour
-	maxFormBytes       = 64 << 10
-	maxUploadBytes     = maxImport + 1<<20
-	skewLimit          = 5 * time.Minute
-	auditShown         = 500 // newest audit entries on the audit page
+	maxFormBytes   = 64 << 10
+	maxUploadBytes = server.MaxImport + 1<<20
+	auditShown     = 500 // newest audit entries on the audit page
 )
 
-// access is what a page needs of the signed-in user's role.
-type access int
-
-const (
-	canRead  access = iota // any office role
-	canWrite               // admin and organisation staff
-)
-
-func allowed(role string, need access) bool {
-	switch role {
-	case RoleAdmin, RoleStaff:
-		return true
-	case RoleMarker, RoleInspector:
-		return need == canRead
-	}
-	return false
+// office serves the office pages of a central.
+type office struct {
+	central *server.Central
+	log     *slog.Logger
 }
 
 // view is what every office template is given.
@@ -97,7 +85,7 @@ type secret struct {
 func (v *view) T(key string) string { return v.Lang.T(key) }
 
 // CanWrite reports whether the user may change things.
-func (v *view) CanWrite() bool { return allowed(v.Role, canWrite) }
+func (v *view) CanWrite() bool { return server.Allows(v.Role, server.Write) }
 
 // actor names the signed-in user in the audit log.
 func (v *view) actor() string { return "office " + v.UserName }
@@ -106,7 +94,7 @@ func (v *view) actor() string { return "office " + v.UserName }
 type page struct {
 	tmpl  string
 	title string
-	load  func(c *Central, r *http.Request) (any, error)
+	load  func(o *office, r *http.Request) (any, error)
 }
 
 // action is what a POST form does once the role and the CSRF token are
@@ -121,30 +109,32 @@ func (e forbidden) Error() string { return string(e) }
 
 var errSignedOut = errors.New("signed out")
 
-func (c *Central) officeRoutes(mux *http.ServeMux) {
+// Routes adds the office pages to mux, under /office/.
+func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
+	o := &office{central: c, log: log}
 	static, err := fs.Sub(web, "web/static")
 	if err != nil {
 		panic(err)
 	}
 	handle := func(pattern string, h http.Handler) { mux.Handle(pattern, officeHeaders(h)) }
 	handle("GET /office/static/", http.StripPrefix("/office/static/", http.FileServerFS(static)))
-	handle("GET /office/signin", http.HandlerFunc(c.signInPage))
-	handle("POST /office/signin", http.HandlerFunc(c.signIn))
+	handle("GET /office/signin", http.HandlerFunc(o.signInPage))
+	handle("POST /office/signin", http.HandlerFunc(o.signIn))
 
 	for pattern, p := range map[string]page{
 		"/office/{$}": cataloguePage, "/office/papers": papersPage, "/office/sites": sitesPage,
 		"/office/sessions": sessionsPage, "/office/sessions/{id}": sessionPage, "/office/sessions/{id}/results": resultsPage,
 		"/office/audit": auditPage, "/office/conflicts": conflictsPage,
 	} {
-		handle("GET "+pattern, c.show(p))
+		handle("GET "+pattern, o.show(p))
 	}
-	handle("GET /office/sessions/{id}/results.csv", c.signedIn(canRead, c.resultsCSV))
-	handle("POST /office/signout", c.post(canRead, cataloguePage, c.signOut))
-	handle("POST /office/{$}", c.post(canWrite, cataloguePage, importFile(c.ImportCatalogue, "/office/", "done.catalogue_imported")))
-	handle("POST /office/papers", c.post(canWrite, papersPage, importFile(c.ImportPaper, "/office/papers", "done.paper_imported")))
-	handle("POST /office/sites", c.post(canWrite, sitesPage, c.enrolCode))
-	handle("POST /office/sessions", c.post(canWrite, sessionsPage, c.scheduleSession))
-	handle("POST /office/sessions/{id}", c.post(canWrite, sessionPage, c.sessionAction))
+	handle("GET /office/sessions/{id}/results.csv", o.signedIn(server.Read, o.resultsCSV))
+	handle("POST /office/signout", o.post(server.Read, cataloguePage, o.signOut))
+	handle("POST /office/{$}", o.post(server.Write, cataloguePage, importFile(c.ImportCatalogue, "/office/", "done.catalogue_imported")))
+	handle("POST /office/papers", o.post(server.Write, papersPage, importFile(c.ImportPaper, "/office/papers", "done.paper_imported")))
+	handle("POST /office/sites", o.post(server.Write, sitesPage, o.enrolCode))
+	handle("POST /office/sessions", o.post(server.Write, sessionsPage, o.scheduleSession))
+	handle("POST /office/sessions/{id}", o.post(server.Write, sessionPage, o.sessionAction))
 	mux.Handle("GET /{$}", http.RedirectHandler("/office/", http.StatusSeeOther))
 }
 
@@ -163,7 +153,7 @@ func officeHeaders(next http.Handler) http.Handler {
 
 // newView starts a view in the request's language: ?lang= (remembered in a
 // cookie), else the cookie, else Chinese.
-func (c *Central) newView(w http.ResponseWriter, r *http.Request) *view {
+func newView(w http.ResponseWriter, r *http.Request) *view {
 	v := &view{Lang: zh, Path: r.URL.Path}
 	if q, ok := parseLang(r.URL.Query().Get("lang")); ok {
 		v.Lang = q
@@ -184,34 +174,34 @@ func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAg
 }
 
 // show serves a page to any signed-in user.
-func (c *Central) show(p page) http.Handler {
-	return c.signedIn(canRead, func(w http.ResponseWriter, r *http.Request, v *view) {
+func (o *office) show(p page) http.Handler {
+	return o.signedIn(server.Read, func(w http.ResponseWriter, r *http.Request, v *view) {
 		if key := r.URL.Query().Get("msg"); strings.HasPrefix(key, "done.") && v.Lang.has(key) {
 			v.Notice = key
 		}
-		c.render(w, r, v, http.StatusOK, p, nil)
+		o.render(w, r, v, http.StatusOK, p, nil)
 	})
 }
 
 // post serves a form: it checks the role, reads the form within its limits,
 // checks the CSRF token, then runs the action; what the action refuses is
 // shown on the page with a 4xx status and the form filled in again.
-func (c *Central) post(need access, p page, act action) http.Handler {
-	return c.signedIn(need, func(w http.ResponseWriter, r *http.Request, v *view) {
+func (o *office) post(need server.Access, p page, act action) http.Handler {
+	return o.signedIn(need, func(w http.ResponseWriter, r *http.Request, v *view) {
 		if err := parseForm(w, r); err != nil {
-			c.refused(w, r, v, p, err)
+			o.refused(w, r, v, p, err)
 			return
 		}
 		if r.MultipartForm != nil {
 			defer r.MultipartForm.RemoveAll()
 		}
 		if !seal.TokensEqual(r.PostFormValue("csrf"), v.CSRF) {
-			c.errorPage(w, r, v, forbidden(v.T("err.csrf")))
+			o.errorPage(w, r, v, forbidden(v.T("err.csrf")))
 			return
 		}
 		if err := act(w, r, v); err != nil {
 			v.Form = r.PostForm
-			c.refused(w, r, v, p, err)
+			o.refused(w, r, v, p, err)
 		}
 	})
 }
@@ -228,7 +218,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	var tooBig *http.MaxBytesError
 	if err != nil && !errors.As(err, &tooBig) {
-		return inputf("form: %v", err)
+		return server.AsInput(fmt.Errorf("form: %v", err))
 	}
 	return err
 }
@@ -237,7 +227,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 func formFile(r *http.Request, v *view) (io.Reader, error) {
 	f, _, err := r.FormFile("file")
 	if err != nil {
-		return nil, inputf("%s", v.T("err.no_file"))
+		return nil, server.AsInput(errors.New(v.T("err.no_file")))
 	}
 	defer f.Close()
 	b, err := io.ReadAll(f)
@@ -253,20 +243,20 @@ func seeOther(w http.ResponseWriter, r *http.Request, to, notice string) {
 }
 
 // render loads a page's data and writes the page.
-func (c *Central) render(w http.ResponseWriter, r *http.Request, v *view, status int, p page, problems []string) {
-	data, err := p.load(c, r)
+func (o *office) render(w http.ResponseWriter, r *http.Request, v *view, status int, p page, problems []string) {
+	data, err := p.load(o, r)
 	if err != nil {
-		c.errorPage(w, r, v, err)
+		o.errorPage(w, r, v, err)
 		return
 	}
 	v.Title, v.Data, v.Problems = p.title, data, problems
-	c.write(w, status, p.tmpl, v)
+	o.write(w, status, p.tmpl, v)
 }
 
-func (c *Central) write(w http.ResponseWriter, status int, tmpl string, v *view) {
+func (o *office) write(w http.ResponseWriter, status int, tmpl string, v *view) {
 	var buf bytes.Buffer
 	if err := officePages[tmpl].ExecuteTemplate(&buf, "layout.html", v); err != nil {
-		c.Log.Error("render office page", "page", tmpl, "err", err)
+		o.log.Error("render office page", "page", tmpl, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -277,7 +267,7 @@ func (c *Central) write(w http.ResponseWriter, status int, tmpl string, v *view)
 
 // status maps an error to its HTTP status and what the user is told:
 // the reasons of a refusal, or nothing of what central did wrong.
-func (c *Central) status(r *http.Request, v *view, err error) (int, []string) {
+func (o *office) status(r *http.Request, v *view, err error) (int, []string) {
 	var tooBig *http.MaxBytesError
 	var invalid *exam.InvalidError
 	var denied forbidden
@@ -288,32 +278,32 @@ func (c *Central) status(r *http.Request, v *view, err error) (int, []string) {
 		return http.StatusUnauthorized, []string{v.T("err.signed_out")}
 	case errors.As(err, &denied):
 		return http.StatusForbidden, []string{string(denied)}
-	case errors.Is(err, ErrInput) && errors.As(err, &invalid):
+	case errors.Is(err, server.ErrInput) && errors.As(err, &invalid):
 		return http.StatusBadRequest, invalid.Problems
-	case errors.Is(err, ErrInput):
+	case errors.Is(err, server.ErrInput):
 		return http.StatusBadRequest, []string{err.Error()}
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, server.ErrNotFound):
 		return http.StatusNotFound, []string{err.Error()}
 	}
-	c.Log.Error("office request failed", "route", r.Pattern, "err", err)
+	o.log.Error("office request failed", "route", r.Pattern, "err", err)
 	return http.StatusInternalServerError, []string{v.T("err.internal")}
 }
 
 // refused shows why a form was refused: on the form's page when the input
 // was at fault, else on the error page.
-func (c *Central) refused(w http.ResponseWriter, r *http.Request, v *view, p page, err error) {
-	status, problems := c.status(r, v, err)
+func (o *office) refused(w http.ResponseWriter, r *http.Request, v *view, p page, err error) {
+	status, problems := o.status(r, v, err)
 	if status == http.StatusBadRequest || status == http.StatusRequestEntityTooLarge {
-		c.render(w, r, v, status, p, problems)
+		o.render(w, r, v, status, p, problems)
 		return
 	}
-	c.errorPage(w, r, v, err)
+	o.errorPage(w, r, v, err)
 }
 
-func (c *Central) errorPage(w http.ResponseWriter, r *http.Request, v *view, err error) {
-	status, problems := c.status(r, v, err)
+func (o *office) errorPage(w http.ResponseWriter, r *http.Request, v *view, err error) {
+	status, problems := o.status(r, v, err)
 	v.Title, v.Problems, v.Data = "title.error", problems, nil
-	c.write(w, status, "error.html", v)
+	o.write(w, status, "error.html", v)
 }
 
 // when formats a time as sites read it, in China Standard Time.
@@ -321,7 +311,7 @@ func when(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	return t.In(cst).Format("2006-01-02 15:04")
+	return t.In(server.CST).Format("2006-01-02 15:04")
 }
 
 // maskedID shows the first and last four characters of an ID number.

@@ -1,17 +1,13 @@
-package server_test
+package office_test
 
 import (
 	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
-	"html"
-	"io"
 	"io/fs"
 	"log/slog"
-	"mime/multipart"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -24,115 +20,13 @@ import (
 	"onex/assets"
 	"onex/exam/seal"
 	"onex/server"
+	"onex/server/servertest"
 	"onex/server/store"
 	osync "onex/sync"
 )
 
 // officeClient is a browser without JavaScript: it keeps cookies, does not
 // follow redirects, and remembers the last CSRF token a page carried.
-type officeClient struct {
-	t    *testing.T
-	base string
-	http *http.Client
-	csrf string
-	raw  string // the last page as it came, HTML entities and all
-}
-
-func (e *env) office(t *testing.T) *officeClient {
-	jar, _ := cookiejar.New(nil)
-	return &officeClient{t: t, base: e.ts.URL, http: &http.Client{Jar: jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-// do sends a request and returns the status, the page's text (HTML entities
-// decoded) and the response headers.
-func (o *officeClient) do(req *http.Request) (int, string, http.Header) {
-	o.t.Helper()
-	resp, err := o.http.Do(req)
-	if err != nil {
-		o.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	o.raw = string(b)
-	if m := csrfField.FindSubmatch(b); m != nil {
-		o.csrf = string(m[1])
-	}
-	return resp.StatusCode, html.UnescapeString(string(b)), resp.Header
-}
-
-func (o *officeClient) get(path string) (int, string) {
-	o.t.Helper()
-	req, _ := http.NewRequest("GET", o.base+path, nil)
-	code, body, _ := o.do(req)
-	return code, body
-}
-
-// post sends a form with the last CSRF token seen, unless the form has its own.
-func (o *officeClient) post(path string, form url.Values) (int, string, http.Header) {
-	o.t.Helper()
-	if !form.Has("csrf") {
-		form.Set("csrf", o.csrf)
-	}
-	req, _ := http.NewRequest("POST", o.base+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return o.do(req)
-}
-
-// uploadRequest is a multipart form with the fields and, unless file is nil, a file.
-func uploadRequest(url string, fields map[string]string, file []byte) *http.Request {
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	for k, v := range fields {
-		mw.WriteField(k, v)
-	}
-	if file != nil {
-		fw, _ := mw.CreateFormFile("file", "upload")
-		fw.Write(file)
-	}
-	mw.Close()
-	req, _ := http.NewRequest("POST", url, &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	return req
-}
-
-func (o *officeClient) upload(path string, fields map[string]string, file []byte) (int, string) {
-	o.t.Helper()
-	if _, ok := fields["csrf"]; !ok {
-		fields["csrf"] = o.csrf
-	}
-	code, body, _ := o.do(uploadRequest(o.base+path, fields, file))
-	return code, body
-}
-
-func (o *officeClient) signIn(user, password string) int {
-	o.t.Helper()
-	o.get("/office/signin")
-	code, _, _ := o.post("/office/signin", url.Values{"user": {user}, "password": {password}})
-	if code == http.StatusSeeOther {
-		o.get("/office/") // picks up the session's CSRF token
-	}
-	return code
-}
-
-// signedIn is an office client signed in as a new user with the role.
-func (e *env) signedIn(t *testing.T, role string) *officeClient {
-	t.Helper()
-	password := "pw of " + role
-	if err := e.c.DB.PutUser(context.Background(), store.User{Name: role, PasswordHash: seal.HashPassword(password), Role: role}); err != nil {
-		t.Fatal(err)
-	}
-	o := e.office(t)
-	if code := o.signIn(role, password); code != http.StatusSeeOther {
-		t.Fatalf("sign in as %s: %d", role, code)
-	}
-	return o
-}
-
-const adminPassword = "correct horse battery"
-
 func sample(t testing.TB, name string) []byte {
 	b, err := fs.ReadFile(assets.Samples, "samples/"+name)
 	if err != nil {
@@ -141,54 +35,53 @@ func sample(t testing.TB, name string) []byte {
 	return b
 }
 
-func auditText(t *testing.T, e *env) string {
+func auditText(t *testing.T, c *servertest.Central) string {
 	t.Helper()
-	log, err := e.c.DB.AuditLog(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	log, err := c.AuditLog(context.Background())
+	if err != nil || log.Broken != "" {
+		t.Fatal(err, log.Broken)
 	}
 	var b strings.Builder
-	for _, a := range log {
+	for _, a := range log.Entries {
 		b.WriteString(a.Actor + "|" + a.Action + "|" + a.Detail + "\n")
 	}
 	return b.String()
 }
 
 func TestOfficeSignIn(t *testing.T) {
-	e := newEnv(t, "")
 	var logs bytes.Buffer
-	e.c.Log = slog.New(slog.NewTextHandler(&logs, nil))
-	o := e.office(t)
+	c := servertest.New(t, servertest.WithLog(slog.New(slog.NewTextHandler(&logs, nil))))
+	o := c.Office(t)
 
-	req, _ := http.NewRequest("GET", e.ts.URL+"/office/sessions", nil)
-	if code, _, h := o.do(req); code != http.StatusSeeOther || h.Get("Location") != "/office/signin?next=%2Foffice%2Fsessions" {
+	req, _ := http.NewRequest("GET", c.URL+"/office/sessions", nil)
+	if code, _, h := o.Do(req); code != http.StatusSeeOther || h.Get("Location") != "/office/signin?next=%2Foffice%2Fsessions" {
 		t.Errorf("signed-out GET: %d to %q", code, h.Get("Location"))
 	}
-	if code, _, _ := o.post("/office/sessions", url.Values{"site": {"SITE-001"}}); code != http.StatusUnauthorized {
+	if code, _, _ := o.Post("/office/sessions", url.Values{"site": {"SITE-001"}}); code != http.StatusUnauthorized {
 		t.Errorf("signed-out POST: %d", code)
 	}
 	// The sign-in form has its own CSRF token.
-	if code, _, _ := o.post("/office/signin", url.Values{"user": {"admin"}, "password": {adminPassword}}); code != http.StatusForbidden {
+	if code, _, _ := o.Post("/office/signin", url.Values{"user": {"admin"}, "password": {servertest.AdminPassword}}); code != http.StatusForbidden {
 		t.Errorf("sign-in without the form's token: %d", code)
 	}
-	o.get("/office/signin?next=/office/sessions")
+	o.Get("/office/signin?next=/office/sessions")
 	wrong := "wrong horse battery"
-	code, body, _ := o.post("/office/signin", url.Values{"user": {"admin"}, "password": {wrong}, "next": {"/office/sessions"}})
+	code, body, _ := o.Post("/office/signin", url.Values{"user": {"admin"}, "password": {wrong}, "next": {"/office/sessions"}})
 	if code != http.StatusUnauthorized || !strings.Contains(body, "用户名或密码错误") {
 		t.Errorf("wrong password: %d", code)
 	}
 	sqlName := "' OR '1'='1' --"
-	if code, _, _ := o.post("/office/signin", url.Values{"user": {sqlName}, "password": {"x"}}); code != http.StatusUnauthorized {
+	if code, _, _ := o.Post("/office/signin", url.Values{"user": {sqlName}, "password": {"x"}}); code != http.StatusUnauthorized {
 		t.Errorf("SQL-looking user name: %d", code)
 	}
-	if code, _, _ := o.post("/office/signin", url.Values{"user": {"admin"}, "password": {""}}); code != http.StatusBadRequest {
+	if code, _, _ := o.Post("/office/signin", url.Values{"user": {"admin"}, "password": {""}}); code != http.StatusBadRequest {
 		t.Errorf("empty password: %d", code)
 	}
 	if l := logs.String(); strings.Count(l, "sign-in refused") != 2 || strings.Contains(l, wrong) || strings.Contains(l, sqlName) || strings.Contains(l, "admin") {
 		t.Errorf("failed sign-ins are not logged as they should be:\n%s", l)
 	}
 
-	code, _, h := o.post("/office/signin", url.Values{"user": {"admin"}, "password": {adminPassword}, "next": {"/office/sessions"}})
+	code, _, h := o.Post("/office/signin", url.Values{"user": {"admin"}, "password": {servertest.AdminPassword}, "next": {"/office/sessions"}})
 	if code != http.StatusSeeOther || h.Get("Location") != "/office/sessions" {
 		t.Fatalf("sign in: %d to %q", code, h.Get("Location"))
 	}
@@ -202,31 +95,36 @@ func TestOfficeSignIn(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	if _, err := e.c.DB.WebSession(ctx, token, e.c.Now()); !errors.Is(err, store.ErrNotFound) {
+	db, err := store.Open(ctx, filepath.Join(c.Dir, "central.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.WebSession(ctx, token, c.Now()); !errors.Is(err, store.ErrNotFound) {
 		t.Error("the session token is stored in the clear")
 	}
-	if ws, err := e.c.DB.WebSession(ctx, seal.HashToken(token), e.c.Now()); err != nil || ws.User.Name != "admin" {
+	if ws, err := db.WebSession(ctx, seal.HashToken(token), c.Now()); err != nil || ws.User.Name != "admin" {
 		t.Errorf("session stored under the token's hash: %v", err)
 	}
-	if code, body := o.get("/office/sessions"); code != 200 || !strings.Contains(body, "admin · 管理员") {
+	if code, body := o.Get("/office/sessions"); code != 200 || !strings.Contains(body, "admin · 管理员") {
 		t.Errorf("signed-in page: %d", code)
 	}
 
 	// Sign out: the cookie is gone and the old token no longer works.
-	if code, _, h := o.post("/office/signout", url.Values{}); code != http.StatusSeeOther || h.Get("Location") != "/office/signin" {
+	if code, _, h := o.Post("/office/signout", url.Values{}); code != http.StatusSeeOther || h.Get("Location") != "/office/signin" {
 		t.Errorf("sign out: %d %q", code, h.Get("Location"))
 	}
-	replay, _ := http.NewRequest("GET", e.ts.URL+"/office/", nil)
+	replay, _ := http.NewRequest("GET", c.URL+"/office/", nil)
 	replay.AddCookie(&http.Cookie{Name: "onex_session", Value: token})
-	if code, _, _ := o.do(replay); code != http.StatusSeeOther {
+	if code, _, _ := o.Do(replay); code != http.StatusSeeOther {
 		t.Errorf("old session after sign-out: %d", code)
 	}
 
 	// Return addresses stay inside the office pages.
 	for _, next := range []string{"//evil.example/office/", "https://evil.example/office/", `/\evil.example`, "/api/v1/package"} {
-		o := e.office(t)
-		o.get("/office/signin")
-		if _, _, h := o.post("/office/signin", url.Values{"user": {"admin"}, "password": {adminPassword}, "next": {next}}); h.Get("Location") != "/office/" {
+		o := c.Office(t)
+		o.Get("/office/signin")
+		if _, _, h := o.Post("/office/signin", url.Values{"user": {"admin"}, "password": {servertest.AdminPassword}, "next": {next}}); h.Get("Location") != "/office/" {
 			t.Errorf("next=%q: redirected to %q", next, h.Get("Location"))
 		}
 	}
@@ -235,55 +133,55 @@ func TestOfficeSignIn(t *testing.T) {
 	rec := httptest.NewRecorder()
 	tlsReq := httptest.NewRequest("GET", "https://central.example/office/signin", nil)
 	tlsReq.TLS = &tls.ConnectionState{}
-	e.c.Handler().ServeHTTP(rec, tlsReq)
+	c.Handler.ServeHTTP(rec, tlsReq)
 	if cks := rec.Result().Cookies(); len(cks) != 1 || !cks[0].Secure || !cks[0].HttpOnly {
 		t.Errorf("cookies over TLS: %+v", cks)
 	}
 }
 
 func TestOfficeCSRF(t *testing.T) {
-	e := newEnv(t, "")
-	o := e.office(t)
-	if code := o.signIn("admin", adminPassword); code != http.StatusSeeOther {
+	c := servertest.New(t)
+	o := c.Office(t)
+	if code := o.SignIn("admin", servertest.AdminPassword); code != http.StatusSeeOther {
 		t.Fatalf("sign in: %d", code)
 	}
 	schedule := url.Values{"site": {"SITE-001"}, "room": {"A102"}, "paper": {"WEB-E-2026-A@1"}, "start": {"2026-12-03T09:00"}}
-	for name, token := range map[string]string{"missing": "", "wrong": seal.NewToken(), "other session's": e.signedIn(t, server.RoleStaff).csrf} {
+	for name, token := range map[string]string{"missing": "", "wrong": seal.NewToken(), "other session's": c.SignedIn(t, server.RoleStaff).CSRF} {
 		form := url.Values{"csrf": {token}}
 		for k, v := range schedule {
 			form[k] = v
 		}
-		if code, body, _ := o.post("/office/sessions", form); code != http.StatusForbidden || !strings.Contains(body, "表单已过期") {
+		if code, body, _ := o.Post("/office/sessions", form); code != http.StatusForbidden || !strings.Contains(body, "表单已过期") {
 			t.Errorf("%s CSRF token: %d", name, code)
 		}
-		if code, _ := o.upload("/office/", map[string]string{"csrf": token}, sample(t, "catalogue.json")); code != http.StatusForbidden {
+		if code, _ := o.Upload("/office/", map[string]string{"csrf": token}, sample(t, "catalogue.json")); code != http.StatusForbidden {
 			t.Errorf("%s CSRF token on an upload: %d", name, code)
 		}
 	}
-	if sessions, _ := e.c.DB.Sessions(context.Background(), ""); len(sessions) != 1 {
+	if sessions, _ := c.Sessions(context.Background()); len(sessions) != 1 {
 		t.Errorf("a refused form changed something: %d sessions", len(sessions))
 	}
-	if code, _, _ := o.post("/office/sessions", schedule); code != http.StatusSeeOther {
+	if code, _, _ := o.Post("/office/sessions", schedule); code != http.StatusSeeOther {
 		t.Errorf("with the right token: %d", code)
 	}
 }
 
 func TestOfficeRoles(t *testing.T) {
-	e := newEnv(t, "")
-	id := e.session.ID
-	inspector := e.signedIn(t, server.RoleInspector)
+	c := servertest.New(t)
+	id := c.Session.ID
+	inspector := c.SignedIn(t, server.RoleInspector)
 	pages := []string{"/office/", "/office/papers", "/office/sites", "/office/sessions", "/office/sessions/" + id,
 		"/office/sessions/" + id + "/results", "/office/audit", "/office/conflicts"}
 	for _, p := range pages {
-		code, body := inspector.get(p)
+		code, body := inspector.Get(p)
 		if code != 200 || strings.Contains(body, `type="file"`) || strings.Contains(body, `value="unlock"`) || strings.Contains(body, `name="site" value=`) {
 			t.Errorf("inspector GET %s: %d, or a form that changes things is shown", p, code)
 		}
 	}
-	if code, body := inspector.get("/office/sessions/" + id + "/results.csv"); code != 200 || !strings.HasPrefix(body, "\ufeff准考证号") {
+	if code, body := inspector.Get("/office/sessions/" + id + "/results.csv"); code != 200 || !strings.HasPrefix(body, "\ufeff准考证号") {
 		t.Errorf("inspector's CSV: %d", code)
 	}
-	before := auditText(t, e)
+	before := auditText(t, c)
 	for path, form := range map[string]url.Values{
 		"/office/sites":             {"site": {"SITE-001"}},
 		"/office/sessions/" + id:    {"do": {"unlock"}},
@@ -291,47 +189,47 @@ func TestOfficeRoles(t *testing.T) {
 		"/office/papers":            {},
 		"/office/sessions/x/result": {},
 	} {
-		code, body, _ := inspector.post(path, form)
+		code, body, _ := inspector.Post(path, form)
 		if code != http.StatusForbidden && code != http.StatusMethodNotAllowed && code != http.StatusNotFound {
 			t.Errorf("inspector POST %s: %d", path, code)
 		}
-		if strings.Contains(body, e.session.UnlockCode) {
+		if strings.Contains(body, c.Session.UnlockCode) {
 			t.Fatal("an inspector was shown the unlock code")
 		}
 	}
-	if code, _ := inspector.upload("/office/sessions/"+id, map[string]string{"do": "roster"}, sample(t, "roster-web-elementary.csv")); code != http.StatusForbidden {
+	if code, _ := inspector.Upload("/office/sessions/"+id, map[string]string{"do": "roster"}, sample(t, "roster-web-elementary.csv")); code != http.StatusForbidden {
 		t.Errorf("inspector roster upload: %d", code)
 	}
-	if after := auditText(t, e); after != before {
+	if after := auditText(t, c); after != before {
 		t.Errorf("an inspector changed the audit log:\n%s", strings.TrimPrefix(after, before))
 	}
 	// The inspector can still sign out.
-	if code, _, _ := inspector.post("/office/signout", url.Values{}); code != http.StatusSeeOther {
+	if code, _, _ := inspector.Post("/office/signout", url.Values{}); code != http.StatusSeeOther {
 		t.Errorf("inspector sign out: %d", code)
 	}
 
-	staff := e.signedIn(t, server.RoleStaff)
-	code, body, _ := staff.post("/office/sites", url.Values{"site": {"SITE-002"}})
+	staff := c.SignedIn(t, server.RoleStaff)
+	code, body, _ := staff.Post("/office/sites", url.Values{"site": {"SITE-002"}})
 	enrol := regexp.MustCompile(`id="secret-code">([A-Z0-9-]+)<`).FindStringSubmatch(body)
 	if code != 200 || enrol == nil || !strings.Contains(body, "SITE-002") {
 		t.Fatalf("staff enrolment code: %d", code)
 	}
-	if !strings.Contains(auditText(t, e), "office staff|enrolment code|site SITE-002") {
+	if !strings.Contains(auditText(t, c), "office staff|enrolment code|site SITE-002") {
 		t.Error("enrolment code not audited with its user")
 	}
 	dk, _ := seal.GenerateDeviceKey()
-	if got := e.postJSON(t, osync.PathEnrol, osync.EnrolRequest{Code: enrol[1], DeviceName: "B201 主机", PublicKey: dk.Public().Marshal()}, nil); got != 200 {
+	if got := c.PostJSON(t, osync.PathEnrol, osync.EnrolRequest{Code: enrol[1], DeviceName: "B201 主机", PublicKey: dk.Public().Marshal()}, nil); got != 200 {
 		t.Errorf("the code shown does not enrol a device: %d", got)
 	}
-	if code, _, _ := staff.post("/office/sites", url.Values{"site": {"NO-SUCH-SITE"}}); code != http.StatusBadRequest {
+	if code, _, _ := staff.Post("/office/sites", url.Values{"site": {"NO-SUCH-SITE"}}); code != http.StatusBadRequest {
 		t.Errorf("enrolment code for an unknown site: %d", code)
 	}
 }
 
 func TestOfficeUploads(t *testing.T) {
-	e := newEnv(t, "")
-	o := e.office(t)
-	o.signIn("admin", adminPassword)
+	c := servertest.New(t)
+	o := c.Office(t)
+	o.SignIn("admin", servertest.AdminPassword)
 	ctx := context.Background()
 
 	for name, tc := range map[string]struct {
@@ -342,71 +240,71 @@ func TestOfficeUploads(t *testing.T) {
 		"broken JSON":    {[]byte(`{"format": "onex-catalogue/1",`), "JSON truncated"},
 		"SQL in a field": {[]byte(`{"format": "onex-catalogue/1", "organisations": [{"code": "'; DROP TABLE sites; --"}]}`), "organisation"},
 	} {
-		code, body := o.upload("/office/", map[string]string{}, tc.file)
+		code, body := o.Upload("/office/", map[string]string{}, tc.file)
 		if code != http.StatusBadRequest || !strings.Contains(body, tc.want) || !strings.Contains(body, `id="problems"`) {
 			t.Errorf("catalogue %s: %d, want 400 naming %q", name, code, tc.want)
 		}
 	}
-	if cat, _ := e.c.DB.Catalogue(ctx); len(cat.Sites) != 2 {
+	if cat, _ := c.Catalogue(ctx); len(cat.Sites) != 2 {
 		t.Error("a refused catalogue changed the catalogue")
 	}
-	if code, _ := o.upload("/office/", map[string]string{}, sample(t, "catalogue.json")); code != http.StatusSeeOther {
+	if code, _ := o.Upload("/office/", map[string]string{}, sample(t, "catalogue.json")); code != http.StatusSeeOther {
 		t.Errorf("good catalogue: %d", code)
 	}
-	if _, body := o.get("/office/?msg=done.catalogue_imported"); !strings.Contains(body, "目录已导入") {
+	if _, body := o.Get("/office/?msg=done.catalogue_imported"); !strings.Contains(body, "目录已导入") {
 		t.Error("no notice after importing the catalogue")
 	}
-	if _, body := o.get("/office/?msg=Call+555-0100+now"); strings.Contains(body, "555-0100") {
+	if _, body := o.Get("/office/?msg=Call+555-0100+now"); strings.Contains(body, "555-0100") {
 		t.Error("a notice is taken from the URL")
 	}
 
 	paper := sample(t, "paper-web-elementary.json")
 	bad := bytes.Replace(paper, []byte(`"answer": ["b"]`), []byte(`"answer": ["z"]`), 1)
 	bad = bytes.Replace(bad, []byte(`"WEB-E-2026-A"`), []byte(`"WEB-E-2026-B"`), 1)
-	if code, body := o.upload("/office/papers", map[string]string{}, bad); code != http.StatusBadRequest || !strings.Contains(body, `item q1: answer "z" is not an option`) {
+	if code, body := o.Upload("/office/papers", map[string]string{}, bad); code != http.StatusBadRequest || !strings.Contains(body, `item q1: answer "z" is not an option`) {
 		t.Errorf("bad paper: %d", code)
 	}
 	changed := bytes.Replace(paper, []byte(`"answer": ["b"]`), []byte(`"answer": ["c"]`), 1)
-	if code, body := o.upload("/office/papers", map[string]string{}, changed); code != http.StatusBadRequest || !strings.Contains(body, "new version") {
+	if code, body := o.Upload("/office/papers", map[string]string{}, changed); code != http.StatusBadRequest || !strings.Contains(body, "new version") {
 		t.Errorf("same paper version, other content: %d", code)
 	}
-	if code, body := o.get("/office/papers"); code != 200 || !strings.Contains(body, "WEB-E-2026-A") || strings.Contains(body, "typeof null") {
+	if code, body := o.Get("/office/papers"); code != 200 || !strings.Contains(body, "WEB-E-2026-A") || strings.Contains(body, "typeof null") {
 		t.Errorf("papers list: %d, or it shows a question", code)
 	}
 
-	id := e.session.ID
+	id := c.Session.ID
 	roster := "准考证号,姓名,证件类型,证件号码,性别,考生类别\nT1,,居民身份证,310104200410159779,男,在校学生\nT2,王五,居民身份证,310104200410159778,男,在校学生\nT2,赵六,居民身份证,11010119900307,女,路人\n"
-	code, body := o.upload("/office/sessions/"+id, map[string]string{"do": "roster"}, []byte(roster))
+	code, body := o.Upload("/office/sessions/"+id, map[string]string{"do": "roster"}, []byte(roster))
 	for _, want := range []string{"line 2: 姓名: is empty", "line 3: 证件号码", "line 4: 准考证号: T2 repeats line 3", "line 4: 考生类别"} {
 		if code != http.StatusBadRequest || !strings.Contains(body, want) {
 			t.Errorf("bad roster: %d, want %q in the page", code, want)
 		}
 	}
-	if code, body := o.upload("/office/sessions/"+id, map[string]string{"do": "roster", "encoding": "ebcdic"}, []byte(roster)); code != http.StatusBadRequest || !strings.Contains(body, "ebcdic") {
+	if code, body := o.Upload("/office/sessions/"+id, map[string]string{"do": "roster", "encoding": "ebcdic"}, []byte(roster)); code != http.StatusBadRequest || !strings.Contains(body, "ebcdic") {
 		t.Errorf("unknown encoding: %d", code)
 	}
-	gb, err := os.ReadFile(filepath.Join("testdata", "roster-gb18030.csv"))
+	gb, err := os.ReadFile(filepath.Join("..", "testdata", "roster-gb18030.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, _ := o.upload("/office/sessions/"+id, map[string]string{"do": "roster"}, gb); code != http.StatusSeeOther {
+	if code, _ := o.Upload("/office/sessions/"+id, map[string]string{"do": "roster"}, gb); code != http.StatusSeeOther {
 		t.Errorf("GB18030 roster: %d", code)
 	}
-	code, body = o.get("/office/sessions/" + id)
+	code, body = o.Get("/office/sessions/" + id)
 	if code != 200 || !strings.Contains(body, "欧阳子轩") || !strings.Contains(body, `id="roster-count">40<`) || strings.Contains(body, "310104200410159779") {
 		t.Errorf("session page: %d, or the roster is missing, or an ID number is shown whole", code)
 	}
-	if strings.Contains(body, e.session.UnlockCode) {
+	if strings.Contains(body, c.Session.UnlockCode) {
 		t.Error("the session page shows the unlock code unasked")
 	}
 
 	// An upload larger than the limit: 413, before it is read whole.
-	req := uploadRequest("http://central.example/office/papers", map[string]string{"csrf": o.csrf}, make([]byte, 34<<20))
-	for _, ck := range o.http.Jar.Cookies(mustURL(t, e.ts.URL+"/office/")) {
+	req := servertest.UploadRequest("http://central.example/office/papers", map[string]string{"csrf": o.CSRF}, make([]byte, 34<<20))
+	for _, ck := range o.HTTP.Jar.Cookies(mustURL(t, c.URL+"/office/")) {
 		req.AddCookie(ck)
 	}
 	rec := httptest.NewRecorder()
-	e.c.Handler().ServeHTTP(rec, req)
+	c.Handler.ServeHTTP(rec, req)
 	if rec.Code != http.StatusRequestEntityTooLarge {
 		t.Errorf("34 MiB upload: %d", rec.Code)
 	}
@@ -421,12 +319,12 @@ func mustURL(t *testing.T, s string) *url.URL {
 }
 
 func TestOfficeSessions(t *testing.T) {
-	e := newEnv(t, "")
-	o := e.office(t)
-	o.signIn("admin", adminPassword)
+	c := servertest.New(t)
+	o := c.Office(t)
+	o.SignIn("admin", servertest.AdminPassword)
 	ctx := context.Background()
 
-	code, body, _ := o.post("/office/sessions", url.Values{"late": {"9999"}, "release": {"soon"}})
+	code, body, _ := o.Post("/office/sessions", url.Values{"late": {"9999"}, "release": {"soon"}})
 	for _, want := range []string{"站点：未填写", "考场：未填写", "试卷：未选择", "开考时间：未填写", `"soon" 不是日期时间`, `"9999" 不是 1 到 240`} {
 		if code != http.StatusBadRequest || !strings.Contains(body, want) {
 			t.Errorf("empty schedule form: %d, want %q", code, want)
@@ -444,7 +342,7 @@ func TestOfficeSessions(t *testing.T) {
 		"release late":   {url.Values{"site": {"SITE-001"}, "room": {"A102"}, "paper": {"WEB-E-2026-A@1"}, "start": {"2026-12-03T09:00"}, "release": {"2026-12-03T10:00"}}, "after the start"},
 		"same as before": {url.Values{"site": {"SITE-001"}, "room": {"A101"}, "paper": {"WEB-E-2026-A@1"}, "start": {"2026-12-01T09:00"}}, "exists already"},
 	} {
-		code, body, _ := o.post("/office/sessions", tc.form)
+		code, body, _ := o.Post("/office/sessions", tc.form)
 		if code != http.StatusBadRequest || !strings.Contains(body, tc.want) {
 			t.Errorf("%s: %d, want %q", name, code, tc.want)
 		}
@@ -452,52 +350,52 @@ func TestOfficeSessions(t *testing.T) {
 			t.Error("the refused form is not filled in again")
 		}
 	}
-	if sessions, _ := e.c.DB.Sessions(ctx, ""); len(sessions) != 1 {
+	if sessions, _ := c.Sessions(ctx); len(sessions) != 1 {
 		t.Fatalf("refused forms scheduled sessions: %d", len(sessions))
 	}
-	code, _, h := o.post("/office/sessions", url.Values{"site": {"SITE-001"}, "room": {"A102"}, "paper": {"WEB-E-2026-A@1"}, "start": {"2026-12-03T09:00"}})
+	code, _, h := o.Post("/office/sessions", url.Values{"site": {"SITE-001"}, "room": {"A102"}, "paper": {"WEB-E-2026-A@1"}, "start": {"2026-12-03T09:00"}})
 	if code != http.StatusSeeOther || h.Get("Location") != "/office/sessions/SITE-001-A102-202612030900?msg=done.session_created" {
 		t.Fatalf("schedule: %d to %q", code, h.Get("Location"))
 	}
-	if code, body := o.get(h.Get("Location")); code != 200 || !strings.Contains(body, "考核已安排") || !strings.Contains(body, "2026-12-03 08:50") {
+	if code, body := o.Get(h.Get("Location")); code != 200 || !strings.Contains(body, "考核已安排") || !strings.Contains(body, "2026-12-03 08:50") {
 		t.Errorf("new session's page: %d (release 10 minutes before the start)", code)
 	}
 
 	// The unlock code: only on request, each showing audited.
-	id := e.session.ID
+	id := c.Session.ID
 	for i := 0; i < 2; i++ {
-		code, body, _ := o.post("/office/sessions/"+id, url.Values{"do": {"unlock"}})
-		if code != 200 || !strings.Contains(body, e.session.UnlockCode) {
+		code, body, _ := o.Post("/office/sessions/"+id, url.Values{"do": {"unlock"}})
+		if code != 200 || !strings.Contains(body, c.Session.UnlockCode) {
 			t.Errorf("unlock code: %d", code)
 		}
 	}
-	if n := strings.Count(auditText(t, e), "office admin|show unlock code|session "+id); n != 2 {
+	if n := strings.Count(auditText(t, c), "office admin|show unlock code|session "+id); n != 2 {
 		t.Errorf("%d showings of the unlock code audited, want 2", n)
 	}
-	if code, _, _ := o.post("/office/sessions/"+id, url.Values{"do": {"drop"}}); code != http.StatusBadRequest {
+	if code, _, _ := o.Post("/office/sessions/"+id, url.Values{"do": {"drop"}}); code != http.StatusBadRequest {
 		t.Errorf("unknown action: %d", code)
 	}
 	for _, p := range []string{"/office/sessions/NOPE", "/office/sessions/NOPE/results", "/office/sessions/NOPE/results.csv"} {
-		if code, _ := o.get(p); code != http.StatusNotFound {
+		if code, _ := o.Get(p); code != http.StatusNotFound {
 			t.Errorf("GET %s: %d", p, code)
 		}
 	}
-	if code, _, _ := o.post("/office/sessions/NOPE", url.Values{"do": {"unlock"}}); code != http.StatusNotFound && code != http.StatusBadRequest {
+	if code, _, _ := o.Post("/office/sessions/NOPE", url.Values{"do": {"unlock"}}); code != http.StatusNotFound && code != http.StatusBadRequest {
 		t.Errorf("unlock code of no session: %d", code)
 	}
 
 	// Results of a candidate whose submission arrived.
-	d := e.enrol(t, "SITE-001")
-	sub := d.seal(osync.KindSubmission, submission(e.session, "2026WEB010001", nil))
-	if code, _ := d.push(sub.Bytes); code != 200 {
+	d := c.Enrol(t, "SITE-001")
+	sub := d.Seal(osync.KindSubmission, servertest.Submission(c.Session, "2026WEB010001", nil))
+	if code, _ := d.Push(sub.Bytes); code != 200 {
 		t.Fatalf("push: %d", code)
 	}
-	code, body = o.get("/office/sessions/" + id + "/results")
+	code, body = o.Get("/office/sessions/" + id + "/results")
 	if code != 200 || !strings.Contains(body, "2026WEB010001") || !strings.Contains(body, "0 / 96") || !strings.Contains(body, "未交卷") {
 		t.Errorf("results page: %d", code)
 	}
-	req, _ := http.NewRequest("GET", e.ts.URL+"/office/sessions/"+id+"/results.csv", nil)
-	code, csv, hdr := o.do(req)
+	req, _ := http.NewRequest("GET", c.URL+"/office/sessions/"+id+"/results.csv", nil)
+	code, csv, hdr := o.Do(req)
 	if code != 200 || !strings.HasPrefix(csv, "\ufeff准考证号,姓名") || !strings.HasPrefix(hdr.Get("Content-Type"), "text/csv") ||
 		!strings.Contains(hdr.Get("Content-Disposition"), "results-"+id+".csv") || strings.Count(csv, "\r\n") != 41 {
 		t.Errorf("CSV: %d %q %q", code, hdr.Get("Content-Type"), hdr.Get("Content-Disposition"))
@@ -505,43 +403,40 @@ func TestOfficeSessions(t *testing.T) {
 }
 
 func TestOfficeSitesAuditAndLanguage(t *testing.T) {
-	e := newEnv(t, "")
-	o := e.office(t)
-	o.signIn("admin", adminPassword)
-	ctx := context.Background()
+	c := servertest.New(t)
+	o := c.Office(t)
+	o.SignIn("admin", servertest.AdminPassword)
 
-	d := e.enrol(t, "SITE-001")
+	d := c.Enrol(t, "SITE-001")
 	var envs [][]byte
 	for i := 0; i < 3; i++ {
-		envs = append(envs, d.seal(osync.KindStart, osync.Start{SessionID: e.session.ID}).Bytes)
+		envs = append(envs, d.Seal(osync.KindStart, osync.Start{SessionID: c.Session.ID}).Bytes)
 	}
-	d.push(envs[0], envs[2]) // record 2 is lost on the way
-	if err := e.c.DB.SeenDevice(ctx, d.id, e.c.Now(), (6 * time.Minute).Milliseconds()); err != nil {
-		t.Fatal(err)
-	}
-	code, body := o.get("/office/sites")
-	for _, want := range []string{"考场 A101 主机", d.id, "<td>2</td>", "缺失: epoch 42: seq 2 missing", "6m0s · 时钟偏差超过 5 分钟", "SITE-002", "尚无注册设备"} {
+	d.Skew = 6 * time.Minute
+	d.Push(envs[0], envs[2]) // record 2 is lost on the way
+	code, body := o.Get("/office/sites")
+	for _, want := range []string{"考场 A101 主机", d.ID, "<td>2</td>", "缺失: epoch 42: seq 2 missing", "6m0s · 时钟偏差超过 5 分钟", "SITE-002", "尚无注册设备"} {
 		if code != 200 || !strings.Contains(body, want) {
 			t.Errorf("sites page: %d, want %q", code, want)
 		}
 	}
 
-	code, body = o.get("/office/audit")
+	code, body = o.Get("/office/audit")
 	if code != 200 || !strings.Contains(body, "哈希链校验通过") || !strings.Contains(body, "create session") {
 		t.Errorf("audit page: %d", code)
 	}
-	if code, body := o.get("/office/conflicts"); code != 200 || !strings.Contains(body, "（无）") {
+	if code, body := o.Get("/office/conflicts"); code != 200 || !strings.Contains(body, "（无）") {
 		t.Errorf("conflicts page: %d", code)
 	}
 
 	// English on request, remembered in a cookie.
-	if _, body := o.get("/office/audit?lang=en"); !strings.Contains(body, "The hash chain verifies") || !strings.Contains(body, `lang="en"`) {
+	if _, body := o.Get("/office/audit?lang=en"); !strings.Contains(body, "The hash chain verifies") || !strings.Contains(body, `lang="en"`) {
 		t.Error("?lang=en is not English")
 	}
-	if _, body := o.get("/office/sessions"); !strings.Contains(body, "Schedule a session") {
+	if _, body := o.Get("/office/sessions"); !strings.Contains(body, "Schedule a session") {
 		t.Error("the language is not remembered")
 	}
-	if _, body := o.get("/office/sessions?lang=zh"); !strings.Contains(body, "安排考核") {
+	if _, body := o.Get("/office/sessions?lang=zh"); !strings.Contains(body, "安排考核") {
 		t.Error("?lang=zh is not Chinese")
 	}
 }
@@ -549,28 +444,28 @@ func TestOfficeSitesAuditAndLanguage(t *testing.T) {
 // TestOfficeNeverFails sends odd input everywhere: the answer is a page or a
 // 4xx, never a 500.
 func TestOfficeNeverFails(t *testing.T) {
-	e := newEnv(t, "")
-	o := e.office(t)
-	o.signIn("admin", adminPassword)
+	c := servertest.New(t)
+	o := c.Office(t)
+	o.SignIn("admin", servertest.AdminPassword)
 	odd := []string{"", "'; DROP TABLE users; --", "<script>alert(1)</script>", "\x00\xff", strings.Repeat("長", 5000), "%2e%2e/", "@", "@-1"}
 	// Sign-out comes last: it ends the session.
-	paths := []string{"/office/signin", "/office/", "/office/papers", "/office/sites", "/office/sessions", "/office/sessions/" + url.PathEscape(e.session.ID), "/office/signout"}
+	paths := []string{"/office/signin", "/office/", "/office/papers", "/office/sites", "/office/sessions", "/office/sessions/" + url.PathEscape(c.Session.ID), "/office/signout"}
 	for _, p := range paths {
 		for _, s := range odd {
 			form := url.Values{"site": {s}, "room": {s}, "paper": {s}, "start": {s}, "release": {s}, "late": {s}, "do": {s}, "user": {s}, "password": {s}, "next": {s}}
-			if code, _, _ := o.post(p, form); code >= 500 || strings.Contains(o.raw, "<script>") {
+			if code, _, _ := o.Post(p, form); code >= 500 || strings.Contains(o.Raw, "<script>") {
 				t.Errorf("POST %s with %.20q: %d", p, s, code)
 			}
-			if code, _ := o.upload(p, map[string]string{"do": s, "encoding": s}, []byte(s)); code >= 500 {
+			if code, _ := o.Upload(p, map[string]string{"do": s, "encoding": s}, []byte(s)); code >= 500 {
 				t.Errorf("upload to %s with %.20q: %d", p, s, code)
 			}
-			if code, _ := o.get(p + "?lang=" + url.QueryEscape(s) + "&msg=" + url.QueryEscape(s)); code >= 500 {
+			if code, _ := o.Get(p + "?lang=" + url.QueryEscape(s) + "&msg=" + url.QueryEscape(s)); code >= 500 {
 				t.Errorf("GET %s with %.20q: %d", p, s, code)
 			}
 		}
 	}
 	for _, p := range []string{"/office/sessions/%27%3B%20DROP", "/office/sessions/" + strings.Repeat("x", 3000) + "/results.csv", "/office/nope"} {
-		if code, _ := o.get(p); code >= 500 {
+		if code, _ := o.Get(p); code >= 500 {
 			t.Errorf("GET %s: %d", p, code)
 		}
 	}

@@ -1,4 +1,4 @@
-package server_test
+package office_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"onex/exam"
+	"onex/server/servertest"
 	osync "onex/sync"
 )
 
@@ -42,14 +43,14 @@ func chromium(t *testing.T) context.Context {
 // named, upload a good one, and view results.
 func TestOfficeInChromium(t *testing.T) {
 	began := time.Now()
-	e := newEnv(t, "")
-	d := e.enrol(t, "SITE-001")
+	c := servertest.New(t)
+	d := c.Enrol(t, "SITE-001")
 	answers := map[string]exam.Answer{"q1": {Choices: []string{"b"}}, "q4": {Choices: []string{"a", "b"}}, "q9": {Text: "404"}}
-	if code, _ := d.push(d.seal(osync.KindSubmission, submission(e.session, "2026WEB010001", answers)).Bytes); code != 200 {
+	if code, _ := d.Push(d.Seal(osync.KindSubmission, servertest.Submission(c.Session, "2026WEB010001", answers)).Bytes); code != 200 {
 		t.Fatalf("push a submission: %d", code)
 	}
-	bad, _ := filepath.Abs(filepath.Join("testdata", "roster-bad.csv"))
-	good, _ := filepath.Abs(filepath.Join("testdata", "roster-gb18030.csv"))
+	bad, _ := filepath.Abs(filepath.Join("..", "testdata", "roster-bad.csv"))
+	good, _ := filepath.Abs(filepath.Join("..", "testdata", "roster-gb18030.csv"))
 	launch := time.Now()
 	ctx := chromium(t)
 	started := time.Since(launch)
@@ -70,14 +71,14 @@ func TestOfficeInChromium(t *testing.T) {
 	}
 
 	do("sign in",
-		chromedp.Navigate(e.ts.URL+"/office/sessions"),
+		chromedp.Navigate(c.URL+"/office/sessions"),
 		chromedp.WaitVisible(chromedp.ID("signin-user")),
 		chromedp.SendKeys(chromedp.ID("signin-user"), "admin"),
-		chromedp.SendKeys(chromedp.ID("signin-password"), adminPassword),
+		chromedp.SendKeys(chromedp.ID("signin-password"), servertest.AdminPassword),
 		chromedp.Click(chromedp.ID("signin-submit")),
 		chromedp.WaitVisible(chromedp.ID("schedule-submit")),
 	)
-	if location, err := chromedp.Run(ctx, chromedp.Location()); err != nil || location != e.ts.URL+"/office/sessions" {
+	if location, err := chromedp.Run(ctx, chromedp.Location()); err != nil || location != c.URL+"/office/sessions" {
 		t.Errorf("after sign-in the browser is at %s (%v), want the sessions page it asked for", location, err)
 	}
 	if u := text("user"); u != "admin · 管理员" {
@@ -132,7 +133,7 @@ func TestOfficeInChromium(t *testing.T) {
 	}
 
 	do("results with a submission",
-		chromedp.Navigate(e.ts.URL+"/office/sessions/"+e.session.ID+"/results"),
+		chromedp.Navigate(c.URL+"/office/sessions/"+c.Session.ID+"/results"),
 		chromedp.WaitVisible(chromedp.ID("results")),
 	)
 	first, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#results tr:nth-child(2)")))

@@ -1,4 +1,4 @@
-package server
+package office
 
 // lang is a language of the office pages.
 type lang int

@@ -1,4 +1,4 @@
-package server
+package office
 
 import (
 	"io/fs"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"onex/exam"
+	"onex/server"
 	osync "onex/sync"
 )
 
@@ -25,7 +26,7 @@ func TestTranslations(t *testing.T) {
 		}
 	}
 	goKey := regexp.MustCompile(`"((?:title|done|err|secret|field)\.[a-z_]+)"`)
-	sources, _ := filepath.Glob("office*.go")
+	sources, _ := filepath.Glob("*.go")
 	for _, p := range sources {
 		if strings.HasSuffix(p, "_test.go") {
 			continue
@@ -41,7 +42,7 @@ func TestTranslations(t *testing.T) {
 	for _, l := range exam.Levels {
 		used["level."+string(l)] = "exam.Levels"
 	}
-	for _, r := range []string{RoleAdmin, RoleStaff, RoleMarker, RoleInspector} {
+	for _, r := range server.Roles {
 		used["role."+r] = "roles"
 	}
 	for _, s := range []string{string(exam.Male), string(exam.Female)} {
@@ -53,7 +54,7 @@ func TestTranslations(t *testing.T) {
 	for _, s := range []string{"", osync.Present, osync.Late, osync.Absent} {
 		used["attendance."+s] = "attendance"
 	}
-	for _, r := range []Result{{Attendance: osync.Absent}, {}, {Submitted: true}, {Submitted: true, Complete: true, Passed: true}, {Submitted: true, Complete: true}} {
+	for _, r := range []server.Result{{Attendance: osync.Absent}, {}, {Submitted: true}, {Submitted: true, Complete: true, Passed: true}, {Submitted: true, Complete: true}} {
 		used["result."+r.Status()] = "Result.Status"
 	}
 	if len(used) < 100 {

@@ -1,49 +1,56 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
-	"flag"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"onex/assets"
+	"onex/server"
+	"onex/server/servertest"
 	"onex/server/store/pgtest"
 	osync "onex/sync"
 )
 
-var pg *pgtest.Server
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" {
-		os.Exit(m.Run()) // fuzzing runs one target, on SQLite; its workers need no PostgreSQL
+func TestImportErrors(t *testing.T) {
+	c := servertest.New(t)
+	ctx := context.Background()
+	bad, _ := fs.ReadFile(assets.Samples, "samples/paper-web-elementary.json")
+	bad = bytes.Replace(bad, []byte(`"answer": ["b"]`), []byte(`"answer": ["z"]`), 1)
+	bad = bytes.Replace(bad, []byte(`"WEB-E-2026-A"`), []byte(`"WEB-E-2026-B"`), 1)
+	_, err := c.ImportPaper(ctx, bytes.NewReader(bad), "test")
+	if !errors.Is(err, server.ErrInput) || !strings.Contains(err.Error(), `item q1: answer "z" is not an option`) {
+		t.Errorf("bad paper: %v", err)
 	}
-	var err error
-	if pg, err = pgtest.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "PostgreSQL for the central tests:", err)
-		os.Exit(1)
+	if papers, _ := c.Papers(ctx); len(papers) != 1 {
+		t.Errorf("a bad paper was stored: %d papers", len(papers))
 	}
-	code := m.Run()
-	pg.Stop()
-	os.Exit(code)
-}
-
-// Engines of central's database.
-var engines = []string{"sqlite", "postgres"}
-
-// dsn names a fresh database of the engine: "" for SQLite in the data
-// directory, or a new PostgreSQL database.
-func dsn(t testing.TB, engine string) string {
-	if engine == "sqlite" {
-		return ""
+	roster := "准考证号,姓名,证件类型,证件号码,性别,考生类别\nT1,,居民身份证,310104200410159779,男,在校学生\nT2,王五,居民身份证,310104200410159778,男,在校学生\n"
+	_, err = c.ImportRoster(ctx, c.Session.ID, strings.NewReader(roster), "auto", "test")
+	if !errors.Is(err, server.ErrInput) || !strings.Contains(err.Error(), "line 2: 姓名: is empty") || !strings.Contains(err.Error(), "line 3: 证件号码") {
+		t.Errorf("bad roster: %v", err)
 	}
-	url, err := pg.URL(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	if cands, _ := c.Roster(ctx, c.Session.ID); len(cands) != 40 {
+		t.Errorf("a bad roster changed the session: %d candidates", len(cands))
 	}
-	return url
+	gb, _ := os.ReadFile(filepath.Join("testdata", "roster-gb18030.csv"))
+	cands, err := c.ImportRoster(ctx, c.Session.ID, bytes.NewReader(gb), "auto", "test")
+	if err != nil || len(cands) != 40 || cands[6].Name != "欧阳子轩" {
+		t.Errorf("GB18030 roster: %v", err)
+	}
+	c.Clock.Set(servertest.Start)
+	if _, err := c.ImportRoster(ctx, c.Session.ID, servertest.Sample(t, "roster-web-elementary.csv"), "auto", "test"); !errors.Is(err, server.ErrInput) {
+		t.Errorf("roster after release: %v", err)
+	}
 }
 
 // BenchmarkIngest measures records per second through Ingest — envelope and
@@ -53,20 +60,20 @@ func dsn(t testing.TB, engine string) string {
 // into a fresh database of the same engine.
 func BenchmarkIngest(b *testing.B) {
 	const batch = 100
-	for _, name := range engines {
+	for _, name := range pgtest.Engines {
 		b.Run(name, func(b *testing.B) {
-			e := newEnv(b, dsn(b, name))
-			d := e.enrol(b, "SITE-001")
+			c := servertest.New(b, servertest.WithDB(pgtest.DSN(b, name)))
+			d := c.Enrol(b, "SITE-001")
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				envs := make([][]byte, batch)
 				for j := range envs {
-					envs[j] = d.seal(osync.KindStart, osync.Start{SessionID: e.session.ID}).Bytes
+					envs[j] = d.Seal(osync.KindStart, osync.Start{SessionID: c.Session.ID}).Bytes
 				}
 				b.StartTimer()
-				resp, err := e.c.Ingest(context.Background(), osync.Batch{Envelopes: envs})
+				resp, err := c.Ingest(context.Background(), osync.Batch{Envelopes: envs})
 				if err != nil || resp.Results[batch-1].Outcome != osync.Accepted {
 					b.Fatal(err, resp.Results[batch-1])
 				}
@@ -104,7 +111,7 @@ func bareDB(b *testing.B, engine string) *sql.DB {
 	var err error
 	blob := "BLOB"
 	if engine == "postgres" {
-		db, err = sql.Open("pgx", dsn(b, engine))
+		db, err = sql.Open("pgx", pgtest.DSN(b, engine))
 		blob = "BYTEA"
 	} else {
 		db, err = sql.Open("sqlite", "file:"+filepath.Join(b.TempDir(), "floor.db")+

@@ -1,4 +1,4 @@
-package server_test
+package api_test
 
 import (
 	"bytes"
@@ -7,23 +7,24 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"onex/server/servertest"
 	osync "onex/sync"
 )
 
 // FuzzBatchEndpoint feeds POST /api/v1/records: whatever arrives, central
 // answers 200 with one result per envelope, or a 4xx; never a 500.
 func FuzzBatchEndpoint(f *testing.F) {
-	e := newEnv(f, "")
-	d := e.enrol(f, "SITE-001")
+	c := servertest.New(f)
+	d := c.Enrol(f, "SITE-001")
 	good, _ := json.Marshal(osync.Batch{Envelopes: [][]byte{
-		d.seal(osync.KindStart, osync.Start{SessionID: e.session.ID}).Bytes,
-		d.seal(osync.KindIncident, osync.Incident{SessionID: e.session.ID, Note: "x"}).Bytes,
+		d.Seal(osync.KindStart, osync.Start{SessionID: c.Session.ID}).Bytes,
+		d.Seal(osync.KindIncident, osync.Incident{SessionID: c.Session.ID, Note: "x"}).Bytes,
 	}})
 	f.Add(good)
 	f.Add([]byte(`{"envelopes":["AAAA"]}`))
 	f.Add([]byte(`{"envelopes":null}`))
 	f.Add([]byte(`[]`))
-	handler := e.c.Handler()
+	handler := c.Handler
 	f.Fuzz(func(t *testing.T, body []byte) {
 		rec := httptest.NewRecorder()
 		handler.ServeHTTP(rec, httptest.NewRequest("POST", osync.PathRecords, bytes.NewReader(body)))

@@ -1,0 +1,147 @@
+package servertest
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"onex/exam"
+	"onex/exam/seal"
+	"onex/server"
+	osync "onex/sync"
+)
+
+// Device is a site device speaking to central over HTTP as the site app
+// does, by hand: enrolled with its own key, signing its requests, sealing
+// its records in a chain of its own.
+type Device struct {
+	ID      string
+	Key     *seal.DeviceKey
+	Central *seal.CentralPublicKey
+	Epoch   uint64
+	Seq     uint64
+	Prev    seal.Hash
+	Skew    time.Duration // how far the device's clock is ahead of central's
+
+	t testing.TB
+	c *Central
+}
+
+// Enrol enrols a new device of a site over HTTP, with a code central makes.
+func (c *Central) Enrol(t testing.TB, site string) *Device {
+	t.Helper()
+	code, err := c.NewEnrolCode(t.Context(), site, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dk, err := seal.GenerateDeviceKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp osync.EnrolResponse
+	if code := c.PostJSON(t, osync.PathEnrol, osync.EnrolRequest{Code: strings.ToLower(code), DeviceName: "考场 A101 主机", PublicKey: dk.Public().Marshal()}, &resp); code != 200 {
+		t.Fatalf("enrol: %d", code)
+	}
+	central, err := seal.ParseCentralPublicKey(resp.CentralKey)
+	if err != nil || central.Fingerprint() != c.PublicKey().Fingerprint() || resp.SiteCode != site {
+		t.Fatalf("enrol response %+v: %v", resp, err)
+	}
+	return &Device{t: t, c: c, Key: dk, ID: resp.DeviceID, Central: central, Epoch: 42}
+}
+
+// PostJSON posts body as JSON to central, decodes the answer into out
+// (unless nil) and returns the status code.
+func (c *Central) PostJSON(t testing.TB, path string, body, out any) int {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(c.URL+path, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		json.NewDecoder(resp.Body).Decode(out)
+	}
+	return resp.StatusCode
+}
+
+// SignedRequest is a request signed by the device at central's time.
+func (d *Device) SignedRequest(method, path string) *http.Request {
+	d.t.Helper()
+	req, err := http.NewRequest(method, d.c.URL+path, nil)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	unix := d.c.Clock.Now().Unix()
+	req.Header.Set(osync.HeaderDevice, d.ID)
+	req.Header.Set(osync.HeaderTime, strconv.FormatInt(unix, 10))
+	req.Header.Set(osync.HeaderSignature, base64.StdEncoding.EncodeToString(d.Key.SignRequest(osync.AuthMessage(method, req.URL.Path, unix))))
+	return req
+}
+
+// Get makes a GET signed by the device, decodes the answer into out and
+// returns the status code.
+func (d *Device) Get(path string, out any) int {
+	d.t.Helper()
+	resp, err := http.DefaultClient.Do(d.SignedRequest("GET", path))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	json.NewDecoder(resp.Body).Decode(out)
+	return resp.StatusCode
+}
+
+// Seal makes the device's next record, created at central's time.
+func (d *Device) Seal(kind string, payload any) *seal.Envelope {
+	d.t.Helper()
+	b, err := json.Marshal(payload)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	d.Seq++
+	env, err := seal.SealRecord(d.Key, d.Central, seal.Header{DeviceID: d.ID, Epoch: d.Epoch, Seq: d.Seq, Prev: d.Prev, Kind: kind, Created: d.c.Clock.Now()}, b)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	d.Prev = env.Hash
+	return env
+}
+
+// Push sends envelopes in one batch, as the site's pusher does (with the
+// device's id and clock, no signature), and returns the status and the answer.
+func (d *Device) Push(envs ...[]byte) (int, osync.BatchResponse) {
+	d.t.Helper()
+	b, err := json.Marshal(osync.Batch{Envelopes: envs})
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	req, err := http.NewRequest("POST", d.c.URL+osync.PathRecords, bytes.NewReader(b))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(osync.HeaderDevice, d.ID)
+	req.Header.Set(osync.HeaderTime, strconv.FormatInt(d.c.Clock.Now().Add(d.Skew).Unix(), 10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out osync.BatchResponse
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// Submission is a submission of a session's paper by a ticket.
+func Submission(s server.Session, ticket string, answers map[string]exam.Answer) osync.Submission {
+	return osync.Submission{SessionID: s.ID, Ticket: ticket, PaperID: s.PaperID, PaperVersion: s.PaperVersion, Answers: answers}
+}

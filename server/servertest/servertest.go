@@ -1,0 +1,317 @@
+// Package servertest runs a real central for tests: package server on a
+// fresh database (SQLite in a temporary directory, or PostgreSQL), the
+// sample catalogue, paper and roster imported, one session scheduled, and
+// every route of package web served over HTTP behind a TCP relay that a
+// test cuts and restores to play a network outage. Beside it: a site device
+// that speaks the sync protocol by hand (device.go) and a browser without
+// JavaScript for the office pages (office.go). Only tests import it.
+package servertest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"onex/assets"
+	"onex/server"
+	"onex/server/store"
+	"onex/server/web"
+)
+
+// Start is the planned start of the sample session, in China Standard Time.
+var Start = time.Date(2026, 12, 1, 9, 0, 0, 0, server.CST)
+
+// AdminPassword is the password of the office user admin.
+const AdminPassword = "admin password for tests"
+
+// Clock is central's settable clock.
+type Clock struct{ ns atomic.Int64 }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time { return time.Unix(0, c.ns.Load()) }
+
+// Set sets the clock.
+func (c *Clock) Set(t time.Time) { c.ns.Store(t.UnixNano()) }
+
+// Add moves the clock on by d.
+func (c *Clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
+
+// Central is a running central.
+type Central struct {
+	*server.Central
+	Dir     string
+	URL     string       // through the relay
+	Handler http.Handler // every route, for requests a test makes up
+	Clock   *Clock
+	Session server.Session
+	Relay   *Relay
+
+	opts   options
+	routes atomic.Pointer[http.Handler]
+	db     *store.DB // DB's own handle
+}
+
+// Option changes how New starts central.
+type Option func(*options)
+
+type options struct {
+	dsn string
+	now time.Time
+	cfg server.Config
+}
+
+// WithDB keeps central's database at dsn (a postgres:// URL) instead of SQLite.
+func WithDB(dsn string) Option { return func(o *options) { o.dsn = dsn } }
+
+// WithLog gives central a logger (by default it logs nothing).
+func WithLog(log *slog.Logger) Option { return func(o *options) { o.cfg.Log = log } }
+
+// WithLimits sets central's batch limits (0: the default).
+func WithLimits(records, bytes int) Option {
+	return func(o *options) { o.cfg.MaxRecords, o.cfg.MaxBatchBytes = records, bytes }
+}
+
+// At sets central's clock (by default five minutes before the sample
+// session's release time, ten minutes before its start).
+func At(t time.Time) Option { return func(o *options) { o.now = t } }
+
+// New starts a central.
+func New(t testing.TB, opts ...Option) *Central {
+	t.Helper()
+	o := options{now: Start.Add(-15 * time.Minute), cfg: server.Config{Log: slog.New(slog.DiscardHandler)}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	ctx := context.Background()
+	c := &Central{Dir: t.TempDir(), Clock: &Clock{}, opts: o}
+	if _, err := server.Init(ctx, c.Dir, o.dsn, AdminPassword); err != nil {
+		t.Fatal(err)
+	}
+	c.Clock.Set(o.now)
+	c.open(t)
+	t.Cleanup(func() { c.Central.Close() })
+	if _, err := c.ImportCatalogue(ctx, Sample(t, "catalogue.json"), "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ImportPaper(ctx, Sample(t, "paper-web-elementary.json"), "test"); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	c.Session, err = c.CreateSession(ctx, server.SessionSpec{Site: "SITE-001", Room: "A101", PaperID: "WEB-E-2026-A", Start: Start}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ImportRoster(ctx, c.Session.ID, Sample(t, "roster-web-elementary.csv"), "auto", "test"); err != nil {
+		t.Fatal(err)
+	}
+	c.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*c.routes.Load()).ServeHTTP(w, r) })
+	ts := httptest.NewServer(c.Handler)
+	t.Cleanup(ts.Close)
+	if c.Relay, err = NewRelay(ts.Listener.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Relay.Close)
+	c.URL = "http://" + c.Relay.Addr()
+	return c
+}
+
+// open opens central on its data directory and serves its routes.
+func (c *Central) open(t testing.TB) {
+	t.Helper()
+	cfg := c.opts.cfg
+	cfg.Now = c.Clock.Now
+	sc, err := server.Open(context.Background(), c.Dir, c.opts.dsn, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Central = sc
+	h := web.Handler(sc, cfg.Log)
+	c.routes.Store(&h)
+}
+
+// Restart stops central and starts it again on the same data, changed by
+// opts (WithLimits, WithLog), as an operator restarts it with other flags.
+// Its address stays; tests must not use central while it restarts.
+func (c *Central) Restart(t testing.TB, opts ...Option) {
+	t.Helper()
+	for _, opt := range opts {
+		opt(&c.opts)
+	}
+	if err := c.Central.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.open(t)
+}
+
+// DB opens central's database beside central, for a test to look at what
+// it stores as an auditor would. It is closed when the test ends.
+func (c *Central) DB(t testing.TB) *store.DB {
+	t.Helper()
+	if c.db == nil {
+		db, err := store.Open(context.Background(), c.dsn())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close(); c.db = nil })
+		c.db = db
+	}
+	return c.db
+}
+
+// Sample returns a sample file of package assets.
+func Sample(t testing.TB, name string) io.Reader {
+	t.Helper()
+	b, err := fs.ReadFile(assets.Samples, "samples/"+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.NewReader(b)
+}
+
+// EnrolCode makes a one-time enrolment code for the sample site.
+func (c *Central) EnrolCode(t testing.TB) string {
+	t.Helper()
+	code, err := c.NewEnrolCode(context.Background(), "SITE-001", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// UnlockCode is the sample session's unlock code.
+func (c *Central) UnlockCode(t testing.TB) string {
+	t.Helper()
+	code, err := c.Central.UnlockCode(context.Background(), c.Session.ID, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// Release moves central's clock past the sample session's release time.
+func (c *Central) Release() { c.Clock.Set(c.Session.ReleaseAt.Add(time.Minute)) }
+
+// Results scores the sample session at central.
+func (c *Central) Results(t testing.TB) []server.Result {
+	t.Helper()
+	res, err := c.SessionResults(context.Background(), c.Session.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// Relay forwards TCP connections to a target; Cut drops the listener and
+// every connection, Restore listens again on the same address.
+type Relay struct {
+	target string
+	addr   string
+
+	mu    sync.Mutex
+	ln    net.Listener
+	conns map[net.Conn]bool
+}
+
+// NewRelay listens on a free loopback port and forwards to target.
+func NewRelay(target string) (*Relay, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	r := &Relay{target: target, addr: ln.Addr().String(), conns: map[net.Conn]bool{}}
+	r.serve(ln)
+	return r, nil
+}
+
+// Addr is the relay's address.
+func (r *Relay) Addr() string { return r.addr }
+
+func (r *Relay) serve(ln net.Listener) {
+	r.mu.Lock()
+	r.ln = ln
+	r.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go r.forward(c)
+		}
+	}()
+}
+
+func (r *Relay) forward(c net.Conn) {
+	up, err := net.Dial("tcp", r.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	r.mu.Lock()
+	r.conns[c], r.conns[up] = true, true
+	r.mu.Unlock()
+	done := make(chan struct{}, 2)
+	go func() { io.Copy(up, c); done <- struct{}{} }()
+	go func() { io.Copy(c, up); done <- struct{}{} }()
+	<-done
+	c.Close()
+	up.Close()
+	r.mu.Lock()
+	delete(r.conns, c)
+	delete(r.conns, up)
+	r.mu.Unlock()
+}
+
+// Cut closes the listener and every open connection: central is unreachable.
+func (r *Relay) Cut() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ln != nil {
+		r.ln.Close()
+		r.ln = nil
+	}
+	for c := range r.conns {
+		c.Close()
+	}
+}
+
+// Restore listens again on the relay's address.
+func (r *Relay) Restore() error {
+	r.mu.Lock()
+	up := r.ln != nil
+	r.mu.Unlock()
+	if up {
+		return nil
+	}
+	var err error
+	for range 50 { // the port may linger briefly after Cut
+		var ln net.Listener
+		if ln, err = net.Listen("tcp", r.addr); err == nil {
+			r.serve(ln)
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return err
+}
+
+// Close stops the relay.
+func (r *Relay) Close() { r.Cut() }
+
+// dsn names central's database.
+func (c *Central) dsn() string {
+	if c.opts.dsn == "" {
+		return filepath.Join(c.Dir, "central.db")
+	}
+	return c.opts.dsn
+}
