@@ -12,8 +12,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"onex/exam"
+	"onex/exam/seal"
 	"onex/server/store"
 	osync "onex/sync"
 )
@@ -180,4 +182,26 @@ func (c *Central) WarnChains(ctx context.Context, sessionID string, w io.Writer)
 		}
 	}
 	return nil
+}
+
+// ReceivedSubmission is what central tells anyone holding a receipt code:
+// the submission it stands for arrived, unaltered, for that session.
+type ReceivedSubmission struct {
+	SessionID  string
+	ReceivedAt time.Time
+}
+
+// CheckReceipt finds the submission a candidate's receipt code stands for:
+// ErrInput when the text is not a receipt code, ErrNotFound when central has
+// not received that submission (not yet, or altered on the way).
+func (c *Central) CheckReceipt(ctx context.Context, code string) (ReceivedSubmission, error) {
+	prefix, err := seal.ParseReceiptCode(code)
+	if err != nil {
+		return ReceivedSubmission{}, AsInput(err)
+	}
+	r, err := c.db.ReceivedByHash(ctx, osync.KindSubmission, prefix[:])
+	if err != nil {
+		return ReceivedSubmission{}, err
+	}
+	return ReceivedSubmission{SessionID: r.SessionID, ReceivedAt: r.ReceivedAt}, nil
 }

@@ -77,38 +77,14 @@ func (c UnlockCode) String() string {
 	return b.String()
 }
 
-// ParseUnlockCode reads a code as typed: case does not matter, spaces and
-// dashes (also full-width ones from a Chinese input method) are ignored, and
-// I, L and O are read as 1, 1 and 0. It is cheap: a mistyped code is
-// rejected with a *CodeError naming the group before any key derivation.
+// ParseUnlockCode reads a code as typed (see typedChunks). It is cheap: a
+// mistyped code is rejected with a *CodeError naming the group before any
+// key derivation.
 func ParseUnlockCode(s string) (UnlockCode, error) {
 	if len(s) > maxCodeInput {
 		return UnlockCode{}, &CodeError{msg: fmt.Sprintf("input is %d bytes long", len(s))}
 	}
-	var chunks []string
-	var cur strings.Builder
-	for _, r := range s {
-		if r >= 0xFF01 && r <= 0xFF5E { // full-width ASCII
-			r -= 0xFEE0
-		}
-		if unicode.IsSpace(r) || r == '-' {
-			if cur.Len() > 0 {
-				chunks = append(chunks, cur.String())
-				cur.Reset()
-			}
-			continue
-		}
-		switch r = unicode.ToUpper(r); r {
-		case 'I', 'L':
-			r = '1'
-		case 'O':
-			r = '0'
-		}
-		cur.WriteRune(r)
-	}
-	if cur.Len() > 0 {
-		chunks = append(chunks, cur.String())
-	}
+	chunks := typedChunks(s)
 	rs := []rune(strings.Join(chunks, ""))
 	if len(rs) != codeLen {
 		if len(chunks) == codeGroups {
@@ -142,6 +118,37 @@ func ParseUnlockCode(s string) (UnlockCode, error) {
 		return UnlockCode{}, fmt.Errorf("seal: decoding unlock code: %w", err)
 	}
 	return c, nil
+}
+
+// typedChunks reads a Crockford code as a person types it: case does not
+// matter, spaces and dashes (also full-width ones from a Chinese input
+// method) separate chunks, and I, L and O are read as 1, 1 and 0.
+func typedChunks(s string) []string {
+	var chunks []string
+	var cur strings.Builder
+	for _, r := range s {
+		if r >= 0xFF01 && r <= 0xFF5E { // full-width ASCII
+			r -= 0xFEE0
+		}
+		if unicode.IsSpace(r) || r == '-' {
+			if cur.Len() > 0 {
+				chunks = append(chunks, cur.String())
+				cur.Reset()
+			}
+			continue
+		}
+		switch r = unicode.ToUpper(r); r {
+		case 'I', 'L':
+			r = '1'
+		case 'O':
+			r = '0'
+		}
+		cur.WriteRune(r)
+	}
+	if cur.Len() > 0 {
+		chunks = append(chunks, cur.String())
+	}
+	return chunks
 }
 
 // symbolValues maps Crockford characters, all valid, to their values.

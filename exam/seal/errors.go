@@ -17,6 +17,8 @@ var (
 	// ErrMistyped: an unlock code does not pass its check characters. The
 	// error is a *CodeError telling which group.
 	ErrMistyped = errors.New("seal: unlock code mistyped")
+	// ErrReceiptCode: text that is not a receipt code.
+	ErrReceiptCode = errors.New("not a receipt code")
 	// ErrWrongSession: a paper, package or release key belongs to another
 	// session.
 	ErrWrongSession = errors.New("seal: wrong session")

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -76,5 +77,31 @@ func VerifyReceipt(pub *CentralPublicKey, receipt, envelope []byte) (*Receipt, e
 // on central's public pages: the first 80 bits of the envelope hash in
 // Crockford base32, four groups of four, such as "7GQX-M3KD-0ZPA-RT4E".
 func ReceiptCode(envelopeHash Hash) string {
-	return groups(crockfordEncoding.EncodeToString(envelopeHash[:10]), 4)
+	return groups(crockfordEncoding.EncodeToString(envelopeHash[:ReceiptCodeBytes]), 4)
+}
+
+// ReceiptCodeBytes is how much of an envelope hash a receipt code holds.
+const ReceiptCodeBytes = 10
+
+// ParseReceiptCode reads a receipt code as a person types it, as
+// ParseUnlockCode does, and returns the first ReceiptCodeBytes of the
+// envelope hash it stands for. A code that is not one wraps ErrReceiptCode.
+func ParseReceiptCode(s string) ([ReceiptCodeBytes]byte, error) {
+	var b [ReceiptCodeBytes]byte
+	if len(s) > maxCodeInput {
+		return b, fmt.Errorf("%w: input is %d bytes long", ErrReceiptCode, len(s))
+	}
+	code := strings.Join(typedChunks(s), "")
+	if n := len([]rune(code)); n != 16 {
+		return b, fmt.Errorf("%w: %d characters, want 16", ErrReceiptCode, n)
+	}
+	for _, r := range code {
+		if !strings.ContainsRune(crockford, r) {
+			return b, fmt.Errorf("%w: %q is not a code character", ErrReceiptCode, r)
+		}
+	}
+	if _, err := crockfordEncoding.Decode(b[:], []byte(code)); err != nil {
+		return b, fmt.Errorf("%w: %v", ErrReceiptCode, err)
+	}
+	return b, nil
 }

@@ -3,6 +3,7 @@ package seal
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -180,5 +181,29 @@ func TestReceipt(t *testing.T) {
 	})
 	if code := ReceiptCode(env.Hash); len(code) != 19 {
 		t.Fatalf("receipt code %q", code)
+	}
+}
+
+// TestReceiptCode reads receipt codes back as a candidate types them, and
+// refuses what is not one.
+func TestReceiptCode(t *testing.T) {
+	var h Hash
+	for i := range h {
+		h[i] = byte(i*37 + 11)
+	}
+	code := ReceiptCode(h)
+	lower := strings.ToLower(code)
+	fullWidth := strings.Map(func(r rune) rune { return r + 0xFEE0 }, code)
+	confused := strings.NewReplacer("0", "O", "1", "l").Replace(code)
+	for _, typed := range []string{code, lower, strings.ReplaceAll(code, "-", " "), strings.ReplaceAll(code, "-", ""), " " + lower + "\n", fullWidth, confused} {
+		got, err := ParseReceiptCode(typed)
+		if err != nil || !bytes.Equal(got[:], h[:ReceiptCodeBytes]) {
+			t.Errorf("ParseReceiptCode(%q) = %x, %v; want %x", typed, got, err, h[:ReceiptCodeBytes])
+		}
+	}
+	for _, bad := range []string{"", code[:18], code + "0", strings.Replace(code, code[:1], "U", 1), "7GQX-M3KD-0ZPA-RT4#", strings.Repeat("0", 300), "回执码"} {
+		if _, err := ParseReceiptCode(bad); !errors.Is(err, ErrReceiptCode) {
+			t.Errorf("ParseReceiptCode(%q): %v, want ErrReceiptCode", bad, err)
+		}
 	}
 }

@@ -169,6 +169,9 @@ func TestVectors(t *testing.T) {
 		}
 	}
 	got := computeVectors(t, &v)
+	if b, err := ParseReceiptCode(got.Envelope.ReceiptCode); err != nil || !bytes.Equal(b[:], got.Envelope.EnvelopeHash[:ReceiptCodeBytes]) {
+		t.Errorf("the vector's receipt code reads back as %x, %v", b, err)
+	}
 	if *update {
 		b, err := json.MarshalIndent(got, "", "  ")
 		if err != nil {

@@ -1,8 +1,6 @@
 package office_test
 
 import (
-	"context"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,29 +12,6 @@ import (
 	"onex/server/servertest"
 	osync "onex/sync"
 )
-
-// chromium starts a headless Chromium for the test, or fails it: the office
-// pages are tested in a real browser or the run is red.
-func chromium(t *testing.T) context.Context {
-	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatalf("chromium is not installed (make deps installs it): %v", err)
-	}
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(path), chromedp.UserDataDir(t.TempDir())}
-	for _, f := range []string{"headless", "no-sandbox", "disable-gpu", "disable-quic", "no-first-run",
-		"disable-background-networking", "disable-component-update", "disable-sync"} {
-		opts = append(opts, chromedp.Flag(f, true))
-	}
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), 60*time.Second)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	ctx, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancelBrowser(); cancelAlloc(); cancelTimeout() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
 
 // TestOfficeInChromium drives the office pages in a real headless Chromium:
 // sign in, schedule a session, upload a roster with errors and see the rows
@@ -52,7 +27,7 @@ func TestOfficeInChromium(t *testing.T) {
 	bad, _ := filepath.Abs(filepath.Join("..", "testdata", "roster-bad.csv"))
 	good, _ := filepath.Abs(filepath.Join("..", "testdata", "roster-gb18030.csv"))
 	launch := time.Now()
-	ctx := chromium(t)
+	ctx := servertest.Chromium(t)
 	started := time.Since(launch)
 
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {

@@ -116,39 +116,25 @@ func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 	if err != nil {
 		panic(err)
 	}
-	handle := func(pattern string, h http.Handler) { mux.Handle(pattern, officeHeaders(h)) }
-	handle("GET /office/static/", http.StripPrefix("/office/static/", http.FileServerFS(static)))
-	handle("GET /office/signin", http.HandlerFunc(o.signInPage))
-	handle("POST /office/signin", http.HandlerFunc(o.signIn))
+	mux.Handle("GET /office/static/", http.StripPrefix("/office/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /office/signin", o.signInPage)
+	mux.HandleFunc("POST /office/signin", o.signIn)
 
 	for pattern, p := range map[string]page{
 		"/office/{$}": cataloguePage, "/office/papers": papersPage, "/office/sites": sitesPage,
 		"/office/sessions": sessionsPage, "/office/sessions/{id}": sessionPage, "/office/sessions/{id}/results": resultsPage,
 		"/office/audit": auditPage, "/office/conflicts": conflictsPage,
 	} {
-		handle("GET "+pattern, o.show(p))
+		mux.Handle("GET "+pattern, o.show(p))
 	}
-	handle("GET /office/sessions/{id}/results.csv", o.signedIn(server.Read, o.resultsCSV))
-	handle("POST /office/signout", o.post(server.Read, cataloguePage, o.signOut))
-	handle("POST /office/{$}", o.post(server.Write, cataloguePage, importFile(c.ImportCatalogue, "/office/", "done.catalogue_imported")))
-	handle("POST /office/papers", o.post(server.Write, papersPage, importFile(c.ImportPaper, "/office/papers", "done.paper_imported")))
-	handle("POST /office/sites", o.post(server.Write, sitesPage, o.enrolCode))
-	handle("POST /office/sessions", o.post(server.Write, sessionsPage, o.scheduleSession))
-	handle("POST /office/sessions/{id}", o.post(server.Write, sessionPage, o.sessionAction))
+	mux.Handle("GET /office/sessions/{id}/results.csv", o.signedIn(server.Read, o.resultsCSV))
+	mux.Handle("POST /office/signout", o.post(server.Read, cataloguePage, o.signOut))
+	mux.Handle("POST /office/{$}", o.post(server.Write, cataloguePage, importFile(c.ImportCatalogue, "/office/", "done.catalogue_imported")))
+	mux.Handle("POST /office/papers", o.post(server.Write, papersPage, importFile(c.ImportPaper, "/office/papers", "done.paper_imported")))
+	mux.Handle("POST /office/sites", o.post(server.Write, sitesPage, o.enrolCode))
+	mux.Handle("POST /office/sessions", o.post(server.Write, sessionsPage, o.scheduleSession))
+	mux.Handle("POST /office/sessions/{id}", o.post(server.Write, sessionPage, o.sessionAction))
 	mux.Handle("GET /{$}", http.RedirectHandler("/office/", http.StatusSeeOther))
-}
-
-// officeHeaders keeps office pages out of caches and frames, and allows them
-// no script and no resource from elsewhere.
-func officeHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Cache-Control", "no-store")
-		next.ServeHTTP(w, r)
-	})
 }
 
 // newView starts a view in the request's language: ?lang= (remembered in a

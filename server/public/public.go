@@ -1,13 +1,80 @@
 // Package public is central's pages for anyone, with no sign-in: what a
-// candidate, an employer or the public may look up.
+// candidate, an employer or the public may look up, and no more. Today the
+// receipt check: a candidate types the receipt code shown at submission and
+// learns whether that very paper reached central (its code is the start of
+// the submission envelope's hash, so an altered paper is not found).
+// Certificate verification and inspection results will live here. The pages
+// are in Chinese and English side by side and work without JavaScript.
 package public
 
 import (
+	"bytes"
+	"embed"
+	"errors"
+	"html/template"
 	"log/slog"
 	"net/http"
+	"strings"
+	"time"
 
+	"onex/exam/seal"
 	"onex/server"
 )
 
+//go:embed web/*.html
+var files embed.FS
+
+var pages = template.Must(template.New("").Funcs(template.FuncMap{"when": when}).ParseFS(files, "web/*.html"))
+
+// public serves the public pages of a central.
+type public struct {
+	central *server.Central
+	log     *slog.Logger
+}
+
 // Routes adds the public pages to mux.
-func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {}
+func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
+	p := &public{central: c, log: log}
+	mux.HandleFunc("GET /receipt", p.receipt)
+}
+
+// receiptView is what the receipt page shows.
+type receiptView struct {
+	Code     string                     // as typed, to fill the form again
+	Found    *server.ReceivedSubmission // the submission, when central has it
+	NotFound bool                       // a code, but no submission of it at central
+	Problem  string                     // why the text is not a receipt code
+}
+
+// receipt checks a receipt code given as ?code=, or shows the empty form.
+func (p *public) receipt(w http.ResponseWriter, r *http.Request) {
+	v := receiptView{Code: r.URL.Query().Get("code")}
+	status := http.StatusOK
+	if strings.TrimSpace(v.Code) != "" {
+		got, err := p.central.CheckReceipt(r.Context(), v.Code)
+		switch {
+		case err == nil:
+			v.Found = &got
+		case errors.Is(err, server.ErrNotFound):
+			v.NotFound, status = true, http.StatusNotFound
+		case errors.Is(err, seal.ErrReceiptCode):
+			v.Problem, status = strings.TrimPrefix(err.Error(), seal.ErrReceiptCode.Error()+": "), http.StatusBadRequest
+		default:
+			p.log.Error("receipt check", "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+	}
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, "receipt.html", v); err != nil {
+		p.log.Error("render public page", "page", "receipt", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// when formats a time as candidates read it, in China Standard Time.
+func when(t time.Time) string { return t.In(server.CST).Format("2006-01-02 15:04") }

@@ -214,6 +214,27 @@ func (db *DB) Chain(ctx context.Context, deviceID string) ([]Link, error) {
 	return out, rows.Err()
 }
 
+// Received is a record as central received it.
+type Received struct {
+	RecordID   string
+	SessionID  string
+	ReceivedAt time.Time
+}
+
+// ReceivedByHash returns the first record of a kind received whose envelope
+// hash begins with prefix (a receipt code's bytes), or ErrNotFound.
+func (db *DB) ReceivedByHash(ctx context.Context, kind string, prefix []byte) (Received, error) {
+	lo, hi := make([]byte, 32), bytes.Repeat([]byte{0xff}, 32)
+	copy(lo, prefix)
+	copy(hi, prefix)
+	var r Received
+	var at int64
+	err := db.sql.QueryRowContext(ctx, `SELECT record_id, session_id, received_at FROM records
+		WHERE hash >= $1 AND hash <= $2 AND kind = $3 ORDER BY seq LIMIT 1`, lo, hi, kind).Scan(&r.RecordID, &r.SessionID, &at)
+	r.ReceivedAt = fromMicros(at)
+	return r, notFound(err, "record")
+}
+
 // SessionRecords is what a session's results are computed from.
 type SessionRecords struct {
 	Attendance  map[string]string // ticket -> status

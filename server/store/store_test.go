@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -284,6 +285,32 @@ func TestIngestIsIdempotent(t *testing.T) {
 		conflicts, err := db.Conflicts(ctx)
 		if err != nil || len(conflicts) != 2 {
 			t.Errorf("conflicts = %+v, %v", conflicts, err)
+		}
+	})
+}
+
+func TestReceivedByHash(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		seed(t, db)
+		db.AddEnrolCode(ctx, "h", "SITE-001", time.Now().Add(time.Hour))
+		db.Enrol(ctx, "h", time.Now(), &store.Device{ID: "D1", PublicKey: []byte{1}})
+		sign := func(*store.Incoming, int64) ([]byte, error) { return []byte("receipt"), nil }
+		t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+		sub := incoming("R1", 1, "\x00\xffAAAAAAAA"+strings.Repeat("\xff", 22), t0, nil)
+		start := incoming("R2", 2, "\x00\xffAAAAAAAB"+strings.Repeat("\x00", 22), t0, nil)
+		start.Kind = "start"
+		if _, err := db.Ingest(ctx, []store.Incoming{sub, start}, t0.Add(time.Hour), sign); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.ReceivedByHash(ctx, "submission", []byte("\x00\xffAAAAAAAA"))
+		if err != nil || got.RecordID != "R1" || got.SessionID != "S1" || !got.ReceivedAt.Equal(t0.Add(time.Hour)) {
+			t.Errorf("the submission by its prefix: %+v, %v", got, err)
+		}
+		for name, prefix := range map[string]string{"another kind": "\x00\xffAAAAAAAB", "no such hash": "\x00\xffAAAAAAAC", "last byte differs": "\x00\xffAAAAAAA@"} {
+			if _, err := db.ReceivedByHash(ctx, "submission", []byte(prefix)); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("%s: %v, want not found", name, err)
+			}
 		}
 	})
 }

@@ -1,7 +1,8 @@
 // Package web is central's HTTP face: it mounts the device API (package
 // api), the office pages (package office) and the public pages (package
-// public) on one handler, with /healthz, /metrics (Prometheus) and a log
-// line and a count for every request.
+// public) on one handler, with /healthz, /metrics (Prometheus), the
+// security headers of every answer, and a log line and a count for every
+// request.
 package web
 
 import (
@@ -43,7 +44,20 @@ func Handler(c *server.Central, log *slog.Logger) http.Handler {
 	api.Routes(mux, c, log)
 	office.Routes(mux, c, log)
 	public.Routes(mux, c, log)
-	return observe(mux, requests, log)
+	return observe(secure(mux), requests, log)
+}
+
+// secure keeps every answer out of caches and frames, and allows pages no
+// script and no resource from elsewhere.
+func secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // observe logs and counts each request: method, route, status and duration,
