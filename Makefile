@@ -6,7 +6,7 @@ DATA ?= tmp/demo
 ADDR ?= 127.0.0.1:8080
 FUZZTIME ?= 30s
 
-.PHONY: all deps build run test vet bench fuzz soak clean
+.PHONY: all deps build run check test vet bench fuzz soak clean
 
 all: build
 
@@ -26,6 +26,12 @@ vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+# The fast tier, for a developer's feedback in about a minute: gofmt, vet
+# and every test with -short (the crash, power-cut and fault loops run a
+# round or two; make test runs them whole).
+check: deps vet
+	$(GO) test -short ./...
 
 # Every test, then every fuzz target for 2 s (their seed corpora run in the
 # tests already; this looks a little further).

@@ -24,14 +24,18 @@ import (
 	osync "onex/sync"
 )
 
-// centralKills is how many times each engine's central is killed: 8, 100
-// under `make soak` (ONEX_SOAK=1), or ONEX_CENTRAL_KILLS.
+// centralKills is how many times each engine's central is killed: 8, one
+// in the fast tier (go test -short), 100 under `make soak` (ONEX_SOAK=1), or
+// ONEX_CENTRAL_KILLS.
 func centralKills() int {
 	if n, err := strconv.Atoi(os.Getenv("ONEX_CENTRAL_KILLS")); err == nil && n > 0 {
 		return n
 	}
-	if os.Getenv("ONEX_SOAK") != "" {
+	switch {
+	case os.Getenv("ONEX_SOAK") != "":
 		return 100
+	case testing.Short():
+		return 1
 	}
 	return 8
 }
