@@ -337,7 +337,7 @@ func testRecordsExactlyOnce(t *testing.T, e *env) {
 	d := e.enrol(t, "SITE-001")
 	s := e.session
 	good := map[string]exam.Answer{"q1": {Choices: []string{"b"}}, "q4": {Choices: []string{"a", "b"}}, "q9": {Text: "４０４"}}
-	checkin := d.seal(osync.KindCheckIn, osync.CheckIn{SessionID: s.ID, Ticket: "2026WEB010001", Status: osync.Present})
+	checkin := d.seal(osync.KindCheckIn, osync.CheckIn{SessionID: s.ID, Ticket: "2026WEB010001", Status: exam.Present})
 	sub := d.seal(osync.KindSubmission, submission(s, "2026WEB010001", good))
 	marks := d.seal(osync.KindPractical, osync.PracticalScore{SessionID: s.ID, Ticket: "2026WEB010001", ItemID: "q11", Marks: []float64{15, 20, 15, 10}, Examiner: "王老师"})
 	stranger := d.seal(osync.KindSubmission, submission(s, "NOBODY", good))
@@ -388,7 +388,7 @@ func testRecordsExactlyOnce(t *testing.T, e *env) {
 	}
 	r := results[0]
 	// q1 2 + q4 half of 4 + q9 4 + q11 60 = 68 of 96, essay q10 awaits marking.
-	if r.Ticket != "2026WEB010001" || r.Attendance != osync.Present || !r.Submitted || r.Total != 68 || r.Complete || r.Status() != "待评分" {
+	if r.Ticket != "2026WEB010001" || r.Attendance != string(exam.Present) || !r.Submitted || r.Total != 68 || r.Complete || r.Status() != "待评分" {
 		t.Errorf("result = %+v", r)
 	}
 	if results[1].Submitted || results[1].Status() != "未交卷" {

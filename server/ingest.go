@@ -222,7 +222,7 @@ func effect(p osync.Payload, se *sessionEntry) (store.Effect, error) {
 	}
 	switch v := p.(type) {
 	case *osync.CheckIn:
-		return store.Attendance{Ticket: v.Ticket, Status: v.Status}, ticket(v.Ticket)
+		return store.Attendance{Ticket: v.Ticket, Status: string(v.Status)}, ticket(v.Ticket)
 	case *osync.Submission:
 		if err := ticket(v.Ticket); err != nil {
 			return nil, err

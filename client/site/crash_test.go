@@ -273,7 +273,7 @@ func (w *crashWorker) next(ctx context.Context, finish bool) bool {
 		for _, c := range cands {
 			if c.Status == "" {
 				w.do(crashEvent{Op: "check-in", Session: cur, Ticket: c.Ticket}, func(*crashEvent) error {
-					_, err := w.s.CheckIn(ctx, cur, site.CheckInRequest{Ticket: c.Ticket, Status: wire.Present, Confirmed: true})
+					_, err := w.s.CheckIn(ctx, cur, site.CheckInRequest{Ticket: c.Ticket, Status: exam.Present, Confirmed: true})
 					return err
 				})
 				return true

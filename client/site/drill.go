@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"onex/exam"
-	wire "onex/sync"
 )
 
 // DrillOptions configure a rehearsal (模拟考) run by Drill.
@@ -91,7 +90,7 @@ func (s *Site) Drill(ctx context.Context, opt DrillOptions) (*DrillReport, error
 		if c.Status != "" {
 			continue
 		}
-		req := CheckInRequest{Ticket: c.Ticket, Status: wire.Present, Confirmed: true}
+		req := CheckInRequest{Ticket: c.Ticket, Status: exam.Present, Confirmed: true}
 		_, err := s.CheckIn(ctx, opt.SessionID, req)
 		if errors.Is(err, ErrLateLimit) {
 			req.Override, req.Proctor = true, opt.Proctor
@@ -105,7 +104,7 @@ func (s *Site) Drill(ctx context.Context, opt DrillOptions) (*DrillReport, error
 		return rep, fmt.Errorf("drill: %w", err)
 	}
 	for i, c := range cands {
-		if c.Submitted || c.Status == wire.Absent {
+		if c.Submitted || c.Status == exam.Absent {
 			continue
 		}
 		sub, err := s.drillCandidate(ctx, rng, paper, opt, c.Ticket, rep)

@@ -312,7 +312,7 @@ func (s *Site) ScorePractical(ctx context.Context, sessionID, ticket, itemID str
 		if err != nil {
 			return err
 		}
-		if ci.Status != wire.Present && ci.Status != wire.Late {
+		if !ci.Status.CheckedIn() {
 			return fmt.Errorf("ticket %s: %w", ticket, ErrNotCheckedIn)
 		}
 		if err := tx.PutMarks(sessionID, ticket, store.Marks{ItemID: itemID, Values: slices.Clone(marks), Examiner: examiner, Saved: now}); err != nil {
