@@ -401,6 +401,41 @@ func testRecordsExactlyOnce(t *testing.T, e *env) {
 	}
 }
 
+// TestSubmissionAnswersFollowTheRule: central checks a submission's answers
+// with the rule the site checks them with (exam's CheckAnswer); a record
+// with an answer that breaks it, or for an item the paper lacks, is
+// rejected, naming the item.
+func TestSubmissionAnswersFollowTheRule(t *testing.T) {
+	e := newEnv(t, "")
+	d := e.enrol(t, "SITE-001")
+	s := e.session
+	long := d.seal(osync.KindSubmission, submission(s, "2026WEB010001", map[string]exam.Answer{"q1": {Choices: []string{"b"}}, "q8": {Text: strings.Repeat("字", 501)}}))
+	notAChoice := d.seal(osync.KindSubmission, submission(s, "2026WEB010002", map[string]exam.Answer{"q6": {Choices: []string{"yes"}}}))
+	noSuchItem := d.seal(osync.KindSubmission, submission(s, "2026WEB010003", map[string]exam.Answer{"q99": {Text: "x"}}))
+	good := d.seal(osync.KindSubmission, submission(s, "2026WEB010004", map[string]exam.Answer{"q1": {Choices: []string{"b"}}, "q8": {Text: "auto"}}))
+	code, resp := d.push(long.Bytes, notAChoice.Bytes, noSuchItem.Bytes, good.Bytes)
+	if code != 200 || len(resp.Results) != 4 {
+		t.Fatalf("batch: %d %+v", code, resp)
+	}
+	for i, want := range []string{"item q8: the text has 501 characters, at most 500", `item q6: "yes" is not a choice of this item`, "answer for item q99: the paper has no such item"} {
+		if r := resp.Results[i]; r.Outcome != osync.Rejected || !strings.Contains(r.Reason, want) || r.Receipt != nil {
+			t.Errorf("envelope %d: %s %q, want rejected for %q", i, r.Outcome, r.Reason, want)
+		}
+	}
+	if r := resp.Results[3]; r.Outcome != osync.Accepted {
+		t.Errorf("good submission: %s %q", r.Outcome, r.Reason)
+	}
+	results, err := e.c.SessionResults(context.Background(), s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results[:4] {
+		if r.Submitted != (r.Ticket == "2026WEB010004") {
+			t.Errorf("result of %s: submitted %v", r.Ticket, r.Submitted)
+		}
+	}
+}
+
 func TestBatchLimits(t *testing.T) {
 	e := newEnv(t, "")
 	e.c.MaxRecords = 3

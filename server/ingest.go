@@ -230,7 +230,7 @@ func effect(p osync.Payload, se *sessionEntry) (store.Effect, error) {
 		if v.PaperID != se.paper.ID || v.PaperVersion != se.paper.Version {
 			return nil, fmt.Errorf("submission for paper %s v%d, the session's paper is %s v%d", v.PaperID, v.PaperVersion, se.paper.ID, se.paper.Version)
 		}
-		if _, err := se.paper.Score(v.Answers, nil, 0); err != nil {
+		if err := se.paper.CheckAnswers(v.Answers); err != nil {
 			return nil, err
 		}
 		return store.Submission{Ticket: v.Ticket, Answers: v.Answers, Forced: v.Forced}, nil
