@@ -13,23 +13,6 @@ import (
 	"onex/exam"
 )
 
-func TestAnswered(t *testing.T) {
-	for _, tc := range []struct {
-		a    exam.Answer
-		want bool
-	}{
-		{exam.Answer{}, false},
-		{exam.Answer{Choices: []string{}}, false},
-		{exam.Answer{Choices: []string{"a"}}, true},
-		{exam.Answer{Text: "x"}, true},
-		{exam.Answer{Text: " "}, true},
-	} {
-		if got := tc.a.Answered(); got != tc.want {
-			t.Errorf("%+v.Answered() = %v, want %v", tc.a, got, tc.want)
-		}
-	}
-}
-
 func TestCheckAnswer(t *testing.T) {
 	p := samplePaper(t)
 	item := func(id string) exam.Item { it, _ := p.Item(id); return it }
@@ -254,4 +237,21 @@ func TestCheckAnswerProperties(t *testing.T) {
 			t.Fatalf("score %v outside 0..%v", s, it.Points)
 		}
 	})
+}
+
+func TestAnswered(t *testing.T) {
+	for _, tc := range []struct {
+		a    exam.Answer
+		want bool
+	}{
+		{exam.Answer{}, false},
+		{exam.Answer{Choices: []string{}}, false},
+		{exam.Answer{Choices: []string{"a"}}, true},
+		{exam.Answer{Text: "x"}, true},
+		{exam.Answer{Text: " "}, true},
+	} {
+		if got := tc.a.Answered(); got != tc.want {
+			t.Errorf("%+v.Answered() = %v, want %v", tc.a, got, tc.want)
+		}
+	}
 }
