@@ -11,12 +11,13 @@ import (
 // TestCheckInRequestCheck: what a check-in request must be whatever the
 // time; the rule of the time itself is exam.Admit's.
 func TestCheckInRequestCheck(t *testing.T) {
-	for _, tc := range []struct {
+	type checkCase struct {
 		name  string
 		req   CheckInRequest
 		begun bool
 		want  string // "" accepts
-	}{
+	}
+	for _, tc := range []checkCase{
 		{"present, confirmed", CheckInRequest{Ticket: "T1", Status: exam.Present, Confirmed: true}, false, ""},
 		{"late with an override", CheckInRequest{Ticket: "T1", Status: exam.Late, Confirmed: true, Override: true, Proctor: "王"}, false, ""},
 		{"absent", CheckInRequest{Ticket: "T1", Status: exam.Absent}, false, ""},

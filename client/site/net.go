@@ -480,13 +480,9 @@ func (s *Site) Release(ctx context.Context, sessionID string) error {
 		return err
 	}
 	s.mu.Lock()
-	r, err := s.room(ctx, sessionID)
-	if err == nil && r.paper != nil {
-		s.mu.Unlock()
-		return nil
-	}
+	r, err := s.sealedRoom(ctx, sessionID)
 	s.mu.Unlock()
-	if err != nil {
+	if r == nil {
 		return err
 	}
 	var rr wire.ReleaseResponse
@@ -496,11 +492,8 @@ func (s *Site) Release(ctx context.Context, sessionID string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r, err = s.room(ctx, sessionID); err != nil {
+	if r, err = s.sealedRoom(ctx, sessionID); r == nil {
 		return err
-	}
-	if r.paper != nil {
-		return nil
 	}
 	now := s.now()
 	var paper *exam.Paper
@@ -520,6 +513,17 @@ func (s *Site) Release(ctx context.Context, sessionID string) error {
 		return fmt.Errorf("release session %s: %w", sessionID, callErr)
 	}
 	return s.released(ctx, r, paper, rk, "online", now)
+}
+
+// sealedRoom returns the session's room while its paper is sealed; once
+// the paper is open it returns nil and no error: there is nothing to
+// unlock. The caller holds s.mu.
+func (s *Site) sealedRoom(ctx context.Context, sessionID string) (*room, error) {
+	r, err := s.room(ctx, sessionID)
+	if err != nil || r.paper != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // released stores the release key and keeps the paper in memory.
@@ -551,14 +555,10 @@ func (s *Site) released(ctx context.Context, r *room, paper *exam.Paper, rk *sea
 // is recorded.
 func (s *Site) UnlockWithCode(ctx context.Context, sessionID, code string) error {
 	s.mu.Lock()
-	r, err := s.room(ctx, sessionID)
-	if err != nil {
+	r, err := s.sealedRoom(ctx, sessionID)
+	if r == nil {
 		s.mu.Unlock()
 		return err
-	}
-	if r.paper != nil {
-		s.mu.Unlock()
-		return nil
 	}
 	now := s.now()
 	note := func(msg string) error {
@@ -590,11 +590,8 @@ func (s *Site) UnlockWithCode(ctx context.Context, sessionID, code string) error
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r, err = s.room(ctx, sessionID); err != nil {
+	if r, err = s.sealedRoom(ctx, sessionID); r == nil {
 		return err
-	}
-	if r.paper != nil {
-		return nil
 	}
 	now = s.now()
 	paper, oerr := openPaper(r.pkg, r.sess, rk)
