@@ -25,10 +25,14 @@ import (
 	"onex/client/cli"
 	"onex/client/site"
 	"onex/client/ui"
+	"onex/internal/headless"
 )
 
 func main() {
 	start := time.Now()
+	// A command ran Fyne's initialisation without the locale variables, so
+	// that Fyne printed nothing; the command gets them back.
+	headless.Restore()
 	if len(os.Args) > 1 {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := cli.Main(ctx, os.Args[1:], cli.Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"onex/internal/headless"
 )
 
 // childEnv makes the test binary run as onex-site (main) instead of the
@@ -25,6 +28,7 @@ import (
 const childEnv = "ONEX_TEST_CHILD"
 
 func TestMain(m *testing.M) {
+	headless.Restore() // the tests' own arguments made it hide the locale
 	switch os.Getenv(childEnv) {
 	case "site":
 		main()
@@ -55,6 +59,35 @@ func TestWindowsUnderXvfb(t *testing.T) {
 	stop, _ := demo(t, data, env)
 	defer stop()
 	screenshot(t, "checkin", append(env, "ONEX_DATA="+filepath.Join(data, "site"), "ONEX_PASSPHRASE=onex-demo-site"))
+}
+
+// TestCommandsPrintNothingOfFyne runs the app's command line, as the real
+// binary does, in C locales: Fyne, linked in for the desktop app, must not
+// print anything on stderr (its lang package's init logged "Error parsing
+// user locale C" for C.UTF-8). The environment the command gets back is
+// internal/headless's test.
+func TestCommandsPrintNothingOfFyne(t *testing.T) {
+	data := t.TempDir()
+	for _, locale := range [][]string{{"LANG=C"}, {"LANG=C.UTF-8"}, {"LC_ALL=C.UTF-8"}, {"LANG=en_US.UTF-8", "LANGUAGE=C"}} {
+		for _, args := range [][]string{{"help"}, {"status", "--data", data}, {"nonsense"}} {
+			cmd := exec.Command(os.Args[0], args...)
+			cmd.Env = append(os.Environ(), childEnv+"=site", "LC_ALL=", "LC_MESSAGES=", "LANG=", "LANGUAGE=", "ONEX_PASSPHRASE=")
+			cmd.Env = append(cmd.Env, locale...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			var exit *exec.ExitError
+			if err != nil && !errors.As(err, &exit) {
+				t.Fatalf("%v %v: %v", locale, args, err)
+			}
+			if strings.Contains(stderr.String(), "Fyne") || strings.Contains(stderr.String(), "locale") {
+				t.Errorf("%v onex-site %s: stderr has Fyne's output:\n%s", locale, strings.Join(args, " "), stderr.String())
+			}
+			if args[0] == "help" && (err != nil || !strings.HasPrefix(stdout.String(), "usage: onex-site")) {
+				t.Errorf("%v onex-site help: %v, stdout %q", locale, err, stdout.String())
+			}
+		}
+	}
 }
 
 // demo runs scripts/demo.sh headless with central built afresh and this

@@ -216,25 +216,11 @@ func parseCandidate(field func(string) string) (Candidate, []fieldProblem) {
 	case !printable(c.IDNumber, 32):
 		add(colIDNumber, "is not a document number")
 	}
-	switch g := field(colGender); g {
-	case "男":
-		c.Gender = Male
-	case "女":
-		c.Gender = Female
-	default:
-		add(colGender, "%q is not 男 or 女", g)
-	}
+	c.Gender = either(add, colGender, field(colGender), "男", Male, "女", Female)
 	if full && c.Gender != "" && CheckResidentID(c.IDNumber) == nil && residentIDGender(c.IDNumber) != c.Gender {
 		add(colGender, "does not match the ID number")
 	}
-	switch cat := field(colCategory); cat {
-	case "在校学生":
-		c.Category = Student
-	case "社会成员":
-		c.Category = Public
-	default:
-		add(colCategory, "%q is not 在校学生 or 社会成员", cat)
-	}
+	c.Category = either(add, colCategory, field(colCategory), "在校学生", Student, "社会成员", Public)
 	switch f := field(colFeeExempt); f {
 	case "是":
 		c.FeeExempt = true
@@ -248,6 +234,20 @@ func parseCandidate(field func(string) string) (Candidate, []fieldProblem) {
 		}
 	}
 	return c, bad
+}
+
+// either reads a cell that must be word a or word b, standing for va or
+// vb; anything else is a problem of column col, and the zero value.
+func either[T any](add func(col, format string, args ...any), col, cell, a string, va T, b string, vb T) T {
+	switch cell {
+	case a:
+		return va
+	case b:
+		return vb
+	}
+	add(col, "%q is not %s or %s", cell, a, b)
+	var zero T
+	return zero
 }
 
 func printable(s string, max int) bool {

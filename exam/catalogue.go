@@ -124,26 +124,14 @@ func (c *Catalogue) Validate() error {
 	}
 	orgs := map[string]bool{}
 	for i, o := range c.Organisations {
-		switch {
-		case o.Code == "":
-			p.addf("organisation %d: code is empty", i+1)
-		case orgs[o.Code]:
-			p.addf("organisation %s: duplicate code", o.Code)
-		}
+		p.code("organisation", i, o.Code, orgs)
 		if o.Name == "" {
 			p.addf("organisation %s: name is empty", o.Code)
 		}
-		orgs[o.Code] = true
 	}
 	certs := map[string]bool{}
 	for i, ct := range c.Certificates {
-		switch {
-		case ct.Code == "":
-			p.addf("certificate %d: code is empty", i+1)
-		case certs[ct.Code]:
-			p.addf("certificate %s: duplicate code", ct.Code)
-		}
-		certs[ct.Code] = true
+		p.code("certificate", i, ct.Code, certs)
 		if !orgs[ct.Org] {
 			p.addf("certificate %s: org %q is not in the catalogue", ct.Code, ct.Org)
 		}
@@ -168,13 +156,7 @@ func (c *Catalogue) Validate() error {
 	}
 	sites := map[string]bool{}
 	for i, s := range c.Sites {
-		switch {
-		case s.Code == "":
-			p.addf("site %d: code is empty", i+1)
-		case sites[s.Code]:
-			p.addf("site %s: duplicate code", s.Code)
-		}
-		sites[s.Code] = true
+		p.code("site", i, s.Code, sites)
 		if s.Name == "" {
 			p.addf("site %s: name is empty", s.Code)
 		}
@@ -190,6 +172,18 @@ func (c *Catalogue) Validate() error {
 		}
 	}
 	return p.err()
+}
+
+// code checks the code of entry i (from 0) of a list of what: not empty,
+// and not one seen before, which it records in seen.
+func (p *problems) code(what string, i int, code string, seen map[string]bool) {
+	switch {
+	case code == "":
+		p.addf("%s %d: code is empty", what, i+1)
+	case seen[code]:
+		p.addf("%s %s: duplicate code", what, code)
+	}
+	seen[code] = true
 }
 
 // Certificate returns the certificate with the given code.

@@ -221,7 +221,7 @@ func effect(p osync.Payload, se *sessionEntry) (store.Effect, error) {
 	}
 	switch v := p.(type) {
 	case *osync.CheckIn:
-		return store.Attendance{Ticket: v.Ticket, Status: v.Status}, ticket(v.Ticket)
+		return store.Attendance{Ticket: v.Ticket, Status: string(v.Status)}, ticket(v.Ticket)
 	case *osync.Submission:
 		if err := ticket(v.Ticket); err != nil {
 			return nil, err
@@ -229,7 +229,7 @@ func effect(p osync.Payload, se *sessionEntry) (store.Effect, error) {
 		if v.PaperID != se.paper.ID || v.PaperVersion != se.paper.Version {
 			return nil, fmt.Errorf("submission for paper %s v%d, the session's paper is %s v%d", v.PaperID, v.PaperVersion, se.paper.ID, se.paper.Version)
 		}
-		if _, err := se.paper.Score(v.Answers, nil, 0); err != nil {
+		if err := se.paper.CheckAnswers(v.Answers); err != nil {
 			return nil, err
 		}
 		return store.Submission{Ticket: v.Ticket, Answers: v.Answers, Forced: v.Forced}, nil

@@ -38,7 +38,7 @@ type Result struct {
 // Status is the result in a word for the office: 合格, 不合格, 待评分, 缺考 or 未交卷.
 func (r Result) Status() string {
 	switch {
-	case r.Attendance == osync.Absent:
+	case r.Attendance == string(exam.Absent):
 		return "缺考"
 	case !r.Submitted:
 		return "未交卷"
@@ -109,7 +109,7 @@ func WriteResultsCSV(w io.Writer, results []Result) error {
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
 	cw.Write([]string{"准考证号", "姓名", "出勤", "已交卷", "得分", "满分", "结果", "待评分题目"})
-	attendance := map[string]string{osync.Present: "出席", osync.Late: "迟到", osync.Absent: "缺考", "": "未签到"}
+	attendance := map[string]string{string(exam.Present): "出席", string(exam.Late): "迟到", string(exam.Absent): "缺考", "": "未签到"}
 	for _, r := range results {
 		submitted := "否"
 		if r.Submitted {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"onex/exam"
 	"onex/exam/seal"
 	osync "onex/sync"
 )
@@ -30,7 +31,7 @@ func FuzzBatchResponse(f *testing.F) {
 	var recs []osync.Outgoing
 	var prev seal.Hash
 	for i := range 3 {
-		pt, _ := json.Marshal(osync.CheckIn{SessionID: "S1", Ticket: fmt.Sprintf("T%03d", i), Status: osync.Present})
+		pt, _ := json.Marshal(osync.CheckIn{SessionID: "S1", Ticket: fmt.Sprintf("T%03d", i), Status: exam.Present})
 		env, err := seal.SealRecord(dk, ck.Public(), seal.Header{DeviceID: "dev-1", Epoch: 1, Seq: uint64(i + 1), Prev: prev, Kind: osync.KindCheckIn, Created: time.Now()}, pt)
 		if err != nil {
 			f.Fatal(err)

@@ -391,7 +391,8 @@ func (p *Pusher) Push(ctx context.Context) (PushStats, error) {
 	}
 }
 
-// pushBatch sends one batch and settles each record central answered.
+// pushBatch sends one batch and settles each record central answered (see
+// settle).
 func (p *Pusher) pushBatch(ctx context.Context, recs []Outgoing) (PushStats, error) {
 	stats := PushStats{Batches: 1, Sent: len(recs)}
 	batch := Batch{Envelopes: make([][]byte, len(recs))}
@@ -438,54 +439,82 @@ func (p *Pusher) pushBatch(ctx context.Context, recs []Outgoing) (PushStats, err
 	if p.cfg.ServerTime != nil && !br.ServerTime.IsZero() {
 		p.cfg.ServerTime(br.ServerTime, local)
 	}
-	var ds []Delivery
-	var rs []Refusal
-	for i, res := range br.Results {
-		rec := recs[i]
-		if res.RecordID != "" && res.RecordID != rec.RecordID {
-			stats.BadReceipts++
-			p.log.Warn("central answered for another record", "record", rec.RecordID, "answered", res.RecordID)
-			continue
-		}
-		switch res.Outcome {
-		case Accepted, Duplicate:
-			rc, err := seal.VerifyReceipt(p.cfg.Central, res.Receipt, rec.Envelope)
-			if err != nil {
-				stats.BadReceipts++
-				p.log.Warn("receipt does not verify; record kept", "record", rec.RecordID, "err", err)
-				continue
-			}
-			ds = append(ds, Delivery{RecordID: rec.RecordID, Outcome: res.Outcome, EnvelopeHash: rc.EnvelopeHash,
-				Receipt: res.Receipt, ServerSeq: rc.ServerSeq, ServerTime: rc.ServerTime})
-			if res.Outcome == Accepted {
-				stats.Accepted++
-			} else {
-				stats.Duplicate++
-			}
-		case Conflict, Rejected:
-			rs = append(rs, Refusal{RecordID: rec.RecordID, Outcome: res.Outcome, Reason: res.Reason})
-			if res.Outcome == Conflict {
-				stats.Conflict++
-			} else {
-				stats.Rejected++
-			}
-			p.log.Warn("central refused a record", "record", rec.RecordID, "outcome", res.Outcome, "reason", res.Reason)
-		default:
-			stats.BadReceipts++
-			p.log.Warn("central answered an unknown outcome; record kept", "record", rec.RecordID, "outcome", res.Outcome)
-		}
+	st := settle(p.cfg.Central, recs, br.Results)
+	stats.add(st.stats)
+	for _, n := range st.notes {
+		p.log.Warn(n.msg, n.args...)
 	}
-	if len(ds) > 0 {
-		if err := p.cfg.Outbox.Delivered(ctx, ds); err != nil {
+	if len(st.delivered) > 0 {
+		if err := p.cfg.Outbox.Delivered(ctx, st.delivered); err != nil {
 			return stats, fmt.Errorf("outbox: %w", err)
 		}
 	}
-	if len(rs) > 0 {
-		if err := p.cfg.Outbox.Refused(ctx, rs); err != nil {
+	if len(st.refused) > 0 {
+		if err := p.cfg.Outbox.Refused(ctx, st.refused); err != nil {
 			return stats, fmt.Errorf("outbox: %w", err)
 		}
 	}
 	return stats, nil
+}
+
+// settlement is what central's answers to a batch do to its records.
+type settlement struct {
+	delivered []Delivery // verified receipts: the records leave the outbox
+	refused   []Refusal  // conflicts and rejections: kept for review
+	stats     PushStats  // Accepted, Duplicate, Conflict, Rejected and BadReceipts
+	notes     []note     // what to log, at warning level
+}
+
+// note is a log line: a message and its attributes.
+type note struct {
+	msg  string
+	args []any
+}
+
+// settle decides, for each record of a batch and central's answer to it in
+// the same place, what happens: an acceptance or duplicate with a receipt
+// that verifies against the envelope sent is a delivery; a conflict or
+// rejection is a refusal with central's reason; anything else (an answer
+// for another record, a receipt that does not verify, an unknown outcome)
+// leaves the record pending and counts as a bad receipt. It does no I/O.
+func settle(central *seal.CentralPublicKey, recs []Outgoing, results []RecordResult) settlement {
+	var st settlement
+	for i, res := range results {
+		rec := recs[i]
+		if res.RecordID != "" && res.RecordID != rec.RecordID {
+			st.stats.BadReceipts++
+			st.notes = append(st.notes, note{"central answered for another record", []any{"record", rec.RecordID, "answered", res.RecordID}})
+			continue
+		}
+		switch res.Outcome {
+		case Accepted, Duplicate:
+			rc, err := seal.VerifyReceipt(central, res.Receipt, rec.Envelope)
+			if err != nil {
+				st.stats.BadReceipts++
+				st.notes = append(st.notes, note{"receipt does not verify; record kept", []any{"record", rec.RecordID, "err", err}})
+				continue
+			}
+			st.delivered = append(st.delivered, Delivery{RecordID: rec.RecordID, Outcome: res.Outcome, EnvelopeHash: rc.EnvelopeHash,
+				Receipt: res.Receipt, ServerSeq: rc.ServerSeq, ServerTime: rc.ServerTime})
+			if res.Outcome == Accepted {
+				st.stats.Accepted++
+			} else {
+				st.stats.Duplicate++
+			}
+		case Conflict, Rejected:
+			st.refused = append(st.refused, Refusal{RecordID: rec.RecordID, Outcome: res.Outcome, Reason: res.Reason})
+			if res.Outcome == Conflict {
+				st.stats.Conflict++
+			} else {
+				st.stats.Rejected++
+			}
+			st.notes = append(st.notes, note{"central refused a record", []any{"record", rec.RecordID, "outcome", res.Outcome, "reason", res.Reason}})
+		default:
+			st.stats.BadReceipts++
+			st.notes = append(st.notes, note{"central answered an unknown outcome; record kept", []any{"record", rec.RecordID, "outcome", res.Outcome}})
+		}
+	}
+	return st
 }
 
 func atoi(s string) int {

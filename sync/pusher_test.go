@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"onex/exam"
 	"onex/exam/seal"
 	osync "onex/sync"
 )
@@ -98,7 +99,7 @@ func newFixture(t *testing.T, n int) *fixture {
 		bodies: map[[32]byte]int{}}
 	var prev seal.Hash
 	for i := range n {
-		pt, _ := json.Marshal(osync.CheckIn{SessionID: "S1", Ticket: fmt.Sprintf("T%03d", i), Status: osync.Present})
+		pt, _ := json.Marshal(osync.CheckIn{SessionID: "S1", Ticket: fmt.Sprintf("T%03d", i), Status: exam.Present})
 		env, err := seal.SealRecord(dk, ck.Public(), seal.Header{DeviceID: "dev-1", Epoch: 1, Seq: uint64(i + 1), Prev: prev, Kind: osync.KindCheckIn, Created: time.Now()}, pt)
 		if err != nil {
 			t.Fatal(err)

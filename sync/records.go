@@ -47,21 +47,14 @@ type Clock struct {
 	ServerOffsetMS int64     `json:"server_offset_ms"`
 }
 
-// Attendance of a candidate at check-in.
-const (
-	Present = "present"
-	Absent  = "absent"
-	Late    = "late"
-)
-
 // CheckIn records a candidate marked present, absent or late.
 type CheckIn struct {
-	SessionID string `json:"session_id"`
-	Ticket    string `json:"ticket"`
-	Status    string `json:"status"`
-	Seat      string `json:"seat,omitempty"`
-	Override  bool   `json:"override,omitempty"` // late entry past the limit, allowed by a proctor
-	Proctor   string `json:"proctor,omitempty"`
+	SessionID string          `json:"session_id"`
+	Ticket    string          `json:"ticket"`
+	Status    exam.Attendance `json:"status"`
+	Seat      string          `json:"seat,omitempty"`
+	Override  bool            `json:"override,omitempty"` // late entry past the limit, allowed by a proctor
+	Proctor   string          `json:"proctor,omitempty"`
 	Clock
 }
 
@@ -177,7 +170,7 @@ func DecodePayload(kind string, plaintext []byte) (Payload, error) {
 	}
 	switch v := p.(type) {
 	case *CheckIn:
-		if v.Ticket == "" || (v.Status != Present && v.Status != Absent && v.Status != Late) {
+		if v.Ticket == "" || !v.Status.Valid() {
 			return nil, fmt.Errorf("check-in record: ticket %q status %q", v.Ticket, v.Status)
 		}
 	case *AnswerSnapshot:

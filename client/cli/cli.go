@@ -184,8 +184,12 @@ func (c *command) config() (site.Config, error) {
 	return site.Config{Dir: c.data, Passphrase: p, Log: c.logger(), Now: c.env.Now}, nil
 }
 
-// open opens the site store.
-func (c *command) open(ctx context.Context) (*site.Site, error) {
+// parseAndOpen parses the flags (required as for parse) and opens the site
+// store; the caller closes it.
+func (c *command) parseAndOpen(ctx context.Context, required ...string) (*site.Site, error) {
+	if err := c.parse(required...); err != nil {
+		return nil, err
+	}
 	cfg, err := c.config()
 	if err != nil {
 		return nil, err
@@ -225,10 +229,7 @@ func cmdEnrol(ctx context.Context, c *command) error {
 }
 
 func cmdDownload(ctx context.Context, c *command) error {
-	if err := c.parse(); err != nil {
-		return err
-	}
-	s, err := c.open(ctx)
+	s, err := c.parseAndOpen(ctx)
 	if err != nil {
 		return err
 	}
@@ -257,10 +258,7 @@ func (c *command) unreachable(err error) error {
 func cmdUnlock(ctx context.Context, c *command) error {
 	session := c.fs.String("session", "", "the session id (required)")
 	code := c.fs.String("code", "", "the unlock code read out by central's office; without it, ask central online")
-	if err := c.parse("session"); err != nil {
-		return err
-	}
-	s, err := c.open(ctx)
+	s, err := c.parseAndOpen(ctx, "session")
 	if err != nil {
 		return err
 	}
@@ -281,15 +279,12 @@ func cmdDrill(ctx context.Context, c *command) error {
 	session := c.fs.String("session", "", "the session id (required)")
 	n := c.fs.Int("candidates", 0, "how many candidates of the roster, in ticket order (0: all)")
 	seed := c.fs.Uint64("seed", 0, "seed of the random answers (0: from the clock)")
-	if err := c.parse("session"); err != nil {
+	s, err := c.parseAndOpen(ctx, "session")
+	if err != nil {
 		return err
 	}
 	if *seed == 0 {
 		*seed = uint64(time.Now().UnixNano())
-	}
-	s, err := c.open(ctx)
-	if err != nil {
-		return err
 	}
 	defer s.Close()
 	rep, err := s.Drill(ctx, site.DrillOptions{SessionID: *session, Candidates: *n, Seed: *seed, Progress: func(done, total int) {
@@ -304,10 +299,7 @@ func cmdDrill(ctx context.Context, c *command) error {
 }
 
 func cmdSync(ctx context.Context, c *command) error {
-	if err := c.parse(); err != nil {
-		return err
-	}
-	s, err := c.open(ctx)
+	s, err := c.parseAndOpen(ctx)
 	if err != nil {
 		return err
 	}
@@ -335,10 +327,7 @@ func cmdSync(ctx context.Context, c *command) error {
 func cmdStatus(ctx context.Context, c *command) error {
 	asJSON := c.fs.Bool("json", false, "print JSON")
 	probe := c.fs.Bool("probe", true, "ask whether central answers")
-	if err := c.parse(); err != nil {
-		return err
-	}
-	s, err := c.open(ctx)
+	s, err := c.parseAndOpen(ctx)
 	if err != nil {
 		return err
 	}
@@ -386,10 +375,7 @@ func cmdStatus(ctx context.Context, c *command) error {
 
 func cmdExport(ctx context.Context, c *command) error {
 	to := c.fs.String("to", "", "the file to write (required)")
-	if err := c.parse("to"); err != nil {
-		return err
-	}
-	s, err := c.open(ctx)
+	s, err := c.parseAndOpen(ctx, "to")
 	if err != nil {
 		return err
 	}

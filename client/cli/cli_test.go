@@ -141,6 +141,9 @@ func checkCentral(t *testing.T, c *servertest.Central, dir string, n int) {
 // download, unlock refused before the release time and granted after, a
 // drill of 40 candidates with central cut off for the whole exam, then sync.
 func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("over 10 s (a 40-candidate drill): skipped by -short; TestEndToEndWithUnlockCode still runs enrol, download, unlock, drill and sync")
+	}
 	c := servertest.New(t)
 	dir := filepath.Join(t.TempDir(), "site")
 	out := must(t, "enrol", "--data", dir, "--server", c.URL, "--code", c.EnrolCode(t), "--name", "A101 主机")

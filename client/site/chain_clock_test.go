@@ -138,7 +138,7 @@ func TestTamperedOutboxShowsAtCentral(t *testing.T) {
 				seq    int
 				ticket string
 			}{{3, tickets[3]}, {4, tickets[2]}} {
-				rec, _ := json.Marshal(wire.CheckIn{SessionID: r.session, Ticket: p.ticket, Status: wire.Present, Clock: wire.Clock{DeviceTime: r.clock.Now().UTC()}})
+				rec, _ := json.Marshal(wire.CheckIn{SessionID: r.session, Ticket: p.ticket, Status: exam.Present, Clock: wire.Clock{DeviceTime: r.clock.Now().UTC()}})
 				env, err := seal.SealRecord(id.Key, id.Central, seal.Header{DeviceID: id.DeviceID, Epoch: epoch, Seq: uint64(p.seq),
 					Prev: seal.Hash(prev), Kind: wire.KindCheckIn, Created: r.clock.Now()}, rec)
 				if err != nil {
@@ -255,7 +255,7 @@ func TestSiteClockOff(t *testing.T) {
 				t.Fatal(err)
 			}
 			const ticket = "2026WEB010001"
-			if _, err := s.CheckIn(ctx, c.Session.ID, site.CheckInRequest{Ticket: ticket, Status: wire.Present, Confirmed: true}); err != nil {
+			if _, err := s.CheckIn(ctx, c.Session.ID, site.CheckInRequest{Ticket: ticket, Status: exam.Present, Confirmed: true}); err != nil {
 				t.Fatal(err)
 			}
 			if err := s.StartRoom(ctx, c.Session.ID, "张监考"); err != nil {

@@ -15,13 +15,13 @@ import (
 // Candidate is one roster entry with its state on this site.
 type Candidate struct {
 	exam.Candidate
-	Status      string    `json:"status"` // "" until checked in; present, late or absent
-	Seat        string    `json:"seat"`   // assigned at check-in (the roster's by default)
-	Override    bool      `json:"override,omitempty"`
-	CheckedIn   time.Time `json:"checked_in,omitzero"`
-	Begun       bool      `json:"begun,omitempty"`
-	Submitted   bool      `json:"submitted,omitempty"`
-	ReceiptCode string    `json:"receipt_code,omitempty"`
+	Status      exam.Attendance `json:"status"` // "" until checked in; present, late or absent
+	Seat        string          `json:"seat"`   // assigned at check-in (the roster's by default)
+	Override    bool            `json:"override,omitempty"`
+	CheckedIn   time.Time       `json:"checked_in,omitzero"`
+	Begun       bool            `json:"begun,omitempty"`
+	Submitted   bool            `json:"submitted,omitempty"`
+	ReceiptCode string          `json:"receipt_code,omitempty"`
 }
 
 // Candidates returns the session's roster with each candidate's state, by ticket.
@@ -97,8 +97,8 @@ func (s *Site) Find(ctx context.Context, sessionID, query string) ([]Candidate, 
 // CheckInRequest is a proctor's check-in of one candidate.
 type CheckInRequest struct {
 	Ticket string
-	Status string // sync.Present, sync.Late or sync.Absent
-	Seat   string // seat or terminal; empty keeps the roster's
+	Status exam.Attendance // present, late or absent
+	Seat   string          // seat or terminal; empty keeps the roster's
 	// Confirmed says the proctor compared the candidate with the photo ID;
 	// present and late need it.
 	Confirmed bool
@@ -107,6 +107,36 @@ type CheckInRequest struct {
 	Override bool
 	Proctor  string
 	Photo    []byte // optional photo taken at check-in, stored sealed
+}
+
+// check refuses a request that cannot be right whatever the time: an
+// attendance other than present, late or absent, present or late without
+// the identity confirmed, an absence of a candidate who has begun the exam,
+// an override of an absence or without the proctor's name, a seat or name
+// too long.
+func (req CheckInRequest) check(begun bool) error {
+	switch {
+	case req.Status.CheckedIn():
+		if !req.Confirmed {
+			return inputf("ticket %s: confirm the candidate's identity against the photo ID first", req.Ticket)
+		}
+	case req.Status == exam.Absent:
+		if req.Override {
+			return inputf("ticket %s: an override applies to late entry, not to absence", req.Ticket)
+		}
+		if begun {
+			return inputf("ticket %s has begun the exam and cannot be marked absent", req.Ticket)
+		}
+	default:
+		return inputf("status %q is not %s, %s or %s", req.Status, exam.Present, exam.Late, exam.Absent)
+	}
+	if req.Override && strings.TrimSpace(req.Proctor) == "" {
+		return inputf("ticket %s: a late-entry override needs the proctor's name", req.Ticket)
+	}
+	if !plain(req.Seat, 32) || !plain(req.Proctor, 64) {
+		return inputf("seat or proctor name is too long or has control characters")
+	}
+	return nil
 }
 
 // CheckIn marks a candidate present, late or absent and assigns a seat, and
@@ -127,55 +157,30 @@ func (s *Site) CheckIn(ctx context.Context, sessionID string, req CheckInRequest
 	if !ok {
 		return Candidate{}, inputf("ticket %q is not on the roster of session %s", req.Ticket, sessionID)
 	}
+	_, begun := r.att[req.Ticket]
+	if err := req.check(begun); err != nil {
+		return Candidate{}, err
+	}
 	now := s.now()
-	status := req.Status
-	switch status {
-	case wire.Present, wire.Late:
-		if !req.Confirmed {
-			return Candidate{}, inputf("ticket %s: confirm the candidate's identity against the photo ID first", req.Ticket)
-		}
-		if r.started() {
-			status = wire.Late
-		}
-	case wire.Absent:
-		if req.Override {
-			return Candidate{}, inputf("ticket %s: an override applies to late entry, not to absence", req.Ticket)
-		}
-	default:
-		return Candidate{}, inputf("status %q is not %s, %s or %s", req.Status, wire.Present, wire.Late, wire.Absent)
+	since, limit := r.clock.Elapsed(now), exam.LateLimit(r.sess.LateLimitMinutes)
+	adm := exam.Admit(req.Status, r.started(), since, limit, req.Override)
+	if adm.Refused {
+		return Candidate{}, &LateError{Ticket: req.Ticket, Since: since, Limit: limit}
 	}
-	if _, ok := r.att[req.Ticket]; ok && status == wire.Absent {
-		return Candidate{}, inputf("ticket %s has begun the exam and cannot be marked absent", req.Ticket)
-	}
-	if req.Override && strings.TrimSpace(req.Proctor) == "" {
-		return Candidate{}, inputf("ticket %s: a late-entry override needs the proctor's name", req.Ticket)
-	}
-	if !plain(req.Seat, 32) || !plain(req.Proctor, 64) {
-		return Candidate{}, inputf("seat or proctor name is too long or has control characters")
-	}
-	override := false
-	if status == wire.Late && r.started() {
-		since, limit := r.clock.Elapsed(now), exam.LateLimit(r.sess.LateLimitMinutes)
-		if !exam.MayEnterLate(since, limit) {
-			if !req.Override {
-				return Candidate{}, &LateError{Ticket: req.Ticket, Since: since, Limit: limit}
-			}
-			override = true
-		}
-	}
+	status, override := adm.Attendance, adm.Override
 	seat := req.Seat
 	if seat == "" {
 		seat = rc.Seat
 	}
 	var out Candidate
 	err = s.update(ctx, r, func(tx *store.Tx) error {
-		if seat != "" && status != wire.Absent {
+		if seat != "" && status.CheckedIn() {
 			checks, err := tx.CheckIns(r.id)
 			if err != nil {
 				return err
 			}
 			for _, c := range checks {
-				if c.Ticket != req.Ticket && c.Seat == seat && c.Status != wire.Absent && c.Status != "" {
+				if c.Ticket != req.Ticket && c.Seat == seat && c.Status.CheckedIn() {
 					return inputf("seat %s is taken by ticket %s", seat, c.Ticket)
 				}
 			}

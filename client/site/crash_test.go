@@ -55,6 +55,16 @@ const (
 // soak reports whether the long versions run (make soak sets ONEX_SOAK=1).
 func soak() bool { return os.Getenv("ONEX_SOAK") == "1" }
 
+// skipIfShort skips a loop that takes tens of seconds under go test -short,
+// the fast tier, unless ONEX_SOAK asks for the long versions; the full run
+// runs it as always.
+func skipIfShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() && !soak() {
+		t.Skip("a loop of tens of seconds: skipped by -short (go test without -short and make soak run it)")
+	}
+}
+
 // crashEvent is one line of the worker's event log.
 type crashEvent struct {
 	Op      string       `json:"op"`
@@ -273,7 +283,7 @@ func (w *crashWorker) next(ctx context.Context, finish bool) bool {
 		for _, c := range cands {
 			if c.Status == "" {
 				w.do(crashEvent{Op: "check-in", Session: cur, Ticket: c.Ticket}, func(*crashEvent) error {
-					_, err := w.s.CheckIn(ctx, cur, site.CheckInRequest{Ticket: c.Ticket, Status: wire.Present, Confirmed: true})
+					_, err := w.s.CheckIn(ctx, cur, site.CheckInRequest{Ticket: c.Ticket, Status: exam.Present, Confirmed: true})
 					return err
 				})
 				return true
@@ -575,6 +585,7 @@ func TestCrashWorker(t *testing.T) {
 // then lets it finish and sync, and checks central against everything the
 // site acknowledged.
 func TestSiteSurvivesKill9(t *testing.T) {
+	skipIfShort(t)
 	kills := 30
 	if soak() {
 		kills = 500
@@ -857,6 +868,7 @@ func submissionRecords(t *testing.T, c *servertest.Central) map[[2]string]int {
 // whose save was acknowledged before the freeze, and keep its outbox chain
 // whole.
 func TestPowerCutCopies(t *testing.T) {
+	skipIfShort(t)
 	copies := 12
 	if soak() {
 		copies = 150

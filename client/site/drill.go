@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"onex/exam"
-	wire "onex/sync"
 )
 
 // DrillOptions configure a rehearsal (模拟考) run by Drill.
@@ -55,19 +54,7 @@ func (s *Site) Drill(ctx context.Context, opt DrillOptions) (*DrillReport, error
 	if opt.Candidates < 0 {
 		return nil, inputf("candidates %d is negative", opt.Candidates)
 	}
-	s.mu.Lock()
-	r, err := s.room(ctx, opt.SessionID)
-	var paper *exam.Paper
-	if err == nil {
-		paper = r.paper
-		if paper == nil {
-			err = fmt.Errorf("session %s: %w (unlock it first)", opt.SessionID, ErrNotReleased)
-			if r.paperErr != nil {
-				err = r.paperErr
-			}
-		}
-	}
-	s.mu.Unlock()
+	paper, err := s.releasedPaper(ctx, opt.SessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -87,25 +74,14 @@ func (s *Site) Drill(ctx context.Context, opt DrillOptions) (*DrillReport, error
 	rep := &DrillReport{SessionID: opt.SessionID, Seed: opt.Seed, Candidates: n}
 	start := time.Now()
 
-	for _, c := range cands {
-		if c.Status != "" {
-			continue
-		}
-		req := CheckInRequest{Ticket: c.Ticket, Status: wire.Present, Confirmed: true}
-		_, err := s.CheckIn(ctx, opt.SessionID, req)
-		if errors.Is(err, ErrLateLimit) {
-			req.Override, req.Proctor = true, opt.Proctor
-			_, err = s.CheckIn(ctx, opt.SessionID, req)
-		}
-		if err != nil {
-			return rep, fmt.Errorf("drill: check-in of %s: %w", c.Ticket, err)
-		}
+	if err := s.drillCheckIn(ctx, opt, cands); err != nil {
+		return rep, err
 	}
 	if err := s.StartRoom(ctx, opt.SessionID, opt.Proctor); err != nil && !errors.Is(err, ErrStarted) {
 		return rep, fmt.Errorf("drill: %w", err)
 	}
 	for i, c := range cands {
-		if c.Submitted || c.Status == wire.Absent {
+		if c.Submitted || c.Status == exam.Absent {
 			continue
 		}
 		sub, err := s.drillCandidate(ctx, rng, paper, opt, c.Ticket, rep)
@@ -113,39 +89,94 @@ func (s *Site) Drill(ctx context.Context, opt DrillOptions) (*DrillReport, error
 			return rep, fmt.Errorf("drill: ticket %s: %w", c.Ticket, err)
 		}
 		rep.Submissions = append(rep.Submissions, sub)
-		for _, it := range paper.Items() {
-			if it.Type != exam.Practical {
-				continue
-			}
-			marks := make([]float64, len(it.Rubric))
-			for k, cr := range it.Rubric {
-				marks[k] = float64(rng.IntN(int(cr.Points*2)+1)) / 2
-			}
-			if err := s.ScorePractical(ctx, opt.SessionID, c.Ticket, it.ID, marks, opt.Examiner); err != nil {
-				return rep, fmt.Errorf("drill: practical score of %s: %w", c.Ticket, err)
-			}
-			rep.PracticalScores++
+		if err := s.drillPractical(ctx, rng, paper, opt, c.Ticket, rep); err != nil {
+			return rep, err
 		}
 		if opt.Progress != nil {
 			opt.Progress(i+1, n)
 		}
 	}
-	// The rehearsal is over once everyone checked in has submitted.
-	all, err := s.Candidates(ctx, opt.SessionID)
-	if err != nil {
+	if err := s.drillEnd(ctx, opt, rep); err != nil {
 		return rep, err
-	}
-	if !slices.ContainsFunc(all, func(c Candidate) bool { return c.Begun && !c.Submitted }) {
-		if _, err := s.End(ctx, opt.SessionID, opt.Proctor); err != nil {
-			return rep, fmt.Errorf("drill: %w", err)
-		}
-		rep.Ended = true
 	}
 	rep.Elapsed = time.Since(start)
 	if secs := rep.Elapsed.Seconds(); secs > 0 {
 		rep.SavesPerSecond = float64(rep.Saves) / secs
 	}
 	return rep, nil
+}
+
+// releasedPaper returns the session's paper, or why it is not open.
+func (s *Site) releasedPaper(ctx context.Context, sessionID string) (*exam.Paper, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.room(ctx, sessionID)
+	switch {
+	case err != nil:
+		return nil, err
+	case r.paper != nil:
+		return r.paper, nil
+	case r.paperErr != nil:
+		return nil, r.paperErr
+	}
+	return nil, fmt.Errorf("session %s: %w (unlock it first)", sessionID, ErrNotReleased)
+}
+
+// drillCheckIn checks in, present with the identity confirmed, every
+// candidate not checked in yet; past the late limit the drill's proctor
+// overrides it.
+func (s *Site) drillCheckIn(ctx context.Context, opt DrillOptions, cands []Candidate) error {
+	for _, c := range cands {
+		if c.Status != "" {
+			continue
+		}
+		req := CheckInRequest{Ticket: c.Ticket, Status: exam.Present, Confirmed: true}
+		_, err := s.CheckIn(ctx, opt.SessionID, req)
+		if errors.Is(err, ErrLateLimit) {
+			req.Override, req.Proctor = true, opt.Proctor
+			_, err = s.CheckIn(ctx, opt.SessionID, req)
+		}
+		if err != nil {
+			return fmt.Errorf("drill: check-in of %s: %w", c.Ticket, err)
+		}
+	}
+	return nil
+}
+
+// drillPractical scores a candidate's practical items with random marks
+// within each criterion, in half points.
+func (s *Site) drillPractical(ctx context.Context, rng *rand.Rand, paper *exam.Paper, opt DrillOptions, ticket string, rep *DrillReport) error {
+	for _, it := range paper.Items() {
+		if it.Type != exam.Practical {
+			continue
+		}
+		marks := make([]float64, len(it.Rubric))
+		for k, cr := range it.Rubric {
+			marks[k] = float64(rng.IntN(int(cr.Points*2)+1)) / 2
+		}
+		if err := s.ScorePractical(ctx, opt.SessionID, ticket, it.ID, marks, opt.Examiner); err != nil {
+			return fmt.Errorf("drill: practical score of %s: %w", ticket, err)
+		}
+		rep.PracticalScores++
+	}
+	return nil
+}
+
+// drillEnd ends the session once everyone checked in has submitted: the
+// rehearsal is over.
+func (s *Site) drillEnd(ctx context.Context, opt DrillOptions, rep *DrillReport) error {
+	all, err := s.Candidates(ctx, opt.SessionID)
+	if err != nil {
+		return err
+	}
+	if slices.ContainsFunc(all, func(c Candidate) bool { return c.Begun && !c.Submitted }) {
+		return nil
+	}
+	if _, err := s.End(ctx, opt.SessionID, opt.Proctor); err != nil {
+		return fmt.Errorf("drill: %w", err)
+	}
+	rep.Ended = true
+	return nil
 }
 
 // drillCandidate answers and submits one candidate's paper.

@@ -86,7 +86,7 @@ func TestDrillLeavesNoPlaintext(t *testing.T) {
 	}
 	const seed = 20261201
 	roster, _ := exam.ReadRoster(servertest.Sample(t, "roster-web-elementary.csv"))
-	if _, err := r.s.CheckIn(ctx, r.session, site.CheckInRequest{Ticket: roster[39].Ticket, Status: wire.Present, Confirmed: true,
+	if _, err := r.s.CheckIn(ctx, r.session, site.CheckInRequest{Ticket: roster[39].Ticket, Status: exam.Present, Confirmed: true,
 		Photo: []byte("PHOTO-MARKER-0123456789")}); err != nil {
 		t.Fatal(err)
 	}

@@ -5,18 +5,11 @@ import (
 	"fmt"
 	"slices"
 	"time"
-	"unicode/utf8"
 
 	"onex/client/store"
 	"onex/exam"
 	"onex/exam/seal"
 	wire "onex/sync"
-)
-
-// Limits of candidates' text answers, in characters, where the paper sets none.
-const (
-	maxFillChars  = 500
-	maxEssayChars = 20000
 )
 
 // Exam is one candidate's exam: what the terminal screens drive.
@@ -58,7 +51,7 @@ func (s *Site) Begin(ctx context.Context, sessionID, ticket string) (*Exam, erro
 	}); err != nil {
 		return nil, err
 	}
-	if ci.Status != wire.Present && ci.Status != wire.Late {
+	if !ci.Status.CheckedIn() {
 		return nil, fmt.Errorf("ticket %s: %w", ticket, ErrNotCheckedIn)
 	}
 	now := s.now()
@@ -168,7 +161,7 @@ func (e *Exam) View(ctx context.Context) (*View, error) {
 				vi.Options = append(vi.Options, it.Options[i])
 			}
 			if ans, ok := answers[it.ID]; ok {
-				vi.Answer, vi.Answered = ans.Value, !empty(ans.Value)
+				vi.Answer, vi.Answered = ans.Value, ans.Value.Answered()
 			}
 			vs.Items = append(vs.Items, vi)
 		}
@@ -176,8 +169,6 @@ func (e *Exam) View(ctx context.Context) (*View, error) {
 	}
 	return v, nil
 }
-
-func empty(a exam.Answer) bool { return len(a.Choices) == 0 && a.Text == "" }
 
 // Remaining is the candidate's time left.
 func (e *Exam) Remaining(ctx context.Context) (time.Duration, error) {
@@ -195,9 +186,9 @@ func (e *Exam) Remaining(ctx context.Context) (time.Duration, error) {
 // is up the paper is submitted and Save returns ErrTimeUp.
 func (e *Exam) Save(ctx context.Context, itemID string, ans exam.Answer) error {
 	return e.change(ctx, itemID, func(it exam.Item, _ func() (exam.Answer, error), cur *store.Answer) (bool, error) {
-		a, err := CheckAnswer(it, ans)
+		a, err := it.CheckAnswer(ans)
 		if err != nil {
-			return false, err
+			return false, fmt.Errorf("%w: %w", ErrInput, err)
 		}
 		cur.Value = a
 		return true, nil
@@ -294,65 +285,6 @@ func (e *Exam) writable(ctx context.Context, r *room, a *attempt, now time.Time)
 	return nil
 }
 
-// CheckAnswer checks a candidate's answer against its item and returns it in
-// the form stored: choices must be options of the item (true or false for
-// truefalse items), at most one for single and truefalse items, none
-// repeated; text only for fill and essay items, within its length. Practical
-// items take no answer. Errors wrap ErrInput and name the item.
-func CheckAnswer(it exam.Item, a exam.Answer) (exam.Answer, error) {
-	bad := func(format string, args ...any) (exam.Answer, error) {
-		return exam.Answer{}, inputf("item %s: %s", it.ID, fmt.Sprintf(format, args...))
-	}
-	switch it.Type {
-	case exam.Single, exam.Multiple, exam.TrueFalse:
-		if a.Text != "" {
-			return bad("a %s item takes choices, not text", it.Type)
-		}
-		if it.Type != exam.Multiple && len(a.Choices) > 1 {
-			return bad("%d choices for a %s item, which takes one", len(a.Choices), it.Type)
-		}
-		seen := map[string]bool{}
-		for _, c := range a.Choices {
-			ok := it.Type == exam.TrueFalse && (c == "true" || c == "false") ||
-				it.Type != exam.TrueFalse && slices.ContainsFunc(it.Options, func(o exam.Option) bool { return o.ID == c })
-			if !ok {
-				return bad("%q is not a choice of this item", c)
-			}
-			if seen[c] {
-				return bad("choice %q is repeated", c)
-			}
-			seen[c] = true
-		}
-		return exam.Answer{Choices: slices.Clone(a.Choices)}, nil
-	case exam.Fill, exam.Essay:
-		if len(a.Choices) > 0 {
-			return bad("a %s item takes text, not choices", it.Type)
-		}
-		if !utf8.ValidString(a.Text) {
-			return bad("the text is not valid UTF-8")
-		}
-		limit := maxFillChars
-		if it.Type == exam.Essay {
-			limit = maxEssayChars
-			if it.MaxChars > 0 {
-				limit = it.MaxChars
-			}
-		}
-		if n := utf8.RuneCountInString(a.Text); n > limit {
-			return bad("the text has %d characters, at most %d", n, limit)
-		}
-		for _, r := range a.Text {
-			if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f {
-				return bad("the text has a control character")
-			}
-		}
-		return exam.Answer{Text: a.Text}, nil
-	case exam.Practical:
-		return bad("a practical task is scored by the examiner; it takes no answer")
-	}
-	return bad("type %q is unknown", it.Type)
-}
-
 // Submission is a submitted paper: what the candidate is shown.
 type Submission struct {
 	SessionID   string    `json:"session_id"`
@@ -397,7 +329,7 @@ func (s *Site) submit(tx *store.Tx, r *room, a *attempt, now time.Time, forced b
 	}
 	answers := make(map[string]exam.Answer, len(saved))
 	for id, ans := range saved {
-		if !empty(ans.Value) {
+		if ans.Value.Answered() {
 			answers[id] = ans.Value
 		}
 	}
@@ -423,7 +355,7 @@ func (s *Site) Answers(ctx context.Context, sessionID, ticket string) (map[strin
 	err := s.st.View(ctx, func(tx *store.Tx) error {
 		saved, err := tx.Answers(sessionID, ticket)
 		for id, a := range saved {
-			if !empty(a.Value) {
+			if a.Value.Answered() {
 				out[id] = a.Value
 			}
 		}

@@ -287,35 +287,66 @@ func (s *Site) Download(ctx context.Context, progress func(Progress)) (*Download
 		return nil, fmt.Errorf("download: %w", err)
 	}
 	s.learnServerTime(ctx, pr.ServerTime, s.now())
-	type checked struct {
-		sp   wire.SessionPackage
-		sess *wire.Session
+	ok, err := checkPackages(id, pr.Sessions, progress)
+	if err != nil {
+		return nil, fmt.Errorf("download: %w", err)
 	}
-	var ok []checked
-	for i, sp := range pr.Sessions {
+	if pr.Cursor < cursor {
+		return nil, fmt.Errorf("download: %w: central's cursor %d is behind ours %d", ErrBadPackage, pr.Cursor, cursor)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res, err := s.storePackages(ctx, ok, pr.Cursor)
+	if err != nil {
+		return nil, fmt.Errorf("download: %w", err)
+	}
+	for _, id := range res.Updated {
+		delete(s.rooms, id)
+	}
+	for _, id := range res.Kept {
+		s.log.Warn("session started: new package not applied", "session", id)
+	}
+	s.log.Info("downloaded", "sessions", len(res.Updated), "cursor", res.Cursor)
+	return res, nil
+}
+
+// checkedPackage is a session package that passed verifyPackage, with its
+// session part decoded.
+type checkedPackage struct {
+	sp   wire.SessionPackage
+	sess *wire.Session
+}
+
+// checkPackages verifies every package central sent for this device's site,
+// telling progress after each; the first that fails fails them all.
+func checkPackages(id *store.Identity, sps []wire.SessionPackage, progress func(Progress)) ([]checkedPackage, error) {
+	var ok []checkedPackage
+	for i, sp := range sps {
 		_, sess, err := verifyPackage(id.Central, id.SiteCode, sp.SessionID, sp.Manifest, sp.Parts)
 		if err != nil {
-			return nil, fmt.Errorf("download: package of session %q: %w", sp.SessionID, err)
+			return nil, fmt.Errorf("package of session %q: %w", sp.SessionID, err)
 		}
-		ok = append(ok, checked{sp, sess})
+		ok = append(ok, checkedPackage{sp, sess})
 		if progress != nil {
 			n := len(sp.Manifest)
 			for _, p := range sp.Parts {
 				n += len(p)
 			}
-			progress(Progress{Done: i + 1, Total: len(pr.Sessions), SessionID: sp.SessionID, Bytes: n})
+			progress(Progress{Done: i + 1, Total: len(sps), SessionID: sp.SessionID, Bytes: n})
 		}
 	}
-	if pr.Cursor < cursor {
-		return nil, fmt.Errorf("download: %w: central's cursor %d is behind ours %d", ErrBadPackage, pr.Cursor, cursor)
-	}
-	res := &DownloadResult{Cursor: pr.Cursor}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	return ok, nil
+}
+
+// storePackages stores checked packages, each with its roster's tickets,
+// and the new cursor, in one transaction; a session whose room has started
+// keeps its package. The caller holds s.mu.
+func (s *Site) storePackages(ctx context.Context, pkgs []checkedPackage, cursor int64) (*DownloadResult, error) {
+	res := &DownloadResult{Cursor: cursor}
 	now := s.now()
-	err = s.update(ctx, nil, func(tx *store.Tx) error {
+	err := s.update(ctx, nil, func(tx *store.Tx) error {
 		res.Updated, res.Kept = nil, nil
-		for _, c := range ok {
+		for _, c := range pkgs {
 			var st sessionState
 			if _, err := tx.SessionState(c.sp.SessionID, &st); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
@@ -337,19 +368,9 @@ func (s *Site) Download(ctx context.Context, progress func(Progress)) (*Download
 			}
 			res.Updated = append(res.Updated, c.sp.SessionID)
 		}
-		return tx.SetCursor(pr.Cursor)
+		return tx.SetCursor(cursor)
 	})
-	if err != nil {
-		return nil, fmt.Errorf("download: %w", err)
-	}
-	for _, id := range res.Updated {
-		delete(s.rooms, id)
-	}
-	for _, id := range res.Kept {
-		s.log.Warn("session started: new package not applied", "session", id)
-	}
-	s.log.Info("downloaded", "sessions", len(res.Updated), "cursor", res.Cursor)
-	return res, nil
+	return res, err
 }
 
 // clearParts are the parts stored as central sent them: they are ciphertext.
@@ -459,13 +480,9 @@ func (s *Site) Release(ctx context.Context, sessionID string) error {
 		return err
 	}
 	s.mu.Lock()
-	r, err := s.room(ctx, sessionID)
-	if err == nil && r.paper != nil {
-		s.mu.Unlock()
-		return nil
-	}
+	r, err := s.sealedRoom(ctx, sessionID)
 	s.mu.Unlock()
-	if err != nil {
+	if r == nil {
 		return err
 	}
 	var rr wire.ReleaseResponse
@@ -475,11 +492,8 @@ func (s *Site) Release(ctx context.Context, sessionID string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r, err = s.room(ctx, sessionID); err != nil {
+	if r, err = s.sealedRoom(ctx, sessionID); r == nil {
 		return err
-	}
-	if r.paper != nil {
-		return nil
 	}
 	now := s.now()
 	var paper *exam.Paper
@@ -499,6 +513,17 @@ func (s *Site) Release(ctx context.Context, sessionID string) error {
 		return fmt.Errorf("release session %s: %w", sessionID, callErr)
 	}
 	return s.released(ctx, r, paper, rk, "online", now)
+}
+
+// sealedRoom returns the session's room while its paper is sealed; once
+// the paper is open it returns nil and no error: there is nothing to
+// unlock. The caller holds s.mu.
+func (s *Site) sealedRoom(ctx context.Context, sessionID string) (*room, error) {
+	r, err := s.room(ctx, sessionID)
+	if err != nil || r.paper != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // released stores the release key and keeps the paper in memory.
@@ -530,14 +555,10 @@ func (s *Site) released(ctx context.Context, r *room, paper *exam.Paper, rk *sea
 // is recorded.
 func (s *Site) UnlockWithCode(ctx context.Context, sessionID, code string) error {
 	s.mu.Lock()
-	r, err := s.room(ctx, sessionID)
-	if err != nil {
+	r, err := s.sealedRoom(ctx, sessionID)
+	if r == nil {
 		s.mu.Unlock()
 		return err
-	}
-	if r.paper != nil {
-		s.mu.Unlock()
-		return nil
 	}
 	now := s.now()
 	note := func(msg string) error {
@@ -569,11 +590,8 @@ func (s *Site) UnlockWithCode(ctx context.Context, sessionID, code string) error
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r, err = s.room(ctx, sessionID); err != nil {
+	if r, err = s.sealedRoom(ctx, sessionID); r == nil {
 		return err
-	}
-	if r.paper != nil {
-		return nil
 	}
 	now = s.now()
 	paper, oerr := openPaper(r.pkg, r.sess, rk)

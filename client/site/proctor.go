@@ -2,6 +2,7 @@ package site
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -113,12 +114,8 @@ func (s *Site) pauseResume(ctx context.Context, sessionID, ticket, proctor strin
 		}
 		r.st.Paused = pause
 	} else {
-		var ok bool
-		if a, ok = r.att[ticket]; !ok {
-			return inputf("ticket %q has not begun the exam", ticket)
-		}
-		if !a.st.Submitted.IsZero() {
-			return fmt.Errorf("ticket %s: %w", ticket, ErrSubmitted)
+		if a, err = r.openAttempt(ticket); err != nil {
+			return err
 		}
 		if a.st.Paused == pause {
 			return inputf("ticket %s is %s already", ticket, map[bool]string{true: "paused", false: "running"}[pause])
@@ -140,6 +137,19 @@ func (s *Site) pauseResume(ctx context.Context, sessionID, ticket, proctor strin
 	})
 }
 
+// openAttempt returns a candidate's exam that has begun and is not
+// submitted; a submitted one comes with an error wrapping ErrSubmitted.
+func (r *room) openAttempt(ticket string) (*attempt, error) {
+	a, ok := r.att[ticket]
+	if !ok {
+		return nil, inputf("ticket %q has not begun the exam", ticket)
+	}
+	if !a.st.Submitted.IsZero() {
+		return a, fmt.Errorf("ticket %s: %w", ticket, ErrSubmitted)
+	}
+	return a, nil
+}
+
 // ExtraTime grants minutes of extra time to one candidate (ticket) or the
 // whole room (ticket empty).
 func (s *Site) ExtraTime(ctx context.Context, sessionID, ticket string, minutes int, proctor string) error {
@@ -157,12 +167,8 @@ func (s *Site) ExtraTime(ctx context.Context, sessionID, ticket string, minutes 
 	if ticket == "" {
 		r.st.ExtraMS += extra
 	} else {
-		var ok bool
-		if a, ok = r.att[ticket]; !ok {
-			return inputf("ticket %q has not begun the exam", ticket)
-		}
-		if !a.st.Submitted.IsZero() {
-			return fmt.Errorf("ticket %s: %w", ticket, ErrSubmitted)
+		if a, err = r.openAttempt(ticket); err != nil {
+			return err
 		}
 		a.st.ExtraMS += extra
 	}
@@ -187,12 +193,12 @@ func (s *Site) ForceSubmit(ctx context.Context, sessionID, ticket, proctor strin
 	if err != nil {
 		return Submission{}, err
 	}
-	a, ok := r.att[ticket]
-	if !ok {
-		return Submission{}, inputf("ticket %q has not begun the exam", ticket)
+	a, err := r.openAttempt(ticket)
+	if errors.Is(err, ErrSubmitted) {
+		return submissionOf(r, a), err
 	}
-	if !a.st.Submitted.IsZero() {
-		return submissionOf(r, a), fmt.Errorf("ticket %s: %w", ticket, ErrSubmitted)
+	if err != nil {
+		return Submission{}, err
 	}
 	now := s.now()
 	var sub Submission
@@ -312,7 +318,7 @@ func (s *Site) ScorePractical(ctx context.Context, sessionID, ticket, itemID str
 		if err != nil {
 			return err
 		}
-		if ci.Status != wire.Present && ci.Status != wire.Late {
+		if !ci.Status.CheckedIn() {
 			return fmt.Errorf("ticket %s: %w", ticket, ErrNotCheckedIn)
 		}
 		if err := tx.PutMarks(sessionID, ticket, store.Marks{ItemID: itemID, Values: slices.Clone(marks), Examiner: examiner, Saved: now}); err != nil {

@@ -76,11 +76,11 @@ func TestCheckInRules(t *testing.T) {
 		req  site.CheckInRequest
 		want string
 	}{
-		{"not on the roster", site.CheckInRequest{Ticket: "2026WEB019999", Status: wire.Present, Confirmed: true}, "not on the roster"},
-		{"identity not confirmed", site.CheckInRequest{Ticket: "2026WEB010001", Status: wire.Present}, "confirm the candidate's identity"},
+		{"not on the roster", site.CheckInRequest{Ticket: "2026WEB019999", Status: exam.Present, Confirmed: true}, "not on the roster"},
+		{"identity not confirmed", site.CheckInRequest{Ticket: "2026WEB010001", Status: exam.Present}, "confirm the candidate's identity"},
 		{"unknown status", site.CheckInRequest{Ticket: "2026WEB010001", Status: "here", Confirmed: true}, `status "here"`},
-		{"override of an absence", site.CheckInRequest{Ticket: "2026WEB010001", Status: wire.Absent, Override: true, Proctor: "王"}, "override applies to late entry"},
-		{"override without proctor", site.CheckInRequest{Ticket: "2026WEB010001", Status: wire.Late, Confirmed: true, Override: true}, "needs the proctor's name"},
+		{"override of an absence", site.CheckInRequest{Ticket: "2026WEB010001", Status: exam.Absent, Override: true, Proctor: "王"}, "override applies to late entry"},
+		{"override without proctor", site.CheckInRequest{Ticket: "2026WEB010001", Status: exam.Late, Confirmed: true, Override: true}, "needs the proctor's name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := ci(tc.req); !errors.Is(err, site.ErrInput) || !strings.Contains(err.Error(), tc.want) {
@@ -88,31 +88,31 @@ func TestCheckInRules(t *testing.T) {
 			}
 		})
 	}
-	c, err := ci(site.CheckInRequest{Ticket: "2026WEB010001", Status: wire.Present, Confirmed: true, Photo: []byte("jpeg bytes")})
-	if err != nil || c.Status != wire.Present || c.Seat != "01" {
+	c, err := ci(site.CheckInRequest{Ticket: "2026WEB010001", Status: exam.Present, Confirmed: true, Photo: []byte("jpeg bytes")})
+	if err != nil || c.Status != exam.Present || c.Seat != "01" {
 		t.Fatalf("check-in: %+v, %v", c, err)
 	}
 	if photo, _ := r.s.Photo(ctx, r.session, "2026WEB010001"); string(photo) != "jpeg bytes" {
 		t.Fatalf("photo %q", photo)
 	}
-	if _, err := ci(site.CheckInRequest{Ticket: "2026WEB010002", Status: wire.Present, Confirmed: true, Seat: "01"}); !errors.Is(err, site.ErrInput) || !strings.Contains(err.Error(), "seat 01 is taken by ticket 2026WEB010001") {
+	if _, err := ci(site.CheckInRequest{Ticket: "2026WEB010002", Status: exam.Present, Confirmed: true, Seat: "01"}); !errors.Is(err, site.ErrInput) || !strings.Contains(err.Error(), "seat 01 is taken by ticket 2026WEB010001") {
 		t.Fatalf("seat taken: %v", err)
 	}
-	if c, err := ci(site.CheckInRequest{Ticket: "2026WEB010003", Status: wire.Absent}); err != nil || c.Status != wire.Absent {
+	if c, err := ci(site.CheckInRequest{Ticket: "2026WEB010003", Status: exam.Absent}); err != nil || c.Status != exam.Absent {
 		t.Fatalf("absent: %+v %v", c, err)
 	}
 	r.started()
 	// After the start a present candidate is late; within the limit they enter.
 	r.clock.Add(10 * time.Minute)
-	if c, err := ci(site.CheckInRequest{Ticket: "2026WEB010003", Status: wire.Present, Confirmed: true}); err != nil || c.Status != wire.Late {
+	if c, err := ci(site.CheckInRequest{Ticket: "2026WEB010003", Status: exam.Present, Confirmed: true}); err != nil || c.Status != exam.Late {
 		t.Fatalf("late within the limit: %+v %v", c, err)
 	}
 	r.clock.Add(6 * time.Minute)
 	var late *site.LateError
-	if _, err := ci(site.CheckInRequest{Ticket: "2026WEB010004", Status: wire.Late, Confirmed: true}); !errors.As(err, &late) || late.Limit != 15*time.Minute || late.Since < 16*time.Minute {
+	if _, err := ci(site.CheckInRequest{Ticket: "2026WEB010004", Status: exam.Late, Confirmed: true}); !errors.As(err, &late) || late.Limit != 15*time.Minute || late.Since < 16*time.Minute {
 		t.Fatalf("past the limit: %v", err)
 	}
-	c, err = ci(site.CheckInRequest{Ticket: "2026WEB010004", Status: wire.Late, Confirmed: true, Override: true, Proctor: "王监考"})
+	c, err = ci(site.CheckInRequest{Ticket: "2026WEB010004", Status: exam.Late, Confirmed: true, Override: true, Proctor: "王监考"})
 	if err != nil || !c.Override {
 		t.Fatalf("override: %+v %v", c, err)
 	}
@@ -120,7 +120,7 @@ func TestCheckInRules(t *testing.T) {
 	if _, err := r.s.Begin(ctx, r.session, "2026WEB010001"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ci(site.CheckInRequest{Ticket: "2026WEB010001", Status: wire.Absent}); !errors.Is(err, site.ErrInput) {
+	if _, err := ci(site.CheckInRequest{Ticket: "2026WEB010001", Status: exam.Absent}); !errors.Is(err, site.ErrInput) {
 		t.Fatalf("absent after beginning: %v", err)
 	}
 	if _, err := r.s.Begin(ctx, r.session, "2026WEB010005"); !errors.Is(err, site.ErrNotCheckedIn) {
@@ -131,11 +131,11 @@ func TestCheckInRules(t *testing.T) {
 	if _, err := r.s.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	att := map[string]string{}
+	att := map[string]exam.Attendance{}
 	for _, res := range r.central.Results(t) {
-		att[res.Ticket] = res.Attendance
+		att[res.Ticket] = exam.Attendance(res.Attendance)
 	}
-	if att["2026WEB010001"] != wire.Present || att["2026WEB010003"] != wire.Late || att["2026WEB010004"] != wire.Late {
+	if att["2026WEB010001"] != exam.Present || att["2026WEB010003"] != exam.Late || att["2026WEB010004"] != exam.Late {
 		t.Fatalf("attendance at central: %v", att)
 	}
 	if strings.Contains(string(r.logs.Bytes()), "jpeg") {

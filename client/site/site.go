@@ -339,18 +339,45 @@ func (s *Site) room(ctx context.Context, id string) (*room, error) {
 	return r, nil
 }
 
+// loadRoom reads a session from the store, verifies its package, opens its
+// paper with the stored release key, and restores its clocks, noting an
+// incident when they ran while the device was off.
 func (s *Site) loadRoom(ctx context.Context, id string) (*room, error) {
 	now := s.now()
+	r, releaseKey, err := s.readRoom(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if releaseKey != nil {
+		if err := r.openStoredPaper(releaseKey); err != nil {
+			s.log.Warn("stored release key does not open the paper", "session", id, "err", err)
+		}
+	}
+	// Time the device was off while a clock ran counts as used, and is
+	// reported (once, for the room) when candidates' clocks ran, so that a
+	// proctor can grant it back.
+	down, running := r.restoreClocks(now)
+	if down >= downtimeNote {
+		note := fmt.Sprintf("device was off for %s while %d candidates' clocks ran; the time counted as used", down.Round(time.Second), running)
+		if err := s.update(ctx, nil, func(tx *store.Tx) error { return s.incident(tx, r, "", IncidentDowntime, note, now) }); err != nil {
+			return nil, err
+		}
+		s.log.Warn("clocks resumed after downtime", "session", id, "downtime", down.Round(time.Second), "candidates", running)
+	}
+	return r, nil
+}
+
+// readRoom reads a session's package (verified against central's key and
+// this site), state and candidates' attempts from the store, and returns
+// them with the stored release key (nil before release).
+func (s *Site) readRoom(ctx context.Context, id string) (*room, []byte, error) {
 	r := &room{id: id, att: map[string]*attempt{}}
 	var releaseKey []byte
-	var central *seal.CentralPublicKey
-	var site string
 	err := s.st.View(ctx, func(tx *store.Tx) error {
 		ident, err := tx.Identity()
 		if err != nil {
 			return err
 		}
-		central, site = ident.Central, ident.SiteCode
 		p, err := tx.Package(id)
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("%w: %q (run download)", ErrNoSession, id)
@@ -358,7 +385,7 @@ func (s *Site) loadRoom(ctx context.Context, id string) (*room, error) {
 		if err != nil {
 			return err
 		}
-		if r.pkg, r.sess, err = verifyPackage(central, site, id, p.Manifest, p.Parts); err != nil {
+		if r.pkg, r.sess, err = verifyPackage(ident.Central, ident.SiteCode, id, p.Manifest, p.Parts); err != nil {
 			return fmt.Errorf("stored package of session %s: %w", id, err)
 		}
 		if releaseKey, err = tx.ReleaseKey(id); err != nil {
@@ -367,49 +394,64 @@ func (s *Site) loadRoom(ctx context.Context, id string) (*room, error) {
 		if _, err := tx.SessionState(id, &r.st); err != nil {
 			return err
 		}
-		tickets, err := tx.AttemptTickets(id)
-		if err != nil {
-			return err
-		}
-		for _, t := range tickets {
-			a := &attempt{ticket: t, revs: map[string]int{}, flags: map[string]bool{}, snaps: map[string]time.Time{}}
-			if _, err := tx.Attempt(id, t, &a.st); err != nil {
-				return err
-			}
-			answers, err := tx.Answers(id, t)
-			if err != nil {
-				return err
-			}
-			for item, ans := range answers {
-				a.revs[item] = ans.Rev
-				a.flags[item] = ans.Flagged
-			}
-			r.att[t] = a
-		}
-		return nil
+		r.att, err = readAttempts(tx, id)
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r.roster = make(map[string]exam.Candidate, len(r.sess.Candidates))
 	for _, c := range r.sess.Candidates {
 		r.roster[c.Ticket] = c
 	}
-	if releaseKey != nil {
-		rk, err := seal.ParseReleaseKey(id, releaseKey)
-		if err == nil {
-			r.paper, err = openPaper(r.pkg, r.sess, rk)
-		}
-		if err != nil {
-			r.paperErr = fmt.Errorf("the stored release key no longer opens the paper of session %s (unlock again): %w", id, err)
-			s.log.Warn("stored release key does not open the paper", "session", id, "err", err)
-		}
+	return r, releaseKey, nil
+}
+
+// readAttempts reads the exams begun in a session, by ticket, with each
+// saved answer's revision and review flag.
+func readAttempts(tx *store.Tx, sessionID string) (map[string]*attempt, error) {
+	tickets, err := tx.AttemptTickets(sessionID)
+	if err != nil {
+		return nil, err
 	}
-	// Clocks: restore each checkpoint; time the device was off while a
-	// clock ran counts as used, and is reported (once, for the room) when
-	// candidates' clocks ran, so that a proctor can grant it back.
-	var down time.Duration
-	running := 0
+	att := make(map[string]*attempt, len(tickets))
+	for _, t := range tickets {
+		a := &attempt{ticket: t, revs: map[string]int{}, flags: map[string]bool{}, snaps: map[string]time.Time{}}
+		if _, err := tx.Attempt(sessionID, t, &a.st); err != nil {
+			return nil, err
+		}
+		answers, err := tx.Answers(sessionID, t)
+		if err != nil {
+			return nil, err
+		}
+		for item, ans := range answers {
+			a.revs[item] = ans.Rev
+			a.flags[item] = ans.Flagged
+		}
+		att[t] = a
+	}
+	return att, nil
+}
+
+// openStoredPaper opens the room's paper with the stored release key. When
+// it does not open, the room stays sealed with r.paperErr saying why, and
+// the error is returned.
+func (r *room) openStoredPaper(releaseKey []byte) error {
+	rk, err := seal.ParseReleaseKey(r.id, releaseKey)
+	if err == nil {
+		r.paper, err = openPaper(r.pkg, r.sess, rk)
+	}
+	if err != nil {
+		r.paperErr = fmt.Errorf("the stored release key no longer opens the paper of session %s (unlock again): %w", r.id, err)
+	}
+	return err
+}
+
+// restoreClocks restores the room's and each candidate's clock from their
+// checkpoints and sets them running as the room's state says. It returns
+// the longest time the device was off while a candidate's clock ran, and
+// how many candidates' clocks were running.
+func (r *room) restoreClocks(now time.Time) (down time.Duration, running int) {
 	r.clock, _ = r.st.Clock.restore(now)
 	for _, a := range r.att {
 		var d time.Duration
@@ -420,14 +462,7 @@ func (s *Site) loadRoom(ctx context.Context, id string) (*room, error) {
 		}
 	}
 	r.setClocks(now)
-	if down >= downtimeNote {
-		note := fmt.Sprintf("device was off for %s while %d candidates' clocks ran; the time counted as used", down.Round(time.Second), running)
-		if err := s.update(ctx, nil, func(tx *store.Tx) error { return s.incident(tx, r, "", IncidentDowntime, note, now) }); err != nil {
-			return nil, err
-		}
-		s.log.Warn("clocks resumed after downtime", "session", id, "downtime", down.Round(time.Second), "candidates", running)
-	}
-	return r, nil
+	return down, running
 }
 
 // Incident types the site notes by itself.

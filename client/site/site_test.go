@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"regexp"
+	"strings"
 	gosync "sync"
 	"testing"
 	"time"
@@ -144,7 +145,7 @@ func (r *rig) started() {
 
 func (r *rig) checkIn(ticket string) {
 	r.t.Helper()
-	if _, err := r.s.CheckIn(context.Background(), r.session, site.CheckInRequest{Ticket: ticket, Status: wire.Present, Confirmed: true}); err != nil {
+	if _, err := r.s.CheckIn(context.Background(), r.session, site.CheckInRequest{Ticket: ticket, Status: exam.Present, Confirmed: true}); err != nil {
 		r.t.Fatal(err)
 	}
 }
@@ -191,6 +192,21 @@ func TestOneCandidateEndToEnd(t *testing.T) {
 	paper := samplePaper(t)
 	if v.Title != paper.Title || len(v.Sections) != len(paper.Sections) || v.Remaining <= 89*time.Minute {
 		t.Fatalf("view: %q, %d sections, %v left", v.Title, len(v.Sections), v.Remaining)
+	}
+	// An answer the item does not take is the caller's input error, naming
+	// the item; nothing is saved.
+	for _, tc := range []struct {
+		item string
+		ans  exam.Answer
+		want string
+	}{
+		{"q1", exam.Answer{Choices: []string{"z"}}, `invalid input: item q1: "z" is not a choice of this item`},
+		{"q8", exam.Answer{Text: strings.Repeat("字", 501)}, "invalid input: item q8: the text has 501 characters, at most 500"},
+		{"q10", exam.Answer{Choices: []string{"a"}}, "invalid input: item q10: a essay item takes text, not choices"},
+	} {
+		if err := e.Save(ctx, tc.item, tc.ans); !errors.Is(err, site.ErrInput) || err.Error() != tc.want {
+			t.Errorf("save %s %+v: err = %v, want %q", tc.item, tc.ans, err, tc.want)
+		}
 	}
 	want := map[string]exam.Answer{}
 	for _, sec := range v.Sections {
@@ -276,7 +292,7 @@ func TestOneCandidateEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !res.Submitted || res.Total != score.Total || res.Attendance != wire.Present {
+		if !res.Submitted || res.Total != score.Total || res.Attendance != string(exam.Present) {
 			t.Fatalf("central: %+v; site's answers score %v", res, score.Total)
 		}
 	}

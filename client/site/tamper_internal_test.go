@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"onex/client/store"
+	"onex/exam"
 	"onex/exam/seal"
 	"onex/server/servertest"
 	wire "onex/sync"
@@ -108,7 +109,7 @@ func TestEveryByteOfARealPackage(t *testing.T) {
 
 	// Records: every byte of a real envelope changed in transit.
 	for _, ticket := range []string{"2026WEB010001", "2026WEB010002"} {
-		if _, err := s.CheckIn(ctx, c.Session.ID, CheckInRequest{Ticket: ticket, Status: wire.Present, Confirmed: true}); err != nil {
+		if _, err := s.CheckIn(ctx, c.Session.ID, CheckInRequest{Ticket: ticket, Status: exam.Present, Confirmed: true}); err != nil {
 			t.Fatal(err)
 		}
 	}

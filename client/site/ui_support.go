@@ -125,7 +125,7 @@ func (s *Site) Seats(ctx context.Context, sessionID string) ([]SeatState, error)
 				return err
 			}
 			for _, ans := range answers {
-				if !empty(ans.Value) {
+				if ans.Value.Answered() {
 					out[i].Answered++
 				}
 			}

@@ -139,7 +139,7 @@ func queue(t *testing.T, s *store.Store) *seal.Envelope {
 	var env *seal.Envelope
 	err := s.Update(context.Background(), func(tx *store.Tx) error {
 		var err error
-		env, err = tx.Queue(wire.KindCheckIn, "S1", wire.CheckIn{SessionID: "S1", Ticket: "T1", Status: wire.Present}, time.Now())
+		env, err = tx.Queue(wire.KindCheckIn, "S1", wire.CheckIn{SessionID: "S1", Ticket: "T1", Status: exam.Present}, time.Now())
 		return err
 	})
 	if err != nil {

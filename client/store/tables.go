@@ -295,7 +295,7 @@ func (tx *Tx) mustChange(query, what string, args ...any) error {
 // CheckIn is a candidate's check-in state.
 type CheckIn struct {
 	Ticket   string
-	Status   string // "" until checked in, then present, late or absent
+	Status   exam.Attendance // "" until checked in, then present, late or absent
 	Seat     string
 	Override bool // late entry past the limit, allowed by a proctor
 	At       time.Time
@@ -354,7 +354,7 @@ func (tx *Tx) CheckIns(sessionID string) ([]CheckIn, error) {
 // PutCheckIn stores a candidate's check-in.
 func (tx *Tx) PutCheckIn(sessionID string, c CheckIn) error {
 	return tx.mustChange("UPDATE candidates SET status = ?, seat = ?, override = ?, checked_at = ? WHERE session_id = ? AND ticket = ?",
-		"ticket "+c.Ticket, c.Status, c.Seat, c.Override, fmtTime(c.At), sessionID, c.Ticket)
+		"ticket "+c.Ticket, string(c.Status), c.Seat, c.Override, fmtTime(c.At), sessionID, c.Ticket)
 }
 
 // PutPhoto stores a candidate's photo taken at check-in, sealed.

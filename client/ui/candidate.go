@@ -16,7 +16,6 @@ import (
 
 	"onex/client/site"
 	"onex/exam"
-	wire "onex/sync"
 )
 
 // minPIN is the least length of the proctor PIN.
@@ -216,7 +215,7 @@ func (c *candidateWin) waitForStart() {
 		c.status.SetText(message(err))
 	case !info.Ended.IsZero():
 		c.status.SetText(tr("seat.ended"))
-	case k.Status != wire.Present && k.Status != wire.Late:
+	case !k.Status.CheckedIn():
 		c.status.SetText(tr("seat.check_in_first"))
 	case info.Started.IsZero() || info.Paused && !k.Begun:
 		c.status.SetText(tr("seat.wait"))
@@ -486,7 +485,7 @@ func (c *candidateWin) toggleFlag() {
 // answer keeps an item's new answer and saves it at once.
 func (c *candidateWin) answer(it *site.ViewItem, ans exam.Answer) {
 	it.Answer = ans
-	it.Answered = len(ans.Choices) > 0 || ans.Text != ""
+	it.Answered = ans.Answered()
 	id := it.ID
 	c.saver.add("save "+id, func(ctx context.Context) error { return c.ex.Save(ctx, id, ans) })
 	c.showNav()

@@ -14,7 +14,6 @@ import (
 
 	"onex/client/site"
 	"onex/exam"
-	wire "onex/sync"
 )
 
 // checkinScreen finds candidates as staff type a ticket number, ID number or
@@ -74,10 +73,10 @@ func newCheckIn(st *station) *checkinScreen {
 	c.status = wrapped("")
 	c.seat = widget.NewEntry()
 	c.confirm = widget.NewCheck(tr("checkin.confirm"), func(bool) { c.enable() })
-	c.present = widget.NewButtonWithIcon(tr("checkin.present"), theme.ConfirmIcon(), func() { c.mark(wire.Present, false) })
+	c.present = widget.NewButtonWithIcon(tr("checkin.present"), theme.ConfirmIcon(), func() { c.mark(exam.Present, false) })
 	c.present.Importance = widget.HighImportance
-	c.late = widget.NewButtonWithIcon(tr("checkin.late"), theme.HistoryIcon(), func() { c.mark(wire.Late, false) })
-	c.absent = widget.NewButtonWithIcon(tr("checkin.absent"), theme.CancelIcon(), func() { c.mark(wire.Absent, false) })
+	c.late = widget.NewButtonWithIcon(tr("checkin.late"), theme.HistoryIcon(), func() { c.mark(exam.Late, false) })
+	c.absent = widget.NewButtonWithIcon(tr("checkin.absent"), theme.CancelIcon(), func() { c.mark(exam.Absent, false) })
 	c.openWin = widget.NewButtonWithIcon(tr("checkin.open_exam"), theme.ComputerIcon(), func() {
 		st.a.openCandidate(st.current, c.ticket)
 	})
@@ -101,11 +100,11 @@ func newCheckIn(st *station) *checkinScreen {
 // checkState is a candidate's check-in as a word.
 func checkState(k site.Candidate) string {
 	switch k.Status {
-	case wire.Present:
+	case exam.Present:
 		return tr("checkin.state_present")
-	case wire.Late:
+	case exam.Late:
 		return tr("checkin.state_late")
-	case wire.Absent:
+	case exam.Absent:
 		return tr("checkin.state_absent")
 	}
 	return tr("checkin.state_none")
@@ -164,10 +163,10 @@ func (c *checkinScreen) refresh() {
 	c.all = all
 	in, absent := 0, 0
 	for _, k := range all {
-		switch k.Status {
-		case wire.Present, wire.Late:
+		switch {
+		case k.Status.CheckedIn():
 			in++
-		case wire.Absent:
+		case k.Status == exam.Absent:
 			absent++
 		}
 	}
@@ -251,7 +250,7 @@ func (c *checkinScreen) enable() {
 	setEnabled(c.confirm.Checked && !ended, c.present, c.late)
 	setEnabled(!ended, c.absent)
 	k := c.candidate()
-	setEnabled((k.Status == wire.Present || k.Status == wire.Late) && !k.Submitted && !ended, c.openWin)
+	setEnabled(k.Status.CheckedIn() && !k.Submitted && !ended, c.openWin)
 }
 
 func (c *checkinScreen) candidate() site.Candidate {
@@ -265,9 +264,9 @@ func (c *checkinScreen) candidate() site.Candidate {
 
 // mark checks the candidate in; a late entry past the limit asks whether
 // the proctor on duty overrides it.
-func (c *checkinScreen) mark(status string, override bool) {
+func (c *checkinScreen) mark(status exam.Attendance, override bool) {
 	a := c.st.a
-	req := site.CheckInRequest{Ticket: c.ticket, Status: status, Confirmed: c.confirm.Checked && status != wire.Absent,
+	req := site.CheckInRequest{Ticket: c.ticket, Status: status, Confirmed: c.confirm.Checked && status != exam.Absent,
 		Seat: strings.TrimSpace(c.seat.Text), Override: override, Proctor: a.proctor}
 	_, err := a.site.CheckIn(a.ctx, c.st.current, req)
 	var late *site.LateError

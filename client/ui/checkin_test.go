@@ -8,7 +8,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	wire "onex/sync"
+	"onex/exam"
 )
 
 func TestCheckInSearchAndMarking(t *testing.T) {
@@ -73,7 +73,7 @@ func TestCheckInSearchAndMarking(t *testing.T) {
 		t.Fatal("the search is not cleared and focused for the next candidate")
 	}
 	all, err := a.site.Candidates(context.Background(), r.central.Session.ID)
-	if err != nil || all[1].Status != wire.Present || all[1].Seat != "02" {
+	if err != nil || all[1].Status != exam.Present || all[1].Seat != "02" {
 		t.Fatalf("the site has %+v, %v", all[1], err)
 	}
 
@@ -114,7 +114,7 @@ func TestLateEntryNeedsTheProctorsOverride(t *testing.T) {
 	}
 	tap(t, button(t, c, "特批入场"))
 	all, _ = a.site.Candidates(context.Background(), r.central.Session.ID)
-	if all[3].Status != wire.Late || !all[3].Override {
+	if all[3].Status != exam.Late || !all[3].Override {
 		t.Fatalf("after the override: %+v", all[3])
 	}
 	if !strings.Contains(ci.status.Text, "经监考员特批入场") || ci.count.Text != "已签到 1 / 应到 40 人（缺考 0）" {

@@ -13,7 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"onex/client/site"
-	wire "onex/sync"
+	"onex/exam"
 )
 
 // consoleScreen is the proctor's view of the room: every candidate with
@@ -52,7 +52,7 @@ func newConsole(st *station) *consoleScreen {
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			s := c.seats[i]
 			answered, left := "—", "—"
-			if in := s.Status == wire.Present || s.Status == wire.Late; in {
+			if s.Status.CheckedIn() {
 				answered = fmt.Sprintf("%d/%d", s.Answered, s.Items)
 				if !s.Submitted {
 					left = countdown(s.Remaining)
@@ -114,7 +114,7 @@ func newConsole(st *station) *consoleScreen {
 // seatState is a candidate's state in the room as a word.
 func seatState(s site.SeatState) string {
 	switch {
-	case s.Status == wire.Absent:
+	case s.Status == exam.Absent:
 		return tr("checkin.state_absent")
 	case s.Status == "":
 		return tr("checkin.state_none")
@@ -166,8 +166,8 @@ func (c *consoleScreen) enable() {
 	setEnabled(answering, c.extra)
 	setEnabled(answering, c.force)
 	setEnabled(ok, c.incident)
-	setEnabled(ok && info.Released && (s.Status == wire.Present || s.Status == wire.Late), c.score)
-	setEnabled(ok && running && (s.Status == wire.Present || s.Status == wire.Late) && !s.Submitted, c.openWin)
+	setEnabled(ok && info.Released && s.Status.CheckedIn(), c.score)
+	setEnabled(ok && running && s.Status.CheckedIn() && !s.Submitted, c.openWin)
 }
 
 func (c *consoleScreen) seat() (site.SeatState, bool) {

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"onex/client/site"
+	"onex/exam"
 	"onex/server/servertest"
 	wire "onex/sync"
 )
@@ -127,7 +128,7 @@ func (r *rig) startRoom() {
 // checkIn checks a candidate in present through the site.
 func (r *rig) checkIn(ticket string) {
 	r.t.Helper()
-	_, err := r.a.site.CheckIn(context.Background(), r.central.Session.ID, site.CheckInRequest{Ticket: ticket, Status: wire.Present, Confirmed: true})
+	_, err := r.a.site.CheckIn(context.Background(), r.central.Session.ID, site.CheckInRequest{Ticket: ticket, Status: exam.Present, Confirmed: true})
 	if err != nil {
 		r.t.Fatal(err)
 	}

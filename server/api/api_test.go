@@ -173,7 +173,7 @@ func testRecordsExactlyOnce(t *testing.T, c *servertest.Central) {
 	d := c.Enrol(t, "SITE-001")
 	s := c.Session
 	good := map[string]exam.Answer{"q1": {Choices: []string{"b"}}, "q4": {Choices: []string{"a", "b"}}, "q9": {Text: "４０４"}}
-	checkin := d.Seal(osync.KindCheckIn, osync.CheckIn{SessionID: s.ID, Ticket: "2026WEB010001", Status: osync.Present})
+	checkin := d.Seal(osync.KindCheckIn, osync.CheckIn{SessionID: s.ID, Ticket: "2026WEB010001", Status: exam.Present})
 	sub := d.Seal(osync.KindSubmission, servertest.Submission(s, "2026WEB010001", good))
 	marks := d.Seal(osync.KindPractical, osync.PracticalScore{SessionID: s.ID, Ticket: "2026WEB010001", ItemID: "q11", Marks: []float64{15, 20, 15, 10}, Examiner: "王老师"})
 	stranger := d.Seal(osync.KindSubmission, servertest.Submission(s, "NOBODY", good))
@@ -224,7 +224,7 @@ func testRecordsExactlyOnce(t *testing.T, c *servertest.Central) {
 	}
 	r := results[0]
 	// q1 2 + q4 half of 4 + q9 4 + q11 60 = 68 of 96, essay q10 awaits marking.
-	if r.Ticket != "2026WEB010001" || r.Attendance != osync.Present || !r.Submitted || r.Total != 68 || r.Complete || r.Status() != "待评分" {
+	if r.Ticket != "2026WEB010001" || r.Attendance != string(exam.Present) || !r.Submitted || r.Total != 68 || r.Complete || r.Status() != "待评分" {
 		t.Errorf("result = %+v", r)
 	}
 	if results[1].Submitted || results[1].Status() != "未交卷" {
@@ -234,6 +234,41 @@ func testRecordsExactlyOnce(t *testing.T, c *servertest.Central) {
 	server.WriteResultsCSV(&csv, results)
 	if !bytes.HasPrefix(csv.Bytes(), []byte("\ufeff准考证号,姓名")) || !strings.Contains(csv.String(), "2026WEB010001,毛娜,出席,是,68,96,待评分,q10") {
 		t.Errorf("csv:\n%s", csv.String()[:200])
+	}
+}
+
+// TestSubmissionAnswersFollowTheRule: central checks a submission's answers
+// with the rule the site checks them with (exam's CheckAnswer); a record
+// with an answer that breaks it, or for an item the paper lacks, is
+// rejected, naming the item.
+func TestSubmissionAnswersFollowTheRule(t *testing.T) {
+	c := servertest.New(t)
+	d := c.Enrol(t, "SITE-001")
+	s := c.Session
+	long := d.Seal(osync.KindSubmission, servertest.Submission(s, "2026WEB010001", map[string]exam.Answer{"q1": {Choices: []string{"b"}}, "q8": {Text: strings.Repeat("字", 501)}}))
+	notAChoice := d.Seal(osync.KindSubmission, servertest.Submission(s, "2026WEB010002", map[string]exam.Answer{"q6": {Choices: []string{"yes"}}}))
+	noSuchItem := d.Seal(osync.KindSubmission, servertest.Submission(s, "2026WEB010003", map[string]exam.Answer{"q99": {Text: "x"}}))
+	good := d.Seal(osync.KindSubmission, servertest.Submission(s, "2026WEB010004", map[string]exam.Answer{"q1": {Choices: []string{"b"}}, "q8": {Text: "auto"}}))
+	code, resp := d.Push(long.Bytes, notAChoice.Bytes, noSuchItem.Bytes, good.Bytes)
+	if code != 200 || len(resp.Results) != 4 {
+		t.Fatalf("batch: %d %+v", code, resp)
+	}
+	for i, want := range []string{"item q8: the text has 501 characters, at most 500", `item q6: "yes" is not a choice of this item`, "answer for item q99: the paper has no such item"} {
+		if r := resp.Results[i]; r.Outcome != osync.Rejected || !strings.Contains(r.Reason, want) || r.Receipt != nil {
+			t.Errorf("envelope %d: %s %q, want rejected for %q", i, r.Outcome, r.Reason, want)
+		}
+	}
+	if r := resp.Results[3]; r.Outcome != osync.Accepted {
+		t.Errorf("good submission: %s %q", r.Outcome, r.Reason)
+	}
+	results, err := c.SessionResults(context.Background(), s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results[:4] {
+		if r.Submitted != (r.Ticket == "2026WEB010004") {
+			t.Errorf("result of %s: submitted %v", r.Ticket, r.Submitted)
+		}
 	}
 }
 

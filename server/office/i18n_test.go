@@ -10,7 +10,6 @@ import (
 
 	"onex/exam"
 	"onex/server"
-	osync "onex/sync"
 )
 
 // TestTranslations checks that every key the office pages use is in the
@@ -51,10 +50,10 @@ func TestTranslations(t *testing.T) {
 	for _, s := range []string{string(exam.Student), string(exam.Public)} {
 		used["category."+s] = "categories"
 	}
-	for _, s := range []string{"", osync.Present, osync.Late, osync.Absent} {
+	for _, s := range []string{"", string(exam.Present), string(exam.Late), string(exam.Absent)} {
 		used["attendance."+s] = "attendance"
 	}
-	for _, r := range []server.Result{{Attendance: osync.Absent}, {}, {Submitted: true}, {Submitted: true, Complete: true, Passed: true}, {Submitted: true, Complete: true}} {
+	for _, r := range []server.Result{{Attendance: string(exam.Absent)}, {}, {Submitted: true}, {Submitted: true, Complete: true, Passed: true}, {Submitted: true, Complete: true}} {
 		used["result."+r.Status()] = "Result.Status"
 	}
 	if len(used) < 100 {

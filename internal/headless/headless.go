@@ -1,0 +1,54 @@
+// Package headless keeps Fyne's start-up out of the command line's output.
+//
+// onex-site is one binary: the desktop app on Fyne and, given a command, the
+// headless command line of client/cli. Fyne's lang package is linked in
+// for the desktop app, and its init reads the locale from the environment
+// (LC_ALL, LC_MESSAGES, LANG, LANGUAGE, through go-locale) before main
+// runs; go-locale reads a locale such as C.UTF-8 as the language "C", which
+// lang fails to parse and logs ("Fyne error: Error parsing user locale C")
+// on stderr, so every command printed it.
+//
+// Imported for its init by the main package, this package hides those
+// variables from the process for a command line with arguments, and
+// Restore, called first in main, puts them back exactly as they were. Its
+// init runs before lang's: packages are initialised one at a time, each
+// time the first in import-path order whose imports are all initialised
+// (Go spec, "Package initialization"); this package imports only os, and
+// lang cannot start before text/template, which sorts after onex/... and
+// imports os through fmt. So Fyne's lang sees no locale and says nothing
+// for a command, while the desktop app (no arguments) is left alone.
+package headless
+
+import "os"
+
+// localeVars are the variables go-locale reads on Linux and other Unix.
+var localeVars = []string{"LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"}
+
+// hidden are the variables hide took away, with their values.
+var hidden = map[string]string{}
+
+func init() { hide(os.Args) }
+
+// hide takes the locale variables out of the environment when args (a
+// command line, the program's name first) names a command.
+func hide(args []string) {
+	if len(args) < 2 {
+		return
+	}
+	for _, v := range localeVars {
+		if val, ok := os.LookupEnv(v); ok {
+			hidden[v] = val
+			os.Unsetenv(v)
+		}
+	}
+}
+
+// Restore puts back the locale variables hidden at start-up, so the
+// command runs with the environment it was given. Calling it again, or
+// when nothing was hidden, does nothing.
+func Restore() {
+	for v, val := range hidden {
+		os.Setenv(v, val)
+		delete(hidden, v)
+	}
+}
