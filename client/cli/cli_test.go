@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"onex/exam/seal"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,12 @@ import (
 	"onex/exam"
 	"onex/server/servertest"
 )
+
+// TestMain: the fast tier (go test -short) wraps store keys cheaply.
+func TestMain(m *testing.M) {
+	seal.CheapStoreKeysInShortTests()
+	os.Exit(m.Run())
+}
 
 const pass = "站点口令 for the CLI tests"
 

@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
+	"onex/exam/seal"
+	"os"
 	"regexp"
 	"strings"
 	gosync "sync"
@@ -18,6 +20,12 @@ import (
 	"onex/server/servertest"
 	wire "onex/sync"
 )
+
+// TestMain: the fast tier (go test -short) wraps store keys cheaply.
+func TestMain(m *testing.M) {
+	seal.CheapStoreKeysInShortTests()
+	os.Exit(m.Run())
+}
 
 const pass = "site passphrase for tests"
 

@@ -17,6 +17,12 @@ import (
 	wire "onex/sync"
 )
 
+// TestMain: the fast tier (go test -short) wraps store keys cheaply.
+func TestMain(m *testing.M) {
+	seal.CheapStoreKeysInShortTests()
+	os.Exit(m.Run())
+}
+
 const pass = "correct horse battery staple"
 
 func create(t *testing.T, dir string) *store.Store {

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"onex/exam/seal"
+	"os"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -16,6 +18,12 @@ import (
 	"onex/server/servertest"
 	wire "onex/sync"
 )
+
+// TestMain: the fast tier (go test -short) wraps store keys cheaply.
+func TestMain(m *testing.M) {
+	seal.CheapStoreKeysInShortTests()
+	os.Exit(m.Run())
+}
 
 const (
 	pass    = "考点口令 for tests"

@@ -3,8 +3,10 @@ package seal
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"flag"
 	"fmt"
 	"io"
+	"testing"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -108,6 +110,26 @@ func OpenField(k *StoreKey, table, column, rowID string, sealed []byte) ([]byte,
 		return nil, fmt.Errorf("%w: %s.%s of row %q: altered or moved from another cell", ErrDecrypt, table, column, rowID)
 	}
 	return plaintext, nil
+}
+
+// CheapStoreKeysInShortTests is for a test binary's TestMain: in its fast
+// tier (go test -short) every store key the process wraps from then on is
+// cheap to unwrap (argon2id t=1, 64 KiB). A test run opens stores many
+// times, and each production derivation costs 128 MiB and most of a second.
+// The parameters are written into every wrap, so such a store opens
+// anywhere; without -short, stores get the production parameters. It parses
+// the command line's flags (as TestMain must before reading them) and panics
+// outside a test binary: a program cannot weaken the wrap.
+func CheapStoreKeysInShortTests() {
+	if !testing.Testing() {
+		panic("seal: CheapStoreKeysInShortTests outside a test binary")
+	}
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	if testing.Short() {
+		storeArgon = argonParams{Time: 1, Memory: 64, Threads: 1}
+	}
 }
 
 // WrapStoreKey encrypts k under a key derived from passphrase with argon2id.
