@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -83,7 +84,7 @@ const KeysFile = "central.key"
 // office user, admin, with the given password. It refuses to overwrite keys
 // that exist: they are what every enrolled device trusts.
 func Init(ctx context.Context, dataDir, dbURL, adminPassword string) (*seal.CentralPublicKey, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+	if err := privateDir(dataDir); err != nil {
 		return nil, fmt.Errorf("init: %w", err)
 	}
 	path := filepath.Join(dataDir, KeysFile)
@@ -119,13 +120,21 @@ func Open(ctx context.Context, dataDir, dbURL string, cfg Config) (*Central, err
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dataDir, KeysFile), err)
 	}
+	if err := privateDir(dataDir); err != nil {
+		return nil, fmt.Errorf("open %s: %w", dataDir, err)
+	}
 	db, err := store.Open(ctx, dsn(dataDir, dbURL))
 	if err != nil {
 		return nil, err
 	}
-	return &Central{db: db, keys: keys, log: cfg.logger(), now: cfg.clock(),
+	c := &Central{db: db, keys: keys, log: cfg.logger(), now: cfg.clock(),
 		limits:  Limits{MaxRecords: orDefault(cfg.MaxRecords, DefaultMaxRecords), MaxBatchBytes: orDefault(cfg.MaxBatchBytes, DefaultMaxBatchBytes)},
-		metrics: newMetrics(), releaseCache: map[string][]byte{}}, nil
+		metrics: newMetrics(), releaseCache: map[string][]byte{}}
+	if err := c.sealPlainUnlockCodes(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 func (cfg Config) logger() *slog.Logger {
@@ -167,6 +176,15 @@ func (c *Central) Health(ctx context.Context) error {
 	return err
 }
 
+// privateDir makes a data directory, or keeps it, readable by its owner
+// only (0700), whatever it was: it holds central's keys and database.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
+}
+
 func dsn(dataDir, dbURL string) string {
 	if dbURL != "" {
 		return dbURL
@@ -186,3 +204,12 @@ func inputf(format string, args ...any) error { return inputError{fmt.Errorf(for
 // AsInput marks err as the caller's fault (errors.Is(err, ErrInput)),
 // keeping its message.
 func AsInput(err error) error { return inputError{err} }
+
+// Host is the host part of a network address such as an HTTP request's
+// remote address: who a request came from, for throttling and logs.
+func Host(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
+}

@@ -48,8 +48,18 @@ func normalCode(s string) string {
 	}, s)
 }
 
-// Enrol registers a site device that presents a one-time code and its public key.
-func (c *Central) Enrol(ctx context.Context, req osync.EnrolRequest) (osync.EnrolResponse, error) {
+// ErrEnrolCode is the one answer to an enrolment code that is unknown, used
+// or expired: a guesser learns nothing of which.
+var ErrEnrolCode = errors.New("enrolment code is not valid (unknown, used or expired)")
+
+// Enrol registers a site device that presents a one-time code and its public
+// key, from an address. Failed codes slow that address's next attempts (see
+// throttle); while it must wait, the attempt is a *ThrottledError.
+func (c *Central) Enrol(ctx context.Context, req osync.EnrolRequest, from string) (osync.EnrolResponse, error) {
+	addr := throttled{what: "enrolments from address " + from, key: "enrol-addr\n" + from, policy: enrolThrottle}
+	if err := c.checkThrottles(ctx, addr); err != nil {
+		return osync.EnrolResponse{}, err
+	}
 	pub, err := seal.ParseDevicePublicKey(req.PublicKey)
 	if err != nil {
 		return osync.EnrolResponse{}, inputf("public_key: %v", err)
@@ -63,13 +73,13 @@ func (c *Central) Enrol(ctx context.Context, req osync.EnrolRequest) (osync.Enro
 	}
 	d := &store.Device{ID: id.String(), Name: req.DeviceName, PublicKey: req.PublicKey}
 	if err := c.db.Enrol(ctx, seal.HashToken(normalCode(req.Code)), c.now(), d); err != nil {
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return osync.EnrolResponse{}, inputf("enrolment code is not valid")
-		case errors.Is(err, store.ErrConflict):
-			return osync.EnrolResponse{}, AsInput(err)
+		if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) {
+			return osync.EnrolResponse{}, err
 		}
-		return osync.EnrolResponse{}, err
+		if err := c.strike(ctx, addr); err != nil {
+			return osync.EnrolResponse{}, err
+		}
+		return osync.EnrolResponse{}, AsInput(ErrEnrolCode)
 	}
 	cat, err := c.db.Catalogue(ctx)
 	if err != nil {

@@ -126,3 +126,72 @@ func bareDB(b *testing.B, engine string) *sql.DB {
 	}
 	return db
 }
+
+// TestDataFilesOwnerOnly: central's directory is 0700 and its database,
+// WAL and shared memory 0600, even when the directory was made 0755 before
+// init and the umask allows more.
+func TestDataFilesOwnerOnly(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "central")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Init(ctx, dir, "", "a password for the test"); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755) // as an operator's later chmod might
+	c, err := server.Open(ctx, dir, "", server.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.ImportCatalogue(ctx, servertest.Sample(t, "catalogue.json"), "test"); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]os.FileMode{"": 0o700, server.KeysFile: 0o600, "central.db": 0o600, "central.db-wal": 0o600, "central.db-shm": 0o600}
+	for name, mode := range want {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != mode {
+			t.Errorf("%s/%s is %v, want %v", dir, name, fi.Mode().Perm(), mode)
+		}
+	}
+}
+
+// TestUnlockCodesSealedAtRest: no unlock code is in central's database
+// files; one left in the clear by an older central is sealed at the next
+// open, and reads out the same.
+func TestUnlockCodesSealedAtRest(t *testing.T) {
+	c := servertest.New(t)
+	code := c.UnlockCode(t)
+	inFiles := func() bool {
+		for _, name := range []string{"central.db", "central.db-wal"} {
+			b, _ := os.ReadFile(filepath.Join(c.Dir, name))
+			if bytes.Contains(b, []byte(code)) {
+				return true
+			}
+		}
+		return false
+	}
+	if inFiles() {
+		t.Fatal("the unlock code is in central's database files in the clear")
+	}
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(c.Dir, "central.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec("UPDATE sessions SET unlock_code = ?, unlock_sealed = NULL WHERE id = ?", code, c.Session.ID); err != nil {
+		t.Fatal(err)
+	}
+	c.Restart(t)
+	var left string
+	if err := raw.QueryRow("SELECT unlock_code FROM sessions WHERE id = ?", c.Session.ID).Scan(&left); err != nil || left != "" {
+		t.Errorf("after reopening, the clear code is still there: %q %v", left, err)
+	}
+	if got := c.UnlockCode(t); got != code {
+		t.Errorf("the code sealed on reopening reads %q, want %q", got, code)
+	}
+}

@@ -71,7 +71,10 @@ func (c *Central) CreateSession(ctx context.Context, spec SessionSpec, actor str
 		ID:   fmt.Sprintf("%s-%s-%s", site.Code, spec.Room, spec.Start.In(CST).Format("200601021504")),
 		Site: site.Code, Room: spec.Room, PaperID: spec.PaperID, PaperVersion: spec.PaperVersion,
 		Start: spec.Start, ReleaseAt: spec.ReleaseAt, LateLimitMinutes: spec.LateLimitMinutes,
-		UnlockCode: code.String(), CreatedAt: c.now(),
+		CreatedAt: c.now(),
+	}
+	if s.UnlockSealed, err = c.sealUnlockCode(s.ID, code.String()); err != nil {
+		return store.Session{}, err
 	}
 	rk, err := seal.DeriveReleaseKey(code, s.ID)
 	if err != nil {
@@ -157,7 +160,11 @@ func (c *Central) releaseKey(s store.Session) ([]byte, error) {
 	if ok {
 		return key, nil
 	}
-	code, err := seal.ParseUnlockCode(s.UnlockCode)
+	text, err := c.openUnlockCode(s)
+	if err != nil {
+		return nil, err
+	}
+	code, err := seal.ParseUnlockCode(text)
 	if err != nil {
 		return nil, fmt.Errorf("session %s: stored unlock code: %w", s.ID, err)
 	}
@@ -178,7 +185,44 @@ func (c *Central) UnlockCode(ctx context.Context, sessionID, actor string) (stri
 	if err != nil {
 		return "", err
 	}
-	return s.UnlockCode, c.db.Audit(ctx, actor, "show unlock code", "session "+s.ID)
+	code, err := c.openUnlockCode(s)
+	if err != nil {
+		return "", err
+	}
+	return code, c.db.Audit(ctx, actor, "show unlock code", "session "+s.ID)
+}
+
+// sealUnlockCode seals a session's unlock code under central's secrets key.
+func (c *Central) sealUnlockCode(sessionID, code string) ([]byte, error) {
+	return seal.SealField(c.keys.SecretsKey(), "sessions", "unlock_code", sessionID, []byte(code))
+}
+
+// openUnlockCode opens the unlock code a session keeps sealed.
+func (c *Central) openUnlockCode(s store.Session) (string, error) {
+	b, err := seal.OpenField(c.keys.SecretsKey(), "sessions", "unlock_code", s.ID, s.UnlockSealed)
+	if err != nil {
+		return "", fmt.Errorf("session %s: sealed unlock code: %w", s.ID, err)
+	}
+	return string(b), nil
+}
+
+// sealPlainUnlockCodes seals the unlock codes a database from before they
+// were sealed still holds in the clear.
+func (c *Central) sealPlainUnlockCodes(ctx context.Context) error {
+	plain, err := c.db.PlainUnlockCodes(ctx)
+	if err != nil {
+		return err
+	}
+	for id, code := range plain {
+		sealed, err := c.sealUnlockCode(id, code)
+		if err != nil {
+			return err
+		}
+		if err := c.db.SealUnlockCode(ctx, id, sealed); err != nil {
+			return fmt.Errorf("seal the unlock code of session %s: %w", id, err)
+		}
+	}
+	return nil
 }
 
 // TooEarlyError answers a release asked before the release time.

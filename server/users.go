@@ -26,10 +26,15 @@ var Roles = []string{RoleAdmin, RoleStaff, RoleMarker, RoleInspector}
 // Access is what an office operation needs of the user's role.
 type Access int
 
-// Accesses.
+// Accesses, each role given only what it needs: a marker reads the
+// catalogue and the papers' titles (marking comes with its own pages); an
+// inspector also oversees sessions, sites, results, conflicts and the audit
+// log, but reads no roster; admin and staff read rosters and change things.
 const (
-	Read  Access = iota // any office role
-	Write               // admin and organisation staff
+	Read    Access = iota // the catalogue and the papers' titles: every office role
+	Oversee               // sessions, sites, results, conflicts, the audit log: admin, staff, inspector
+	Rosters               // rosters, with candidates' names and ID numbers: admin, staff
+	Write                 // every change: admin, staff
 )
 
 // Allows reports whether a role has an access.
@@ -37,7 +42,9 @@ func Allows(role string, need Access) bool {
 	switch role {
 	case RoleAdmin, RoleStaff:
 		return true
-	case RoleMarker, RoleInspector:
+	case RoleInspector:
+		return need <= Oversee
+	case RoleMarker:
 		return need == Read
 	}
 	return false
@@ -76,12 +83,22 @@ var passwordChecks = make(chan struct{}, 2)
 // long whether or not the name exists.
 var decoyHash = sync.OnceValue(func() string { return seal.HashPassword(seal.NewToken()) })
 
-// SignIn checks a user's name and password and starts a browser session;
-// a refusal is a *RefusedError.
-func (c *Central) SignIn(ctx context.Context, name, password string) (SignedIn, error) {
+// SignIn checks a user's name and password, typed at an address, and starts
+// a browser session. A refusal is a *RefusedError; failures slow the next
+// attempts of that name and that address (see throttle), and while either
+// must wait the attempt is a *ThrottledError, its password unchecked.
+func (c *Central) SignIn(ctx context.Context, name, password, from string) (SignedIn, error) {
 	u, err := c.db.User(ctx, name)
 	known := err == nil && Allows(u.Role, Read)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return SignedIn{}, err
+	}
+	who := throttled{key: "signin-user\n" + name, policy: userThrottle}
+	if known {
+		who.what = "office user " + name
+	}
+	keys := []throttled{who, {what: "sign-ins from address " + from, key: "signin-addr\n" + from, policy: addrThrottle}}
+	if err := c.checkThrottles(ctx, keys...); err != nil {
 		return SignedIn{}, err
 	}
 	hash := u.PasswordHash
@@ -96,13 +113,20 @@ func (c *Central) SignIn(ctx context.Context, name, password string) (SignedIn, 
 	ok := seal.CheckPassword(hash, password)
 	<-passwordChecks
 	if !ok || !known {
+		if err := c.strike(ctx, keys...); err != nil {
+			return SignedIn{}, err
+		}
 		return SignedIn{}, &RefusedError{KnownUser: known}
 	}
-	s := SignedIn{Token: seal.NewToken(), WebSession: WebSession{User: u.Name, Role: u.Role, CSRF: seal.NewToken(), Expires: c.now().Add(WebSessionLifetime)}}
+	if err := c.db.ClearStrikes(ctx, seal.HashToken(who.key)); err != nil {
+		return SignedIn{}, err
+	}
+	token := seal.NewToken()
+	s := SignedIn{Token: token, WebSession: WebSession{User: u.Name, Role: u.Role, CSRF: seal.CSRFToken(token), Expires: c.now().Add(WebSessionLifetime)}}
 	if err := c.db.DeleteExpiredWebSessions(ctx, c.now()); err != nil {
 		return SignedIn{}, err
 	}
-	if err := c.db.PutWebSession(ctx, seal.HashToken(s.Token), s.User, s.CSRF, s.Expires); err != nil {
+	if err := c.db.PutWebSession(ctx, seal.HashToken(s.Token), s.User, s.Expires); err != nil {
 		return SignedIn{}, err
 	}
 	c.log.Info("office sign-in", "role", s.Role)
@@ -115,7 +139,7 @@ func (c *Central) WebSession(ctx context.Context, token string) (WebSession, err
 	if err != nil {
 		return WebSession{}, err
 	}
-	return WebSession{User: ws.User.Name, Role: ws.User.Role, CSRF: ws.CSRF, Expires: ws.Expires}, nil
+	return WebSession{User: ws.User.Name, Role: ws.User.Role, CSRF: seal.CSRFToken(token), Expires: ws.Expires}, nil
 }
 
 // SignOut ends the browser session of a token.

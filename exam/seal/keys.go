@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/ecdh"
 	"crypto/ed25519"
+	"crypto/hkdf"
 	"crypto/hpke"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
 	"fmt"
 	"io"
@@ -105,6 +107,22 @@ func centralKeysFrom(seed, x25519 []byte) (*CentralKeys, error) {
 
 // Public returns central's public keys.
 func (k *CentralKeys) Public() *CentralPublicKey { return k.pub }
+
+// SecretsKey is the key central seals its own secrets with at rest (the
+// unlock codes it keeps to read out), used with SealField and OpenField. It
+// is derived, not stored: HKDF-SHA-256 over the Ed25519 seed and the X25519
+// private key, salt "onex central secrets v1", 40 bytes: the key id (8),
+// then the key (32). A copy of central's database alone opens nothing.
+func (k *CentralKeys) SecretsKey() *StoreKey {
+	out, err := hkdf.Key(sha256.New, append(k.sign.Seed(), k.recvBytes...), []byte("onex central secrets v1"), "", keyIDSize+keySize)
+	if err != nil {
+		panic("seal: " + err.Error()) // only for lengths HKDF-SHA-256 cannot give
+	}
+	sk := &StoreKey{}
+	copy(sk.id[:], out[:keyIDSize])
+	copy(sk.key[:], out[keyIDSize:])
+	return sk
+}
 
 // Marshal encodes the private keys: OXK1, type 1, Ed25519 seed, X25519
 // private key (clamped, as RFC 9180 serialises it).

@@ -25,3 +25,13 @@ func HashToken(token string) string {
 	h := sum([]byte(token))
 	return hex.EncodeToString(h[:])
 }
+
+// CSRFToken is the token a signed-in browser's forms carry, derived from its
+// session token, so that a server stores neither: SHA-256 over
+// "onex-csrf/1\n" and the session token, in lower-case hex. A copy of the
+// server's database (which holds HashToken of the session token) does not
+// give it.
+func CSRFToken(sessionToken string) string {
+	h := sum([]byte("onex-csrf/1\n" + sessionToken))
+	return hex.EncodeToString(h[:])
+}

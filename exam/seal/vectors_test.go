@@ -65,6 +65,7 @@ type vectors struct {
 		CentralPrivate     hexBytes `json:"central_private"`
 		CentralPublic      hexBytes `json:"central_public"`
 		CentralFingerprint string   `json:"central_fingerprint"`
+		CentralSecretsKey  hexBytes `json:"central_secrets_key"` // key id, then key
 		DeviceRandom       hexBytes `json:"device_random"`
 		DevicePrivate      hexBytes `json:"device_private"`
 		DevicePublic       hexBytes `json:"device_public"`
@@ -265,6 +266,8 @@ func computeVectors(t *testing.T, in *vectors) vectors {
 	v.Keys.CentralPrivate = ck.Marshal()
 	v.Keys.CentralPublic = ck.Public().Marshal()
 	v.Keys.CentralFingerprint = ck.Public().Fingerprint()
+	secrets := ck.SecretsKey()
+	v.Keys.CentralSecretsKey = append(secrets.id[:], secrets.key[:]...)
 	dk, err := newDeviceKey(bytes.NewReader(v.Keys.DeviceRandom))
 	must(err)
 	v.Keys.DevicePrivate = dk.Marshal()

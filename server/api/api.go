@@ -42,10 +42,14 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // 500 with no detail (and a log line) for what central did wrong.
 func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var early *server.TooEarlyError
+	var throttled *server.ThrottledError
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &early):
 		writeJSON(w, http.StatusTooEarly, early.Body)
+	case errors.As(err, &throttled):
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(throttled.Left/time.Second), 10))
+		writeJSON(w, http.StatusTooManyRequests, osync.Problem{Error: err.Error()})
 	case errors.As(err, &tooBig):
 		writeJSON(w, http.StatusRequestEntityTooLarge, osync.Problem{Error: fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit)})
 	case errors.Is(err, server.ErrUnauthorized):
@@ -103,7 +107,7 @@ func (a *api) enrol(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	resp, err := a.central.Enrol(r.Context(), req)
+	resp, err := a.central.Enrol(r.Context(), req, server.Host(r.RemoteAddr))
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -31,10 +32,10 @@ func TestEnrolment(t *testing.T) {
 		req  osync.EnrolRequest
 		want string
 	}{
-		"bad code":    {osync.EnrolRequest{Code: "AAAA-BBBB", DeviceName: "x", PublicKey: req.PublicKey}, "not valid"},
+		"bad code":    {osync.EnrolRequest{Code: "AAAA-BBBB", DeviceName: "x", PublicKey: req.PublicKey}, server.ErrEnrolCode.Error()},
 		"bad key":     {osync.EnrolRequest{Code: code, DeviceName: "x", PublicKey: []byte("junk")}, "public_key"},
 		"no name":     {osync.EnrolRequest{Code: code, PublicKey: req.PublicKey}, "device_name"},
-		"sql in code": {osync.EnrolRequest{Code: "'; DROP TABLE devices; --", DeviceName: "x", PublicKey: req.PublicKey}, "not valid"},
+		"sql in code": {osync.EnrolRequest{Code: "'; DROP TABLE devices; --", DeviceName: "x", PublicKey: req.PublicKey}, server.ErrEnrolCode.Error()},
 	} {
 		if got := c.PostJSON(t, osync.PathEnrol, tc.req, &p); got != 400 || !strings.Contains(p.Error, tc.want) {
 			t.Errorf("%s: %d %q", name, got, p.Error)
@@ -43,13 +44,14 @@ func TestEnrolment(t *testing.T) {
 	if got := c.PostJSON(t, osync.PathEnrol, req, nil); got != 200 {
 		t.Fatalf("enrol: %d", got)
 	}
-	if got := c.PostJSON(t, osync.PathEnrol, req, &p); got != 400 || !strings.Contains(p.Error, "already used") {
+	// Unknown, used and expired codes are answered alike.
+	if got := c.PostJSON(t, osync.PathEnrol, req, &p); got != 400 || p.Error != server.ErrEnrolCode.Error() {
 		t.Errorf("replayed code: %d %q", got, p.Error)
 	}
 	expired, _ := c.NewEnrolCode(context.Background(), "SITE-001", "test")
 	c.Clock.Add(server.EnrolCodeLifetime + time.Minute)
 	req.Code = expired
-	if got := c.PostJSON(t, osync.PathEnrol, req, &p); got != 400 || !strings.Contains(p.Error, "expired") {
+	if got := c.PostJSON(t, osync.PathEnrol, req, &p); got != 400 || p.Error != server.ErrEnrolCode.Error() {
 		t.Errorf("expired code: %d %q", got, p.Error)
 	}
 	for _, body := range []string{"{", `{"code": 5}`, `{"code":"x","extra":1}`, strings.Repeat("x", 100<<10)} {
@@ -58,6 +60,39 @@ func TestEnrolment(t *testing.T) {
 		if resp.StatusCode != 400 && resp.StatusCode != 413 {
 			t.Errorf("body %.20q: %d", body, resp.StatusCode)
 		}
+	}
+}
+
+// TestEnrolmentGuessesThrottled: wrong codes from one address slow its next
+// attempts and then lock it, a right code included, until the lock ends.
+func TestEnrolmentGuessesThrottled(t *testing.T) {
+	c := servertest.New(t)
+	dk, _ := seal.GenerateDeviceKey()
+	good := osync.EnrolRequest{Code: c.EnrolCode(t), DeviceName: "主机", PublicKey: dk.Public().Marshal()}
+	guess := good
+	var p osync.Problem
+	for i := range 20 {
+		guess.Code = fmt.Sprintf("GUES-S%03d-AAAA-AAAA", i)
+		if got := c.PostJSON(t, osync.PathEnrol, guess, &p); got != 400 {
+			t.Fatalf("guess %d: %d %q", i+1, got, p.Error)
+		}
+		c.Clock.Add(time.Minute) // past every wait but the lock
+	}
+	resp, err := http.Post(c.URL+osync.PathEnrol, "application/json", strings.NewReader(`{"code":"`+good.Code+`","device_name":"主机","public_key":"`+base64.StdEncoding.EncodeToString(good.PublicKey)+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("the right code during the lock: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	log, _ := c.AuditLog(context.Background())
+	if !strings.Contains(fmt.Sprint(log.Entries), "enrolments from address 127.0.0.1 locked") {
+		t.Error("the lock is not in the audit log")
+	}
+	c.Clock.Add(15 * time.Minute)
+	if got := c.PostJSON(t, osync.PathEnrol, good, &p); got != 200 {
+		t.Fatalf("the right code after the lock: %d %q", got, p.Error)
 	}
 }
 

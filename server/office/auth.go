@@ -2,10 +2,12 @@ package office
 
 import (
 	"errors"
-	"net"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"onex/exam/seal"
 	"onex/server"
@@ -105,11 +107,18 @@ func (o *office) signIn(w http.ResponseWriter, r *http.Request) {
 		o.showSignIn(w, v, http.StatusBadRequest, next)
 		return
 	}
-	s, err := o.central.SignIn(r.Context(), name, password)
+	s, err := o.central.SignIn(r.Context(), name, password, server.Host(r.RemoteAddr))
 	var refused *server.RefusedError
+	var throttled *server.ThrottledError
 	switch {
+	case errors.As(err, &throttled):
+		o.log.Warn("office sign-in throttled", "remote", server.Host(r.RemoteAddr), "until", throttled.Until)
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(throttled.Left/time.Second), 10))
+		v.Problems = []string{fmt.Sprintf(v.T("err.throttled"), when(throttled.Until), int64(throttled.Left/time.Second))}
+		o.showSignIn(w, v, http.StatusTooManyRequests, next)
+		return
 	case errors.As(err, &refused):
-		o.log.Warn("office sign-in refused", "known_user", refused.KnownUser, "remote", remoteHost(r))
+		o.log.Warn("office sign-in refused", "known_user", refused.KnownUser, "remote", server.Host(r.RemoteAddr))
 		v.Problems = []string{v.T("err.credentials_wrong")}
 		o.showSignIn(w, v, http.StatusUnauthorized, next)
 		return
@@ -120,13 +129,6 @@ func (o *office) signIn(w http.ResponseWriter, r *http.Request) {
 	setCookie(w, r, sessionCookie, s.Token, int(server.WebSessionLifetime.Seconds()))
 	setCookie(w, r, signInCookie, "", -1)
 	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
-}
-
-func remoteHost(r *http.Request) string {
-	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return h
-	}
-	return r.RemoteAddr
 }
 
 // signOut ends the browser's session.

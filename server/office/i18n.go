@@ -188,6 +188,7 @@ var messages = map[string][2]string{
 	"err.no_file":             {"请选择要上传的文件。", "Choose a file to upload."},
 	"err.credentials_missing": {"请输入用户名和密码。", "Enter your user name and password."},
 	"err.credentials_wrong":   {"用户名或密码错误。", "Wrong user name or password."},
+	"err.throttled":           {"失败次数过多，请于 %s 后再试（还需 %d 秒）。", "Too many failed attempts: try again after %s (%d s from now)."},
 	"err.unknown_action":      {"未知操作。", "Unknown action."},
 	"err.site_missing":        {"站点：未填写", "site: missing"},
 	"err.room_missing":        {"考场：未填写", "room: missing"},

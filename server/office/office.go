@@ -87,14 +87,22 @@ func (v *view) T(key string) string { return v.Lang.T(key) }
 // CanWrite reports whether the user may change things.
 func (v *view) CanWrite() bool { return server.Allows(v.Role, server.Write) }
 
+// CanOversee reports whether the user may see sessions, sites, results, conflicts and the audit log.
+func (v *view) CanOversee() bool { return server.Allows(v.Role, server.Oversee) }
+
+// CanSeeRosters reports whether the user may see candidates on rosters.
+func (v *view) CanSeeRosters() bool { return server.Allows(v.Role, server.Rosters) }
+
 // actor names the signed-in user in the audit log.
 func (v *view) actor() string { return "office " + v.UserName }
 
-// page is an office page: its template, its title and how to load its data.
+// page is an office page: its template, its title, what it needs of the
+// user's role and how to load its data for the user.
 type page struct {
 	tmpl  string
 	title string
-	load  func(o *office, r *http.Request) (any, error)
+	need  server.Access
+	load  func(o *office, r *http.Request, v *view) (any, error)
 }
 
 // action is what a POST form does once the role and the CSRF token are
@@ -116,7 +124,7 @@ func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 	if err != nil {
 		panic(err)
 	}
-	mux.Handle("GET /office/static/", http.StripPrefix("/office/static/", http.FileServerFS(static)))
+	mux.Handle("GET /office/static/", http.StripPrefix("/office/static/", filesOnly(http.FileServerFS(static))))
 	mux.HandleFunc("GET /office/signin", o.signInPage)
 	mux.HandleFunc("POST /office/signin", o.signIn)
 
@@ -127,7 +135,7 @@ func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 	} {
 		mux.Handle("GET "+pattern, o.show(p))
 	}
-	mux.Handle("GET /office/sessions/{id}/results.csv", o.signedIn(server.Read, o.resultsCSV))
+	mux.Handle("GET /office/sessions/{id}/results.csv", o.signedIn(server.Oversee, o.resultsCSV))
 	mux.Handle("POST /office/signout", o.post(server.Read, cataloguePage, o.signOut))
 	mux.Handle("POST /office/{$}", o.post(server.Write, cataloguePage, importFile(c.ImportCatalogue, "/office/", "done.catalogue_imported")))
 	mux.Handle("POST /office/papers", o.post(server.Write, papersPage, importFile(c.ImportPaper, "/office/papers", "done.paper_imported")))
@@ -135,6 +143,17 @@ func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 	mux.Handle("POST /office/sessions", o.post(server.Write, sessionsPage, o.scheduleSession))
 	mux.Handle("POST /office/sessions/{id}", o.post(server.Write, sessionPage, o.sessionAction))
 	mux.Handle("GET /{$}", http.RedirectHandler("/office/", http.StatusSeeOther))
+}
+
+// filesOnly serves files and no directory listing.
+func filesOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // newView starts a view in the request's language: ?lang= (remembered in a
@@ -161,7 +180,7 @@ func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAg
 
 // show serves a page to any signed-in user.
 func (o *office) show(p page) http.Handler {
-	return o.signedIn(server.Read, func(w http.ResponseWriter, r *http.Request, v *view) {
+	return o.signedIn(p.need, func(w http.ResponseWriter, r *http.Request, v *view) {
 		if key := r.URL.Query().Get("msg"); strings.HasPrefix(key, "done.") && v.Lang.has(key) {
 			v.Notice = key
 		}
@@ -230,7 +249,7 @@ func seeOther(w http.ResponseWriter, r *http.Request, to, notice string) {
 
 // render loads a page's data and writes the page.
 func (o *office) render(w http.ResponseWriter, r *http.Request, v *view, status int, p page, problems []string) {
-	data, err := p.load(o, r)
+	data, err := p.load(o, r, v)
 	if err != nil {
 		o.errorPage(w, r, v, err)
 		return

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"database/sql"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -109,6 +112,19 @@ func TestOfficeSignIn(t *testing.T) {
 	if code, body := o.Get("/office/sessions"); code != 200 || !strings.Contains(body, "admin · 管理员") {
 		t.Errorf("signed-in page: %d", code)
 	}
+	// The forms' CSRF token is derived from the cookie's token, and stored nowhere.
+	if o.CSRF != seal.CSRFToken(token) {
+		t.Errorf("the page's CSRF token %q is not the one derived from the session", o.CSRF)
+	}
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(c.Dir, "central.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var stored string
+	if err := raw.QueryRow("SELECT group_concat(token_hash || user_name || expires_at) FROM web_sessions").Scan(&stored); err != nil || strings.Contains(stored, o.CSRF) || !strings.Contains(stored, seal.HashToken(token)) {
+		t.Errorf("web sessions as stored: %q, %v", stored, err)
+	}
 
 	// Sign out: the cookie is gone and the old token no longer works.
 	if code, _, h := o.Post("/office/signout", url.Values{}); code != http.StatusSeeOther || h.Get("Location") != "/office/signin" {
@@ -136,6 +152,59 @@ func TestOfficeSignIn(t *testing.T) {
 	c.Handler.ServeHTTP(rec, tlsReq)
 	if cks := rec.Result().Cookies(); len(cks) != 1 || !cks[0].Secure || !cks[0].HttpOnly {
 		t.Errorf("cookies over TLS: %+v", cks)
+	}
+}
+
+// TestSignInThrottled: wrong passwords slow a user's next sign-ins, then lock
+// the user, the right password included, with the time left; the lock is
+// audited. Many names from one address lock the address.
+func TestSignInThrottled(t *testing.T) {
+	c := servertest.New(t)
+	o := c.Office(t)
+	for i := range 10 {
+		if code := o.SignIn("admin", "wrong password"); code != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: %d", i+1, code)
+		}
+		c.Clock.Add(time.Minute) // past every wait but the lock
+	}
+	o.Get("/office/signin")
+	code, body, h := o.Post("/office/signin", url.Values{"user": {"admin"}, "password": {servertest.AdminPassword}})
+	if code != http.StatusTooManyRequests || !strings.Contains(body, "失败次数过多") || h.Get("Retry-After") == "" {
+		t.Fatalf("the right password during the lock: %d, Retry-After %q", code, h.Get("Retry-After"))
+	}
+	if !strings.Contains(auditText(t, c), "central|lock|office user admin locked for 15m0s after 10 failed attempts") {
+		t.Error("the lock is not in the audit log")
+	}
+	c.Clock.Add(15 * time.Minute)
+	if code := o.SignIn("admin", servertest.AdminPassword); code != http.StatusSeeOther {
+		t.Fatalf("the right password after the lock: %d", code)
+	}
+
+	// Guessing names: the address locks after 30, whoever signs in from it.
+	staff := c.SignedIn(t, server.RoleStaff)
+	staff.Post("/office/signout", url.Values{})
+	for i := range 30 {
+		o.SignIn(fmt.Sprintf("guess%d", i), "x")
+		c.Clock.Add(time.Minute)
+	}
+	if code := o.SignIn(server.RoleStaff, "pw of "+server.RoleStaff); code != http.StatusTooManyRequests {
+		t.Errorf("a real user from a locked address: %d", code)
+	}
+}
+
+// TestStaticFilesOnly: the stylesheet is served, the folder is not listed.
+func TestStaticFilesOnly(t *testing.T) {
+	c := servertest.New(t)
+	for path, want := range map[string]int{"/office/static/office.css": 200, "/office/static/": 404, "/office/static": 404} {
+		resp, err := http.Get(c.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want || strings.Contains(string(b), "office.css\"") {
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
 	}
 }
 
@@ -181,6 +250,23 @@ func TestOfficeRoles(t *testing.T) {
 	if code, body := inspector.Get("/office/sessions/" + id + "/results.csv"); code != 200 || !strings.HasPrefix(body, "\ufeff准考证号") {
 		t.Errorf("inspector's CSV: %d", code)
 	}
+	// An inspector oversees sessions but reads no roster: no name, no ID number.
+	if code, body := inspector.Get("/office/sessions/" + id); code != 200 || strings.Contains(body, "欧阳子轩") || strings.Contains(body, `id="roster"`) {
+		t.Errorf("inspector's session page: %d, or it shows the roster", code)
+	}
+	// A marker reads the catalogue and the papers' titles, and nothing else yet.
+	marker := c.SignedIn(t, server.RoleMarker)
+	for _, p := range []string{"/office/", "/office/papers"} {
+		if code, body := marker.Get(p); code != 200 || strings.Contains(body, `href="/office/sessions"`) {
+			t.Errorf("marker GET %s: %d, or the menu offers what the marker may not see", p, code)
+		}
+	}
+	for _, p := range append(pages[2:], "/office/sessions/"+id+"/results.csv") {
+		if code, body := marker.Get(p); code != http.StatusForbidden || strings.Contains(body, "2026WEB010001") {
+			t.Errorf("marker GET %s: %d, want 403", p, code)
+		}
+	}
+	unlockCode := c.UnlockCode(t)
 	before := auditText(t, c)
 	for path, form := range map[string]url.Values{
 		"/office/sites":             {"site": {"SITE-001"}},
@@ -193,7 +279,7 @@ func TestOfficeRoles(t *testing.T) {
 		if code != http.StatusForbidden && code != http.StatusMethodNotAllowed && code != http.StatusNotFound {
 			t.Errorf("inspector POST %s: %d", path, code)
 		}
-		if strings.Contains(body, c.Session.UnlockCode) {
+		if strings.Contains(body, unlockCode) {
 			t.Fatal("an inspector was shown the unlock code")
 		}
 	}
@@ -294,7 +380,7 @@ func TestOfficeUploads(t *testing.T) {
 	if code != 200 || !strings.Contains(body, "欧阳子轩") || !strings.Contains(body, `id="roster-count">40<`) || strings.Contains(body, "310104200410159779") {
 		t.Errorf("session page: %d, or the roster is missing, or an ID number is shown whole", code)
 	}
-	if strings.Contains(body, c.Session.UnlockCode) {
+	if strings.Contains(body, c.UnlockCode(t)) {
 		t.Error("the session page shows the unlock code unasked")
 	}
 
@@ -363,9 +449,10 @@ func TestOfficeSessions(t *testing.T) {
 
 	// The unlock code: only on request, each showing audited.
 	id := c.Session.ID
+	unlockCode := c.UnlockCode(t)
 	for i := 0; i < 2; i++ {
 		code, body, _ := o.Post("/office/sessions/"+id, url.Values{"do": {"unlock"}})
-		if code != 200 || !strings.Contains(body, c.Session.UnlockCode) {
+		if code != 200 || !strings.Contains(body, unlockCode) {
 			t.Errorf("unlock code: %d", code)
 		}
 	}

@@ -20,20 +20,24 @@ import (
 
 // The office pages and what their forms do.
 var (
-	cataloguePage = page{"catalogue.html", "title.catalogue", (*office).loadCatalogue}
-	papersPage    = page{"papers.html", "title.papers", (*office).loadPapers}
-	sitesPage     = page{"sites.html", "title.sites", (*office).loadSites}
-	sessionsPage  = page{"sessions.html", "title.sessions", (*office).loadSessions}
-	sessionPage   = page{"session.html", "title.session", (*office).loadSession}
-	resultsPage   = page{"results.html", "title.results", (*office).loadResults}
-	auditPage     = page{"audit.html", "title.audit", (*office).loadAudit}
-	conflictsPage = page{"conflicts.html", "title.conflicts", (*office).loadConflicts}
+	cataloguePage = page{"catalogue.html", "title.catalogue", server.Read, (*office).loadCatalogue}
+	papersPage    = page{"papers.html", "title.papers", server.Read, (*office).loadPapers}
+	sitesPage     = page{"sites.html", "title.sites", server.Oversee, (*office).loadSites}
+	sessionsPage  = page{"sessions.html", "title.sessions", server.Oversee, (*office).loadSessions}
+	sessionPage   = page{"session.html", "title.session", server.Oversee, (*office).loadSession}
+	resultsPage   = page{"results.html", "title.results", server.Oversee, (*office).loadResults}
+	auditPage     = page{"audit.html", "title.audit", server.Oversee, (*office).loadAudit}
+	conflictsPage = page{"conflicts.html", "title.conflicts", server.Oversee, (*office).loadConflicts}
 )
 
-func (o *office) loadCatalogue(r *http.Request) (any, error) { return o.central.Catalogue(r.Context()) }
+func (o *office) loadCatalogue(r *http.Request, _ *view) (any, error) {
+	return o.central.Catalogue(r.Context())
+}
 
 // loadPapers lists the papers: their ids and titles, never their questions.
-func (o *office) loadPapers(r *http.Request) (any, error) { return o.central.Papers(r.Context()) }
+func (o *office) loadPapers(r *http.Request, _ *view) (any, error) {
+	return o.central.Papers(r.Context())
+}
 
 // importFile is the action of an upload form: import the file, then go to
 // the page at to with a notice.
@@ -51,7 +55,9 @@ func importFile[T any](imp func(context.Context, io.Reader, string) (T, error), 
 	}
 }
 
-func (o *office) loadSites(r *http.Request) (any, error) { return o.central.Sites(r.Context()) }
+func (o *office) loadSites(r *http.Request, _ *view) (any, error) {
+	return o.central.Sites(r.Context())
+}
 
 // enrolCode makes a one-time enrolment code for a site and shows it once.
 func (o *office) enrolCode(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -91,7 +97,7 @@ type sessionsData struct {
 	Papers   []server.PaperInfo
 }
 
-func (o *office) loadSessions(r *http.Request) (any, error) {
+func (o *office) loadSessions(r *http.Request, _ *view) (any, error) {
 	sessions, err := o.central.Sessions(r.Context())
 	if err != nil {
 		return nil, err
@@ -188,16 +194,19 @@ func (o *office) session(r *http.Request) (server.Session, error) {
 	return o.central.Session(r.Context(), r.PathValue("id"))
 }
 
-func (o *office) loadSession(r *http.Request) (any, error) {
+// loadSession loads a session, and its roster for a user who may see it.
+func (o *office) loadSession(r *http.Request, v *view) (any, error) {
 	s, err := o.session(r)
 	if err != nil {
 		return nil, err
 	}
-	roster, err := o.central.Roster(r.Context(), s.ID)
-	if err != nil {
-		return nil, err
+	d := sessionData{Session: infoOf(s)}
+	if v.CanSeeRosters() {
+		if d.Roster, err = o.central.Roster(r.Context(), s.ID); err != nil {
+			return nil, err
+		}
 	}
-	return sessionData{Session: infoOf(s), Roster: roster}, nil
+	return d, nil
 }
 
 // sessionAction runs one of the session page's forms, named by its "do" field.
@@ -252,7 +261,7 @@ func (o *office) results(r *http.Request) (server.Session, []server.Result, erro
 	return s, res, err
 }
 
-func (o *office) loadResults(r *http.Request) (any, error) {
+func (o *office) loadResults(r *http.Request, _ *view) (any, error) {
 	s, res, err := o.results(r)
 	if err != nil {
 		return nil, err
@@ -288,7 +297,7 @@ type auditData struct {
 	Broken   string // where it breaks, when it does not
 }
 
-func (o *office) loadAudit(r *http.Request) (any, error) {
+func (o *office) loadAudit(r *http.Request, _ *view) (any, error) {
 	log, err := o.central.AuditLog(r.Context())
 	if err != nil {
 		return nil, err
@@ -299,4 +308,6 @@ func (o *office) loadAudit(r *http.Request) (any, error) {
 	return d, nil
 }
 
-func (o *office) loadConflicts(r *http.Request) (any, error) { return o.central.Conflicts(r.Context()) }
+func (o *office) loadConflicts(r *http.Request, _ *view) (any, error) {
+	return o.central.Conflicts(r.Context())
+}

@@ -19,7 +19,7 @@ type Session struct {
 	Start            time.Time
 	ReleaseAt        time.Time
 	LateLimitMinutes int
-	UnlockCode       string // the code read out by phone; derives the release key
+	UnlockSealed     []byte // the code read out by phone, which derives the release key, sealed under central's secrets key
 	PkgVersion       int64  // the package cursor value of its last change
 	CreatedAt        time.Time
 }
@@ -30,12 +30,12 @@ type Package struct {
 	Parts    map[string][]byte
 }
 
-const sessionCols = "id, site, room, paper_id, paper_version, start_at, release_at, late_limit_minutes, unlock_code, pkg_version, created_at"
+const sessionCols = "id, site, room, paper_id, paper_version, start_at, release_at, late_limit_minutes, unlock_sealed, pkg_version, created_at"
 
 func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 	var s Session
 	var start, release, created int64
-	err := row.Scan(&s.ID, &s.Site, &s.Room, &s.PaperID, &s.PaperVersion, &start, &release, &s.LateLimitMinutes, &s.UnlockCode, &s.PkgVersion, &created)
+	err := row.Scan(&s.ID, &s.Site, &s.Room, &s.PaperID, &s.PaperVersion, &start, &release, &s.LateLimitMinutes, &s.UnlockSealed, &s.PkgVersion, &created)
 	s.Start, s.ReleaseAt, s.CreatedAt = fromMicros(start), fromMicros(release), fromMicros(created)
 	return s, err
 }
@@ -47,8 +47,8 @@ func (db *DB) CreateSession(ctx context.Context, s Session, pkg Package) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, "INSERT INTO sessions ("+sessionCols+", manifest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-			s.ID, s.Site, s.Room, s.PaperID, s.PaperVersion, micros(s.Start), micros(s.ReleaseAt), s.LateLimitMinutes, s.UnlockCode, v, micros(s.CreatedAt), pkg.Manifest)
+		_, err = tx.ExecContext(ctx, "INSERT INTO sessions ("+sessionCols+", manifest, unlock_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, '')",
+			s.ID, s.Site, s.Room, s.PaperID, s.PaperVersion, micros(s.Start), micros(s.ReleaseAt), s.LateLimitMinutes, s.UnlockSealed, v, micros(s.CreatedAt), pkg.Manifest)
 		if isUnique(err) {
 			return fmt.Errorf("session %s: %w", s.ID, ErrExists)
 		}
@@ -190,4 +190,23 @@ func (db *DB) SessionPackage(ctx context.Context, sessionID string) (Package, er
 		return err
 	})
 	return pkg, err
+}
+
+// PlainUnlockCodes returns the unlock codes stored in the clear before they
+// were kept sealed, by session id.
+func (db *DB) PlainUnlockCodes(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	err := queryEach(ctx, db.sql, "SELECT id, unlock_code FROM sessions WHERE unlock_code <> ''", nil, func(scan func(...any) error) error {
+		var id, code string
+		err := scan(&id, &code)
+		out[id] = code
+		return err
+	})
+	return out, err
+}
+
+// SealUnlockCode keeps a session's unlock code sealed and forgets the clear one.
+func (db *DB) SealUnlockCode(ctx context.Context, sessionID string, sealed []byte) error {
+	_, err := db.sql.ExecContext(ctx, "UPDATE sessions SET unlock_sealed = $1, unlock_code = '' WHERE id = $2", sealed, sessionID)
+	return err
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,7 +49,9 @@ type DB struct {
 }
 
 // Open opens the database named by dsn, a postgres:// URL or the path of an
-// SQLite file, and applies any migrations it lacks.
+// SQLite file, and applies any migrations it lacks. An SQLite file, its WAL
+// and its shared memory are readable by their owner only (0600): the
+// database holds papers, rosters and results.
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	db := &DB{Engine: SQLite}
 	var err error
@@ -56,6 +59,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.Engine = Postgres
 		db.sql, err = sql.Open("pgx", dsn)
 	} else {
+		// SQLite makes the WAL and shared-memory files with the database file's mode.
+		if err := ownerOnly(dsn); err != nil {
+			return nil, err
+		}
 		q := url.Values{}
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "busy_timeout(10000)")
@@ -80,6 +87,22 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 
 // Close closes the database.
 func (db *DB) Close() error { return db.sql.Close() }
+
+// ownerOnly creates an SQLite file if it is missing, and makes it and any
+// WAL and shared-memory files of it readable by their owner only.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("open database: %w", err)
+		}
+	}
+	return nil
+}
 
 // dialect replaces the placeholders of the migrations for the engine.
 func (db *DB) dialect(ddl string) string {

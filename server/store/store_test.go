@@ -83,7 +83,7 @@ func seed(t *testing.T, db *store.DB) store.Session {
 	}
 	start := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	s := store.Session{ID: "S1", Site: "SITE-001", Room: "A101", PaperID: p.ID, PaperVersion: 1, Start: start,
-		ReleaseAt: start.Add(-10 * time.Minute), LateLimitMinutes: 15, UnlockCode: "CODE", CreatedAt: start.Add(-time.Hour)}
+		ReleaseAt: start.Add(-10 * time.Minute), LateLimitMinutes: 15, UnlockSealed: []byte("sealed code"), CreatedAt: start.Add(-time.Hour)}
 	if err := db.CreateSession(ctx, s, store.Package{Manifest: []byte("m1"), Parts: map[string][]byte{"session.json": []byte("{}")}}); err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestSessionsRostersAndPackageCursor(t *testing.T) {
 		ctx := context.Background()
 		s := seed(t, db)
 		got, err := db.Session(ctx, "S1")
-		if err != nil || !got.Start.Equal(s.Start) || got.UnlockCode != "CODE" || got.PkgVersion == 0 {
+		if err != nil || !got.Start.Equal(s.Start) || string(got.UnlockSealed) != "sealed code" || got.PkgVersion == 0 {
 			t.Fatalf("session = %+v, %v", got, err)
 		}
 		if err := db.CreateSession(ctx, s, store.Package{Manifest: []byte("x")}); !errors.Is(err, store.ErrExists) {
@@ -353,6 +353,38 @@ func TestAuditChain(t *testing.T) {
 	})
 }
 
+func TestStrikes(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		if s, err := db.Strikes(ctx, "k"); err != nil || s.Failures != 0 {
+			t.Fatalf("no strikes yet: %+v %v", s, err)
+		}
+		for i := 1; i <= 3; i++ {
+			s, err := db.AddStrike(ctx, "k", t0.Add(time.Duration(i)*time.Minute))
+			if err != nil || s.Failures != i || !s.Last.Equal(t0.Add(time.Duration(i)*time.Minute)) {
+				t.Fatalf("strike %d: %+v %v", i, s, err)
+			}
+		}
+		if s, err := db.Strikes(ctx, "k"); err != nil || s.Failures != 3 {
+			t.Errorf("after three: %+v %v", s, err)
+		}
+		// A day later the old strikes are forgotten.
+		if s, err := db.AddStrike(ctx, "other", t0.Add(25*time.Hour)); err != nil || s.Failures != 1 {
+			t.Fatal(s, err)
+		}
+		if s, _ := db.Strikes(ctx, "k"); s.Failures != 0 {
+			t.Errorf("a day-old key kept %d strikes", s.Failures)
+		}
+		if err := db.ClearStrikes(ctx, "other"); err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := db.Strikes(ctx, "other"); s.Failures != 0 {
+			t.Errorf("cleared key has %d strikes", s.Failures)
+		}
+	})
+}
+
 func TestUsersAndWebSessions(t *testing.T) {
 	eachEngine(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -360,11 +392,11 @@ func TestUsersAndWebSessions(t *testing.T) {
 			t.Fatal(err)
 		}
 		now := time.Now()
-		if err := db.PutWebSession(ctx, "tok", "admin", "csrf", now.Add(time.Hour)); err != nil {
+		if err := db.PutWebSession(ctx, "tok", "admin", now.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		ws, err := db.WebSession(ctx, "tok", now)
-		if err != nil || ws.User.Role != "admin" || ws.CSRF != "csrf" {
+		if err != nil || ws.User.Role != "admin" {
 			t.Errorf("session = %+v, %v", ws, err)
 		}
 		if _, err := db.WebSession(ctx, "tok", now.Add(2*time.Hour)); !errors.Is(err, store.ErrNotFound) {

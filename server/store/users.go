@@ -34,13 +34,12 @@ func (db *DB) User(ctx context.Context, name string) (User, error) {
 // WebSession is a signed-in browser.
 type WebSession struct {
 	User    User
-	CSRF    string
 	Expires time.Time
 }
 
 // PutWebSession stores a browser session under the hash of its token.
-func (db *DB) PutWebSession(ctx context.Context, tokenHash, user, csrf string, expires time.Time) error {
-	_, err := db.sql.ExecContext(ctx, "INSERT INTO web_sessions (token_hash, user_name, csrf, expires_at) VALUES ($1, $2, $3, $4)", tokenHash, user, csrf, micros(expires))
+func (db *DB) PutWebSession(ctx context.Context, tokenHash, user string, expires time.Time) error {
+	_, err := db.sql.ExecContext(ctx, "INSERT INTO web_sessions (token_hash, user_name, expires_at) VALUES ($1, $2, $3)", tokenHash, user, micros(expires))
 	return err
 }
 
@@ -48,8 +47,8 @@ func (db *DB) PutWebSession(ctx context.Context, tokenHash, user, csrf string, e
 func (db *DB) WebSession(ctx context.Context, tokenHash string, now time.Time) (WebSession, error) {
 	var ws WebSession
 	var exp int64
-	err := db.sql.QueryRowContext(ctx, `SELECT u.name, u.password_hash, u.role, w.csrf, w.expires_at FROM web_sessions w JOIN users u ON u.name = w.user_name
-		WHERE w.token_hash = $1 AND w.expires_at > $2`, tokenHash, micros(now)).Scan(&ws.User.Name, &ws.User.PasswordHash, &ws.User.Role, &ws.CSRF, &exp)
+	err := db.sql.QueryRowContext(ctx, `SELECT u.name, u.password_hash, u.role, w.expires_at FROM web_sessions w JOIN users u ON u.name = w.user_name
+		WHERE w.token_hash = $1 AND w.expires_at > $2`, tokenHash, micros(now)).Scan(&ws.User.Name, &ws.User.PasswordHash, &ws.User.Role, &exp)
 	ws.Expires = fromMicros(exp)
 	return ws, notFound(err, "web session")
 }
