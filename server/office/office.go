@@ -216,7 +216,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	var err error
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
 		r.Body = http.MaxBytesReader(w, r.Body, maxUploadBytes)
-		err = r.ParseMultipartForm(1 << 20)
+		err = r.ParseMultipartForm(maxUploadBytes) // all in memory: an upload (a roster) never touches the disk in the clear
 	} else {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		err = r.ParseForm()

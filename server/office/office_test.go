@@ -312,6 +312,20 @@ func TestOfficeRoles(t *testing.T) {
 	}
 }
 
+// TestUploadsStayInMemory: a large roster upload (names and ID numbers) is
+// never written to a temporary file: with no temporary directory to write
+// to, it is still read whole (and refused for its repeated tickets).
+func TestUploadsStayInMemory(t *testing.T) {
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	c := servertest.New(t)
+	o := c.Office(t)
+	o.SignIn("admin", servertest.AdminPassword)
+	roster := bytes.Repeat(sample(t, "roster-web-elementary.csv"), 800) // about 3 MiB
+	if code, body := o.Upload("/office/sessions/"+c.Session.ID, map[string]string{"do": "roster"}, roster); code != http.StatusBadRequest || !strings.Contains(body, "repeats line") {
+		t.Fatalf("upload: %d\n%s", code, body)
+	}
+}
+
 func TestOfficeUploads(t *testing.T) {
 	c := servertest.New(t)
 	o := c.Office(t)
