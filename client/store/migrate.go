@@ -5,11 +5,23 @@ import (
 	"fmt"
 )
 
+// migration is one step of the schema, run in a transaction that holds the
+// store key: SQL, or Go where a step seals what was kept in the clear.
+type migration func(tx *Tx) error
+
+// ddl is a migration of SQL alone.
+func ddl(statements string) migration {
+	return func(tx *Tx) error {
+		_, err := tx.exec(statements)
+		return err
+	}
+}
+
 // migrations are applied in order; PRAGMA user_version counts those applied.
 // A migration is never edited once released: changes come as a new one.
-var migrations = []string{
+var migrations = []migration{
 	// 1: the first schema.
-	`CREATE TABLE meta (
+	ddl(`CREATE TABLE meta (
 		key   TEXT PRIMARY KEY,
 		value BLOB NOT NULL
 	);
@@ -100,7 +112,41 @@ var migrations = []string{
 		server_seq  INTEGER NOT NULL,
 		server_time TEXT NOT NULL,
 		acked_at    TEXT NOT NULL
-	);`,
+	);`),
+	// 2: examiners' names sealed like their marks (kept in the clear before).
+	sealExaminers,
+}
+
+// sealExaminers seals every examiner's name still stored in the clear.
+func sealExaminers(tx *Tx) error {
+	rows, err := tx.query("SELECT session_id, ticket, item_id, examiner FROM marks WHERE typeof(examiner) = 'text'")
+	if err != nil {
+		return err
+	}
+	type plain struct{ session, ticket, item, name string }
+	var todo []plain
+	for rows.Next() {
+		var p plain
+		if err := rows.Scan(&p.session, &p.ticket, &p.item, &p.name); err != nil {
+			rows.Close()
+			return err
+		}
+		todo = append(todo, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, p := range todo {
+		sealed, err := tx.seal("marks", "examiner", rowKey(p.session, p.ticket, p.item), []byte(p.name))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec("UPDATE marks SET examiner = ? WHERE session_id = ? AND ticket = ? AND item_id = ?", sealed, p.session, p.ticket, p.item); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SchemaVersion is the schema version this build writes.
@@ -121,7 +167,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	for i := v; i < len(migrations); i++ {
 		err := s.Update(ctx, func(tx *Tx) error {
-			if _, err := tx.exec(migrations[i]); err != nil {
+			if err := migrations[i](tx); err != nil {
 				return err
 			}
 			_, err := tx.exec(fmt.Sprintf("PRAGMA user_version = %d", i+1))

@@ -509,13 +509,18 @@ type Marks struct {
 
 // PutMarks stores an item's marks, sealed, replacing those before.
 func (tx *Tx) PutMarks(sessionID, ticket string, m Marks) error {
-	sealed, err := tx.sealJSON("marks", "marks", rowKey(sessionID, ticket, m.ItemID), m.Values)
+	row := rowKey(sessionID, ticket, m.ItemID)
+	sealed, err := tx.sealJSON("marks", "marks", row, m.Values)
+	if err != nil {
+		return err
+	}
+	examiner, err := tx.seal("marks", "examiner", row, []byte(m.Examiner))
 	if err != nil {
 		return err
 	}
 	_, err = tx.exec(`INSERT INTO marks (session_id, ticket, item_id, marks, examiner, saved_at) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (session_id, ticket, item_id) DO UPDATE SET marks = excluded.marks, examiner = excluded.examiner, saved_at = excluded.saved_at`,
-		sessionID, ticket, m.ItemID, sealed, m.Examiner, fmtTime(m.Saved))
+		sessionID, ticket, m.ItemID, sealed, examiner, fmtTime(m.Saved))
 	if err != nil {
 		return fmt.Errorf("site store: marks %s: %w", m.ItemID, err)
 	}
@@ -532,15 +537,20 @@ func (tx *Tx) Marks(sessionID, ticket string) (map[string]Marks, error) {
 	out := map[string]Marks{}
 	for rows.Next() {
 		var m Marks
-		var sealed []byte
+		var sealed, examiner []byte
 		var saved string
-		if err := rows.Scan(&m.ItemID, &sealed, &m.Examiner, &saved); err != nil {
+		if err := rows.Scan(&m.ItemID, &sealed, &examiner, &saved); err != nil {
 			return nil, err
 		}
 		row := rowKey(sessionID, ticket, m.ItemID)
 		if err := tx.openJSON("marks", "marks", row, sealed, &m.Values); err != nil {
 			return nil, err
 		}
+		name, err := tx.open("marks", "examiner", row, examiner)
+		if err != nil {
+			return nil, err
+		}
+		m.Examiner = string(name)
 		if m.Saved, err = parseTime("marks", "saved_at", row, saved); err != nil {
 			return nil, err
 		}

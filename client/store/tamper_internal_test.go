@@ -101,6 +101,8 @@ func TestEveryByteOfEverySealedField(t *testing.T) {
 			func(tx *Tx) error { _, err := tx.Answers("S-1", tickets[0]); return err }, func(tx *Tx) error { _, err := tx.Answers("S-1", tickets[1]); return err }},
 		{"marks", "marks", "session_id = ? AND ticket = ?", []any{"S-1", tickets[0]},
 			func(tx *Tx) error { _, err := tx.Marks("S-1", tickets[0]); return err }, nil},
+		{"marks", "examiner", "session_id = ? AND ticket = ?", []any{"S-1", tickets[0]},
+			func(tx *Tx) error { _, err := tx.Marks("S-1", tickets[0]); return err }, func(tx *Tx) error { _, err := tx.Marks("S-1", tickets[1]); return err }},
 		{"incidents", "note", "ticket = ?", []any{tickets[0]},
 			func(tx *Tx) error { _, err := tx.Incidents("S-1"); return err }, nil},
 	}
@@ -147,5 +149,64 @@ func TestEveryByteOfEverySealedField(t *testing.T) {
 			}
 			t.Logf("%d changes of %d bytes", changes, len(orig))
 		})
+	}
+}
+
+// TestExaminerSealed: an examiner's name is sealed like the marks; a store
+// from before (schema 1) that kept it in the clear seals it when opened.
+func TestExaminerSealed(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	const pass = "passphrase for the examiner test"
+	s, err := Create(ctx, dir, pass, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(tx *Tx, ticket, examiner string) error {
+		if err := tx.PutPackage("S-1", &Package{PackageID: "S-1", Manifest: []byte("m"), Parts: map[string][]byte{"session.json": []byte("{}")}}, nil, time.Now()); err != nil {
+			return err
+		}
+		if err := tx.AddCandidates("S-1", []string{ticket}); err != nil {
+			return err
+		}
+		return tx.PutMarks("S-1", ticket, Marks{ItemID: "q11", Values: []float64{3}, Examiner: examiner, Saved: time.Now()})
+	}
+	err = s.Update(ctx, func(tx *Tx) error {
+		if err := put(tx, "T1", "王考评"); err != nil {
+			return err
+		}
+		if err := put(tx, "T2", "李考评"); err != nil {
+			return err
+		}
+		// As schema 1 kept it: the name in the clear.
+		if _, err := tx.exec("UPDATE marks SET examiner = '李考评' WHERE ticket = 'T2'"); err != nil {
+			return err
+		}
+		_, err := tx.exec("PRAGMA user_version = 1")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(ctx, dir, pass, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.View(ctx, func(tx *Tx) error {
+		for ticket, want := range map[string]string{"T1": "王考评", "T2": "李考评"} {
+			m, err := tx.Marks("S-1", ticket)
+			if err != nil || m["q11"].Examiner != want {
+				t.Errorf("%s: examiner %q, %v; want %q", ticket, m["q11"].Examiner, err, want)
+			}
+		}
+		var clear int
+		if err := tx.queryRow("SELECT count(*) FROM marks WHERE typeof(examiner) <> 'blob'").Scan(&clear); err != nil || clear != 0 {
+			t.Errorf("%d examiners in the clear after opening, %v", clear, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
