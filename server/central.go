@@ -58,6 +58,9 @@ type Config struct {
 	Now           func() time.Time // central's clock; default time.Now
 	MaxRecords    int              // envelopes in one batch; default DefaultMaxRecords
 	MaxBatchBytes int              // bytes of one batch body; default DefaultMaxBatchBytes
+	// TLSCertificate is the DER of the certificate central serves itself
+	// (nil: none): central signs its key for devices that enrol.
+	TLSCertificate []byte
 }
 
 // Limits are the batch limits central advertises to devices.
@@ -70,6 +73,7 @@ type Central struct {
 	log    *slog.Logger
 	now    func() time.Time
 	limits Limits
+	tls    *centralTLS // nil: central serves no TLS itself
 
 	metrics      *metrics
 	releaseMu    sync.Mutex
@@ -119,11 +123,15 @@ func Open(ctx context.Context, dataDir, dbURL string, cfg Config) (*Central, err
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dataDir, KeysFile), err)
 	}
+	ctls, err := newCentralTLS(keys, cfg.TLSCertificate)
+	if err != nil {
+		return nil, err
+	}
 	db, err := store.Open(ctx, dsn(dataDir, dbURL))
 	if err != nil {
 		return nil, err
 	}
-	return &Central{db: db, keys: keys, log: cfg.logger(), now: cfg.clock(),
+	return &Central{db: db, keys: keys, log: cfg.logger(), now: cfg.clock(), tls: ctls,
 		limits:  Limits{MaxRecords: orDefault(cfg.MaxRecords, DefaultMaxRecords), MaxBatchBytes: orDefault(cfg.MaxBatchBytes, DefaultMaxBatchBytes)},
 		metrics: newMetrics(), releaseCache: map[string][]byte{}}, nil
 }

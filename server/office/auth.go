@@ -2,13 +2,13 @@ package office
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"onex/exam/seal"
 	"onex/server"
+	"onex/server/web/conn"
 )
 
 // Cookies of the office pages. The session cookie holds a random token;
@@ -109,7 +109,7 @@ func (o *office) signIn(w http.ResponseWriter, r *http.Request) {
 	var refused *server.RefusedError
 	switch {
 	case errors.As(err, &refused):
-		o.log.Warn("office sign-in refused", "known_user", refused.KnownUser, "remote", remoteHost(r))
+		o.log.Warn("office sign-in refused", "known_user", refused.KnownUser, "remote", conn.ClientAddr(r))
 		v.Problems = []string{v.T("err.credentials_wrong")}
 		o.showSignIn(w, v, http.StatusUnauthorized, next)
 		return
@@ -120,13 +120,6 @@ func (o *office) signIn(w http.ResponseWriter, r *http.Request) {
 	setCookie(w, r, sessionCookie, s.Token, int(server.WebSessionLifetime.Seconds()))
 	setCookie(w, r, signInCookie, "", -1)
 	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
-}
-
-func remoteHost(r *http.Request) string {
-	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return h
-	}
-	return r.RemoteAddr
 }
 
 // signOut ends the browser's session.
