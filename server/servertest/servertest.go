@@ -14,6 +14,7 @@ import (
 	"crypto/x509"
 	"io"
 	"io/fs"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -133,6 +134,7 @@ func New(t testing.TB, opts ...Option) *Central {
 	}
 	c.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*c.routes.Load()).ServeHTTP(w, r) })
 	ts := httptest.NewUnstartedServer(c.Handler)
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are what some tests play
 	scheme := "http://"
 	if o.tls {
 		ts.TLS = &tls.Config{Certificates: []tls.Certificate{kp}}
@@ -281,12 +283,23 @@ func NewRelay(target string) (*Relay, error) {
 // Addr is the relay's address.
 func (r *Relay) Addr() string { return r.addr }
 
-// SetTarget forwards new connections to target instead, as a network
-// attacker in between would: another central, or an interceptor.
+// Target is where the relay forwards to.
+func (r *Relay) Target() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.target
+}
+
+// SetTarget drops every open connection and forwards new ones to target
+// instead, as a network attacker in between would: to another central, or
+// an interceptor.
 func (r *Relay) SetTarget(target string) {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.target = target
-	r.mu.Unlock()
+	for c := range r.conns {
+		c.Close()
+	}
 }
 
 func (r *Relay) serve(ln net.Listener) {
