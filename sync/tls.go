@@ -23,13 +23,21 @@ type PinError struct {
 }
 
 func (e *PinError) Error() string {
+	return fmt.Sprintf("central's TLS key is %s (certificate SHA-256 %s), but this site pinned %s when it enrolled: "+
+		"this is not the central the site enrolled with (someone on the network in between, or central's TLS key was replaced); nothing was sent",
+		e.SeenKey(), seal.TLSFingerprint(e.Cert), e.PinnedKeys())
+}
+
+// SeenKey is the SHA-256 of the key presented, as staff read it.
+func (e *PinError) SeenKey() string { return seal.TLSFingerprint(e.Seen) }
+
+// PinnedKeys are the SHA-256 of the keys pinned, as staff read them.
+func (e *PinError) PinnedKeys() string {
 	pinned := make([]string, len(e.Pinned))
 	for i, h := range e.Pinned {
 		pinned[i] = seal.TLSFingerprint(h)
 	}
-	return fmt.Sprintf("central's TLS key is %s (certificate SHA-256 %s), but this site pinned %s when it enrolled: "+
-		"this is not the central the site enrolled with (someone on the network in between, or central's TLS key was replaced); nothing was sent",
-		seal.TLSFingerprint(e.Seen), seal.TLSFingerprint(e.Cert), strings.Join(pinned, " or "))
+	return strings.Join(pinned, " or ")
 }
 
 // CentralTLS is the TLS configuration a site talks to central with, TLS 1.2
