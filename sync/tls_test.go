@@ -22,13 +22,8 @@ import (
 // another key, or trusts only the system's roots, sends nothing, at once
 // (a refused certificate is not retried), and says why.
 func TestPinnedTLS(t *testing.T) {
-	// httptest's certificate is the same in every server.
-	probe := httptest.NewTLSServer(nil)
-	cert := probe.Certificate()
-	probe.Close()
-	roots := x509.NewCertPool()
+	cert, roots, other := httptestCertificate(), x509.NewCertPool(), seal.Hash{1}
 	roots.AddCert(cert)
-	other := seal.Hash{1}
 
 	for _, tc := range []struct {
 		name  string
@@ -103,3 +98,10 @@ func TestWithTLSNeedsAnHTTPTransport(t *testing.T) {
 type roundTripper func(*http.Request) (*http.Response, error)
 
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// httptestCertificate is the certificate every httptest TLS server presents.
+func httptestCertificate() *x509.Certificate {
+	probe := httptest.NewTLSServer(nil)
+	defer probe.Close()
+	return probe.Certificate()
+}

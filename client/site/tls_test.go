@@ -157,7 +157,7 @@ func TestEnrolmentTrustsOnlyTheCentralNamed(t *testing.T) {
 func TestPinnedSiteSyncsOverTLS(t *testing.T) {
 	ctx := context.Background()
 	c := servertest.New(t, servertest.WithTLS())
-	logs := &syncBuffer{}
+	logs := &servertest.LogBuffer{}
 	cfg := siteConfig(t)
 	cfg.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, err := site.Enrol(ctx, cfg, site.EnrolOptions{ServerURL: c.URL, Code: c.EnrolCode(t), Fingerprint: c.PublicKey().Fingerprint()})

@@ -384,3 +384,26 @@ func (c *Central) dsn() string {
 	}
 	return c.opts.dsn
 }
+
+// LogBuffer is a log sink that tests read while central or a site writes
+// to it.
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *LogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// Bytes is a copy of what was written.
+func (b *LogBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
+}
+
+// String is what was written.
+func (b *LogBuffer) String() string { return string(b.Bytes()) }

@@ -20,12 +20,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	gosync "sync"
 	"testing"
 	"time"
 
 	"onex/exam/seal"
 	"onex/server"
+	"onex/server/servertest"
 	"onex/server/web"
 )
 
@@ -127,32 +127,14 @@ func TestSelfSignedTLS(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log that tests read while central writes it.
-type syncBuffer struct {
-	mu  gosync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 var officeURL = regexp.MustCompile(`office=(https?://[^ ]+)/office/`)
 
 // serve runs onex-central serve with args until the test ends, and returns
 // its base URL and its log.
-func serve(t *testing.T, args ...string) (string, *syncBuffer) {
+func serve(t *testing.T, args ...string) (string, *servertest.LogBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logged := &syncBuffer{}
+	logged := &servertest.LogBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), &bytes.Buffer{}, slog.New(slog.NewTextHandler(logged, nil)))
