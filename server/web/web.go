@@ -70,7 +70,9 @@ func Handler(c *server.Central, log *slog.Logger, opts ...Option) http.Handler {
 	api.Routes(mux, c, log)
 	office.Routes(mux, c, log)
 	public.Routes(mux, c, log)
-	return observe(connection(o, secure(mux)), requests, log)
+	// connection first: its request, with what it learned, is the one
+	// observe and the mux share (the mux sets its Pattern there).
+	return connection(o, observe(secure(mux), requests, log))
 }
 
 // connection learns whether a request came over HTTPS and from where, for

@@ -21,7 +21,7 @@ func TestHealthzAndMetrics(t *testing.T) {
 	d := c.Enrol(t, "SITE-001")
 	d.Push(d.Seal(osync.KindStart, osync.Start{SessionID: c.Session.ID}).Bytes)
 	// /healthz first: the request counter has a sample only after a request.
-	for _, tc := range []struct{ path, want string }{{"/healthz", "ok"}, {"/metrics", "onex_http_requests_total"}, {"/metrics", `onex_records_total{outcome="accepted"} 1`}} {
+	for _, tc := range []struct{ path, want string }{{"/healthz", "ok"}, {"/metrics", "onex_http_requests_total"}, {"/metrics", `onex_records_total{outcome="accepted"} 1`}, {"/metrics", `onex_http_requests_total{code="200",route="GET /healthz"} 1`}} {
 		path, want := tc.path, tc.want
 		resp, err := http.Get(c.URL + path)
 		if err != nil {
