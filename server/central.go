@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -59,6 +58,9 @@ type Config struct {
 	Now           func() time.Time // central's clock; default time.Now
 	MaxRecords    int              // envelopes in one batch; default DefaultMaxRecords
 	MaxBatchBytes int              // bytes of one batch body; default DefaultMaxBatchBytes
+	// TLSCertificate is the DER of the certificate central serves itself
+	// (nil: none): central signs its key for devices that enrol.
+	TLSCertificate []byte
 }
 
 // Limits are the batch limits central advertises to devices.
@@ -71,6 +73,7 @@ type Central struct {
 	log    *slog.Logger
 	now    func() time.Time
 	limits Limits
+	tls    *centralTLS // nil: central serves no TLS itself
 
 	metrics      *metrics
 	releaseMu    sync.Mutex
@@ -123,11 +126,15 @@ func Open(ctx context.Context, dataDir, dbURL string, cfg Config) (*Central, err
 	if err := privateDir(dataDir); err != nil {
 		return nil, fmt.Errorf("open %s: %w", dataDir, err)
 	}
+	ctls, err := newCentralTLS(keys, cfg.TLSCertificate)
+	if err != nil {
+		return nil, err
+	}
 	db, err := store.Open(ctx, dsn(dataDir, dbURL))
 	if err != nil {
 		return nil, err
 	}
-	c := &Central{db: db, keys: keys, log: cfg.logger(), now: cfg.clock(),
+	c := &Central{db: db, keys: keys, log: cfg.logger(), now: cfg.clock(), tls: ctls,
 		limits:  Limits{MaxRecords: orDefault(cfg.MaxRecords, DefaultMaxRecords), MaxBatchBytes: orDefault(cfg.MaxBatchBytes, DefaultMaxBatchBytes)},
 		metrics: newMetrics(), releaseCache: map[string][]byte{}}
 	if err := c.sealPlainUnlockCodes(ctx); err != nil {
@@ -204,12 +211,3 @@ func inputf(format string, args ...any) error { return inputError{fmt.Errorf(for
 // AsInput marks err as the caller's fault (errors.Is(err, ErrInput)),
 // keeping its message.
 func AsInput(err error) error { return inputError{err} }
-
-// Host is the host part of a network address such as an HTTP request's
-// remote address: who a request came from, for throttling and logs.
-func Host(addr string) string {
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		return h
-	}
-	return addr
-}

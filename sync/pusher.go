@@ -417,7 +417,7 @@ func (p *Pusher) pushBatch(ctx context.Context, recs []Outgoing) (PushStats, err
 		if ctx.Err() != nil {
 			return stats, ctx.Err()
 		}
-		return stats, fmt.Errorf("%w: %s", ErrUnreachable, redactError(err))
+		return stats, TransportError(err)
 	}
 	defer resp.Body.Close()
 	local := p.cfg.Now()

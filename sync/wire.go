@@ -14,6 +14,7 @@ import (
 
 // HTTP paths of central's API.
 const (
+	PathCentral = "/api/v1/central"
 	PathEnrol   = "/api/v1/enrol"
 	PathPackage = "/api/v1/package"
 	PathRecords = "/api/v1/records"
@@ -45,6 +46,19 @@ const (
 // AuthMessage is the message a device signs to authenticate one request.
 func AuthMessage(method, path string, unix int64) []byte {
 	return []byte("onex-auth/1\n" + method + "\n" + path + "\n" + strconv.FormatInt(unix, 10))
+}
+
+// CentralInfo answers GET /api/v1/central, which anyone may ask: who
+// central is. A device asks before it enrols, so that it sends the one-time
+// code only to the central it was told of: it checks the key against the
+// fingerprint staff typed and, for a certificate no root vouches for, that
+// central's signed statement names the TLS key it saw.
+type CentralInfo struct {
+	CentralKey []byte `json:"central_key"` // seal.CentralPublicKey.Marshal
+	// TLSKeys is seal.SignTLSKeys over the SPKI hashes of the certificates
+	// central serves itself; absent when central serves no TLS itself
+	// (plain HTTP, or behind a TLS proxy).
+	TLSKeys []byte `json:"tls_keys,omitempty"`
 }
 
 // EnrolRequest is what a site device sends once, with the one-time code

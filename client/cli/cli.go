@@ -1,7 +1,7 @@
 // Package cli is the headless command line of onex-site, for scripting,
 // rehearsals (模拟考) and recovery:
 //
-//	onex-site enrol    --data DIR --server URL --code CODE [--name NAME]
+//	onex-site enrol    --data DIR --server URL --code CODE [--fingerprint FP] [--name NAME]
 //	onex-site download --data DIR
 //	onex-site unlock   --data DIR --session ID [--code CODE]
 //	onex-site drill    --data DIR --session ID [--candidates N] [--seed S]
@@ -48,7 +48,7 @@ const usage = `usage: onex-site [command] [flags]
 With no command, onex-site opens the desktop app.
 
 commands:
-  enrol     --data DIR --server URL --code CODE   register this device with central
+  enrol     --data DIR --server URL --code CODE [--fingerprint FP]   register this device with central
   download  --data DIR                            fetch or refresh the site's session packages
   unlock    --data DIR --session ID [--code CODE] release the paper online, or with the phoned-in code
   drill     --data DIR --session ID [--candidates N] [--seed S]   rehearse with simulated candidates
@@ -207,6 +207,8 @@ func cmdEnrol(ctx context.Context, c *command) error {
 	server := c.fs.String("server", "", "central's address, such as https://onex.example.cn (required)")
 	code := c.fs.String("code", "", "the one-time enrolment code from central's office (required)")
 	name := c.fs.String("name", "", "this device's name as central shows it (default: the host name)")
+	fp := c.fs.String("fingerprint", "", "central's key fingerprint (onex-central init prints it, the office's sites page shows it) or its TLS certificate's SHA-256: "+
+		"the site refuses any other central, and pins a self-signed certificate; needed for one")
 	if err := c.parse("server", "code"); err != nil {
 		return err
 	}
@@ -214,17 +216,20 @@ func cmdEnrol(ctx context.Context, c *command) error {
 	if err != nil {
 		return err
 	}
-	s, err := site.Enrol(ctx, cfg, site.EnrolOptions{ServerURL: *server, Code: *code, DeviceName: *name})
+	s, err := site.Enrol(ctx, cfg, site.EnrolOptions{ServerURL: *server, Code: *code, DeviceName: *name, Fingerprint: *fp})
 	if err != nil {
-		return err
+		return c.unreachable(err)
 	}
 	defer s.Close()
 	id, err := s.Identity(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.env.Stdout, "enrolled device %s at site %s (%s)\ncentral key %s (compare with central's office)\ndevice key  %s\n",
-		id.DeviceID, id.SiteCode, id.SiteName, id.CentralKey, id.DeviceKey)
+	fmt.Fprintf(c.env.Stdout, "enrolled device %s at site %s (%s)\ncentral key %s (compare with central's office)\ndevice key  %s\nlink        %s\n",
+		id.DeviceID, id.SiteCode, id.SiteName, id.CentralKey, id.DeviceKey, id.Link)
+	if !id.Link.Encrypted {
+		fmt.Fprintln(c.env.Stderr, "warning: the link to central is not encrypted (http://): rosters, release keys and the office's passwords can be read on the network")
+	}
 	return nil
 }
 
@@ -341,7 +346,7 @@ func cmdStatus(ctx context.Context, c *command) error {
 	}
 	w := c.env.Stdout
 	if st.Device != nil {
-		fmt.Fprintf(w, "device %s (%s) at site %s, central %s\n", st.Device.DeviceID, st.Device.DeviceName, st.Device.SiteCode, st.Device.Server)
+		fmt.Fprintf(w, "device %s (%s) at site %s, central %s\nlink: %s\n", st.Device.DeviceID, st.Device.DeviceName, st.Device.SiteCode, st.Device.Server, st.Device.Link)
 	} else {
 		fmt.Fprintln(w, "not enrolled")
 	}

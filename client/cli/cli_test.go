@@ -319,3 +319,52 @@ func TestEditedRecordIsNotSent(t *testing.T) {
 		t.Fatalf("central holds %d submissions, want the 1 not edited", submitted)
 	}
 }
+
+// TestEnrolWithAFingerprint: onex-site enrol --fingerprint names the central
+// meant; a central with a self-signed certificate needs it, another central
+// is refused naming both fingerprints, and the pinned site then refuses a
+// central whose TLS key differs. Plain http:// says it is not encrypted.
+func TestEnrolWithAFingerprint(t *testing.T) {
+	plain := servertest.New(t)
+	dir := filepath.Join(t.TempDir(), "plain")
+	out, errOut, code := run(t, "enrol", "--data", dir, "--server", plain.URL, "--code", plain.EnrolCode(t), "--fingerprint", plain.PublicKey().Fingerprint())
+	if code != cli.ExitOK || !strings.Contains(out, "link        plain HTTP: NOT encrypted") || !strings.Contains(errOut, "not encrypted") {
+		t.Fatalf("enrol over http: exit %d\n%s%s", code, out, errOut)
+	}
+
+	c := servertest.New(t, servertest.WithTLS())
+	other := servertest.New(t, servertest.WithTLS())
+	certFP := seal.TLSFingerprint(seal.CertificateHash(c.TLS))
+	pin := seal.TLSFingerprint(seal.SPKIHash(c.TLS))
+	dir = filepath.Join(t.TempDir(), "tls")
+	code1 := c.EnrolCode(t)
+	for _, tc := range []struct {
+		fp   string
+		want []string
+	}{
+		{"", []string{"not vouched for by any root", certFP, "give central's fingerprint"}},
+		{other.PublicKey().Fingerprint(), []string{"central's key fingerprint is " + c.PublicKey().Fingerprint() + ", not " + other.PublicKey().Fingerprint()}},
+		{"not a fingerprint", []string{"not a fingerprint"}},
+	} {
+		_, errOut, code := run(t, "enrol", "--data", dir, "--server", c.URL, "--code", code1, "--fingerprint", tc.fp)
+		for _, w := range tc.want {
+			if code != cli.ExitFailed || !strings.Contains(errOut, w) {
+				t.Errorf("--fingerprint %q: exit %d, want %q in\n%s", tc.fp, code, w, errOut)
+			}
+		}
+	}
+	out = must(t, "enrol", "--data", dir, "--server", c.URL, "--code", code1, "--fingerprint", c.PublicKey().Fingerprint())
+	if !strings.Contains(out, "link        HTTPS, central's TLS key pinned: "+pin) {
+		t.Fatalf("enrol over TLS:\n%s", out)
+	}
+	must(t, "download", "--data", dir)
+	if out := must(t, "status", "--data", dir); !strings.Contains(out, "link: HTTPS, central's TLS key pinned: "+pin) || !strings.Contains(out, "central reachable: true") {
+		t.Fatalf("status:\n%s", out)
+	}
+
+	c.Relay.SetTarget(other.Relay.Addr())
+	_, errOut, code = run(t, "download", "--data", dir)
+	if code != cli.ExitUnreachable || !strings.Contains(errOut, pin) || !strings.Contains(errOut, seal.TLSFingerprint(seal.SPKIHash(other.TLS))) {
+		t.Fatalf("download from another central: exit %d\n%s", code, errOut)
+	}
+}

@@ -35,6 +35,11 @@ type EnrolOptions struct {
 	ServerURL  string // central, such as https://onex.example.cn
 	Code       string // the one-time code from central's office
 	DeviceName string // shown at central; default the host name
+	// Fingerprint names the central meant: its key fingerprint (as
+	// onex-central init prints it and the office's sites page shows it) or
+	// the SHA-256 of its TLS certificate. Optional, but needed for a
+	// certificate no root of this machine vouches for; see TrustError.
+	Fingerprint string
 }
 
 // checkServerURL accepts an http(s) URL with a host and nothing after the path.
@@ -57,6 +62,10 @@ func Enrol(ctx context.Context, cfg Config, opt EnrolOptions) (*Site, error) {
 	code := strings.TrimSpace(opt.Code)
 	if code == "" || len(code) > 64 {
 		return nil, inputf("enrolment code is empty or too long")
+	}
+	fp, err := seal.ParseFingerprint(opt.Fingerprint)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInput, err)
 	}
 	name := strings.TrimSpace(opt.DeviceName)
 	if name == "" {
@@ -95,7 +104,7 @@ func Enrol(ctx context.Context, cfg Config, opt EnrolOptions) (*Site, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.enrol(ctx, server, code, name); err != nil {
+	if err := s.enrol(ctx, server, code, name, fp); err != nil {
 		s.st.Close()
 		if created {
 			for _, suffix := range []string{"", "-wal", "-shm"} {
@@ -107,7 +116,14 @@ func Enrol(ctx context.Context, cfg Config, opt EnrolOptions) (*Site, error) {
 	return s, nil
 }
 
-func (s *Site) enrol(ctx context.Context, server, code, name string) error {
+func (s *Site) enrol(ctx context.Context, server, code, name string, fp seal.Fingerprint) error {
+	trust, err := s.meetCentral(ctx, server, fp)
+	if err != nil {
+		return err
+	}
+	if err := s.setTrust(trust.pins); err != nil {
+		return err
+	}
 	key, err := seal.GenerateDeviceKey()
 	if err != nil {
 		return err
@@ -122,9 +138,9 @@ func (s *Site) enrol(ctx context.Context, server, code, name string) error {
 		return inputf("server URL: %v", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.http.HTTPClient.Do(req)
+	resp, err := s.client().HTTPClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("enrol: %w: %v", wire.ErrUnreachable, err)
+		return fmt.Errorf("enrol: %w", wire.TransportError(err))
 	}
 	defer resp.Body.Close()
 	local := s.now()
@@ -139,11 +155,18 @@ func (s *Site) enrol(ctx context.Context, server, code, name string) error {
 	if err != nil {
 		return fmt.Errorf("enrol: central's key: %w", err)
 	}
+	if fp.IsKey() && !fp.MatchesKey(central) {
+		return &TrustError{Problem: KeyMismatch, Given: fp.String(), Seen: central.Fingerprint()}
+	}
+	if trust.central != nil && !sameKey(trust.central, central) {
+		return fmt.Errorf("enrol: central enrolled this device with key %s but introduced itself with key %s", central.Fingerprint(), trust.central.Fingerprint())
+	}
 	if er.DeviceID == "" || er.SiteCode == "" {
 		return errors.New("enrol: central's answer lacks the device id or site code")
 	}
 	id := &store.Identity{DeviceID: er.DeviceID, DeviceName: name, SiteCode: er.SiteCode, SiteName: er.SiteName,
-		ServerURL: server, Central: central, Key: key, MaxRecords: er.MaxRecords, MaxBatchBytes: er.MaxBatchBytes, Enrolled: local}
+		ServerURL: server, Central: central, Key: key, MaxRecords: er.MaxRecords, MaxBatchBytes: er.MaxBatchBytes, Enrolled: local,
+		TLSPins: trust.pins}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !er.ServerTime.IsZero() {
@@ -158,7 +181,7 @@ func (s *Site) enrol(ctx context.Context, server, code, name string) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("enrolled", "device", er.DeviceID, "site", er.SiteCode, "central_key", central.Fingerprint())
+	s.log.Info("enrolled", "device", er.DeviceID, "site", er.SiteCode, "central_key", central.Fingerprint(), "link", linkOf(server, trust.pins).String())
 	return nil
 }
 
@@ -173,6 +196,7 @@ type Identity struct {
 	DeviceKey      string `json:"device_key"`  // fingerprint
 	StoreEpoch     uint64 `json:"store_epoch"`
 	ServerOffsetMS int64  `json:"server_offset_ms"`
+	Link           Link   `json:"link"` // encrypted or not, and the TLS key pinned
 }
 
 // Identity returns the device's enrolment, or ErrNotEnrolled.
@@ -183,7 +207,7 @@ func (s *Site) Identity(ctx context.Context) (*Identity, error) {
 	}
 	return &Identity{DeviceID: id.DeviceID, DeviceName: id.DeviceName, SiteCode: id.SiteCode, SiteName: id.SiteName,
 		Server: id.ServerURL, CentralKey: id.Central.Fingerprint(), DeviceKey: id.Key.Public().Fingerprint(),
-		StoreEpoch: s.st.Epoch(), ServerOffsetMS: s.ServerOffset().Milliseconds()}, nil
+		StoreEpoch: s.st.Epoch(), ServerOffsetMS: s.ServerOffset().Milliseconds(), Link: linkOf(id.ServerURL, id.TLSPins)}, nil
 }
 
 func decodeJSON(r io.Reader, limit int64, v any) error {
@@ -216,12 +240,12 @@ func (s *Site) get(ctx context.Context, id *store.Identity, path, query string, 
 		req.Header.Set(wire.HeaderDevice, id.DeviceID)
 		req.Header.Set(wire.HeaderTime, strconv.FormatInt(unix, 10))
 		req.Header.Set(wire.HeaderSignature, base64.StdEncoding.EncodeToString(id.Key.SignRequest(wire.AuthMessage(http.MethodGet, path, unix))))
-		resp, err := s.http.Do(req)
+		resp, err := s.client().Do(req)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return fmt.Errorf("%w: %v", wire.ErrUnreachable, err)
+			return wire.TransportError(err)
 		}
 		if resp.StatusCode == http.StatusUnauthorized && try == 0 {
 			if date, err := http.ParseTime(resp.Header.Get("Date")); err == nil && date.Sub(time.Unix(unix, 0)).Abs() > wire.AuthWindow/2 {

@@ -3,6 +3,7 @@ package site
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -27,7 +28,7 @@ func (s *Site) Pusher(ctx context.Context) (*wire.Pusher, error) {
 	}
 	p, err = wire.NewPusher(wire.PusherConfig{
 		ServerURL: id.ServerURL, DeviceID: id.DeviceID, Central: id.Central, Outbox: s.st,
-		Client: s.http, Log: s.log, MaxRecords: id.MaxRecords, MaxBytes: id.MaxBatchBytes,
+		Client: s.client(), Log: s.log, MaxRecords: id.MaxRecords, MaxBytes: id.MaxBatchBytes,
 		ServerTime: func(server, local time.Time) { s.learnServerTime(context.WithoutCancel(ctx), server, local) },
 		Now:        s.now,
 	})
@@ -176,8 +177,11 @@ func (s *Site) probe(ctx context.Context, server string) (bool, string) {
 	if err != nil {
 		return false, err.Error()
 	}
-	resp, err := s.http.HTTPClient.Do(req)
+	resp, err := s.client().HTTPClient.Do(req)
 	if err != nil {
+		if pe := (*wire.PinError)(nil); errors.As(err, &pe) {
+			return false, pe.Error()
+		}
 		return false, "unreachable"
 	}
 	resp.Body.Close()

@@ -17,12 +17,14 @@ package site
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -41,7 +43,12 @@ type Config struct {
 	// Now is the wall and monotonic clock; nil is time.Now.
 	Now func() time.Time
 	// HTTP talks to central; nil is sync.NewClient(sync.DefaultRetry, Log).
+	// Its transport must be an *http.Transport: the site sets its TLS to
+	// trust central as enrolment decided (a copy; HTTP is not changed).
 	HTTP *retryablehttp.Client
+	// RootCAs are the roots that vouch for central's certificate when
+	// enrolment pinned none; nil is the system's.
+	RootCAs *x509.CertPool
 	// SnapshotEvery is the least time between two answer-snapshot records of
 	// one item, so that typing an essay does not queue a record per
 	// keystroke; every save is stored at once regardless, and the submission
@@ -68,11 +75,12 @@ const downtimeNote = 30 * time.Second
 // Site is an open site store with the logic over it. Its methods are safe
 // for concurrent use; each state change is serialised.
 type Site struct {
-	cfg  Config
-	st   *store.Store
-	log  *slog.Logger
-	now  func() time.Time
-	http *retryablehttp.Client
+	cfg   Config
+	st    *store.Store
+	log   *slog.Logger
+	now   func() time.Time
+	base  *retryablehttp.Client                // Config.HTTP, or the default
+	httpc atomic.Pointer[retryablehttp.Client] // base trusting central as enrolled (see client)
 
 	mu         gosync.Mutex
 	rooms      map[string]*room
@@ -93,15 +101,15 @@ func Open(ctx context.Context, cfg Config) (*Site, error) {
 }
 
 func newSite(ctx context.Context, cfg Config, st *store.Store) (*Site, error) {
-	s := &Site{cfg: cfg, st: st, log: cfg.Log, now: cfg.Now, http: cfg.HTTP, rooms: map[string]*room{}}
+	s := &Site{cfg: cfg, st: st, log: cfg.Log, now: cfg.Now, base: cfg.HTTP, rooms: map[string]*room{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.http == nil {
-		s.http = wire.NewClient(wire.DefaultRetry, s.log)
+	if s.base == nil {
+		s.base = wire.NewClient(wire.DefaultRetry, s.log)
 	}
 	if s.cfg.CheckpointEvery <= 0 {
 		s.cfg.CheckpointEvery = 5 * time.Second
@@ -109,11 +117,23 @@ func newSite(ctx context.Context, cfg Config, st *store.Store) (*Site, error) {
 	if s.cfg.SnapshotEvery == 0 {
 		s.cfg.SnapshotEvery = DefaultSnapshotEvery
 	}
+	var pins []seal.Hash
 	err := st.View(ctx, func(tx *store.Tx) error {
 		var err error
-		s.offset, err = tx.ServerOffset()
-		return err
+		if s.offset, err = tx.ServerOffset(); err != nil {
+			return err
+		}
+		id, err := tx.Identity()
+		if err == nil {
+			pins = id.TLSPins
+		} else if !errors.Is(err, store.ErrNotEnrolled) {
+			return err
+		}
+		return nil
 	})
+	if err == nil {
+		err = s.setTrust(pins)
+	}
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -1,7 +1,6 @@
 package site_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -48,31 +47,13 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu gosync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.b.Bytes())
-}
-
 // rig is a site enrolled with a real central, the sample session downloaded.
 type rig struct {
 	t       testing.TB
 	central *servertest.Central
 	cfg     site.Config
 	clock   *clock
-	logs    *syncBuffer
+	logs    *servertest.LogBuffer
 	s       *site.Site
 	session string
 }
@@ -98,7 +79,7 @@ func enrolRig(t testing.TB, wrap func(string) string) *rig {
 	t.Helper()
 	c := servertest.New(t)
 	clk := &clock{}
-	logs := &syncBuffer{}
+	logs := &servertest.LogBuffer{}
 	cfg := fastHTTP()
 	cfg.Dir, cfg.Passphrase, cfg.Now = t.TempDir(), pass, clk.Now
 	cfg.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -31,6 +31,13 @@ func Exists(dir string) bool { return store.Exists(dir) }
 // CheckPassphrase tells whether a passphrase is acceptable for a new store.
 func CheckPassphrase(p string) error { return store.CheckPassphrase(p) }
 
+// CheckFingerprint tells whether text typed as central's fingerprint is one
+// (EnrolOptions.Fingerprint): empty, a key fingerprint or a SHA-256.
+func CheckFingerprint(s string) error {
+	_, err := seal.ParseFingerprint(s)
+	return err
+}
+
 // MistypedGroup tells whether an error of UnlockWithCode is a mistyped code,
 // and which group (1-based) is at fault; group 0 means the code as a whole
 // has the wrong number of characters.

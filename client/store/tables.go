@@ -42,6 +42,10 @@ type Identity struct {
 	MaxRecords    int
 	MaxBatchBytes int
 	Enrolled      time.Time
+	// TLSPins are the SPKI hashes of central's TLS keys the device pinned at
+	// enrolment; none: central's certificate is checked against the
+	// system's roots (or there is no TLS).
+	TLSPins []seal.Hash
 }
 
 type identityJSON struct {
@@ -55,6 +59,7 @@ type identityJSON struct {
 	MaxRecords    int       `json:"max_records"`
 	MaxBatchBytes int       `json:"max_batch_bytes"`
 	Enrolled      time.Time `json:"enrolled"`
+	TLSPins       [][]byte  `json:"tls_pins,omitempty"`
 }
 
 // SetIdentity stores the device's identity, sealed; the device key never
@@ -66,7 +71,7 @@ func (tx *Tx) SetIdentity(id *Identity) error {
 	b, err := json.Marshal(identityJSON{
 		DeviceID: id.DeviceID, DeviceName: id.DeviceName, SiteCode: id.SiteCode, SiteName: id.SiteName,
 		ServerURL: id.ServerURL, CentralKey: id.Central.Marshal(), DeviceKey: id.Key.Marshal(),
-		MaxRecords: id.MaxRecords, MaxBatchBytes: id.MaxBatchBytes, Enrolled: id.Enrolled,
+		MaxRecords: id.MaxRecords, MaxBatchBytes: id.MaxBatchBytes, Enrolled: id.Enrolled, TLSPins: pinBytes(id.TLSPins),
 	})
 	if err != nil {
 		return err
@@ -119,11 +124,26 @@ func (tx *Tx) readIdentity() (*Identity, error) {
 	if err != nil {
 		return nil, &DamagedError{Table: "meta", Column: "value", Row: metaIdentity, Err: err}
 	}
+	var pins []seal.Hash
+	for _, p := range j.TLSPins {
+		if len(p) != len(seal.Hash{}) {
+			return nil, &DamagedError{Table: "meta", Column: "value", Row: metaIdentity, Err: fmt.Errorf("a TLS pin of %d bytes", len(p))}
+		}
+		pins = append(pins, seal.Hash(p))
+	}
 	return &Identity{
 		DeviceID: j.DeviceID, DeviceName: j.DeviceName, SiteCode: j.SiteCode, SiteName: j.SiteName,
 		ServerURL: j.ServerURL, Central: central, Key: key,
-		MaxRecords: j.MaxRecords, MaxBatchBytes: j.MaxBatchBytes, Enrolled: j.Enrolled,
+		MaxRecords: j.MaxRecords, MaxBatchBytes: j.MaxBatchBytes, Enrolled: j.Enrolled, TLSPins: pins,
 	}, nil
+}
+
+func pinBytes(pins []seal.Hash) [][]byte {
+	var b [][]byte
+	for _, p := range pins {
+		b = append(b, p[:])
+	}
+	return b
 }
 
 // Package is a session package as stored: the manifest and parts exactly as

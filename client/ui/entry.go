@@ -12,16 +12,17 @@ import (
 	"onex/client/site"
 )
 
-// firstRun is the first-run screen: language, central's address, the
-// enrolment code, the site passphrase twice with a strength hint, and the
-// name of the staff member on duty.
+// firstRun is the first-run screen: language, central's address (with a
+// warning when it is plain http://), the enrolment code, central's
+// fingerprint, the site passphrase twice with a strength hint, and the name
+// of the staff member on duty.
 type firstRun struct {
-	a                          *App
-	server, code, device, name *widget.Entry
-	pass, again                *widget.Entry
-	hint, problem              *widget.Label
-	enrol                      *widget.Button
-	language                   *widget.RadioGroup
+	a                                       *App
+	server, code, fingerprint, device, name *widget.Entry
+	pass, again                             *widget.Entry
+	hint, problem, plain                    *widget.Label
+	enrol                                   *widget.Button
+	language                                *widget.RadioGroup
 }
 
 func (a *App) showFirstRun() {
@@ -44,8 +45,14 @@ func (a *App) showFirstRun() {
 	f.server = widget.NewEntry()
 	f.server.SetPlaceHolder("https://onex.example.cn")
 	f.server.SetText(a.fa.Preferences().StringWithFallback(prefServer, a.opt.Server))
+	f.plain = wrapped(tr("first.not_encrypted"))
+	f.plain.Importance = widget.WarningImportance
+	f.server.OnChanged = func(string) { f.warnPlain() }
+	f.warnPlain()
 	f.code = widget.NewEntry()
 	f.code.SetPlaceHolder(tr("first.code_hint"))
+	f.fingerprint = widget.NewEntry()
+	f.fingerprint.SetPlaceHolder(tr("first.fingerprint_hint"))
 	f.device = widget.NewEntry()
 	f.device.SetPlaceHolder(tr("first.device_hint"))
 	f.name = widget.NewEntry()
@@ -65,7 +72,9 @@ func (a *App) showFirstRun() {
 	form := widget.NewForm(
 		widget.NewFormItem(tr("first.language"), f.language),
 		widget.NewFormItem(tr("first.server"), f.server),
+		widget.NewFormItem("", f.plain),
 		widget.NewFormItem(tr("first.code"), f.code),
+		widget.NewFormItem(tr("first.fingerprint"), f.fingerprint),
 		widget.NewFormItem(tr("first.device"), f.device),
 		widget.NewFormItem(tr("first.proctor"), f.name),
 		widget.NewFormItem(tr("first.passphrase"), f.pass),
@@ -80,8 +89,17 @@ func (a *App) showFirstRun() {
 }
 
 func (f *firstRun) copyFrom(o *firstRun) {
-	for _, p := range [][2]*widget.Entry{{f.server, o.server}, {f.code, o.code}, {f.device, o.device}, {f.name, o.name}, {f.pass, o.pass}, {f.again, o.again}} {
+	for _, p := range [][2]*widget.Entry{{f.server, o.server}, {f.code, o.code}, {f.fingerprint, o.fingerprint}, {f.device, o.device}, {f.name, o.name}, {f.pass, o.pass}, {f.again, o.again}} {
 		p[0].SetText(p[1].Text)
+	}
+}
+
+// warnPlain shows that the link is not encrypted while the address is http://.
+func (f *firstRun) warnPlain() {
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(f.server.Text)), "http://") {
+		f.plain.Show()
+	} else {
+		f.plain.Hide()
 	}
 }
 
@@ -112,6 +130,8 @@ func (f *firstRun) check() string {
 		return tr("first.bad_server")
 	case strings.TrimSpace(f.code.Text) == "":
 		return tr("first.no_code")
+	case site.CheckFingerprint(f.fingerprint.Text) != nil:
+		return tr("first.bad_fingerprint")
 	case strings.TrimSpace(f.name.Text) == "":
 		return tr("first.no_proctor")
 	case site.CheckPassphrase(f.pass.Text) != nil:
@@ -134,7 +154,8 @@ func (f *firstRun) submit() {
 	f.enrol.Disable()
 	cfg := a.opt.Site
 	cfg.Passphrase = f.pass.Text
-	opt := site.EnrolOptions{ServerURL: strings.TrimSpace(f.server.Text), Code: strings.TrimSpace(f.code.Text), DeviceName: strings.TrimSpace(f.device.Text)}
+	opt := site.EnrolOptions{ServerURL: strings.TrimSpace(f.server.Text), Code: strings.TrimSpace(f.code.Text),
+		Fingerprint: f.fingerprint.Text, DeviceName: strings.TrimSpace(f.device.Text)}
 	proctor := strings.TrimSpace(f.name.Text)
 	var s *site.Site
 	a.run(func(ctx context.Context) (err error) {

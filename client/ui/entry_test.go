@@ -8,6 +8,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"onex/client/site"
+	"onex/exam/seal"
+	"onex/server/servertest"
 )
 
 func TestFirstRunValidatesAndEnrols(t *testing.T) {
@@ -139,5 +141,75 @@ func TestUnattendedStartAsksWhoIsOnDuty(t *testing.T) {
 	name.OnSubmitted(name.Text)
 	if a.proctor != "李监考" || !shows(c, "值班：李监考") || a.fa.Preferences().String(prefProctor) != "李监考" {
 		t.Fatalf("on duty: %q", a.proctor)
+	}
+}
+
+// TestFirstRunTakesTheFingerprint: the first-run screen takes central's
+// fingerprint. With central's self-signed certificate, enrolment without
+// it, or with another central's, is refused naming both fingerprints and
+// leaves the form; with central's key fingerprint the site enrols and pins
+// central's TLS key, which the station shows, and then refuses another
+// central at the address, naming both keys. An http:// address shows that
+// the link is not encrypted.
+func TestFirstRunTakesTheFingerprint(t *testing.T) {
+	r := newRig(t, servertest.WithTLS())
+	other := servertest.New(t, servertest.WithTLS())
+	a := r.start()
+	c := a.win.Canvas()
+	f := a.first
+	if f.server.Text != r.central.URL || !strings.HasPrefix(f.server.Text, "https://") || f.plain.Visible() {
+		t.Fatalf("server %q, not-encrypted warning shown %v", f.server.Text, f.plain.Visible())
+	}
+	f.server.SetText("http://onex.example.cn")
+	if !f.plain.Visible() || !strings.Contains(f.plain.Text, "不加密") {
+		t.Fatalf("http:// address: warning shown %v, %q", f.plain.Visible(), f.plain.Text)
+	}
+	f.server.SetText(r.central.URL)
+	if f.plain.Visible() {
+		t.Fatal("the not-encrypted warning stays for https://")
+	}
+	enrol := button(t, c, "登记本机")
+	test.Type(f.code, r.central.EnrolCode(t))
+	test.Type(f.name, proctor)
+	f.pass.SetText(pass)
+	f.again.SetText(pass)
+
+	test.Type(f.fingerprint, "7GQX-M3KD")
+	tap(t, enrol)
+	if !strings.HasPrefix(f.problem.Text, "中心指纹格式不对") || site.Exists(r.opt.Site.Dir) {
+		t.Fatalf("a bad fingerprint: %q", f.problem.Text)
+	}
+
+	certFP := seal.TLSFingerprint(seal.CertificateHash(r.central.TLS))
+	key, otherKey := r.central.PublicKey().Fingerprint(), other.PublicKey().Fingerprint()
+	for _, tc := range []struct{ fp, want string }{
+		{"", "中心的 TLS 证书（SHA-256 " + certFP + "）不受本机信任"},
+		{otherKey, "中心的密钥指纹是 " + key + "，而不是所填的 " + otherKey},
+	} {
+		f.fingerprint.SetText(tc.fp)
+		tap(t, enrol)
+		r.wait()
+		if !strings.HasPrefix(f.problem.Text, tc.want) || a.site != nil || site.Exists(r.opt.Site.Dir) {
+			t.Fatalf("fingerprint %q: %q, want %q", tc.fp, f.problem.Text, tc.want)
+		}
+	}
+
+	f.fingerprint.SetText(strings.ToLower(key))
+	tap(t, enrol)
+	r.wait()
+	if a.site == nil || a.station == nil {
+		t.Fatalf("not enrolled: %q", f.problem.Text)
+	}
+	pin := seal.TLSFingerprint(seal.SPKIHash(r.central.TLS))
+	if !shows(c, "链路：HTTPS，已固定中心的 TLS 公钥 "+pin) || !shows(c, "● 在线") || !shows(c, "名单 40 人") {
+		t.Fatal("the station does not show the pinned link, central online and the session downloaded")
+	}
+
+	// Another central at central's address: refused, both keys named.
+	r.central.Relay.SetTarget(other.Relay.Addr())
+	tap(t, button(t, c, "下载考试包"))
+	r.wait()
+	if want := "对方出示的 TLS 公钥是 " + seal.TLSFingerprint(seal.SPKIHash(other.TLS)) + "，而本机登记时固定的是 " + pin; !shows(c, want) {
+		t.Fatalf("download from another central does not say %q", want)
 	}
 }

@@ -58,9 +58,9 @@ type rig struct {
 	a       *App
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T, opts ...servertest.Option) *rig {
 	t.Helper()
-	r := &rig{t: t, fa: test.NewTempApp(t), central: servertest.New(t), clock: &skewClock{}}
+	r := &rig{t: t, fa: test.NewTempApp(t), central: servertest.New(t, opts...), clock: &skewClock{}}
 	r.opt = Options{
 		Site: site.Config{Dir: t.TempDir(), Now: r.clock.Now,
 			HTTP: wire.NewClient(wire.RetryPolicy{Retries: 1, WaitMin: 5 * time.Millisecond, WaitMax: 20 * time.Millisecond, Timeout: 10 * time.Second}, nil)},

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -61,7 +62,7 @@ func newToday(st *station) *todayScreen {
 
 	device := ""
 	if id := st.identity; id != nil {
-		device = tr("today.device", args{"Device": id.DeviceName, "Server": id.Server, "Key": id.CentralKey})
+		device = tr("today.device", args{"Device": id.DeviceName, "Server": id.Server, "Key": id.CentralKey}) + "\n" + linkText(id.Link)
 	}
 	panel := container.NewVBox(
 		heading(tr("today.sync_title")),
@@ -252,4 +253,16 @@ func (t *todayScreen) exportTo(w fyne.URIWriteCloser) {
 		}
 		t.note.SetText(tr("today.exported", args{"N": n, "File": w.URI().Path()}))
 	})
+}
+
+// linkText says how this machine reaches central: pinned, by the roots, or
+// not encrypted.
+func linkText(l site.Link) string {
+	switch {
+	case !l.Encrypted:
+		return tr("today.link_plain")
+	case len(l.Pinned) > 0:
+		return tr("today.link_pinned", args{"Pin": strings.Join(l.Pinned, " / ")})
+	}
+	return tr("today.link_roots")
 }

@@ -266,14 +266,37 @@ func showForm(title, ok string, items []*widget.FormItem, then func(), w fyne.Wi
 }
 
 // message says what went wrong in the user's language.
+// trustMessage says why enrolment refused a central, naming both fingerprints.
+func trustMessage(e *site.TrustError) string {
+	a := args{"Given": e.Given, "Seen": e.Seen}
+	switch e.Problem {
+	case site.KeyMismatch:
+		return tr("error.trust_key", a)
+	case site.CertificateMismatch:
+		return tr("error.trust_certificate", a)
+	case site.Unvouched:
+		if e.Given == "" {
+			a["Given"] = "—"
+		}
+		return tr("error.trust_unvouched", a)
+	}
+	return tr("error.trust_untrusted", a)
+}
+
 func message(err error) string {
 	var (
 		early  *site.TooEarlyError
 		locked *site.LockedError
 		late   *site.LateError
 		status *wire.StatusError
+		trust  *site.TrustError
+		pin    *wire.PinError
 	)
 	switch {
+	case errors.As(err, &trust):
+		return trustMessage(trust)
+	case errors.As(err, &pin):
+		return tr("error.pinned", args{"Pinned": pin.PinnedKeys(), "Seen": pin.SeenKey()})
 	case errors.As(err, &early):
 		return tr("error.too_early", args{"At": clock(early.ReleaseAt), "In": countdown(early.Remaining)})
 	case errors.As(err, &locked):

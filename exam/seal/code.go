@@ -127,9 +127,7 @@ func typedChunks(s string) []string {
 	var chunks []string
 	var cur strings.Builder
 	for _, r := range s {
-		if r >= 0xFF01 && r <= 0xFF5E { // full-width ASCII
-			r -= 0xFEE0
-		}
+		r = halfWidth(r)
 		if unicode.IsSpace(r) || r == '-' {
 			if cur.Len() > 0 {
 				chunks = append(chunks, cur.String())
@@ -149,6 +147,15 @@ func typedChunks(s string) []string {
 		chunks = append(chunks, cur.String())
 	}
 	return chunks
+}
+
+// halfWidth maps a full-width form of ASCII (U+FF01..U+FF5E), as a Chinese
+// input method types it, to ASCII.
+func halfWidth(r rune) rune {
+	if r >= 0xFF01 && r <= 0xFF5E {
+		return r - 0xFEE0
+	}
+	return r
 }
 
 // symbolValues maps Crockford characters, all valid, to their values.

@@ -11,7 +11,9 @@
 //     an envelope that the device signs too; receipts signed by central;
 //   - encrypted fields at rest under a store key wrapped by a passphrase;
 //   - device request signatures, random tokens and their stored hashes, and
-//     argon2id password hashes for central's users.
+//     argon2id password hashes for central's users;
+//   - central's TLS identity: the SPKI hashes a site pins, the fingerprints
+//     staff type, and central's signed statement of its own TLS keys.
 //
 // FORMAT.md beside this file defines every byte layout; testdata/vectors.json
 // holds test vectors for another implementation. Nothing else in OneX calls a

@@ -141,6 +141,10 @@ type vectors struct {
 		Random     hexBytes  `json:"random"`
 		Wrapped    hexBytes  `json:"wrapped"`
 	} `json:"wrapped_store_key"`
+	TLSKeys struct {
+		SPKI      []hexBytes `json:"spki_sha256"`
+		Statement hexBytes   `json:"statement"`
+	} `json:"tls_keys"`
 }
 
 // TestVectors recomputes every vector in testdata/vectors.json from its
@@ -248,6 +252,7 @@ func newVectors(t *testing.T) vectors {
 	v.WrappedStoreKey.Passphrase = "考场 passphrase"
 	v.WrappedStoreKey.Argon2id = argonJSON{Time: 1, MemoryKiB: 64, Threads: 1}
 	v.WrappedStoreKey.Random = read(saltSize + nonceSize)
+	v.TLSKeys.SPKI = []hexBytes{read(32), read(32)}
 	return v
 }
 
@@ -402,6 +407,16 @@ func computeVectors(t *testing.T, in *vectors) vectors {
 	must(err)
 	if *back != *sk {
 		t.Fatal("wrapped store key does not unwrap")
+	}
+
+	var spki []Hash
+	for _, h := range v.TLSKeys.SPKI {
+		spki = append(spki, Hash(h))
+	}
+	v.TLSKeys.Statement, err = SignTLSKeys(ck, spki)
+	must(err)
+	if keys, err := OpenTLSKeys(ck.Public(), v.TLSKeys.Statement); err != nil || len(keys) != len(spki) {
+		t.Fatalf("the TLS key statement does not open: %v", err)
 	}
 	return v
 }

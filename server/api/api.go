@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"onex/server"
+	"onex/server/web/conn"
 	osync "onex/sync"
 )
 
@@ -26,6 +27,7 @@ type api struct {
 // Routes adds the device API to mux.
 func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 	a := &api{central: c, log: log}
+	mux.HandleFunc("GET "+osync.PathCentral, a.info)
 	mux.HandleFunc("POST "+osync.PathEnrol, a.enrol)
 	mux.HandleFunc("GET "+osync.PathPackage, a.packages)
 	mux.HandleFunc("GET /api/v1/sessions/{id}/release", a.release)
@@ -101,13 +103,19 @@ func (a *api) device(r *http.Request) (server.Device, error) {
 		Signature: r.Header.Get(osync.HeaderSignature), Method: r.Method, Path: r.URL.Path})
 }
 
+// info tells anyone who central is: its public key, and its signed word
+// on the TLS key it serves with.
+func (a *api) info(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, a.central.Info())
+}
+
 func (a *api) enrol(w http.ResponseWriter, r *http.Request) {
 	var req osync.EnrolRequest
 	if err := decode(w, r, 64<<10, &req); err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	resp, err := a.central.Enrol(r.Context(), req, server.Host(r.RemoteAddr))
+	resp, err := a.central.Enrol(r.Context(), req, conn.ClientAddr(r))
 	if err != nil {
 		a.fail(w, r, err)
 		return

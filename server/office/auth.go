@@ -11,6 +11,7 @@ import (
 
 	"onex/exam/seal"
 	"onex/server"
+	"onex/server/web/conn"
 )
 
 // Cookies of the office pages. The session cookie holds a random token;
@@ -107,18 +108,18 @@ func (o *office) signIn(w http.ResponseWriter, r *http.Request) {
 		o.showSignIn(w, v, http.StatusBadRequest, next)
 		return
 	}
-	s, err := o.central.SignIn(r.Context(), name, password, server.Host(r.RemoteAddr))
+	s, err := o.central.SignIn(r.Context(), name, password, conn.ClientAddr(r))
 	var refused *server.RefusedError
 	var throttled *server.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
-		o.log.Warn("office sign-in throttled", "remote", server.Host(r.RemoteAddr), "until", throttled.Until)
+		o.log.Warn("office sign-in throttled", "remote", conn.ClientAddr(r), "until", throttled.Until)
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(throttled.Left/time.Second), 10))
 		v.Problems = []string{fmt.Sprintf(v.T("err.throttled"), when(throttled.Until), int64(throttled.Left/time.Second))}
 		o.showSignIn(w, v, http.StatusTooManyRequests, next)
 		return
 	case errors.As(err, &refused):
-		o.log.Warn("office sign-in refused", "known_user", refused.KnownUser, "remote", server.Host(r.RemoteAddr))
+		o.log.Warn("office sign-in refused", "known_user", refused.KnownUser, "remote", conn.ClientAddr(r))
 		v.Problems = []string{v.T("err.credentials_wrong")}
 		o.showSignIn(w, v, http.StatusUnauthorized, next)
 		return

@@ -25,6 +25,7 @@ import (
 	"onex/exam"
 	"onex/exam/seal"
 	"onex/server"
+	"onex/server/web/conn"
 )
 
 //go:embed web/*.html web/static
@@ -171,11 +172,12 @@ func newView(w http.ResponseWriter, r *http.Request) *view {
 	return v
 }
 
-// setCookie sets an office cookie: HttpOnly, SameSite=Strict, Secure over TLS.
-// A negative maxAge deletes it.
+// setCookie sets an office cookie: HttpOnly, SameSite=Strict, and Secure
+// when the request came over HTTPS (as package web decided, behind a proxy
+// too). A negative maxAge deletes it.
 func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/office/", MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: conn.Secure(r)})
 }
 
 // show serves a page to any signed-in user.

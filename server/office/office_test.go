@@ -571,3 +571,34 @@ func TestOfficeNeverFails(t *testing.T) {
 		}
 	}
 }
+
+// TestOfficeShowsCentralsIdentity: the sites page, where enrolment codes
+// are made, shows central's key fingerprint, and the SHA-256 of the
+// certificate central serves (and of its key) when it serves TLS itself:
+// what staff give a site to type at its first run.
+func TestOfficeShowsCentralsIdentity(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []servertest.Option
+	}{{"plain HTTP", nil}, {"TLS", []servertest.Option{servertest.WithTLS()}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := servertest.New(t, tc.opts...)
+			o := c.Office(t)
+			if code := o.SignIn("admin", servertest.AdminPassword); code != http.StatusSeeOther {
+				t.Fatalf("sign in: %d", code)
+			}
+			code, body := o.Get("/office/sites?lang=en")
+			want := []string{"Central's key fingerprint", c.PublicKey().Fingerprint()}
+			if c.TLS != nil {
+				want = append(want, seal.TLSFingerprint(seal.CertificateHash(c.TLS)), seal.TLSFingerprint(seal.SPKIHash(c.TLS)))
+			} else {
+				want = append(want, "central serves no TLS itself")
+			}
+			for _, w := range want {
+				if code != 200 || !strings.Contains(body, w) {
+					t.Errorf("sites page: %d, want %q", code, w)
+				}
+			}
+		})
+	}
+}

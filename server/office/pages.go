@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"onex/exam"
+	"onex/exam/seal"
 	"onex/server"
 )
 
@@ -55,8 +56,25 @@ func importFile[T any](imp func(context.Context, io.Reader, string) (T, error), 
 	}
 }
 
+// sitesData is the sites page: central's identity, which staff give a site
+// with its enrolment code, and the sites with their devices.
+type sitesData struct {
+	CentralKey string // central's key fingerprint
+	TLSCert    string // SHA-256 of the certificate central serves itself; "" when it serves none
+	TLSKey     string // SHA-256 of that certificate's public key, what sites pin
+	Sites      []server.SiteDevices
+}
+
 func (o *office) loadSites(r *http.Request, _ *view) (any, error) {
-	return o.central.Sites(r.Context())
+	sites, err := o.central.Sites(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	d := sitesData{CentralKey: o.central.PublicKey().Fingerprint(), Sites: sites}
+	if cert := o.central.TLSCertificate(); cert != nil {
+		d.TLSCert, d.TLSKey = seal.TLSFingerprint(seal.CertificateHash(cert)), seal.TLSFingerprint(seal.SPKIHash(cert))
+	}
+	return d, nil
 }
 
 // enrolCode makes a one-time enrolment code for a site and shows it once.

@@ -62,7 +62,7 @@ func (c *Central) PostJSON(t testing.TB, path string, body, out any) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Post(c.URL+path, "application/json", bytes.NewReader(b))
+	resp, err := c.HTTP.Post(c.URL+path, "application/json", bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func (d *Device) SignedRequest(method, path string) *http.Request {
 // returns the status code.
 func (d *Device) Get(path string, out any) int {
 	d.t.Helper()
-	resp, err := http.DefaultClient.Do(d.SignedRequest("GET", path))
+	resp, err := d.c.HTTP.Do(d.SignedRequest("GET", path))
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func (d *Device) Push(envs ...[]byte) (int, osync.BatchResponse) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(osync.HeaderDevice, d.ID)
 	req.Header.Set(osync.HeaderTime, strconv.FormatInt(d.c.Clock.Now().Add(d.Skew).Unix(), 10))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := d.c.HTTP.Do(req)
 	if err != nil {
 		d.t.Fatal(err)
 	}

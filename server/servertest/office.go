@@ -31,7 +31,7 @@ func (c *Central) Office(t testing.TB) *Office {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Office{t: t, base: c.URL, HTTP: &http.Client{Jar: jar,
+	return &Office{t: t, base: c.URL, HTTP: &http.Client{Jar: jar, Transport: c.HTTP.Transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 

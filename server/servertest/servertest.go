@@ -1,8 +1,8 @@
 // Package servertest runs a real central for tests: package server on a
 // fresh database (SQLite in a temporary directory, or PostgreSQL), the
 // sample catalogue, paper and roster imported, one session scheduled, and
-// every route of package web served over HTTP behind a TCP relay that a
-// test cuts and restores to play a network outage. Beside it: a site device
+// every route of package web served over HTTP (or HTTPS, WithTLS) behind a
+// TCP relay that a test cuts and restores to play a network outage. Beside it: a site device
 // that speaks the sync protocol by hand (device.go) and a browser without
 // JavaScript for the office pages (office.go). Only tests import it.
 package servertest
@@ -10,8 +10,11 @@ package servertest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"io/fs"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -52,6 +55,10 @@ type Central struct {
 	Dir     string
 	URL     string       // through the relay
 	Handler http.Handler // every route, for requests a test makes up
+	// TLS is the certificate central serves WithTLS (nil: plain HTTP), and
+	// HTTP a client that trusts it.
+	TLS     *x509.Certificate
+	HTTP    *http.Client
 	Clock   *Clock
 	Session server.Session
 	Relay   *Relay
@@ -68,7 +75,13 @@ type options struct {
 	dsn string
 	now time.Time
 	cfg server.Config
+	tls bool
 }
+
+// WithTLS serves central over HTTPS with the self-signed certificate that
+// onex-central init --self-signed-tls 127.0.0.1,localhost writes, as serve
+// uses it. URL is then https://.
+func WithTLS() Option { return func(o *options) { o.tls = true } }
 
 // WithDB keeps central's database at dsn (a postgres:// URL) instead of SQLite.
 func WithDB(dsn string) Option { return func(o *options) { o.dsn = dsn } }
@@ -98,6 +111,11 @@ func New(t testing.TB, opts ...Option) *Central {
 		t.Fatal(err)
 	}
 	c.Clock.Set(o.now)
+	var kp tls.Certificate
+	c.HTTP = &http.Client{}
+	if o.tls {
+		kp = c.initTLS(t)
+	}
 	c.open(t)
 	t.Cleanup(func() { c.Central.Close() })
 	if _, err := c.ImportCatalogue(ctx, Sample(t, "catalogue.json"), "test"); err != nil {
@@ -115,14 +133,43 @@ func New(t testing.TB, opts ...Option) *Central {
 		t.Fatal(err)
 	}
 	c.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*c.routes.Load()).ServeHTTP(w, r) })
-	ts := httptest.NewServer(c.Handler)
+	ts := httptest.NewUnstartedServer(c.Handler)
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are what some tests play
+	scheme := "http://"
+	if o.tls {
+		ts.TLS = &tls.Config{Certificates: []tls.Certificate{kp}}
+		ts.StartTLS()
+		scheme = "https://"
+	} else {
+		ts.Start()
+	}
 	t.Cleanup(ts.Close)
 	if c.Relay, err = NewRelay(ts.Listener.Addr().String()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Relay.Close)
-	c.URL = "http://" + c.Relay.Addr()
+	c.URL = scheme + c.Relay.Addr()
 	return c
+}
+
+// initTLS writes central's self-signed certificate, tells central of it,
+// and makes HTTP trust it.
+func (c *Central) initTLS(t testing.TB) tls.Certificate {
+	t.Helper()
+	cert, err := server.InitTLS(c.Dir, []string{"127.0.0.1", "localhost"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, err := tls.LoadX509KeyPair(filepath.Join(c.Dir, server.TLSCertFile), filepath.Join(c.Dir, server.TLSKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.TLS = cert
+	c.opts.cfg.TLSCertificate = cert.Raw
+	roots := x509.NewCertPool()
+	roots.AddCert(cert)
+	c.HTTP = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	return kp
 }
 
 // open opens central on its data directory and serves its routes.
@@ -236,6 +283,25 @@ func NewRelay(target string) (*Relay, error) {
 // Addr is the relay's address.
 func (r *Relay) Addr() string { return r.addr }
 
+// Target is where the relay forwards to.
+func (r *Relay) Target() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.target
+}
+
+// SetTarget drops every open connection and forwards new ones to target
+// instead, as a network attacker in between would: to another central, or
+// an interceptor.
+func (r *Relay) SetTarget(target string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.target = target
+	for c := range r.conns {
+		c.Close()
+	}
+}
+
 func (r *Relay) serve(ln net.Listener) {
 	r.mu.Lock()
 	r.ln = ln
@@ -252,7 +318,10 @@ func (r *Relay) serve(ln net.Listener) {
 }
 
 func (r *Relay) forward(c net.Conn) {
-	up, err := net.Dial("tcp", r.target)
+	r.mu.Lock()
+	target := r.target
+	r.mu.Unlock()
+	up, err := net.Dial("tcp", target)
 	if err != nil {
 		c.Close()
 		return
@@ -315,3 +384,26 @@ func (c *Central) dsn() string {
 	}
 	return c.opts.dsn
 }
+
+// LogBuffer is a log sink that tests read while central or a site writes
+// to it.
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *LogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// Bytes is a copy of what was written.
+func (b *LogBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
+}
+
+// String is what was written.
+func (b *LogBuffer) String() string { return string(b.Bytes()) }

@@ -1,7 +1,7 @@
 // Command onex-central is the central office's server and its tools.
 //
-//	onex-central init    --data DIR [--admin-password-file F]
-//	onex-central serve   --data DIR --addr 127.0.0.1:8080
+//	onex-central init    --data DIR [--admin-password-file F] [--self-signed-tls HOST,...]
+//	onex-central serve   --data DIR --addr 127.0.0.1:8080 [--tls-cert F --tls-key F | --no-tls] [--trust-proxy]
 //	onex-central import  catalogue|paper|roster --data DIR FILE [--session ID] [--encoding auto|utf-8|gb18030]
 //	onex-central import  records --data DIR FILE
 //	onex-central session create --data DIR --site CODE --room ROOM --paper PAPER_ID --start RFC3339 [--release RFC3339]
@@ -15,14 +15,18 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -162,20 +166,49 @@ func (f *flags) with(ctx context.Context, cfg server.Config, fn func(*server.Cen
 }
 
 func cmdInit(ctx context.Context, args []string, stdout io.Writer) error {
-	f := newFlags("init", "init --data DIR [--db URL] [--admin-password-file F]")
+	f := newFlags("init", "init --data DIR [--db URL] [--admin-password-file F] [--self-signed-tls HOST,...]")
 	pwFile := f.String("admin-password-file", "", "file holding the password of the first office user, admin (default: generate one and print it)")
+	selfSigned := f.String("self-signed-tls", "", "also write a self-signed TLS certificate for these host names and IP addresses, comma-separated, into DIR (tls.crt, tls.key), which serve then uses; on a DIR initialised already, only renew the certificate, keeping its key")
 	if err := f.parse(args, 0); err != nil {
 		return err
 	}
+	var hosts []string
+	if *selfSigned != "" {
+		var err error
+		if hosts, err = server.ParseTLSHosts(*selfSigned); err != nil {
+			return fmt.Errorf("--self-signed-tls: %w", err)
+		}
+	}
+	_, err := os.Stat(filepath.Join(f.data, server.KeysFile))
+	if err != nil || len(hosts) == 0 {
+		if err := initCentral(ctx, f, *pwFile, stdout); err != nil {
+			return err
+		}
+	}
+	if len(hosts) == 0 {
+		return nil
+	}
+	cert, err := server.InitTLS(f.data, hosts, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "TLS certificate SHA-256: %s\nTLS public key SHA-256: %s (what sites pin)\n  for %s, valid until %s, in %s and %s\n",
+		seal.TLSFingerprint(seal.CertificateHash(cert)), seal.TLSFingerprint(seal.SPKIHash(cert)), strings.Join(hosts, ", "),
+		cert.NotAfter.Format(time.DateOnly), filepath.Join(f.data, server.TLSCertFile), filepath.Join(f.data, server.TLSKeyFile))
+	return nil
+}
+
+// initCentral makes central's keys, its database and the office user admin.
+func initCentral(ctx context.Context, f *flags, pwFile string, stdout io.Writer) error {
 	var password string
-	if *pwFile != "" {
-		b, err := os.ReadFile(*pwFile)
+	if pwFile != "" {
+		b, err := os.ReadFile(pwFile)
 		if err != nil {
 			return err
 		}
 		password = strings.TrimRight(string(b), "\r\n")
 		if len([]rune(password)) < 10 {
-			return fmt.Errorf("%s: the admin password needs at least 10 characters", *pwFile)
+			return fmt.Errorf("%s: the admin password needs at least 10 characters", pwFile)
 		}
 	}
 	if password == "" {
@@ -191,21 +224,52 @@ func cmdInit(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
-	f := newFlags("serve", "serve --data DIR [--db URL] [--addr 127.0.0.1:8080]")
+	f := newFlags("serve", "serve --data DIR [--db URL] [--addr 127.0.0.1:8080] [--tls-cert F --tls-key F | --no-tls] [--trust-proxy]")
 	addr := f.String("addr", "127.0.0.1:8080", "address to listen on")
 	maxRecords := f.Int("max-records", server.DefaultMaxRecords, "most envelopes in one batch (advertised to devices at enrolment)")
 	maxBytes := f.Int("max-batch-bytes", server.DefaultMaxBatchBytes, "most bytes in one batch body")
+	certFile := f.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain first the server's); default DIR/"+server.TLSCertFile+" when it exists")
+	keyFile := f.String("tls-key", "", "the PEM private key of --tls-cert; default DIR/"+server.TLSKeyFile)
+	noTLS := f.Bool("no-tls", false, "serve plain HTTP even when DIR has a certificate: the link is not encrypted (a TLS proxy in front, or a demo)")
+	trustProxy := f.Bool("trust-proxy", false, "central is behind a TLS proxy: take X-Forwarded-Proto and X-Forwarded-For from it (listen only where the proxy alone reaches)")
 	if err := f.parse(args, 0); err != nil {
 		return err
 	}
 	if *maxRecords < 1 || *maxBytes < 64<<10 {
 		return fmt.Errorf("serve: --max-records must be at least 1 and --max-batch-bytes at least 65536")
 	}
-	return f.with(ctx, server.Config{Log: log, MaxRecords: *maxRecords, MaxBatchBytes: *maxBytes}, func(c *server.Central) error {
-		hs := &http.Server{Addr: *addr, Handler: web.Handler(c, log), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute}
+	cert, err := serveCertificate(f.data, *certFile, *keyFile, *noTLS)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	cfg := server.Config{Log: log, MaxRecords: *maxRecords, MaxBatchBytes: *maxBytes}
+	var opts []web.Option
+	if *trustProxy {
+		opts = append(opts, web.TrustProxy())
+	}
+	if cert != nil {
+		cfg.TLSCertificate = cert.Leaf.Raw
+	}
+	return f.with(ctx, cfg, func(c *server.Central) error {
+		hs := &http.Server{Handler: web.Handler(c, log, opts...), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		ln, err := net.Listen("tcp", *addr)
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
 		errc := make(chan error, 1)
-		go func() { errc <- hs.ListenAndServe() }()
-		log.Info("central listening", "office", "http://"+*addr+"/office/", "key", c.PublicKey().Fingerprint())
+		if cert != nil {
+			hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*cert}}
+			go func() { errc <- hs.ServeTLS(ln, "", "") }()
+			log.Info("central listening", "office", "https://"+ln.Addr().String()+"/office/", "key", c.PublicKey().Fingerprint(),
+				"tls_certificate", seal.TLSFingerprint(seal.CertificateHash(cert.Leaf)), "tls_key", seal.TLSFingerprint(seal.SPKIHash(cert.Leaf)))
+		} else {
+			go func() { errc <- hs.Serve(ln) }()
+			log.Info("central listening", "office", "http://"+ln.Addr().String()+"/office/", "key", c.PublicKey().Fingerprint(), "trust_proxy", *trustProxy)
+			if !*trustProxy {
+				log.Warn("serving plain HTTP: the link is not encrypted; give --tls-cert and --tls-key, run init --self-signed-tls, or put a TLS proxy in front and serve --trust-proxy")
+			}
+		}
 		select {
 		case err := <-errc:
 			return err
@@ -215,6 +279,32 @@ func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
 			return hs.Shutdown(shut)
 		}
 	})
+}
+
+// serveCertificate loads the certificate serve uses: the one named, else
+// the data directory's when it has one, else none (plain HTTP).
+func serveCertificate(dataDir, certFile, keyFile string, noTLS bool) (*tls.Certificate, error) {
+	switch {
+	case noTLS && (certFile != "" || keyFile != ""):
+		return nil, errors.New("--no-tls and --tls-cert or --tls-key contradict each other")
+	case noTLS:
+		return nil, nil
+	case (certFile == "") != (keyFile == ""):
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	case certFile == "":
+		certFile, keyFile = filepath.Join(dataDir, server.TLSCertFile), filepath.Join(dataDir, server.TLSKeyFile)
+		if _, err := os.Stat(certFile); errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err == nil && cert.Leaf == nil { // GODEBUG=x509keypairleaf=0
+		cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0])
+	}
+	if err != nil {
+		return nil, fmt.Errorf("TLS certificate %s with key %s: %w", certFile, keyFile, err)
+	}
+	return &cert, nil
 }
 
 const actor = "cli"
