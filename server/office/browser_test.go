@@ -60,15 +60,23 @@ func TestOfficeInChromium(t *testing.T) {
 		t.Errorf("signed in as %q", u)
 	}
 
-	do("schedule a session",
+	do("schedule a session of the sample paper two days later",
 		chromedp.SetValue(chromedp.ID("schedule-site"), "SITE-001"),
 		chromedp.SendKeys(chromedp.ID("schedule-room"), "A102"),
 		chromedp.SetValue(chromedp.ID("schedule-paper"), "WEB-E-2026-A@1"),
 		chromedp.SetValue(chromedp.ID("schedule-start"), "2026-12-03T09:00"),
 		chromedp.Click(chromedp.ID("schedule-submit")),
+		chromedp.WaitVisible(chromedp.ID("problems")),
+	)
+	if problems := text("problems"); !strings.Contains(problems, "同一版本试卷的各场考核须同时发卷") || !strings.Contains(problems, "2026-12-01 08:50") {
+		t.Errorf("a session of the paper with another release time: %q", problems)
+	}
+	do("schedule it at the paper's time",
+		chromedp.SetValue(chromedp.ID("schedule-start"), "2026-12-01T09:00"),
+		chromedp.Click(chromedp.ID("schedule-submit")),
 		chromedp.WaitVisible(chromedp.ID("notice")),
 	)
-	if id := text("session-id"); id != "SITE-001-A102-202612030900" {
+	if id := text("session-id"); id != "SITE-001-A102-202612010900" {
 		t.Errorf("scheduled session %q", id)
 	}
 

@@ -84,6 +84,23 @@ type secret struct {
 // T translates a key into the view's language.
 func (v *view) T(key string) string { return v.Lang.T(key) }
 
+// FlagText says in the view's language why a record's time is not trusted,
+// and what central makes of it; "" for a record whose time is plausible.
+func (v *view) FlagText(t server.RecordTime) string {
+	if t.Flag == "" {
+		return ""
+	}
+	side := v.T("flag.late")
+	if t.Flag == "early" {
+		side = v.T("flag.early")
+	}
+	skew := v.T("flag.no_skew")
+	if t.SkewMS != nil {
+		skew = fmt.Sprintf(v.T("flag.skew"), t.Skew().Round(time.Second), when(t.Shown()))
+	}
+	return fmt.Sprintf(v.T("flag.text"), when(t.Device), side, when(t.Received), skew)
+}
+
 // CanWrite reports whether the user may change things.
 func (v *view) CanWrite() bool { return server.Allows(v.Role, server.Write) }
 
@@ -134,6 +151,7 @@ func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 	mux.Handle("POST /office/sites", o.post(server.Write, sitesPage, o.enrolCode))
 	mux.Handle("POST /office/sessions", o.post(server.Write, sessionsPage, o.scheduleSession))
 	mux.Handle("POST /office/sessions/{id}", o.post(server.Write, sessionPage, o.sessionAction))
+	mux.Handle("POST /office/conflicts", o.post(server.Write, conflictsPage, o.decide))
 	mux.Handle("GET /{$}", http.RedirectHandler("/office/", http.StatusSeeOther))
 }
 

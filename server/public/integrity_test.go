@@ -1,6 +1,7 @@
 package public_test
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"testing"
@@ -41,4 +42,13 @@ func TestReceiptOfADisputedSubmission(t *testing.T) {
 	check(genuine, "receipt-review", "审核")
 	check(other, "receipt-review", "审核")
 
+	disputes, err := c.Disputes(context.Background())
+	if err != nil || len(disputes) != 1 {
+		t.Fatalf("disputes: %v, %v", disputes, err)
+	}
+	if err := c.Decide(context.Background(), disputes[0].ID, false, "考生出示的回执码与第一份一致", "test"); err != nil {
+		t.Fatal(err)
+	}
+	check(genuine, "receipt-found", "已送达")
+	check(other, "receipt-set-aside", "不计")
 }
