@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"onex/exam"
 	"onex/exam/seal"
 	"onex/server/store"
 	osync "onex/sync"
@@ -63,30 +64,14 @@ type DisputedRecord struct {
 
 // RecordTime is when a record was made as far as central can tell: the
 // device's own time, which is trusted unless it is implausible for the
-// session (Flag), central's time of receipt, and the device clock's skew
-// measured on the batch that brought it.
+// session (Flag), central's time of receipt, the device clock's skew
+// measured on the batch that brought it, and the time central shows.
 type RecordTime struct {
 	Device   time.Time `json:"device_time"` // as the device says
 	Received time.Time `json:"received_at"` // by central's clock
 	SkewMS   *int64    `json:"skew_ms,omitempty"`
-	Flag     string    `json:"flag,omitempty"` // "early" or "late": the device time is implausible
-}
-
-// Shown is the time central shows for the record: the device's, unless it
-// is flagged; then the device's less the skew measured, never later than
-// the receipt; the receipt itself when no skew was measured (a file carried
-// by hand).
-func (t RecordTime) Shown() time.Time {
-	switch {
-	case t.Flag == "":
-		return t.Device
-	case t.SkewMS == nil:
-		return t.Received
-	}
-	if est := t.Device.Add(-time.Duration(*t.SkewMS) * time.Millisecond); est.Before(t.Received) {
-		return est
-	}
-	return t.Received
+	Flag     string    `json:"flag,omitempty"` // "early" or "late": the device time is implausible, and not trusted
+	Shown    time.Time `json:"shown"`          // see recordTime
 }
 
 // Skew is the measured skew, or zero.
@@ -97,8 +82,28 @@ func (t RecordTime) Skew() time.Duration {
 	return time.Duration(*t.SkewMS) * time.Millisecond
 }
 
-func recordTime(ri store.RecordInfo) RecordTime {
-	return RecordTime{Device: ri.Created, Received: ri.ReceivedAt, SkewMS: ri.SkewMS, Flag: ri.TimeFlag}
+// Estimated reports whether the time shown for a flagged record is the
+// device's corrected by the measured skew, not central's time of receipt.
+func (t RecordTime) Estimated() bool { return t.Flag != "" && !t.Shown.Equal(t.Received) }
+
+// recordTime is a stored record's time. Central shows the device's time
+// unless it is flagged; then, when the device's clock was simply off, the
+// device time less the skew measured on the batch, if that is plausible
+// for the session and not after the receipt; else central's own time of
+// receipt, the one time it knows.
+func recordTime(ri store.RecordInfo, kind string, sched exam.Schedule) RecordTime {
+	t := RecordTime{Device: ri.Created, Received: ri.ReceivedAt, SkewMS: ri.SkewMS, Flag: ri.TimeFlag, Shown: ri.Created}
+	if t.Flag == "" {
+		return t
+	}
+	t.Shown = t.Received
+	if t.SkewMS != nil {
+		est := t.Device.Add(-t.Skew())
+		if _, ok := plausible(sched, kind, est); ok && !est.After(t.Received) {
+			t.Shown = est
+		}
+	}
+	return t
 }
 
 // Disputes lists every session's disputes, the open ones first.
@@ -109,18 +114,24 @@ func (c *Central) disputes(ctx context.Context, sessionID string) ([]Dispute, er
 	if err != nil {
 		return nil, err
 	}
+	l := c.lookups(ctx)
 	out := make([]Dispute, len(ds))
 	for i, d := range ds {
+		se := l.session(d.SessionID)
+		if se.err != nil {
+			return nil, se.err
+		}
+		sched := schedule(se.s, se.paper)
 		out[i] = Dispute{ID: d.ID, SessionID: d.SessionID, Kind: d.Kind, Ticket: d.Ticket, ItemID: d.ItemID,
-			Held: disputedRecord(d.Kind, d.Held), Other: disputedRecord(d.Kind, d.Other), Reason: d.Reason,
+			Held: disputedRecord(d.Kind, d.Held, sched), Other: disputedRecord(d.Kind, d.Other, sched), Reason: d.Reason,
 			OpenedAt: d.OpenedAt, Decision: d.Decision, DecidedBy: d.DecidedBy, DecidedAt: d.DecidedAt, Why: d.Why}
 	}
 	return out, nil
 }
 
 // disputedRecord sums up a stored record of a kind.
-func disputedRecord(kind string, ri store.RecordInfo) DisputedRecord {
-	r := DisputedRecord{RecordID: ri.RecordID, DeviceID: ri.DeviceID, Epoch: ri.Epoch, Seq: ri.Seq, Time: recordTime(ri)}
+func disputedRecord(kind string, ri store.RecordInfo, sched exam.Schedule) DisputedRecord {
+	r := DisputedRecord{RecordID: ri.RecordID, DeviceID: ri.DeviceID, Epoch: ri.Epoch, Seq: ri.Seq, Time: recordTime(ri, kind, sched)}
 	p, err := osync.DecodePayload(kind, ri.Payload)
 	if err != nil {
 		return r // stored after the same check: unreachable

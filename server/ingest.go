@@ -238,19 +238,10 @@ func (c *Central) open(ctx context.Context, env []byte, l *lookup) (*store.Incom
 }
 
 // timeFlag judges the time a device says it made a record of a kind:
-// store.TimeEarly or store.TimeLate when it is implausible for the session
-// (exam.Schedule, with the clock skew central allows a device request),
+// store.TimeEarly or store.TimeLate when it is implausible for the session,
 // else "".
 func (se *sessionEntry) timeFlag(kind string, made time.Time) string {
-	sched := exam.Schedule{ReleaseAt: se.s.ReleaseAt, Start: se.s.Start, Duration: time.Duration(se.paper.DurationMinutes) * time.Minute}
-	activity := exam.Sitting
-	switch kind {
-	case osync.KindCheckIn:
-		activity = exam.CheckingIn
-	case osync.KindPractical:
-		activity = exam.Scoring
-	}
-	imp, ok := sched.Check(activity, made, osync.AuthWindow)
+	imp, ok := plausible(schedule(se.s, se.paper), kind, made)
 	switch {
 	case ok:
 		return ""
@@ -258,6 +249,25 @@ func (se *sessionEntry) timeFlag(kind string, made time.Time) string {
 		return store.TimeEarly
 	}
 	return store.TimeLate
+}
+
+// schedule is a session's timing, for the times of its records.
+func schedule(s store.Session, p *exam.Paper) exam.Schedule {
+	return exam.Schedule{ReleaseAt: s.ReleaseAt, Start: s.Start, Duration: time.Duration(p.DurationMinutes) * time.Minute}
+}
+
+// plausible checks the time of a record of a kind against its session's
+// schedule (exam.Schedule.Check), allowing a device clock off by as much as
+// central allows a device request (sync.AuthWindow).
+func plausible(sched exam.Schedule, kind string, t time.Time) (exam.Implausible, bool) {
+	activity := exam.Sitting
+	switch kind {
+	case osync.KindCheckIn:
+		activity = exam.CheckingIn
+	case osync.KindPractical:
+		activity = exam.Scoring
+	}
+	return sched.Check(activity, t, osync.AuthWindow)
 }
 
 // effect checks a record against its session and says what it changes.

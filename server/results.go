@@ -119,7 +119,7 @@ func (c *Central) SessionResults(ctx context.Context, sessionID string) ([]Resul
 	}
 	flags := map[string][]FlaggedRecord{}
 	for _, h := range recs.Flagged {
-		flags[h.Ticket] = append(flags[h.Ticket], FlaggedRecord{Kind: h.Kind, ItemID: h.ItemID, RecordID: h.RecordID, Time: recordTime(h.RecordInfo)})
+		flags[h.Ticket] = append(flags[h.Ticket], FlaggedRecord{Kind: h.Kind, ItemID: h.ItemID, RecordID: h.RecordID, Time: recordTime(h.RecordInfo, h.Kind, schedule(s, paper))})
 	}
 	out := make([]Result, 0, len(roster))
 	for _, cand := range roster {
@@ -202,9 +202,13 @@ func WarnResults(w io.Writer, results []Result) {
 			if f.Time.Flag == store.TimeLate {
 				side = "after the session could have ended"
 			}
-			fmt.Fprintf(w, "warning: ticket %s: %s%s record %s: its device time %s is %s, not trusted; received %s, device clock %s off, made about %s\n",
+			skew := "not measured"
+			if f.Time.SkewMS != nil {
+				skew = f.Time.Skew().String()
+			}
+			fmt.Fprintf(w, "warning: ticket %s: %s%s record %s: its device time %s is %s, not trusted; shown as %s (received %s, device clock skew %s)\n",
 				r.Ticket, f.Kind, itemSuffix(f.ItemID), f.RecordID, f.Time.Device.Format(time.RFC3339), side,
-				f.Time.Received.In(CST).Format(time.RFC3339), f.Time.Skew(), f.Time.Shown().In(CST).Format(time.RFC3339))
+				f.Time.Shown.In(CST).Format(time.RFC3339), f.Time.Received.In(CST).Format(time.RFC3339), skew)
 		}
 	}
 }

@@ -64,8 +64,24 @@ func TestASecondDeviceCannotReplaceASubmission(t *testing.T) {
 				}
 			}
 		}
-		if after := result(t, c, ticket); after.Total != before.Total || after.Total != 0 {
+		after := result(t, c, ticket)
+		if after.Total != before.Total || after.Total != 0 {
 			t.Errorf("the results changed: %v points, were %v", after.Total, before.Total)
+		}
+		if len(after.Open) != 2 || after.Open[0].Kind != osync.KindSubmission || !after.Review() {
+			t.Errorf("the result does not warn of the open conflicts: %+v", after.Open)
+		}
+		disputes, err := c.Disputes(t.Context())
+		if err != nil || len(disputes) != 2 {
+			t.Fatalf("disputes: %+v %v", disputes, err)
+		}
+		for _, d := range disputes {
+			if d.Held.RecordID != genuine.Header.RecordID.String() || !d.Open() {
+				t.Errorf("dispute %d holds %s", d.ID, d.Held.RecordID)
+			}
+			if d.Other.RecordID == forged.Header.RecordID.String() && (d.Other.Time.Flag != "late" || !d.Other.Time.Shown.Equal(d.Other.Time.Received)) {
+				t.Errorf("the forged submission's time: %+v", d.Other.Time)
+			}
 		}
 		_, again := d1.Push(genuine.Bytes)
 		if r := again.Results[0]; r.Outcome != osync.Duplicate || !bytes.Equal(r.Receipt, first.Results[0].Receipt) {
@@ -116,17 +132,44 @@ func TestCorrectionsComeFromTheDeviceThatMadeThem(t *testing.T) {
 }
 
 // TestAnImplausibleTimeIsKeptAndFlagged: a submission the device says it
-// made three hours before the paper's release is accepted and scored.
+// made three hours before the paper's release is accepted and scored, and
+// flagged: its time is not trusted, central's time of receipt stands. A
+// device whose clock is two days ahead, as the batch shows, gets its record
+// flagged too, but shown at the time its measured skew makes plausible.
 func TestAnImplausibleTimeIsKeptAndFlagged(t *testing.T) {
 	eachEngine(t, func(t *testing.T, c *servertest.Central) {
-		s, ticket := c.Session, "2026WEB010003"
+		s := c.Session
 		d := c.Enrol(t, "SITE-001")
-		early := d.SealAt(osync.KindSubmission, servertest.Submission(s, ticket, map[string]exam.Answer{"q1": {Choices: []string{"b"}}}), s.ReleaseAt.Add(-3*time.Hour))
-		if _, resp := d.Push(early.Bytes); resp.Results[0].Outcome != osync.Accepted {
-			t.Fatalf("the early submission: %+v", resp.Results[0])
+		early := d.SealAt(osync.KindSubmission, servertest.Submission(s, "2026WEB010003", map[string]exam.Answer{"q1": {Choices: []string{"b"}}}), s.ReleaseAt.Add(-3*time.Hour))
+		onTime := d.Seal(osync.KindSubmission, servertest.Submission(s, "2026WEB010004", nil))
+		if _, resp := d.Push(early.Bytes, onTime.Bytes); resp.Results[0].Outcome != osync.Accepted || resp.Results[1].Outcome != osync.Accepted {
+			t.Fatalf("the early submission: %+v", resp.Results)
 		}
-		if r := result(t, c, ticket); !r.Submitted || r.Total != 2 {
-			t.Errorf("result: %+v", r)
+		received := c.Clock.Now()
+		c.Clock.Set(s.Start)
+		ahead := c.Enrol(t, "SITE-001")
+		ahead.Skew = 48 * time.Hour
+		checkIn := ahead.SealAt(osync.KindCheckIn, osync.CheckIn{SessionID: s.ID, Ticket: "2026WEB010005", Status: exam.Present}, s.Start.Add(ahead.Skew-5*time.Minute))
+		if _, resp := ahead.Push(checkIn.Bytes); resp.Results[0].Outcome != osync.Accepted {
+			t.Fatalf("the check-in of a device two days ahead: %+v", resp.Results)
+		}
+
+		r := result(t, c, "2026WEB010003")
+		if !r.Submitted || r.Total != 2 || len(r.Flags) != 1 || !r.Review() {
+			t.Fatalf("result: %+v", r)
+		}
+		f := r.Flags[0]
+		if f.Kind != osync.KindSubmission || f.RecordID != early.Header.RecordID.String() || f.Time.Flag != "early" ||
+			!f.Time.Device.Equal(s.ReleaseAt.Add(-3*time.Hour)) || !f.Time.Received.Equal(received) || !f.Time.Shown.Equal(received) ||
+			f.Time.SkewMS == nil || *f.Time.SkewMS != 0 {
+			t.Errorf("flag: %+v", f)
+		}
+		if r := result(t, c, "2026WEB010004"); len(r.Flags) != 0 || r.Review() {
+			t.Errorf("a submission on time is flagged: %+v", r.Flags)
+		}
+		r = result(t, c, "2026WEB010005")
+		if len(r.Flags) != 1 || r.Flags[0].Time.Flag != "late" || !r.Flags[0].Time.Shown.Equal(s.Start.Add(-5*time.Minute)) || !r.Flags[0].Time.Estimated() {
+			t.Errorf("the check-in of a device two days ahead: %+v", r.Flags)
 		}
 	})
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"onex/exam"
 	"onex/exam/seal"
 	"onex/server/servertest"
@@ -129,5 +131,40 @@ func TestOfficeResultsFlagImplausibleTimes(t *testing.T) {
 	}
 	if _, body := o.Get("/office/sessions/" + url.PathEscape(s.ID) + "/results?lang=en"); !strings.Contains(body, "before the paper's release") {
 		t.Error("the English results page does not say the time is early")
+	}
+}
+
+// TestOfficeDecidesInChromium decides a conflict on the conflicts page in a
+// real headless Chromium: the form asks for a choice and a reason, and the
+// page then shows the decision.
+func TestOfficeDecidesInChromium(t *testing.T) {
+	c := servertest.New(t)
+	c.Release()
+	s, ticket := c.Session, "2026WEB010001"
+	d1, d2 := c.Enrol(t, "SITE-001"), c.Enrol(t, "SITE-001")
+	d1.Push(d1.Seal(osync.KindSubmission, servertest.Submission(s, ticket, map[string]exam.Answer{"q1": {Choices: []string{"b"}}})).Bytes)
+	d2.Push(d2.SealAt(osync.KindSubmission, servertest.Submission(s, ticket, nil), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)).Bytes)
+	ctx := servertest.Chromium(t)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(c.URL+"/office/conflicts"),
+		chromedp.WaitVisible(chromedp.ID("signin-user")),
+		chromedp.SendKeys(chromedp.ID("signin-user"), "admin"),
+		chromedp.SendKeys(chromedp.ID("signin-password"), servertest.AdminPassword),
+		chromedp.Click(chromedp.ID("signin-submit")),
+		chromedp.WaitVisible(chromedp.ID("decide-1")),
+		chromedp.Click(chromedp.CSS(`#dispute-1 input[name="keep"][value="held"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#dispute-1 textarea[name="why"]`), "考生出示的回执码与原记录一致"),
+		chromedp.Click(chromedp.ID("decide-1")),
+		chromedp.WaitVisible(chromedp.ID("notice")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	section, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("dispute-1")))
+	if err != nil || !strings.Contains(section, "已裁决: 保留原记录 · office admin") || !strings.Contains(section, "考生出示的回执码与原记录一致") {
+		t.Errorf("the decided conflict shows %q (%v)", section, err)
+	}
+	if r := c.Results(t)[0]; r.Total != 2 || len(r.Open) != 0 {
+		t.Errorf("results after keeping the record held: %+v", r)
 	}
 }

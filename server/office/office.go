@@ -85,7 +85,7 @@ type secret struct {
 func (v *view) T(key string) string { return v.Lang.T(key) }
 
 // FlagText says in the view's language why a record's time is not trusted,
-// and what central makes of it; "" for a record whose time is plausible.
+// and what central shows instead; "" for a record whose time is plausible.
 func (v *view) FlagText(t server.RecordTime) string {
 	if t.Flag == "" {
 		return ""
@@ -94,11 +94,16 @@ func (v *view) FlagText(t server.RecordTime) string {
 	if t.Flag == "early" {
 		side = v.T("flag.early")
 	}
-	skew := v.T("flag.no_skew")
-	if t.SkewMS != nil {
-		skew = fmt.Sprintf(v.T("flag.skew"), t.Skew().Round(time.Second), when(t.Shown()))
+	var shown string
+	switch {
+	case t.Estimated():
+		shown = fmt.Sprintf(v.T("flag.estimate"), t.Skew().Round(time.Second), when(t.Shown), when(t.Received))
+	case t.SkewMS != nil:
+		shown = fmt.Sprintf(v.T("flag.received"), when(t.Received), t.Skew().Round(time.Second))
+	default:
+		shown = fmt.Sprintf(v.T("flag.no_skew"), when(t.Received))
 	}
-	return fmt.Sprintf(v.T("flag.text"), when(t.Device), side, when(t.Received), skew)
+	return fmt.Sprintf(v.T("flag.text"), when(t.Device), side, shown)
 }
 
 // CanWrite reports whether the user may change things.

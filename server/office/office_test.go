@@ -188,6 +188,7 @@ func TestOfficeRoles(t *testing.T) {
 		"/office/sessions":          {"site": {"SITE-001"}, "room": {"A102"}, "paper": {"WEB-E-2026-A@1"}, "start": {"2026-12-03T09:00"}},
 		"/office/papers":            {},
 		"/office/sessions/x/result": {},
+		"/office/conflicts":         {"dispute": {"1"}, "keep": {"other"}, "why": {"x"}},
 	} {
 		code, body, _ := inspector.Post(path, form)
 		if code != http.StatusForbidden && code != http.StatusMethodNotAllowed && code != http.StatusNotFound {
@@ -460,10 +461,11 @@ func TestOfficeNeverFails(t *testing.T) {
 	o.SignIn("admin", servertest.AdminPassword)
 	odd := []string{"", "'; DROP TABLE users; --", "<script>alert(1)</script>", "\x00\xff", strings.Repeat("長", 5000), "%2e%2e/", "@", "@-1"}
 	// Sign-out comes last: it ends the session.
-	paths := []string{"/office/signin", "/office/", "/office/papers", "/office/sites", "/office/sessions", "/office/sessions/" + url.PathEscape(c.Session.ID), "/office/signout"}
+	paths := []string{"/office/signin", "/office/", "/office/papers", "/office/sites", "/office/sessions", "/office/sessions/" + url.PathEscape(c.Session.ID), "/office/conflicts", "/office/signout"}
 	for _, p := range paths {
 		for _, s := range odd {
-			form := url.Values{"site": {s}, "room": {s}, "paper": {s}, "start": {s}, "release": {s}, "late": {s}, "do": {s}, "user": {s}, "password": {s}, "next": {s}}
+			form := url.Values{"site": {s}, "room": {s}, "paper": {s}, "start": {s}, "release": {s}, "late": {s}, "do": {s}, "user": {s}, "password": {s}, "next": {s},
+				"dispute": {s}, "keep": {s}, "why": {s}}
 			if code, _, _ := o.Post(p, form); code >= 500 || strings.Contains(o.Raw, "<script>") {
 				t.Errorf("POST %s with %.20q: %d", p, s, code)
 			}
