@@ -13,6 +13,19 @@ import (
 	osync "onex/sync"
 )
 
+// signInAt goes to a page in Chromium, signs in there as admin and waits
+// for the element of the page that has id ready.
+func signInAt(c *servertest.Central, path, ready string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(c.URL + path),
+		chromedp.WaitVisible(chromedp.ID("signin-user")),
+		chromedp.SendKeys(chromedp.ID("signin-user"), "admin"),
+		chromedp.SendKeys(chromedp.ID("signin-password"), servertest.AdminPassword),
+		chromedp.Click(chromedp.ID("signin-submit")),
+		chromedp.WaitVisible(chromedp.ID(ready)),
+	}
+}
+
 // TestOfficeInChromium drives the office pages in a real headless Chromium:
 // sign in, schedule a session, upload a roster with errors and see the rows
 // named, upload a good one, and view results.
@@ -45,14 +58,7 @@ func TestOfficeInChromium(t *testing.T) {
 		return s
 	}
 
-	do("sign in",
-		chromedp.Navigate(c.URL+"/office/sessions"),
-		chromedp.WaitVisible(chromedp.ID("signin-user")),
-		chromedp.SendKeys(chromedp.ID("signin-user"), "admin"),
-		chromedp.SendKeys(chromedp.ID("signin-password"), servertest.AdminPassword),
-		chromedp.Click(chromedp.ID("signin-submit")),
-		chromedp.WaitVisible(chromedp.ID("schedule-submit")),
-	)
+	do("sign in", signInAt(c, "/office/sessions", "schedule-submit")...)
 	if location, err := chromedp.Run(ctx, chromedp.Location()); err != nil || location != c.URL+"/office/sessions" {
 		t.Errorf("after sign-in the browser is at %s (%v), want the sessions page it asked for", location, err)
 	}

@@ -145,18 +145,12 @@ func TestOfficeDecidesInChromium(t *testing.T) {
 	d1.Push(d1.Seal(osync.KindSubmission, servertest.Submission(s, ticket, map[string]exam.Answer{"q1": {Choices: []string{"b"}}})).Bytes)
 	d2.Push(d2.SealAt(osync.KindSubmission, servertest.Submission(s, ticket, nil), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)).Bytes)
 	ctx := servertest.Chromium(t)
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(c.URL+"/office/conflicts"),
-		chromedp.WaitVisible(chromedp.ID("signin-user")),
-		chromedp.SendKeys(chromedp.ID("signin-user"), "admin"),
-		chromedp.SendKeys(chromedp.ID("signin-password"), servertest.AdminPassword),
-		chromedp.Click(chromedp.ID("signin-submit")),
-		chromedp.WaitVisible(chromedp.ID("decide-1")),
+	err := chromedp.Do(ctx, append(signInAt(c, "/office/conflicts", "decide-1"),
 		chromedp.Click(chromedp.CSS(`#dispute-1 input[name="keep"][value="held"]`)),
 		chromedp.SendKeys(chromedp.CSS(`#dispute-1 textarea[name="why"]`), "考生出示的回执码与原记录一致"),
 		chromedp.Click(chromedp.ID("decide-1")),
 		chromedp.WaitVisible(chromedp.ID("notice")),
-	)
+	)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -195,4 +197,60 @@ func TestOneReleasePerPaperVersion(t *testing.T) {
 			t.Errorf("a paper without sessions: %v", err)
 		}
 	})
+}
+
+// TestMigration003FixesReleasesOfExistingSessions: on a database whose
+// sessions were scheduled before migration 003, with other release times
+// for one paper version, the paper's release time is fixed at the earliest.
+func TestMigration003FixesReleasesOfExistingSessions(t *testing.T) {
+	ctx := context.Background()
+	pgURL, err := pg.URL(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for engine, dsn := range map[string]string{"sqlite": filepath.Join(t.TempDir(), "central.db"), "postgres": pgURL} {
+		t.Run(engine, func(t *testing.T) {
+			db, err := store.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s1 := seed(t, db)
+			db.Close()
+			// Back to before 003, with a second session of the paper released 40 minutes earlier.
+			raw := rawSQL(t, dsn)
+			for _, stmt := range []string{
+				"DROP TABLE disputes", "DROP TABLE paper_releases", "ALTER TABLE records DROP COLUMN skew_ms", "ALTER TABLE records DROP COLUMN time_flag",
+				"DELETE FROM schema_migrations WHERE version = 3",
+				`INSERT INTO sessions (id, site, room, paper_id, paper_version, start_at, release_at, late_limit_minutes, unlock_code, pkg_version, manifest, created_at)
+					SELECT 'S0', site, 'A102', paper_id, paper_version, start_at, release_at - 2400000000, late_limit_minutes, unlock_code, pkg_version, manifest, created_at FROM sessions WHERE id = 'S1'`,
+			} {
+				if _, err := raw.Exec(stmt); err != nil {
+					t.Fatalf("%s: %v", stmt, err)
+				}
+			}
+			raw.Close()
+			if db, err = store.Open(ctx, dsn); err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			fixed, err := db.PaperRelease(ctx, s1.PaperID, s1.PaperVersion)
+			if err != nil || fixed.SessionID != "S0" || !fixed.ReleaseAt.Equal(s1.ReleaseAt.Add(-40*time.Minute)) {
+				t.Errorf("the paper's release after the migration: %+v %v", fixed, err)
+			}
+		})
+	}
+}
+
+// rawSQL opens central's database with plain SQL, as an operator would.
+func rawSQL(t *testing.T, dsn string) *sql.DB {
+	t.Helper()
+	driver, name := "sqlite", "file:"+dsn
+	if strings.HasPrefix(dsn, "postgres") {
+		driver, name = "pgx", dsn
+	}
+	db, err := sql.Open(driver, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
