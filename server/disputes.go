@@ -22,6 +22,10 @@ const (
 // DecidedError is a decision on a conflict the office has decided already.
 type DecidedError = store.DecidedError
 
+// ErrChanged is a decision on a conflict whose record held changed while it
+// was being decided (a correction of it arrived): decide again.
+var ErrChanged = store.ErrChanged
+
 // Dispute is a conflict about a candidate's submission, check-in or marks
 // of a practical item: central held one record when another came that does
 // not simply follow it (a second submission, or a record of another device
@@ -156,7 +160,8 @@ func disputedRecord(kind string, ri store.RecordInfo, sched exam.Schedule) Dispu
 // held, or take the other in its place (results follow it from then on). A
 // decision needs its reason; it is final, and written to the audit log with
 // who decided and why. A dispute decided already is refused with a
-// *DecidedError, and one that does not exist with ErrNotFound.
+// *DecidedError, one whose record held changed meanwhile with ErrChanged,
+// and one that does not exist with ErrNotFound.
 func (c *Central) Decide(ctx context.Context, id int64, takeOther bool, why, actor string) error {
 	why = strings.TrimSpace(why)
 	if why == "" {
@@ -197,8 +202,8 @@ func (c *Central) Decide(ctx context.Context, id int64, takeOther bool, why, act
 	}
 	err = c.db.Decide(ctx, dec)
 	var decided *DecidedError
-	if errors.As(err, &decided) {
-		return AsInput(err) // decided meanwhile
+	if errors.As(err, &decided) || errors.Is(err, ErrChanged) {
+		return AsInput(err) // decided, or changed, meanwhile
 	}
 	return err
 }

@@ -232,5 +232,6 @@ var messages = map[string][2]string{
 	"err.keep":                {"裁决：请选择保留原记录或采用另一记录", "decision: choose to keep the record held or to take the other"},
 	"err.why_missing":         {"裁决理由：未填写", "reason: missing"},
 	"err.why_long":            {"裁决理由：超过 2000 字", "reason: longer than 2000 characters"},
+	"err.changed":             {"冲突 %d：中心原有的记录刚被其设备更正，请查看后重新裁决", "conflict %d: the record held was just corrected by its device; look again and decide"},
 	"err.decided":             {"冲突 %d 已裁决（%s，%s），裁决不可更改", "conflict %d was decided already (%s, %s); a decision is final"},
 }

@@ -352,8 +352,11 @@ func (o *office) decide(w http.ResponseWriter, r *http.Request, v *view) error {
 	}
 	err = o.central.Decide(r.Context(), id, keep == server.TakeOther, why, v.actor())
 	var decided *server.DecidedError
-	if errors.As(err, &decided) {
+	switch {
+	case errors.As(err, &decided):
 		return server.AsInput(&exam.InvalidError{Problems: []string{fmt.Sprintf(v.T("err.decided"), decided.ID, decided.By, when(decided.At))}})
+	case errors.Is(err, server.ErrChanged):
+		return server.AsInput(&exam.InvalidError{Problems: []string{fmt.Sprintf(v.T("err.changed"), id)}})
 	}
 	if err != nil {
 		return err

@@ -50,7 +50,11 @@ type RecordInfo struct {
 
 // recordInfoCols are the columns of a RecordInfo in table records as alias.
 func recordInfoCols(alias string) string {
-	return strings.NewReplacer("r.", alias+".").Replace("r.record_id, r.device_id, r.epoch, r.dseq, r.hash, r.created_at, r.received_at, r.skew_ms, r.time_flag, r.payload")
+	cols := []string{"record_id", "device_id", "epoch", "dseq", "hash", "created_at", "received_at", "skew_ms", "time_flag", "payload"}
+	for i, c := range cols {
+		cols[i] = alias + "." + c
+	}
+	return strings.Join(cols, ", ")
 }
 
 // scanRecordInfo returns where to scan recordInfoCols into ri, and what to
@@ -132,40 +136,62 @@ type Decision struct {
 	Audit   func(d Dispute) (action, detail string) // the audit entry, written in the same transaction
 }
 
+// ErrChanged is a decision on a dispute whose record held changed while it
+// was being decided (a correction of it arrived): decide again.
+var ErrChanged = errors.New("the record held changed meanwhile")
+
 // Decide records the office's decision on an open dispute, in one
 // transaction with its audit entry. Taking the other record sets its effect
 // in place of the one held; the other open disputes of the same slot then
 // weigh their records against it. A dispute decided already is refused with
-// a *DecidedError and changes nothing.
+// a *DecidedError and changes nothing. (Like ingest, it changes the slot
+// before the disputes, so that the two never wait on each other.)
 func (db *DB) Decide(ctx context.Context, dec Decision) error {
 	if dec.Keep != KeepHeld && dec.Keep != TakeOther || dec.Keep == TakeOther && dec.Other == nil {
 		return fmt.Errorf("decide conflict %d: %q is not a decision", dec.ID, dec.Keep)
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
+		d, err := scanDispute(tx.QueryRowContext(ctx, disputeQuery+" WHERE d.id = $1", dec.ID).Scan)
+		if err != nil {
+			return notFound(err, fmt.Sprintf("conflict %d", dec.ID))
+		}
+		if dec.Keep == TakeOther && d.Decision == "" {
+			o := d.Other
+			ok, err := set(ctx, tx, dec.Other, &Incoming{RecordID: o.RecordID, SessionID: d.SessionID, Created: o.Created}, d.Held.RecordID)
+			if err != nil {
+				return fmt.Errorf("decide conflict %d: %w", d.ID, err)
+			}
+			if !ok {
+				return db.changed(ctx, tx, d.ID)
+			}
+			if _, err := tx.ExecContext(ctx, "UPDATE disputes SET held_record = $1 WHERE held_record = $2 AND decision = '' AND id <> $3", o.RecordID, d.Held.RecordID, d.ID); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, "UPDATE disputes SET decision = $1, decided_by = $2, decided_at = $3, why = $4 WHERE id = $5 AND decision = ''",
 			dec.Keep, dec.By, micros(dec.At), dec.Why, dec.ID)
 		if err != nil {
 			return err
 		}
-		d, err := scanDispute(tx.QueryRowContext(ctx, disputeQuery+" WHERE d.id = $1", dec.ID).Scan)
-		if err != nil {
-			return notFound(err, fmt.Sprintf("conflict %d", dec.ID))
-		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return &DecidedError{ID: d.ID, By: d.DecidedBy, At: d.DecidedAt, Was: d.Decision}
-		}
-		if dec.Keep == TakeOther {
-			o := d.Other
-			if err := dec.Other.put(ctx, tx, &Incoming{RecordID: o.RecordID, SessionID: d.SessionID, Created: o.Created}); err != nil {
-				return fmt.Errorf("decide conflict %d: %w", d.ID, err)
-			}
-			if _, err := tx.ExecContext(ctx, "UPDATE disputes SET held_record = $1 WHERE held_record = $2 AND decision = ''", o.RecordID, d.Held.RecordID); err != nil {
-				return err
-			}
+			return db.changed(ctx, tx, d.ID)
 		}
 		action, detail := dec.Audit(d)
 		return appendAudit(ctx, tx, dec.By, action, detail)
 	})
+}
+
+// changed says why a decision found its dispute other than it read it: a
+// *DecidedError when another decision came first, else ErrChanged.
+func (db *DB) changed(ctx context.Context, tx *sql.Tx, id int64) error {
+	d, err := scanDispute(tx.QueryRowContext(ctx, disputeQuery+" WHERE d.id = $1", id).Scan)
+	switch {
+	case err != nil:
+		return err
+	case d.Decision != "":
+		return &DecidedError{ID: d.ID, By: d.DecidedBy, At: d.DecidedAt, Was: d.Decision}
+	}
+	return fmt.Errorf("decide conflict %d: %w", id, ErrChanged)
 }
 
 // Standings of a submission record, as the public receipt check tells them.

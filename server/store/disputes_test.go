@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -253,4 +254,64 @@ func rawSQL(t *testing.T, dsn string) *sql.DB {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// TestConcurrentSubmissionsOneStands: devices sending a check-in and a
+// submission for one candidate at once, each in its own batch: exactly one
+// of each is accepted and stands, every other is a dispute against it, on
+// both engines (PostgreSQL runs the batches' transactions side by side;
+// before set, its upserts let the last check-in overwrite the first).
+func TestConcurrentSubmissionsOneStands(t *testing.T) {
+	eachEngine(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		devices := []string{"D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8"}
+		enrolled(t, db, devices...)
+		t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		outcomes := make([][]store.Stored, len(devices))
+		errs := make(chan error, len(devices))
+		var wg sync.WaitGroup
+		for i, d := range devices {
+			wg.Go(func() {
+				sub := store.Submission{Ticket: "T1", Answers: map[string]exam.Answer{"q9": {Text: d}}}
+				check := from(d, 1, 1, "C"+d, "check-in", t0, store.Attendance{Ticket: "T1", Status: "present"})
+				out, err := db.Ingest(ctx, []store.Incoming{check, from(d, 1, 2, "S"+d, "submission", t0, sub)}, t0, signAny)
+				outcomes[i] = out
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		accepted := []string{"", ""} // the check-in, the submission
+		for i, out := range outcomes {
+			for k, o := range out {
+				switch {
+				case o.Outcome == store.OutcomeAccepted && accepted[k] == "":
+					accepted[k] = []string{"C", "S"}[k] + devices[i]
+				case o.Outcome != store.OutcomeConflict:
+					t.Errorf("device %s record %d: %s, and %s was accepted already", devices[i], k, o.Outcome, accepted[k])
+				}
+			}
+		}
+		sr, err := db.SessionRecords(ctx, "S1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds, err := db.Disputes(ctx, "S1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		held := map[string]int{}
+		for _, d := range ds {
+			held[d.Kind+" "+d.Held.RecordID]++
+		}
+		stands := sr.Submissions["T1"].Answers["q9"].Text
+		if "S"+stands != accepted[1] || held["submission "+accepted[1]] != len(devices)-1 || held["check-in "+accepted[0]] != len(devices)-1 {
+			t.Errorf("accepted %v, the submission standing is %s's; disputes held against: %v", accepted, stands, held)
+		}
+	})
 }

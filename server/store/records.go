@@ -40,11 +40,13 @@ const (
 // Effect is what a record changes besides being stored, applied in the same
 // transaction: attendance, a submission or practical marks. Each sets one
 // slot (a candidate's submission, check-in, or marks of one item); what
-// happens when central holds a record in that slot already is succession's
+// happens when central holds a record in that slot already is succeed's
 // rule.
 type Effect interface {
 	slot() slot
-	put(ctx context.Context, tx *sql.Tx, rec *Incoming) error
+	// values are the slot's columns other than its key, created_at and
+	// record_id, and what rec sets them to.
+	values() ([]string, []any, error)
 }
 
 // slot is what an effect sets: a row of table for a ticket (and item).
@@ -75,33 +77,62 @@ func (a Attendance) slot() slot { return slot{table: "attendance", ticket: a.Tic
 func (s Submission) slot() slot { return slot{table: "submissions", ticket: s.Ticket, once: true} }
 func (m Marks) slot() slot      { return slot{table: "marks", ticket: m.Ticket, item: m.ItemID} }
 
-func (a Attendance) put(ctx context.Context, tx *sql.Tx, rec *Incoming) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO attendance (session_id, ticket, status, created_at, record_id) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (session_id, ticket) DO UPDATE SET status = excluded.status, created_at = excluded.created_at, record_id = excluded.record_id`,
-		rec.SessionID, a.Ticket, a.Status, micros(rec.Created), rec.RecordID)
-	return err
+func (a Attendance) values() ([]string, []any, error) {
+	return []string{"status"}, []any{a.Status}, nil
 }
 
-func (s Submission) put(ctx context.Context, tx *sql.Tx, rec *Incoming) error {
+func (s Submission) values() ([]string, []any, error) {
 	answers, err := json.Marshal(s.Answers)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO submissions (session_id, ticket, answers, forced, created_at, record_id) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (session_id, ticket) DO UPDATE SET answers = excluded.answers, forced = excluded.forced, created_at = excluded.created_at, record_id = excluded.record_id`,
-		rec.SessionID, s.Ticket, string(answers), boolInt(s.Forced), micros(rec.Created), rec.RecordID)
-	return err
+	return []string{"answers", "forced"}, []any{string(answers), boolInt(s.Forced)}, err
 }
 
-func (m Marks) put(ctx context.Context, tx *sql.Tx, rec *Incoming) error {
+func (m Marks) values() ([]string, []any, error) {
 	marks, err := json.Marshal(m.Marks)
+	return []string{"marks", "examiner"}, []any{string(marks), m.Examiner}, err
+}
+
+// set writes eff, the effect of rec, into its slot: into the empty slot
+// when replacing is "", else in place of the record replacing. It reports
+// false when the slot was not so (another transaction set it meanwhile),
+// and then changes nothing.
+func set(ctx context.Context, tx *sql.Tx, eff Effect, rec *Incoming, replacing string) (bool, error) {
+	sl := eff.slot()
+	cols, vals, err := eff.values()
 	if err != nil {
-		return err
+		return false, err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO marks (session_id, ticket, item_id, marks, examiner, created_at, record_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (session_id, ticket, item_id) DO UPDATE SET marks = excluded.marks, examiner = excluded.examiner, created_at = excluded.created_at, record_id = excluded.record_id`,
-		rec.SessionID, m.Ticket, m.ItemID, string(marks), m.Examiner, micros(rec.Created), rec.RecordID)
-	return err
+	cols, vals = append(cols, "created_at", "record_id"), append(vals, micros(rec.Created), rec.RecordID)
+	var res sql.Result
+	if replacing == "" {
+		keyCols, keyVals := []string{"session_id", "ticket"}, []any{rec.SessionID, sl.ticket}
+		if sl.table == "marks" {
+			keyCols, keyVals = append(keyCols, "item_id"), append(keyVals, sl.item)
+		}
+		cols, vals = append(keyCols, cols...), append(keyVals, vals...)
+		res, err = tx.ExecContext(ctx, "INSERT INTO "+sl.table+" ("+strings.Join(cols, ", ")+") VALUES ("+placeholders(1, len(vals))+") ON CONFLICT DO NOTHING", vals...)
+	} else {
+		cond, args := sl.where(rec.SessionID)
+		sets := make([]string, len(cols))
+		for i, c := range cols {
+			sets[i] = fmt.Sprintf("%s = $%d", c, len(args)+i+1)
+		}
+		args = append(append(args, vals...), replacing)
+		res, err = tx.ExecContext(ctx, "UPDATE "+sl.table+" SET "+strings.Join(sets, ", ")+" WHERE "+cond+fmt.Sprintf(" AND record_id = $%d", len(args)), args...)
+	}
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// placeholders is "$from, …" for n arguments.
+func placeholders(from, n int) string {
+	ps := make([]string, n)
+	for i := range ps {
+		ps[i] = fmt.Sprintf("$%d", from+i)
+	}
+	return strings.Join(ps, ", ")
 }
 
 // where is the condition selecting the slot's row, with its arguments
@@ -139,7 +170,7 @@ type succession int
 const (
 	fills    succession = iota // the slot is empty: the record sets it
 	replaces                   // a correction by the device that made the record held: it sets the slot
-	follows                    // older than the correction held: stored, the slot unchanged
+	follows                    // older than the correction held, or a record without an effect: stored, the slot unchanged
 	disputes                   // anything else: stored, a dispute for the office
 )
 
@@ -248,16 +279,9 @@ func ingestOne(ctx context.Context, tx *sql.Tx, rec *Incoming, now time.Time, ne
 	case err != sql.ErrNoRows:
 		return Stored{}, err
 	}
-	succ, held := fills, position{}
-	if rec.Effect != nil {
-		h, ok, err := rec.Effect.slot().holder(ctx, tx, rec.SessionID)
-		if err != nil {
-			return Stored{}, err
-		}
-		if ok {
-			held = h
-			succ = succeed(rec.Effect.slot().once, &held, position{rec.RecordID, rec.DeviceID, rec.Epoch, rec.Seq})
-		}
+	succ, held, err := weigh(ctx, tx, rec)
+	if err != nil {
+		return Stored{}, err
 	}
 	seq, err := nextSeq()
 	if err != nil {
@@ -276,22 +300,48 @@ func ingestOne(ctx context.Context, tx *sql.Tx, rec *Incoming, now time.Time, ne
 	if err != nil {
 		return Stored{}, err
 	}
-	switch succ {
-	case fills:
-		if rec.Effect != nil {
-			err = rec.Effect.put(ctx, tx, rec)
+	// Another transaction may set the slot between weighing and setting
+	// (PostgreSQL runs batches side by side): then weigh again.
+	for range 3 {
+		switch succ {
+		case follows:
+			return Stored{Outcome: OutcomeAccepted, Receipt: receipt}, nil
+		case disputes:
+			if receipt != nil {
+				if _, err := tx.ExecContext(ctx, "UPDATE records SET receipt = NULL WHERE record_id = $1", rec.RecordID); err != nil {
+					return Stored{}, err
+				}
+			}
+			return dispute(ctx, tx, rec, held, now)
 		}
-	case replaces:
-		if err = rec.Effect.put(ctx, tx, rec); err == nil {
+		ok, err := set(ctx, tx, rec.Effect, rec, held.record)
+		switch {
+		case err != nil:
+			return Stored{}, err
+		case ok && succ == replaces:
 			_, err = tx.ExecContext(ctx, "UPDATE disputes SET held_record = $1 WHERE held_record = $2 AND decision = ''", rec.RecordID, held.record)
+			return Stored{Outcome: OutcomeAccepted, Receipt: receipt}, err
+		case ok:
+			return Stored{Outcome: OutcomeAccepted, Receipt: receipt}, nil
 		}
-	case disputes:
-		return dispute(ctx, tx, rec, held, now)
+		if succ, held, err = weigh(ctx, tx, rec); err != nil {
+			return Stored{}, err
+		}
 	}
-	if err != nil {
-		return Stored{}, err
+	return Stored{}, fmt.Errorf("%s of session %s ticket %s keeps changing", rec.Kind, rec.SessionID, rec.Effect.slot().ticket)
+}
+
+// weigh says what rec does to the slot its effect sets, and the record that
+// holds the slot: follows, for a record without an effect.
+func weigh(ctx context.Context, tx *sql.Tx, rec *Incoming) (succession, position, error) {
+	if rec.Effect == nil {
+		return follows, position{}, nil
 	}
-	return Stored{Outcome: OutcomeAccepted, Receipt: receipt}, nil
+	held, ok, err := rec.Effect.slot().holder(ctx, tx, rec.SessionID)
+	if err != nil || !ok {
+		return fills, position{}, err
+	}
+	return succeed(rec.Effect.slot().once, &held, position{rec.RecordID, rec.DeviceID, rec.Epoch, rec.Seq}), held, nil
 }
 
 // dispute opens a dispute between the record held and rec, stored already.
