@@ -27,10 +27,23 @@ if [ ! -f "$data/central.key" ]; then
 fi
 
 # A session starting in 15 minutes, unless the last one has not ended yet
-# (it lasts 90 minutes).
+# (it lasts 90 minutes). Every session of one paper version is released at
+# the same time, so each new sitting takes the paper as a new version.
 if [ ! -f "$data/session-start" ] || [ $(( $(date +%s) - $(cat "$data/session-start") )) -gt 5400 ]; then
+  version=()
+  if [ -f "$data/session-start" ]; then
+    v=$(( $(cat "$data/paper-version" 2>/dev/null || echo 1) + 1 ))
+    if grep -q '"version"' "$paper"; then
+      sed -E "0,/\"version\": *[0-9]+/s//\"version\": $v/" "$paper" > "$data/paper-v$v.json"
+    else
+      sed -E "0,/\"format\": *\"onex-paper\/1\",/s//&  \"version\": $v,/" "$paper" > "$data/paper-v$v.json"
+    fi
+    $central import paper --data "$data" "$data/paper-v$v.json" >/dev/null
+    echo "$v" > "$data/paper-version"
+    version=(--paper-version "$v")
+  fi
   start=$(date -u -d '+15 minutes' +%Y-%m-%dT%H:%M:00Z)
-  session=$($central session create --data "$data" --site SITE-001 --room A101 --paper "$paper_id" --start "$start")
+  session=$($central session create --data "$data" --site SITE-001 --room A101 --paper "$paper_id" "${version[@]}" --start "$start")
   $central import roster --data "$data" "$roster" --session "$session" >/dev/null
   echo "$session" > "$data/session"
   date -d "$start" +%s > "$data/session-start"

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -19,22 +20,47 @@ import (
 // Ingest verifies, opens, checks and stores a batch of envelopes and answers
 // each with an outcome; accepted and duplicate records carry central's signed
 // receipt. Invalid envelopes are rejected with a reason while the rest of the
-// batch goes in. It returns an error only when storage fails, and then
-// nothing of the batch was stored.
+// batch goes in. A record about what central holds one of already, which
+// does not simply follow it, is kept as a conflict for the office to decide
+// (see Decide). It returns an error only when storage fails, and then
+// nothing of the batch was stored. Ingest is IngestFrom with no sender: a
+// file carried by hand.
 func (c *Central) Ingest(ctx context.Context, b osync.Batch) (osync.BatchResponse, error) {
+	return c.IngestFrom(ctx, b, Sender{})
+}
+
+// Sender is who says it sent a batch, and its clock: the device id and
+// device time a batch carries (unsigned; see NoteDeviceClock).
+type Sender struct {
+	DeviceID string
+	Time     time.Time // zero: unknown
+}
+
+// IngestFrom is Ingest of a batch a device sent. The skew of the sender's
+// clock from central's, measured on the batch, is kept with the sender's own
+// records, to tell when a record whose device time is implausible was made.
+func (c *Central) IngestFrom(ctx context.Context, b osync.Batch, from Sender) (osync.BatchResponse, error) {
 	results := make([]osync.RecordResult, len(b.Envelopes))
 	incoming := make([]*store.Incoming, len(b.Envelopes))
 	c.check(ctx, b.Envelopes, results, incoming)
 
+	now := c.now()
+	var skew *int64
+	if from.DeviceID != "" && !from.Time.IsZero() {
+		ms := clockSkew(from.Time, now)
+		skew = &ms
+	}
 	var recs []store.Incoming
 	var where []int
 	for i, in := range incoming {
 		if in != nil {
+			if in.DeviceID == from.DeviceID {
+				in.SkewMS = skew
+			}
 			recs = append(recs, *in)
 			where = append(where, i)
 		}
 	}
-	now := c.now()
 	if len(recs) > 0 {
 		stored, err := c.db.Ingest(ctx, recs, now, func(rec *store.Incoming, seq int64) ([]byte, error) {
 			return seal.SignReceipt(c.keys, &seal.Receipt{RecordID: uuid.MustParse(rec.RecordID), EnvelopeHash: seal.Hash(rec.Hash), ServerSeq: uint64(seq), ServerTime: now})
@@ -202,13 +228,46 @@ func (c *Central) open(ctx context.Context, env []byte, l *lookup) (*store.Incom
 	in := &store.Incoming{
 		RecordID: rec.Header.RecordID.String(), DeviceID: h.DeviceID, Epoch: rec.Header.Epoch, Seq: rec.Header.Seq,
 		Prev: rec.Header.Prev[:], Hash: rec.Hash[:], Kind: rec.Header.Kind, SessionID: p.Session(),
-		Created: rec.Header.Created, Envelope: env, Payload: rec.Plaintext,
+		Created: rec.Header.Created, Envelope: env, Payload: rec.Plaintext, TimeFlag: se.timeFlag(rec.Header.Kind, rec.Header.Created),
 	}
 	in.Effect, err = effect(p, se)
 	if err != nil {
 		return in, reject("content", "record %s: %v", in.RecordID, err)
 	}
 	return in, nil
+}
+
+// timeFlag judges the time a device says it made a record of a kind:
+// store.TimeEarly or store.TimeLate when it is implausible for the session,
+// else "".
+func (se *sessionEntry) timeFlag(kind string, made time.Time) string {
+	imp, ok := plausible(schedule(se.s, se.paper), kind, made)
+	switch {
+	case ok:
+		return ""
+	case imp.Early:
+		return store.TimeEarly
+	}
+	return store.TimeLate
+}
+
+// schedule is a session's timing, for the times of its records.
+func schedule(s store.Session, p *exam.Paper) exam.Schedule {
+	return exam.Schedule{ReleaseAt: s.ReleaseAt, Start: s.Start, Duration: time.Duration(p.DurationMinutes) * time.Minute}
+}
+
+// plausible checks the time of a record of a kind against its session's
+// schedule (exam.Schedule.Check), allowing a device clock off by as much as
+// central allows a device request (sync.AuthWindow).
+func plausible(sched exam.Schedule, kind string, t time.Time) (exam.Implausible, bool) {
+	activity := exam.Sitting
+	switch kind {
+	case osync.KindCheckIn:
+		activity = exam.CheckingIn
+	case osync.KindPractical:
+		activity = exam.Scoring
+	}
+	return sched.Check(activity, t, osync.AuthWindow)
 }
 
 // effect checks a record against its session and says what it changes.

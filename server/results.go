@@ -33,7 +33,30 @@ type Result struct {
 	Passed     bool             `json:"passed"`   // meaningful when Complete
 	Awaiting   []string         `json:"awaiting,omitempty"`
 	Items      []exam.ItemScore `json:"items,omitempty"`
+	Open       []OpenConflict   `json:"open_conflicts,omitempty"` // undecided: the result follows the records held until the office decides
+	Flags      []FlaggedRecord  `json:"time_flags,omitempty"`     // records the result follows whose device time is implausible
 }
+
+// OpenConflict is a conflict about a candidate's record that the office has
+// yet to decide.
+type OpenConflict struct {
+	ID     int64  `json:"id"`
+	Kind   string `json:"kind"`
+	ItemID string `json:"item,omitempty"`
+}
+
+// FlaggedRecord is a record a result follows whose device time is
+// implausible for the session: kept and scored, its time not trusted.
+type FlaggedRecord struct {
+	Kind     string     `json:"kind"`
+	ItemID   string     `json:"item,omitempty"`
+	RecordID string     `json:"record_id"`
+	Time     RecordTime `json:"time"`
+}
+
+// Review reports whether the office should look at the result before
+// trusting it: an open conflict, or a record with an implausible time.
+func (r Result) Review() bool { return len(r.Open) > 0 || len(r.Flags) > 0 }
 
 // Status is the result in a word for the office: 合格, 不合格, 待评分, 缺考 or 未交卷.
 func (r Result) Status() string {
@@ -84,9 +107,24 @@ func (c *Central) SessionResults(ctx context.Context, sessionID string) ([]Resul
 	if err != nil {
 		return nil, err
 	}
+	disputes, err := c.disputes(ctx, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	open := map[string][]OpenConflict{}
+	for _, d := range disputes {
+		if d.Open() {
+			open[d.Ticket] = append(open[d.Ticket], OpenConflict{ID: d.ID, Kind: d.Kind, ItemID: d.ItemID})
+		}
+	}
+	flags := map[string][]FlaggedRecord{}
+	for _, h := range recs.Flagged {
+		flags[h.Ticket] = append(flags[h.Ticket], FlaggedRecord{Kind: h.Kind, ItemID: h.ItemID, RecordID: h.RecordID, Time: recordTime(h.RecordInfo, h.Kind, schedule(s, paper))})
+	}
 	out := make([]Result, 0, len(roster))
 	for _, cand := range roster {
-		r := Result{Ticket: cand.Ticket, Name: cand.Name, Attendance: recs.Attendance[cand.Ticket], Max: paper.TotalPoints()}
+		r := Result{Ticket: cand.Ticket, Name: cand.Name, Attendance: recs.Attendance[cand.Ticket], Max: paper.TotalPoints(),
+			Open: open[cand.Ticket], Flags: flags[cand.Ticket]}
 		if sub, ok := recs.Submissions[cand.Ticket]; ok {
 			score, err := paper.Score(sub.Answers, recs.Marks[cand.Ticket], rule.PassMark)
 			if err != nil {
@@ -101,25 +139,92 @@ func (c *Central) SessionResults(ctx context.Context, sessionID string) ([]Resul
 }
 
 // WriteResultsCSV writes results as CSV in UTF-8 with a byte-order mark, so
-// that Excel opens the Chinese headers and names correctly.
+// that Excel opens the Chinese headers and names correctly. No text cell
+// begins with a character that makes it a formula to a spreadsheet (see
+// textCell); the scores are written as numbers.
 func WriteResultsCSV(w io.Writer, results []Result) error {
 	if _, err := w.Write([]byte("\ufeff")); err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
-	cw.Write([]string{"准考证号", "姓名", "出勤", "已交卷", "得分", "满分", "结果", "待评分题目"})
+	cw.Write([]string{"准考证号", "姓名", "出勤", "已交卷", "得分", "满分", "结果", "待评分题目", "待核查"})
 	attendance := map[string]string{string(exam.Present): "出席", string(exam.Late): "迟到", string(exam.Absent): "缺考", "": "未签到"}
 	for _, r := range results {
 		submitted := "否"
 		if r.Submitted {
 			submitted = "是"
 		}
-		cw.Write([]string{r.Ticket, r.Name, attendance[r.Attendance], submitted,
-			strconv.FormatFloat(r.Total, 'f', -1, 64), strconv.FormatFloat(r.Max, 'f', -1, 64), r.Status(), strings.Join(r.Awaiting, " ")})
+		cw.Write([]string{textCell(r.Ticket), textCell(r.Name), attendance[r.Attendance], submitted,
+			strconv.FormatFloat(r.Total, 'f', -1, 64), strconv.FormatFloat(r.Max, 'f', -1, 64), r.Status(),
+			textCell(strings.Join(r.Awaiting, " ")), textCell(reviewCell(r))})
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// textCell makes a text cell of a spreadsheet stay text: a cell beginning
+// with =, +, -, @, a tab or a carriage return is a formula to Excel and its
+// kin (OWASP, CSV injection), so such a cell gets a leading apostrophe,
+// which Excel shows as text and does not display.
+func textCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// recordKinds names the kinds of records a result follows, in Chinese.
+var recordKinds = map[string]string{osync.KindSubmission: "交卷", osync.KindCheckIn: "签到", osync.KindPractical: "实操评分"}
+
+// reviewCell says in Chinese what the office should look at in a result.
+func reviewCell(r Result) string {
+	var out []string
+	for _, o := range r.Open {
+		out = append(out, recordKinds[o.Kind]+inParens(o.ItemID)+"冲突待裁决")
+	}
+	for _, f := range r.Flags {
+		out = append(out, recordKinds[f.Kind]+inParens(f.ItemID)+"时间存疑")
+	}
+	return strings.Join(out, "；")
+}
+
+// WarnResults writes what the office should know before trusting results:
+// every open conflict, and every record with an implausible time.
+func WarnResults(w io.Writer, results []Result) {
+	for _, r := range results {
+		for _, o := range r.Open {
+			fmt.Fprintf(w, "warning: ticket %s: conflict %d about its %s%s is open: the result follows the record central held until the office decides\n",
+				r.Ticket, o.ID, o.Kind, itemSuffix(o.ItemID))
+		}
+		for _, f := range r.Flags {
+			side := "before the paper's release"
+			if f.Time.Flag == store.TimeLate {
+				side = "after the session could have ended"
+			}
+			skew := "not measured"
+			if f.Time.SkewMS != nil {
+				skew = f.Time.Skew().String()
+			}
+			fmt.Fprintf(w, "warning: ticket %s: %s%s record %s: its device time %s is %s, not trusted; shown as %s (received %s, device clock skew %s)\n",
+				r.Ticket, f.Kind, itemSuffix(f.ItemID), f.RecordID, f.Time.Device.Format(time.RFC3339), side,
+				f.Time.Shown.In(CST).Format(time.RFC3339), f.Time.Received.In(CST).Format(time.RFC3339), skew)
+		}
+	}
+}
+
+func inParens(item string) string {
+	if item == "" {
+		return ""
+	}
+	return "（" + item + "）"
+}
+
+func itemSuffix(item string) string {
+	if item == "" {
+		return ""
+	}
+	return " of item " + item
 }
 
 // WriteResultsJSON writes results as a JSON array, one object per candidate.
@@ -185,11 +290,20 @@ func (c *Central) WarnChains(ctx context.Context, sessionID string, w io.Writer)
 }
 
 // ReceivedSubmission is what central tells anyone holding a receipt code:
-// the submission it stands for arrived, unaltered, for that session.
+// the submission it stands for arrived, unaltered, for that session, and
+// whether results follow it (Standing).
 type ReceivedSubmission struct {
 	SessionID  string
 	ReceivedAt time.Time
+	Standing   string // StandingCounted, StandingReview or StandingSetAside
 }
+
+// Standings of a received submission.
+const (
+	StandingCounted  = store.StandingCounted  // results follow it
+	StandingReview   = store.StandingReview   // it, or another submission for the candidate, waits for the office's decision
+	StandingSetAside = store.StandingSetAside // the office decided for another submission for the candidate
+)
 
 // CheckReceipt finds the submission a candidate's receipt code stands for:
 // ErrInput when the text is not a receipt code, ErrNotFound when central has
@@ -203,5 +317,9 @@ func (c *Central) CheckReceipt(ctx context.Context, code string) (ReceivedSubmis
 	if err != nil {
 		return ReceivedSubmission{}, err
 	}
-	return ReceivedSubmission{SessionID: r.SessionID, ReceivedAt: r.ReceivedAt}, nil
+	standing, err := c.db.SubmissionStanding(ctx, r.SessionID, r.RecordID)
+	if err != nil {
+		return ReceivedSubmission{}, err
+	}
+	return ReceivedSubmission{SessionID: r.SessionID, ReceivedAt: r.ReceivedAt, Standing: standing}, nil
 }

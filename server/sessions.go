@@ -30,7 +30,9 @@ type SessionSpec struct {
 }
 
 // CreateSession schedules a session, generates its unlock code and release
-// key, seals its paper under that key, and stores its first package.
+// key, seals its paper under that key, and stores its first package. The
+// sessions of one paper version are all released at one time, fixed by the
+// first (see PaperReleaseError).
 func (c *Central) CreateSession(ctx context.Context, spec SessionSpec, actor string) (store.Session, error) {
 	cat, err := c.db.Catalogue(ctx)
 	if err != nil {
@@ -63,6 +65,9 @@ func (c *Central) CreateSession(ctx context.Context, spec SessionSpec, actor str
 	if spec.LateLimitMinutes == 0 {
 		spec.LateLimitMinutes = 15
 	}
+	if err := c.checkPaperRelease(ctx, spec); err != nil {
+		return store.Session{}, err
+	}
 	code, err := seal.NewUnlockCode()
 	if err != nil {
 		return store.Session{}, err
@@ -89,13 +94,56 @@ func (c *Central) CreateSession(ctx context.Context, spec SessionSpec, actor str
 		return store.Session{}, err
 	}
 	if err := c.db.CreateSession(ctx, s, pkg); err != nil {
-		if errors.Is(err, store.ErrExists) {
+		var mismatch *store.ReleaseMismatchError
+		switch {
+		case errors.Is(err, store.ErrExists):
 			return store.Session{}, inputf("session %s exists already (same site, room and start)", s.ID)
+		case errors.As(err, &mismatch): // another session of the paper was scheduled meanwhile
+			return store.Session{}, &PaperReleaseError{PaperRelease: mismatch.Fixed}
 		}
 		return store.Session{}, err
 	}
 	c.cacheReleaseKey(s.ID, rk.Bytes())
 	return s, c.db.Audit(ctx, actor, "create session", fmt.Sprintf("%s: paper %s v%d, start %s", s.ID, s.PaperID, s.PaperVersion, s.Start.Format(time.RFC3339)))
+}
+
+// PaperReleaseError refuses a session of a paper version whose questions
+// would be out before the session's release: every session of one paper
+// version is released at the same time, fixed by the first, since
+// releasing any of them reveals the questions of all. A paper version
+// released already takes no new session.
+type PaperReleaseError struct {
+	store.PaperRelease
+	Released bool // that time has passed
+}
+
+func (e *PaperReleaseError) Error() string {
+	at := e.ReleaseAt.In(CST).Format(time.RFC3339)
+	if e.Released {
+		return fmt.Sprintf("paper %s version %d was released at %s (session %s): its questions are out; schedule another version", e.PaperID, e.Version, at, e.SessionID)
+	}
+	return fmt.Sprintf("paper %s version %d is released at %s (session %s), and all sessions of a paper version are released at the same time: give release %s, or schedule another version",
+		e.PaperID, e.Version, at, e.SessionID, at)
+}
+
+// Is makes errors.Is(err, ErrInput) true.
+func (e *PaperReleaseError) Is(target error) bool { return target == ErrInput }
+
+// checkPaperRelease refuses a session whose release is not its paper
+// version's (see PaperReleaseError).
+func (c *Central) checkPaperRelease(ctx context.Context, spec SessionSpec) error {
+	fixed, err := c.db.PaperRelease(ctx, spec.PaperID, spec.PaperVersion)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case !c.now().Before(fixed.ReleaseAt):
+		return &PaperReleaseError{PaperRelease: fixed, Released: true}
+	case !fixed.ReleaseAt.Equal(spec.ReleaseAt.Truncate(time.Microsecond)):
+		return &PaperReleaseError{PaperRelease: fixed}
+	}
+	return nil
 }
 
 // rebuildPackage makes a session's package anew around its sealed paper, for a new roster.

@@ -134,7 +134,7 @@ type Outcome string
 const (
 	Accepted  Outcome = "accepted"
 	Duplicate Outcome = "duplicate" // the original receipt, byte for byte
-	Conflict  Outcome = "conflict"  // same record id or chain position, different content
+	Conflict  Outcome = "conflict"  // same record id or chain position, different content; or a record disputing what central holds for a candidate, kept for the office
 	Rejected  Outcome = "rejected"
 )
 

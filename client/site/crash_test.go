@@ -418,7 +418,8 @@ func newCrashRig(t *testing.T, nSessions int) *crashRig {
 	last := c.Session
 	for i := 1; i < nSessions; i++ {
 		room := []string{"A101", "A102"}[i%2]
-		s, err := c.CreateSession(ctx, server.SessionSpec{Site: "SITE-001", Room: room, PaperID: "WEB-E-2026-A", Start: servertest.Start.Add(time.Duration(i) * 24 * time.Hour)}, "test")
+		s, err := c.CreateSession(ctx, server.SessionSpec{Site: "SITE-001", Room: room, PaperID: "WEB-E-2026-A",
+			Start: servertest.Start.Add(time.Duration(i) * 24 * time.Hour), ReleaseAt: c.Session.ReleaseAt}, "test") // one paper version, one release time
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -428,13 +429,14 @@ func newCrashRig(t *testing.T, nSessions int) *crashRig {
 		r.sessions = append(r.sessions, s.ID)
 		last = s
 	}
-	churn, err := c.CreateSession(ctx, server.SessionSpec{Site: "SITE-001", Room: "A102", PaperID: "WEB-E-2026-A", Start: servertest.Start.Add(365 * 24 * time.Hour)}, "test")
+	churn, err := c.CreateSession(ctx, server.SessionSpec{Site: "SITE-001", Room: "A102", PaperID: "WEB-E-2026-A", PaperVersion: c.PaperVersion(t, 2),
+		Start: servertest.Start.Add(365 * 24 * time.Hour)}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.churn = churn.ID
 	r.changeChurn()
-	c.Clock.Set(last.ReleaseAt.Add(time.Minute))
+	c.Clock.Set(last.Start.Add(-9 * time.Minute))
 	cfg := site.Config{Dir: r.dir, Passphrase: pass}
 	s, err := site.Enrol(ctx, cfg, site.EnrolOptions{ServerURL: c.URL, Code: c.EnrolCode(t), DeviceName: "crash"})
 	if err != nil {

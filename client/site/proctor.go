@@ -17,7 +17,7 @@ import (
 
 // Limits of proctors' input.
 const (
-	MaxExtraMinutes = 120
+	MaxExtraMinutes = int(exam.MaxExtraTime / time.Minute) // at once; central flags records made later than this allows (exam.Schedule)
 	maxNoteChars    = 2000
 )
 

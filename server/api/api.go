@@ -160,7 +160,8 @@ func (a *api) release(w http.ResponseWriter, r *http.Request) {
 
 // records ingests a batch. A batch needs no request signature (every
 // envelope is signed), but its device time, when given, tells central how
-// far the device's clock is off.
+// far the device's clock is off: kept for the device, and with each of its
+// records in the batch.
 func (a *api) records(w http.ResponseWriter, r *http.Request) {
 	limits := a.central.Limits()
 	w.Header().Set(osync.HeaderMaxRecords, strconv.Itoa(limits.MaxRecords))
@@ -174,13 +175,17 @@ func (a *api) records(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusRequestEntityTooLarge, osync.Problem{Error: fmt.Sprintf("%d envelopes, at most %d in one batch", len(b.Envelopes), limits.MaxRecords)})
 		return
 	}
-	resp, err := a.central.Ingest(r.Context(), b)
+	var from server.Sender
+	if id, unix, err := sender(r); err == nil {
+		from = server.Sender{DeviceID: id, Time: time.Unix(unix, 0)}
+	}
+	resp, err := a.central.IngestFrom(r.Context(), b, from)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	if id, unix, err := sender(r); err == nil {
-		a.central.NoteDeviceClock(r.Context(), id, time.Unix(unix, 0), b, resp)
+	if from.DeviceID != "" {
+		a.central.NoteDeviceClock(r.Context(), from.DeviceID, from.Time, b, resp)
 	}
 	writeJSON(w, http.StatusOK, resp)
 }

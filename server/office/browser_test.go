@@ -13,6 +13,19 @@ import (
 	osync "onex/sync"
 )
 
+// signInAt goes to a page in Chromium, signs in there as admin and waits
+// for the element of the page that has id ready.
+func signInAt(c *servertest.Central, path, ready string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(c.URL + path),
+		chromedp.WaitVisible(chromedp.ID("signin-user")),
+		chromedp.SendKeys(chromedp.ID("signin-user"), "admin"),
+		chromedp.SendKeys(chromedp.ID("signin-password"), servertest.AdminPassword),
+		chromedp.Click(chromedp.ID("signin-submit")),
+		chromedp.WaitVisible(chromedp.ID(ready)),
+	}
+}
+
 // TestOfficeInChromium drives the office pages in a real headless Chromium:
 // sign in, schedule a session, upload a roster with errors and see the rows
 // named, upload a good one, and view results.
@@ -45,14 +58,7 @@ func TestOfficeInChromium(t *testing.T) {
 		return s
 	}
 
-	do("sign in",
-		chromedp.Navigate(c.URL+"/office/sessions"),
-		chromedp.WaitVisible(chromedp.ID("signin-user")),
-		chromedp.SendKeys(chromedp.ID("signin-user"), "admin"),
-		chromedp.SendKeys(chromedp.ID("signin-password"), servertest.AdminPassword),
-		chromedp.Click(chromedp.ID("signin-submit")),
-		chromedp.WaitVisible(chromedp.ID("schedule-submit")),
-	)
+	do("sign in", signInAt(c, "/office/sessions", "schedule-submit")...)
 	if location, err := chromedp.Run(ctx, chromedp.Location()); err != nil || location != c.URL+"/office/sessions" {
 		t.Errorf("after sign-in the browser is at %s (%v), want the sessions page it asked for", location, err)
 	}
@@ -60,15 +66,23 @@ func TestOfficeInChromium(t *testing.T) {
 		t.Errorf("signed in as %q", u)
 	}
 
-	do("schedule a session",
+	do("schedule a session of the sample paper two days later",
 		chromedp.SetValue(chromedp.ID("schedule-site"), "SITE-001"),
 		chromedp.SendKeys(chromedp.ID("schedule-room"), "A102"),
 		chromedp.SetValue(chromedp.ID("schedule-paper"), "WEB-E-2026-A@1"),
 		chromedp.SetValue(chromedp.ID("schedule-start"), "2026-12-03T09:00"),
 		chromedp.Click(chromedp.ID("schedule-submit")),
+		chromedp.WaitVisible(chromedp.ID("problems")),
+	)
+	if problems := text("problems"); !strings.Contains(problems, "同一版本试卷的各场考核须同时发卷") || !strings.Contains(problems, "2026-12-01 08:50") {
+		t.Errorf("a session of the paper with another release time: %q", problems)
+	}
+	do("schedule it at the paper's time",
+		chromedp.SetValue(chromedp.ID("schedule-start"), "2026-12-01T09:00"),
+		chromedp.Click(chromedp.ID("schedule-submit")),
 		chromedp.WaitVisible(chromedp.ID("notice")),
 	)
-	if id := text("session-id"); id != "SITE-001-A102-202612030900" {
+	if id := text("session-id"); id != "SITE-001-A102-202612010900" {
 		t.Errorf("scheduled session %q", id)
 	}
 

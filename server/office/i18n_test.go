@@ -24,7 +24,7 @@ func TestTranslations(t *testing.T) {
 			used[m[1]] = p
 		}
 	}
-	goKey := regexp.MustCompile(`"((?:title|done|err|secret|field)\.[a-z_]+)"`)
+	goKey := regexp.MustCompile(`"((?:title|done|err|secret|field|flag)\.[a-z_]+)"`)
 	sources, _ := filepath.Glob("*.go")
 	for _, p := range sources {
 		if strings.HasSuffix(p, "_test.go") {
@@ -52,6 +52,9 @@ func TestTranslations(t *testing.T) {
 	}
 	for _, s := range []string{"", string(exam.Present), string(exam.Late), string(exam.Absent)} {
 		used["attendance."+s] = "attendance"
+	}
+	for _, k := range []string{"submission", "check-in", "practical-score"} { // the record kinds of disputes and flags
+		used["kind."+k] = "record kinds"
 	}
 	for _, r := range []server.Result{{Attendance: string(exam.Absent)}, {}, {Submitted: true}, {Submitted: true, Complete: true, Passed: true}, {Submitted: true, Complete: true}} {
 		used["result."+r.Status()] = "Result.Status"

@@ -85,6 +85,28 @@ type secret struct {
 // T translates a key into the view's language.
 func (v *view) T(key string) string { return v.Lang.T(key) }
 
+// FlagText says in the view's language why a record's time is not trusted,
+// and what central shows instead; "" for a record whose time is plausible.
+func (v *view) FlagText(t server.RecordTime) string {
+	if t.Flag == "" {
+		return ""
+	}
+	side := v.T("flag.late")
+	if t.Flag == "early" {
+		side = v.T("flag.early")
+	}
+	var shown string
+	switch {
+	case t.Estimated():
+		shown = fmt.Sprintf(v.T("flag.estimate"), t.Skew().Round(time.Second), when(t.Shown), when(t.Received))
+	case t.SkewMS != nil:
+		shown = fmt.Sprintf(v.T("flag.received"), when(t.Received), t.Skew().Round(time.Second))
+	default:
+		shown = fmt.Sprintf(v.T("flag.no_skew"), when(t.Received))
+	}
+	return fmt.Sprintf(v.T("flag.text"), when(t.Device), side, shown)
+}
+
 // CanWrite reports whether the user may change things.
 func (v *view) CanWrite() bool { return server.Allows(v.Role, server.Write) }
 
@@ -143,6 +165,7 @@ func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 	mux.Handle("POST /office/sites", o.post(server.Write, sitesPage, o.enrolCode))
 	mux.Handle("POST /office/sessions", o.post(server.Write, sessionsPage, o.scheduleSession))
 	mux.Handle("POST /office/sessions/{id}", o.post(server.Write, sessionPage, o.sessionAction))
+	mux.Handle("POST /office/conflicts", o.post(server.Write, conflictsPage, o.decide))
 	mux.Handle("GET /{$}", http.RedirectHandler("/office/", http.StatusSeeOther))
 }
 

@@ -214,7 +214,7 @@ func TestOfficeCSRF(t *testing.T) {
 	if code := o.SignIn("admin", servertest.AdminPassword); code != http.StatusSeeOther {
 		t.Fatalf("sign in: %d", code)
 	}
-	schedule := url.Values{"site": {"SITE-001"}, "room": {"A102"}, "paper": {"WEB-E-2026-A@1"}, "start": {"2026-12-03T09:00"}}
+	schedule := url.Values{"site": {"SITE-001"}, "room": {"A102"}, "paper": {"WEB-E-2026-A@1"}, "start": {"2026-12-01T09:00"}}
 	for name, token := range map[string]string{"missing": "", "wrong": seal.NewToken(), "other session's": c.SignedIn(t, server.RoleStaff).CSRF} {
 		form := url.Values{"csrf": {token}}
 		for k, v := range schedule {
@@ -274,6 +274,7 @@ func TestOfficeRoles(t *testing.T) {
 		"/office/sessions":          {"site": {"SITE-001"}, "room": {"A102"}, "paper": {"WEB-E-2026-A@1"}, "start": {"2026-12-03T09:00"}},
 		"/office/papers":            {},
 		"/office/sessions/x/result": {},
+		"/office/conflicts":         {"dispute": {"1"}, "keep": {"other"}, "why": {"x"}},
 	} {
 		code, body, _ := inspector.Post(path, form)
 		if code != http.StatusForbidden && code != http.StatusMethodNotAllowed && code != http.StatusNotFound {
@@ -441,6 +442,8 @@ func TestOfficeSessions(t *testing.T) {
 		"bad paper ref":  {url.Values{"site": {"SITE-001"}, "room": {"A102"}, "paper": {"WEB-E-2026-A"}, "start": {"2026-12-03T09:00"}}, "编号@版本"},
 		"release late":   {url.Values{"site": {"SITE-001"}, "room": {"A102"}, "paper": {"WEB-E-2026-A@1"}, "start": {"2026-12-03T09:00"}, "release": {"2026-12-03T10:00"}}, "after the start"},
 		"same as before": {url.Values{"site": {"SITE-001"}, "room": {"A101"}, "paper": {"WEB-E-2026-A@1"}, "start": {"2026-12-01T09:00"}}, "exists already"},
+		"another release": {url.Values{"site": {"SITE-001"}, "room": {"A102"}, "paper": {"WEB-E-2026-A@1"}, "start": {"2026-12-03T09:00"}},
+			"发卷时间：试卷 WEB-E-2026-A 第 1 版的发卷时间已定为 2026-12-01 08:50（考核 SITE-001-A101-202612010900）"},
 	} {
 		code, body, _ := o.Post("/office/sessions", tc.form)
 		if code != http.StatusBadRequest || !strings.Contains(body, tc.want) {
@@ -453,13 +456,22 @@ func TestOfficeSessions(t *testing.T) {
 	if sessions, _ := c.Sessions(ctx); len(sessions) != 1 {
 		t.Fatalf("refused forms scheduled sessions: %d", len(sessions))
 	}
-	code, _, h := o.Post("/office/sessions", url.Values{"site": {"SITE-001"}, "room": {"A102"}, "paper": {"WEB-E-2026-A@1"}, "start": {"2026-12-03T09:00"}})
-	if code != http.StatusSeeOther || h.Get("Location") != "/office/sessions/SITE-001-A102-202612030900?msg=done.session_created" {
+	// Another room at the same time: the same release time, 10 minutes before the start.
+	code, _, h := o.Post("/office/sessions", url.Values{"site": {"SITE-001"}, "room": {"A102"}, "paper": {"WEB-E-2026-A@1"}, "start": {"2026-12-01T09:00"}})
+	if code != http.StatusSeeOther || h.Get("Location") != "/office/sessions/SITE-001-A102-202612010900?msg=done.session_created" {
 		t.Fatalf("schedule: %d to %q", code, h.Get("Location"))
 	}
-	if code, body := o.Get(h.Get("Location")); code != 200 || !strings.Contains(body, "考核已安排") || !strings.Contains(body, "2026-12-03 08:50") {
+	if code, body := o.Get(h.Get("Location")); code != 200 || !strings.Contains(body, "考核已安排") || !strings.Contains(body, "2026-12-01 08:50") {
 		t.Errorf("new session's page: %d (release 10 minutes before the start)", code)
 	}
+	// In English, once the paper is released: another version is needed.
+	c.Release()
+	code, body, _ = o.Post("/office/sessions?lang=en", url.Values{"site": {"SITE-002"}, "room": {"B201"}, "paper": {"WEB-E-2026-A@1"}, "start": {"2026-12-01T09:00"}})
+	if code != http.StatusBadRequest || !strings.Contains(body, "was released at 2026-12-01 08:50") || !strings.Contains(body, "schedule another version of the paper") {
+		t.Errorf("a session of a released paper: %d", code)
+	}
+	c.Clock.Set(servertest.Start.Add(-15 * time.Minute))
+	o.Get("/office/sessions?lang=zh")
 
 	// The unlock code: only on request, each showing audited.
 	id := c.Session.ID
@@ -550,10 +562,11 @@ func TestOfficeNeverFails(t *testing.T) {
 	o.SignIn("admin", servertest.AdminPassword)
 	odd := []string{"", "'; DROP TABLE users; --", "<script>alert(1)</script>", "\x00\xff", strings.Repeat("長", 5000), "%2e%2e/", "@", "@-1"}
 	// Sign-out comes last: it ends the session.
-	paths := []string{"/office/signin", "/office/", "/office/papers", "/office/sites", "/office/sessions", "/office/sessions/" + url.PathEscape(c.Session.ID), "/office/signout"}
+	paths := []string{"/office/signin", "/office/", "/office/papers", "/office/sites", "/office/sessions", "/office/sessions/" + url.PathEscape(c.Session.ID), "/office/conflicts", "/office/signout"}
 	for _, p := range paths {
 		for _, s := range odd {
-			form := url.Values{"site": {s}, "room": {s}, "paper": {s}, "start": {s}, "release": {s}, "late": {s}, "do": {s}, "user": {s}, "password": {s}, "next": {s}}
+			form := url.Values{"site": {s}, "room": {s}, "paper": {s}, "start": {s}, "release": {s}, "late": {s}, "do": {s}, "user": {s}, "password": {s}, "next": {s},
+				"dispute": {s}, "keep": {s}, "why": {s}}
 			if code, _, _ := o.Post(p, form); code >= 500 || strings.Contains(o.Raw, "<script>") {
 				t.Errorf("POST %s with %.20q: %d", p, s, code)
 			}

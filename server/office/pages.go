@@ -183,6 +183,15 @@ func (o *office) scheduleSession(w http.ResponseWriter, r *http.Request, v *view
 		return server.AsInput(&exam.InvalidError{Problems: problems})
 	}
 	s, err := o.central.CreateSession(r.Context(), spec, v.actor())
+	var release *server.PaperReleaseError
+	if errors.As(err, &release) {
+		key := "err.paper_release"
+		if release.Released {
+			key = "err.paper_released"
+		}
+		at := when(release.ReleaseAt)
+		return server.AsInput(&exam.InvalidError{Problems: []string{fmt.Sprintf(v.T(key), release.PaperID, release.Version, at, release.SessionID)}})
+	}
 	if err != nil {
 		return err
 	}
@@ -267,6 +276,7 @@ type resultsData struct {
 	Session  sessionInfo
 	Results  []server.Result
 	Warnings []string // chain problems of the devices that sent the session's records
+	Open     int      // conflicts of the session the office has yet to decide
 }
 
 // results scores the session named by the request's path.
@@ -288,7 +298,11 @@ func (o *office) loadResults(r *http.Request, _ *view) (any, error) {
 	if err := o.central.WarnChains(r.Context(), s.ID, &warn); err != nil {
 		return nil, err
 	}
-	return resultsData{Session: infoOf(s), Results: res, Warnings: strings.FieldsFunc(warn.String(), func(r rune) bool { return r == '\n' })}, nil
+	d := resultsData{Session: infoOf(s), Results: res, Warnings: strings.FieldsFunc(warn.String(), func(r rune) bool { return r == '\n' })}
+	for _, r := range res {
+		d.Open += len(r.Open)
+	}
+	return d, nil
 }
 
 // resultsCSV downloads a session's results as CSV in UTF-8 with a byte-order mark.
@@ -326,6 +340,54 @@ func (o *office) loadAudit(r *http.Request, _ *view) (any, error) {
 	return d, nil
 }
 
+type conflictsData struct {
+	Disputes []server.Dispute  // conflicts about what results follow, open ones first
+	Records  []server.Conflict // records whose id or chain position held other content
+}
+
 func (o *office) loadConflicts(r *http.Request, _ *view) (any, error) {
-	return o.central.Conflicts(r.Context())
+	ds, err := o.central.Disputes(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	cs, err := o.central.Conflicts(r.Context())
+	return conflictsData{Disputes: ds, Records: cs}, err
+}
+
+// decide records the office's decision on a conflict: keep the record held
+// or take the other, with the reason; every field at fault is named.
+func (o *office) decide(w http.ResponseWriter, r *http.Request, v *view) error {
+	var problems []string
+	ref := strings.TrimSpace(r.PostFormValue("dispute"))
+	id, err := strconv.ParseInt(ref, 10, 64)
+	if err != nil || id < 1 {
+		problems = append(problems, fmt.Sprintf(v.T("err.dispute"), ref))
+	}
+	keep := r.PostFormValue("keep")
+	if keep != server.KeepHeld && keep != server.TakeOther {
+		problems = append(problems, v.T("err.keep"))
+	}
+	why := strings.TrimSpace(r.PostFormValue("why"))
+	switch {
+	case why == "":
+		problems = append(problems, v.T("err.why_missing"))
+	case len([]rune(why)) > 2000:
+		problems = append(problems, v.T("err.why_long"))
+	}
+	if len(problems) > 0 {
+		return server.AsInput(&exam.InvalidError{Problems: problems})
+	}
+	err = o.central.Decide(r.Context(), id, keep == server.TakeOther, why, v.actor())
+	var decided *server.DecidedError
+	switch {
+	case errors.As(err, &decided):
+		return server.AsInput(&exam.InvalidError{Problems: []string{fmt.Sprintf(v.T("err.decided"), decided.ID, decided.By, when(decided.At))}})
+	case errors.Is(err, server.ErrChanged):
+		return server.AsInput(&exam.InvalidError{Problems: []string{fmt.Sprintf(v.T("err.changed"), id)}})
+	}
+	if err != nil {
+		return err
+	}
+	seeOther(w, r, "/office/conflicts", "done.decided")
+	return nil
 }

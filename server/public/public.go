@@ -2,7 +2,9 @@
 // candidate, an employer or the public may look up, and no more. Today the
 // receipt check: a candidate types the receipt code shown at submission and
 // learns whether that very paper reached central (its code is the start of
-// the submission envelope's hash, so an altered paper is not found).
+// the submission envelope's hash, so an altered paper is not found), and
+// whether it counts: received and scored, under review while another
+// submission for the candidate is in dispute, or set aside by the office.
 // Certificate verification and inspection results will live here. The pages
 // are in Chinese and English side by side and work without JavaScript.
 package public
@@ -41,7 +43,7 @@ func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 // receiptView is what the receipt page shows.
 type receiptView struct {
 	Code     string                     // as typed, to fill the form again
-	Found    *server.ReceivedSubmission // the submission, when central has it
+	Found    *server.ReceivedSubmission // the submission, when central has it, with its standing
 	NotFound bool                       // a code, but no submission of it at central
 	Problem  string                     // why the text is not a receipt code
 }

@@ -103,12 +103,19 @@ func (d *Device) Get(path string, out any) int {
 // Seal makes the device's next record, created at central's time.
 func (d *Device) Seal(kind string, payload any) *seal.Envelope {
 	d.t.Helper()
+	return d.SealAt(kind, payload, d.c.Clock.Now())
+}
+
+// SealAt makes the device's next record as made at device time at: a
+// device whose clock is wrong, or a record dated by whoever sealed it.
+func (d *Device) SealAt(kind string, payload any, at time.Time) *seal.Envelope {
+	d.t.Helper()
 	b, err := json.Marshal(payload)
 	if err != nil {
 		d.t.Fatal(err)
 	}
 	d.Seq++
-	env, err := seal.SealRecord(d.Key, d.Central, seal.Header{DeviceID: d.ID, Epoch: d.Epoch, Seq: d.Seq, Prev: d.Prev, Kind: kind, Created: d.c.Clock.Now()}, b)
+	env, err := seal.SealRecord(d.Key, d.Central, seal.Header{DeviceID: d.ID, Epoch: d.Epoch, Seq: d.Seq, Prev: d.Prev, Kind: kind, Created: at}, b)
 	if err != nil {
 		d.t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -223,6 +224,22 @@ func Sample(t testing.TB, name string) io.Reader {
 		t.Fatal(err)
 	}
 	return bytes.NewReader(b)
+}
+
+// PaperVersion imports the sample paper again as another version, for
+// sessions with a release time of their own (every session of one paper
+// version is released at the same time), and returns the version.
+func (c *Central) PaperVersion(t testing.TB, version int) int {
+	t.Helper()
+	b, err := io.ReadAll(Sample(t, "paper-web-elementary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.Replace(b, []byte(`"format": "onex-paper/1",`), []byte(`"format": "onex-paper/1", "version": `+strconv.Itoa(version)+`,`), 1)
+	if _, err := c.ImportPaper(context.Background(), bytes.NewReader(b), "test"); err != nil {
+		t.Fatal(err)
+	}
+	return version
 }
 
 // EnrolCode makes a one-time enrolment code for the sample site.

@@ -5,7 +5,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"onex/exam"
@@ -21,23 +23,44 @@ type Incoming struct {
 	Hash      []byte
 	Kind      string
 	SessionID string
-	Created   time.Time
+	Created   time.Time // as the device says
 	Envelope  []byte
 	Payload   []byte
 	Effect    Effect // what else the record changes; nil for none
+	SkewMS    *int64 // the device's clock less central's, measured on the batch; nil when not measured
+	TimeFlag  string // TimeEarly or TimeLate when Created is implausible for the session, else ""
 }
 
+// Time flags of a record whose device time is implausible for its session.
+const (
+	TimeEarly = "early"
+	TimeLate  = "late"
+)
+
 // Effect is what a record changes besides being stored, applied in the same
-// transaction: attendance, a submission or practical marks.
+// transaction: attendance, a submission or practical marks. Each sets one
+// slot (a candidate's submission, check-in, or marks of one item); what
+// happens when central holds a record in that slot already is succeed's
+// rule.
 type Effect interface {
-	apply(ctx context.Context, tx *sql.Tx, rec *Incoming) error
+	slot() slot
+	// values are the slot's columns other than its key, created_at and
+	// record_id, and what rec sets them to.
+	values() ([]string, []any, error)
+}
+
+// slot is what an effect sets: a row of table for a ticket (and item).
+type slot struct {
+	table  string // attendance, submissions or marks
+	ticket string
+	item   string // marks only
+	once   bool   // one record only: any other is a dispute, even from the same device
 }
 
 // Attendance is the effect of a check-in record.
 type Attendance struct{ Ticket, Status string }
 
-// Submission is the effect of a submission record. Of two submissions for
-// one candidate, the one the device made later wins.
+// Submission is the effect of a submission record: a candidate submits once.
 type Submission struct {
 	Ticket  string
 	Answers map[string]exam.Answer
@@ -50,33 +73,125 @@ type Marks struct {
 	Marks                    []float64
 }
 
-func (a Attendance) apply(ctx context.Context, tx *sql.Tx, rec *Incoming) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO attendance (session_id, ticket, status, created_at, record_id) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (session_id, ticket) DO UPDATE SET status = excluded.status, created_at = excluded.created_at, record_id = excluded.record_id
-		WHERE excluded.created_at >= attendance.created_at`, rec.SessionID, a.Ticket, a.Status, micros(rec.Created), rec.RecordID)
-	return err
+func (a Attendance) slot() slot { return slot{table: "attendance", ticket: a.Ticket} }
+func (s Submission) slot() slot { return slot{table: "submissions", ticket: s.Ticket, once: true} }
+func (m Marks) slot() slot      { return slot{table: "marks", ticket: m.Ticket, item: m.ItemID} }
+
+func (a Attendance) values() ([]string, []any, error) {
+	return []string{"status"}, []any{a.Status}, nil
 }
 
-func (s Submission) apply(ctx context.Context, tx *sql.Tx, rec *Incoming) error {
+func (s Submission) values() ([]string, []any, error) {
 	answers, err := json.Marshal(s.Answers)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO submissions (session_id, ticket, answers, forced, created_at, record_id) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (session_id, ticket) DO UPDATE SET answers = excluded.answers, forced = excluded.forced, created_at = excluded.created_at, record_id = excluded.record_id
-		WHERE excluded.created_at > submissions.created_at`, rec.SessionID, s.Ticket, string(answers), boolInt(s.Forced), micros(rec.Created), rec.RecordID)
-	return err
+	return []string{"answers", "forced"}, []any{string(answers), boolInt(s.Forced)}, err
 }
 
-func (m Marks) apply(ctx context.Context, tx *sql.Tx, rec *Incoming) error {
+func (m Marks) values() ([]string, []any, error) {
 	marks, err := json.Marshal(m.Marks)
+	return []string{"marks", "examiner"}, []any{string(marks), m.Examiner}, err
+}
+
+// set writes eff, the effect of rec, into its slot: into the empty slot
+// when replacing is "", else in place of the record replacing. It reports
+// false when the slot was not so (another transaction set it meanwhile),
+// and then changes nothing.
+func set(ctx context.Context, tx *sql.Tx, eff Effect, rec *Incoming, replacing string) (bool, error) {
+	sl := eff.slot()
+	cols, vals, err := eff.values()
 	if err != nil {
-		return err
+		return false, err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO marks (session_id, ticket, item_id, marks, examiner, created_at, record_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (session_id, ticket, item_id) DO UPDATE SET marks = excluded.marks, examiner = excluded.examiner, created_at = excluded.created_at, record_id = excluded.record_id
-		WHERE excluded.created_at > marks.created_at`, rec.SessionID, m.Ticket, m.ItemID, string(marks), m.Examiner, micros(rec.Created), rec.RecordID)
-	return err
+	cols, vals = append(cols, "created_at", "record_id"), append(vals, micros(rec.Created), rec.RecordID)
+	var res sql.Result
+	if replacing == "" {
+		keyCols, keyVals := []string{"session_id", "ticket"}, []any{rec.SessionID, sl.ticket}
+		if sl.table == "marks" {
+			keyCols, keyVals = append(keyCols, "item_id"), append(keyVals, sl.item)
+		}
+		cols, vals = append(keyCols, cols...), append(keyVals, vals...)
+		res, err = tx.ExecContext(ctx, "INSERT INTO "+sl.table+" ("+strings.Join(cols, ", ")+") VALUES ("+placeholders(1, len(vals))+") ON CONFLICT DO NOTHING", vals...)
+	} else {
+		cond, args := sl.where(rec.SessionID)
+		sets := make([]string, len(cols))
+		for i, c := range cols {
+			sets[i] = fmt.Sprintf("%s = $%d", c, len(args)+i+1)
+		}
+		args = append(append(args, vals...), replacing)
+		res, err = tx.ExecContext(ctx, "UPDATE "+sl.table+" SET "+strings.Join(sets, ", ")+" WHERE "+cond+fmt.Sprintf(" AND record_id = $%d", len(args)), args...)
+	}
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// placeholders is "$from, …" for n arguments.
+func placeholders(from, n int) string {
+	ps := make([]string, n)
+	for i := range ps {
+		ps[i] = fmt.Sprintf("$%d", from+i)
+	}
+	return strings.Join(ps, ", ")
+}
+
+// where is the condition selecting the slot's row, with its arguments
+// numbered from $1 (the session id).
+func (s slot) where(sessionID string) (string, []any) {
+	if s.table == "marks" {
+		return "session_id = $1 AND ticket = $2 AND item_id = $3", []any{sessionID, s.ticket, s.item}
+	}
+	return "session_id = $1 AND ticket = $2", []any{sessionID, s.ticket}
+}
+
+// position is a record's place: its device and its place in the device's chain.
+type position struct {
+	record, device string
+	epoch, seq     uint64
+}
+
+// holder returns the record that holds the slot, if any.
+func (s slot) holder(ctx context.Context, tx *sql.Tx, sessionID string) (position, bool, error) {
+	cond, args := s.where(sessionID)
+	var p position
+	var epoch, seq int64
+	err := tx.QueryRowContext(ctx, `SELECT r.record_id, r.device_id, r.epoch, r.dseq FROM records r
+		WHERE r.record_id = (SELECT record_id FROM `+s.table+` WHERE `+cond+`)`, args...).Scan(&p.record, &p.device, &epoch, &seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, false, nil
+	}
+	p.epoch, p.seq = uint64(epoch), uint64(seq)
+	return p, err == nil, err
+}
+
+// succession is what a record does to the slot it would set.
+type succession int
+
+const (
+	fills    succession = iota // the slot is empty: the record sets it
+	replaces                   // a correction by the device that made the record held: it sets the slot
+	follows                    // older than the correction held, or a record without an effect: stored, the slot unchanged
+	disputes                   // anything else: stored, a dispute for the office
+)
+
+// succeed is the rule of one slot: held is the record that holds it (nil
+// when none), next the record that would set it. A record that may be
+// corrected (a check-in, marks) is replaced by a later record of the same
+// device in the same epoch, in the order of the device's chain, whatever
+// the device times say; an older one of that chain changes nothing. A
+// submission is made once. Every other record for a held slot (another
+// device's, another epoch's, a second submission) is a dispute: device
+// times decide nothing, since whoever seals a record sets its time.
+func succeed(once bool, held *position, next position) succession {
+	switch {
+	case held == nil:
+		return fills
+	case once || held.device != next.device || held.epoch != next.epoch:
+		return disputes
+	case next.seq > held.seq:
+		return replaces
+	}
+	return follows
 }
 
 // Stored says what became of one incoming record.
@@ -96,9 +211,12 @@ const (
 // Ingest stores records in one transaction, idempotently by record id and by
 // (device, epoch, seq). A record already stored with the same hash answers
 // with its original receipt; the same id or chain position with another
-// hash is kept in conflicts, never overwriting. sign makes the receipt of a
-// newly stored record from central's sequence number for it; the receipt is
-// stored with the record, and Ingest returns only after the commit.
+// hash is kept in conflicts, never overwriting. A record whose effect
+// disputes what central holds (see succeed) is stored without a receipt
+// and answered as a conflict, with a dispute for the office; sent again, it
+// is answered the same. sign makes the receipt of a newly stored record
+// from central's sequence number for it; the receipt is stored with the
+// record, and Ingest returns only after the commit.
 func (db *DB) Ingest(ctx context.Context, recs []Incoming, now time.Time, sign func(rec *Incoming, seq int64) ([]byte, error)) ([]Stored, error) {
 	out := make([]Stored, len(recs))
 	err := db.tx(ctx, func(tx *sql.Tx) error {
@@ -148,6 +266,10 @@ func ingestOne(ctx context.Context, tx *sql.Tx, rec *Incoming, now time.Time, ne
 		WHERE record_id = $1 OR (device_id = $2 AND epoch = $3 AND dseq = $4) ORDER BY record_id = $1 DESC LIMIT 1`,
 		rec.RecordID, rec.DeviceID, int64(rec.Epoch), int64(rec.Seq)).Scan(&other, &hash, &receipt)
 	switch {
+	case err == nil && other == rec.RecordID && bytes.Equal(hash, rec.Hash) && receipt == nil:
+		var reason string
+		err := tx.QueryRowContext(ctx, "SELECT reason FROM disputes WHERE other_record = $1", rec.RecordID).Scan(&reason)
+		return Stored{Outcome: OutcomeConflict, Reason: reason}, err
 	case err == nil && other == rec.RecordID && bytes.Equal(hash, rec.Hash):
 		return Stored{Outcome: OutcomeDuplicate, Receipt: receipt}, nil
 	case err == nil && other == rec.RecordID:
@@ -157,26 +279,83 @@ func ingestOne(ctx context.Context, tx *sql.Tx, rec *Incoming, now time.Time, ne
 	case err != sql.ErrNoRows:
 		return Stored{}, err
 	}
+	succ, held, err := weigh(ctx, tx, rec)
+	if err != nil {
+		return Stored{}, err
+	}
 	seq, err := nextSeq()
 	if err != nil {
 		return Stored{}, err
 	}
-	if receipt, err = sign(rec, seq); err != nil {
-		return Stored{}, err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO records (seq, record_id, device_id, epoch, dseq, prev_hash, hash, kind, session_id, created_at, received_at, envelope, payload, receipt)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		seq, rec.RecordID, rec.DeviceID, int64(rec.Epoch), int64(rec.Seq), rec.Prev, rec.Hash, rec.Kind, rec.SessionID,
-		micros(rec.Created), micros(now), rec.Envelope, rec.Payload, receipt)
-	if err != nil {
-		return Stored{}, err
-	}
-	if rec.Effect != nil {
-		if err := rec.Effect.apply(ctx, tx, rec); err != nil {
+	receipt = nil
+	if succ != disputes {
+		if receipt, err = sign(rec, seq); err != nil {
 			return Stored{}, err
 		}
 	}
-	return Stored{Outcome: OutcomeAccepted, Receipt: receipt}, nil
+	_, err = tx.ExecContext(ctx, `INSERT INTO records (seq, record_id, device_id, epoch, dseq, prev_hash, hash, kind, session_id, created_at, received_at, envelope, payload, receipt, skew_ms, time_flag)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		seq, rec.RecordID, rec.DeviceID, int64(rec.Epoch), int64(rec.Seq), rec.Prev, rec.Hash, rec.Kind, rec.SessionID,
+		micros(rec.Created), micros(now), rec.Envelope, rec.Payload, receipt, rec.SkewMS, rec.TimeFlag)
+	if err != nil {
+		return Stored{}, err
+	}
+	// Another transaction may set the slot between weighing and setting
+	// (PostgreSQL runs batches side by side): then weigh again.
+	for range 3 {
+		switch succ {
+		case follows:
+			return Stored{Outcome: OutcomeAccepted, Receipt: receipt}, nil
+		case disputes:
+			if receipt != nil {
+				if _, err := tx.ExecContext(ctx, "UPDATE records SET receipt = NULL WHERE record_id = $1", rec.RecordID); err != nil {
+					return Stored{}, err
+				}
+			}
+			return dispute(ctx, tx, rec, held, now)
+		}
+		ok, err := set(ctx, tx, rec.Effect, rec, held.record)
+		switch {
+		case err != nil:
+			return Stored{}, err
+		case ok && succ == replaces:
+			_, err = tx.ExecContext(ctx, "UPDATE disputes SET held_record = $1 WHERE held_record = $2 AND decision = ''", rec.RecordID, held.record)
+			return Stored{Outcome: OutcomeAccepted, Receipt: receipt}, err
+		case ok:
+			return Stored{Outcome: OutcomeAccepted, Receipt: receipt}, nil
+		}
+		if succ, held, err = weigh(ctx, tx, rec); err != nil {
+			return Stored{}, err
+		}
+	}
+	return Stored{}, fmt.Errorf("%s of session %s ticket %s keeps changing", rec.Kind, rec.SessionID, rec.Effect.slot().ticket)
+}
+
+// weigh says what rec does to the slot its effect sets, and the record that
+// holds the slot: follows, for a record without an effect.
+func weigh(ctx context.Context, tx *sql.Tx, rec *Incoming) (succession, position, error) {
+	if rec.Effect == nil {
+		return follows, position{}, nil
+	}
+	held, ok, err := rec.Effect.slot().holder(ctx, tx, rec.SessionID)
+	if err != nil || !ok {
+		return fills, position{}, err
+	}
+	return succeed(rec.Effect.slot().once, &held, position{rec.RecordID, rec.DeviceID, rec.Epoch, rec.Seq}), held, nil
+}
+
+// dispute opens a dispute between the record held and rec, stored already.
+func dispute(ctx context.Context, tx *sql.Tx, rec *Incoming, held position, now time.Time) (Stored, error) {
+	sl := rec.Effect.slot()
+	what := "ticket " + sl.ticket
+	if sl.item != "" {
+		what += " item " + sl.item
+	}
+	reason := fmt.Sprintf("session %s %s already has a %s record, %s from device %s; this one is kept for the office to decide",
+		rec.SessionID, what, rec.Kind, held.record, held.device)
+	_, err := tx.ExecContext(ctx, `INSERT INTO disputes (session_id, kind, ticket, item_id, held_record, other_record, reason, opened_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, rec.SessionID, rec.Kind, sl.ticket, sl.item, held.record, rec.RecordID, reason, micros(now))
+	return Stored{Outcome: OutcomeConflict, Reason: reason}, err
 }
 
 func conflict(ctx context.Context, tx *sql.Tx, rec *Incoming, now time.Time, reason string) (Stored, error) {
@@ -241,6 +420,16 @@ type SessionRecords struct {
 	Submissions map[string]Submission
 	Marks       map[string]exam.Marks // ticket -> item -> marks
 	Devices     map[string]bool       // devices that sent records for the session
+	Flagged     []Held                // records results follow whose device time is implausible
+}
+
+// Held is a record results follow: a candidate's submission, check-in, or
+// marks of a practical item.
+type Held struct {
+	Ticket string
+	Kind   string
+	ItemID string // marks only
+	RecordInfo
 }
 
 // SessionRecords returns the attendance, submissions and marks of a session.
@@ -290,6 +479,22 @@ func (db *DB) SessionRecords(ctx context.Context, sessionID string) (*SessionRec
 		var d string
 		err := scan(&d)
 		sr.Devices[d] = true
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var held []string
+	for _, t := range []struct{ table, item string }{{"submissions", "''"}, {"attendance", "''"}, {"marks", "e.item_id"}} {
+		held = append(held, "SELECT e.ticket, r.kind, "+t.item+", "+recordInfoCols("r")+" FROM "+t.table+
+			" e JOIN records r ON r.record_id = e.record_id WHERE e.session_id = $1 AND r.time_flag <> ''")
+	}
+	err = queryEach(ctx, db.sql, strings.Join(held, " UNION ALL ")+" ORDER BY 1, 2, 3", []any{sessionID}, func(scan func(...any) error) error {
+		var h Held
+		dest, done := scanRecordInfo(&h.RecordInfo)
+		err := scan(append([]any{&h.Ticket, &h.Kind, &h.ItemID}, dest...)...)
+		done()
+		sr.Flagged = append(sr.Flagged, h)
 		return err
 	})
 	return sr, err

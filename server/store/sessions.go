@@ -40,9 +40,59 @@ func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 	return s, err
 }
 
-// CreateSession stores a new session with its first package.
+// PaperRelease is the one release time of a paper version's sessions,
+// fixed by the first of them.
+type PaperRelease struct {
+	PaperID   string
+	Version   int
+	ReleaseAt time.Time
+	SessionID string // the session that fixed it
+}
+
+// ReleaseMismatchError is a session whose release time is not its paper
+// version's.
+type ReleaseMismatchError struct{ Fixed PaperRelease }
+
+func (e *ReleaseMismatchError) Error() string {
+	return fmt.Sprintf("paper %s version %d is released at %s (session %s)", e.Fixed.PaperID, e.Fixed.Version, e.Fixed.ReleaseAt.Format(time.RFC3339), e.Fixed.SessionID)
+}
+
+// Unwrap makes errors.Is(err, ErrConflict) true.
+func (e *ReleaseMismatchError) Unwrap() error { return ErrConflict }
+
+// PaperRelease returns the release time of a paper version's sessions, or
+// ErrNotFound when it has none.
+func (db *DB) PaperRelease(ctx context.Context, paperID string, version int) (PaperRelease, error) {
+	return paperRelease(ctx, db.sql, paperID, version)
+}
+
+func paperRelease(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, paperID string, version int) (PaperRelease, error) {
+	r := PaperRelease{PaperID: paperID, Version: version}
+	var at int64
+	err := q.QueryRowContext(ctx, "SELECT release_at, session_id FROM paper_releases WHERE paper_id = $1 AND paper_version = $2", paperID, version).Scan(&at, &r.SessionID)
+	r.ReleaseAt = fromMicros(at)
+	return r, notFound(err, fmt.Sprintf("release of paper %s version %d", paperID, version))
+}
+
+// CreateSession stores a new session with its first package. The first
+// session of a paper version fixes the release time of all; a session with
+// another one is refused with a *ReleaseMismatchError.
 func (db *DB) CreateSession(ctx context.Context, s Session, pkg Package) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO paper_releases (paper_id, paper_version, release_at, session_id) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (paper_id, paper_version) DO NOTHING`, s.PaperID, s.PaperVersion, micros(s.ReleaseAt), s.ID)
+		if err != nil {
+			return fmt.Errorf("session %s: %w", s.ID, err)
+		}
+		fixed, err := paperRelease(ctx, tx, s.PaperID, s.PaperVersion)
+		if err != nil {
+			return fmt.Errorf("session %s: %w", s.ID, err)
+		}
+		if !fixed.ReleaseAt.Equal(fromMicros(micros(s.ReleaseAt))) {
+			return &ReleaseMismatchError{Fixed: fixed}
+		}
 		v, err := next(ctx, tx, "package")
 		if err != nil {
 			return err

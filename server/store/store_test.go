@@ -226,6 +226,11 @@ func incoming(id string, seq uint64, hash string, created time.Time, eff store.E
 		Kind: "submission", SessionID: "S1", Created: created, Envelope: []byte("env-" + hash), Payload: []byte("{}"), Effect: eff}
 }
 
+// TestIngestIsIdempotent: the same record again is a duplicate with its
+// receipt; the same id or chain position with other content is a conflict;
+// a second submission for a candidate, whatever its device time says, is
+// stored without a receipt and kept as a dispute, the first one standing,
+// and answered the same when sent again.
 func TestIngestIsIdempotent(t *testing.T) {
 	eachEngine(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -245,19 +250,20 @@ func TestIngestIsIdempotent(t *testing.T) {
 		}
 		out, err := db.Ingest(ctx, []store.Incoming{
 			incoming("R1", 1, "h1", t0, sub("a")),
-			incoming("R2", 2, "h2", t0.Add(time.Minute), sub("b")),
-			incoming("R1", 1, "h1", t0, sub("a")), // the same again in one batch
+			incoming("R2", 2, "h2", t0.Add(time.Minute), sub("b")), // made later: a second submission all the same
+			incoming("R1", 1, "h1", t0, sub("a")),                  // the same again in one batch
 		}, time.Now(), sign)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out[0].Outcome != store.OutcomeAccepted || out[1].Outcome != store.OutcomeAccepted || out[2].Outcome != store.OutcomeDuplicate ||
-			!bytes.Equal(out[2].Receipt, out[0].Receipt) {
+		if out[0].Outcome != store.OutcomeAccepted || out[1].Outcome != store.OutcomeConflict || out[1].Receipt != nil ||
+			!strings.Contains(out[1].Reason, "already has a submission record, R1 from device D1") ||
+			out[2].Outcome != store.OutcomeDuplicate || !bytes.Equal(out[2].Receipt, out[0].Receipt) {
 			t.Fatalf("outcomes = %+v", out)
 		}
-		// Replays, conflicts and a later-made submission that arrives first.
+		// Replays, conflicts and another submission, made earlier, that arrives later.
 		out, err = db.Ingest(ctx, []store.Incoming{
-			incoming("R2", 2, "h2", t0, nil),
+			incoming("R2", 2, "h2", t0, sub("b")),
 			incoming("R2", 2, "hX", t0, nil),
 			incoming("R9", 1, "h9", t0, nil),
 			incoming("R0", 3, "h0", t0.Add(-time.Minute), sub("c")),
@@ -265,18 +271,21 @@ func TestIngestIsIdempotent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []string{store.OutcomeDuplicate, store.OutcomeConflict, store.OutcomeConflict, store.OutcomeAccepted}
+		want := []string{store.OutcomeConflict, store.OutcomeConflict, store.OutcomeConflict, store.OutcomeConflict}
 		for i, w := range want {
-			if out[i].Outcome != w {
+			if out[i].Outcome != w || out[i].Receipt != nil {
 				t.Errorf("record %d: %s (%s), want %s", i, out[i].Outcome, out[i].Reason, w)
 			}
+		}
+		if !strings.Contains(out[0].Reason, "R1 from device D1") {
+			t.Errorf("the dispute sent again: %q", out[0].Reason)
 		}
 		sr, err := db.SessionRecords(ctx, "S1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := sr.Submissions["T1"].Answers["q1"].Choices; len(got) != 1 || got[0] != "b" {
-			t.Errorf("submission kept %v, want the latest made (b)", got)
+		if got := sr.Submissions["T1"].Answers["q1"].Choices; len(got) != 1 || got[0] != "a" {
+			t.Errorf("submission kept %v, want the first received (a)", got)
 		}
 		chain, err := db.Chain(ctx, "D1")
 		if err != nil || len(chain) != 3 || chain[0].Epoch != 1<<63+5 || chain[2].Seq != 3 {
@@ -285,6 +294,10 @@ func TestIngestIsIdempotent(t *testing.T) {
 		conflicts, err := db.Conflicts(ctx)
 		if err != nil || len(conflicts) != 2 {
 			t.Errorf("conflicts = %+v, %v", conflicts, err)
+		}
+		disputes, err := db.Disputes(ctx, "S1")
+		if err != nil || len(disputes) != 2 || disputes[0].Other.RecordID != "R0" || disputes[1].Other.RecordID != "R2" || disputes[1].Held.RecordID != "R1" {
+			t.Errorf("disputes = %+v, %v", disputes, err)
 		}
 	})
 }

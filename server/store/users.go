@@ -81,21 +81,24 @@ func auditHash(e AuditEntry) string {
 
 // Audit appends an entry to the audit log.
 func (db *DB) Audit(ctx context.Context, actor, action, detail string) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		seq, err := next(ctx, tx, "audit")
-		if err != nil {
-			return err
-		}
-		e := AuditEntry{Seq: seq, At: fromMicros(micros(time.Now())), Actor: actor, Action: action, Detail: detail}
-		err = tx.QueryRowContext(ctx, "SELECT hash FROM audit WHERE seq = $1", seq-1).Scan(&e.PrevHash)
-		if err != nil && err != sql.ErrNoRows {
-			return err
-		}
-		e.Hash = auditHash(e)
-		_, err = tx.ExecContext(ctx, "INSERT INTO audit (seq, at, actor, action, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-			e.Seq, micros(e.At), e.Actor, e.Action, e.Detail, e.PrevHash, e.Hash)
+	return db.tx(ctx, func(tx *sql.Tx) error { return appendAudit(ctx, tx, actor, action, detail) })
+}
+
+// appendAudit appends an entry to the audit log within tx.
+func appendAudit(ctx context.Context, tx *sql.Tx, actor, action, detail string) error {
+	seq, err := next(ctx, tx, "audit")
+	if err != nil {
 		return err
-	})
+	}
+	e := AuditEntry{Seq: seq, At: fromMicros(micros(time.Now())), Actor: actor, Action: action, Detail: detail}
+	err = tx.QueryRowContext(ctx, "SELECT hash FROM audit WHERE seq = $1", seq-1).Scan(&e.PrevHash)
+	if err != nil && err != sql.ErrNoRows {
+		return err
+	}
+	e.Hash = auditHash(e)
+	_, err = tx.ExecContext(ctx, "INSERT INTO audit (seq, at, actor, action, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+		e.Seq, micros(e.At), e.Actor, e.Action, e.Detail, e.PrevHash, e.Hash)
+	return err
 }
 
 // AuditLog returns the audit log, oldest first, and an error if its hash chain is broken.

@@ -54,7 +54,7 @@ Run "onex-central <command> --help" for a command's flags.
 func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, log)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, log)
 	stop()
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
@@ -65,8 +65,8 @@ func main() {
 	}
 }
 
-// run runs one command, writing its output to stdout.
-func run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+// run runs one command, writing its output to stdout and its warnings to stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, usage)
 		return errors.New("no command")
@@ -95,7 +95,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger)
 	case "unlock-code":
 		return cmdUnlockCode(ctx, args, stdout, log)
 	case "results":
-		return cmdResults(ctx, args, stdout, log)
+		return cmdResults(ctx, args, stdout, stderr, log)
 	}
 	return fmt.Errorf("unknown command %q (try --help)", cmd)
 }
@@ -435,7 +435,10 @@ func cmdUnlockCode(ctx context.Context, args []string, stdout io.Writer, log *sl
 	return f.print(ctx, log, stdout, func(c *server.Central) (string, error) { return c.UnlockCode(ctx, *session, actor) })
 }
 
-func cmdResults(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+// cmdResults prints a session's results, and on stderr what the office
+// should know before trusting them: chain problems, open conflicts and
+// records with implausible times.
+func cmdResults(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	f := newFlags("results", "results --data DIR --session ID --format csv|json")
 	session := f.String("session", "", "session id")
 	format := f.String("format", "csv", "csv (UTF-8 with BOM, for Excel) or json")
@@ -450,9 +453,10 @@ func cmdResults(ctx context.Context, args []string, stdout io.Writer, log *slog.
 		if err != nil {
 			return err
 		}
-		if err := c.WarnChains(ctx, *session, os.Stderr); err != nil {
+		if err := c.WarnChains(ctx, *session, stderr); err != nil {
 			return err
 		}
+		server.WarnResults(stderr, results)
 		if *format == "json" {
 			return server.WriteResultsJSON(stdout, results)
 		}

@@ -12,16 +12,28 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"onex/server"
+	"onex/server/servertest"
 	"onex/server/store/pgtest"
+	osync "onex/sync"
 )
 
 // cli runs one command in-process and returns its standard output.
 func cli(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	var out bytes.Buffer
-	err := run(context.Background(), args, &out, slog.New(slog.DiscardHandler))
-	return out.String(), err
+	out, _, err := cliWarn(t, args...)
+	return out, err
+}
+
+// cliWarn runs one command in-process and returns its standard output and
+// its warnings.
+func cliWarn(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, warn bytes.Buffer
+	err := run(context.Background(), args, &out, &warn, slog.New(slog.DiscardHandler))
+	return out.String(), warn.String(), err
 }
 
 var pg *pgtest.Server
@@ -106,6 +118,8 @@ func testCommands(t *testing.T, db string) {
 		{[]string{"session", "create", "--data", data, "--site", "SITE-001", "--room", "Z9", "--paper", "WEB-E-2026-A", "--start", "2099-12-01T09:00:00Z"}, `site SITE-001 has no room "Z9"`},
 		{[]string{"session", "create", "--data", data, "--site", "SITE-001", "--room", "A101", "--paper", "WEB-E-2026-A", "--start", "tomorrow"}, `--start "tomorrow" is not an RFC 3339 time`},
 		{[]string{"unlock-code", "--data", data, "--session", "nope"}, "session nope does not exist"},
+		{[]string{"session", "create", "--data", data, "--site", "SITE-001", "--room", "A102", "--paper", "WEB-E-2026-A", "--start", "2099-12-02T09:00:00+08:00"},
+			"paper WEB-E-2026-A version 1 is released at 2099-12-01T08:50:00+08:00 (session " + session + "), and all sessions of a paper version are released at the same time"},
 		{[]string{"results", "--data", data, "--session", session, "--format", "xls"}, `--format "xls"`},
 		{[]string{"serve"}, "--data is required"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
@@ -128,5 +142,50 @@ func TestHelp(t *testing.T) {
 	}
 	if out, err := cli(t, "--help"); err != nil || !strings.Contains(out, "enrol-code") {
 		t.Errorf("--help: %q %v", out, err)
+	}
+}
+
+// TestResultsWarn: `results` warns, beside the results, of an open conflict
+// about a candidate's submission and of a record whose device time is
+// implausible, and carries both in its JSON and its CSV.
+func TestResultsWarn(t *testing.T) {
+	url, err := pg.URL(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for engine, db := range map[string]string{"sqlite": "", "postgres": url} {
+		t.Run(engine, func(t *testing.T) {
+			c := servertest.New(t, servertest.WithDB(db))
+			s := c.Session
+			d1, d2 := c.Enrol(t, "SITE-001"), c.Enrol(t, "SITE-001")
+			d1.Push(d1.Seal(osync.KindSubmission, servertest.Submission(s, "2026WEB010001", nil)).Bytes,
+				d1.SealAt(osync.KindSubmission, servertest.Submission(s, "2026WEB010002", nil), s.ReleaseAt.Add(-3*time.Hour)).Bytes)
+			d2.Push(d2.SealAt(osync.KindSubmission, servertest.Submission(s, "2026WEB010001", nil), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)).Bytes)
+			results := func(format string) (string, string, error) {
+				args := []string{"results", "--data", c.Dir, "--session", s.ID, "--format", format}
+				if db != "" {
+					args = append(args, "--db", db)
+				}
+				return cliWarn(t, args...)
+			}
+			out, warn, err := results("json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{"warning: ticket 2026WEB010001: conflict 1 about its submission is open",
+				"warning: ticket 2026WEB010002: submission record ", "is before the paper's release, not trusted"} {
+				if !strings.Contains(warn, want) {
+					t.Errorf("warnings lack %q:\n%s", want, warn)
+				}
+			}
+			var res []server.Result
+			if err := json.Unmarshal([]byte(out), &res); err != nil || len(res[0].Open) != 1 || len(res[1].Flags) != 1 || res[1].Flags[0].Time.Flag != "early" {
+				t.Errorf("json: %v\n%.400s", err, out)
+			}
+			csv, _, err := results("csv")
+			if err != nil || !strings.Contains(csv, ",待核查\r\n") || !strings.Contains(csv, ",交卷冲突待裁决\r\n") || !strings.Contains(csv, ",交卷时间存疑\r\n") {
+				t.Errorf("csv: %v\n%s", err, csv)
+			}
+		})
 	}
 }

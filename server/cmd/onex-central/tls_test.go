@@ -137,7 +137,7 @@ func serve(t *testing.T, args ...string) (string, *servertest.LogBuffer) {
 	logged := &servertest.LogBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), &bytes.Buffer{}, slog.New(slog.NewTextHandler(logged, nil)))
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), &bytes.Buffer{}, &bytes.Buffer{}, slog.New(slog.NewTextHandler(logged, nil)))
 	}()
 	t.Cleanup(func() {
 		cancel()
