@@ -163,6 +163,19 @@ func (tx *Tx) PutPackage(sessionID string, p *Package, clear map[string]bool, no
 	return nil
 }
 
+// Manifest returns the manifest of a session's stored package, or ErrNotFound.
+func (tx *Tx) Manifest(sessionID string) ([]byte, error) {
+	var m []byte
+	err := tx.queryRow("SELECT manifest FROM sessions WHERE id = ?", sessionID).Scan(&m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("session %q: %w", sessionID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("site store: session %s: %w", sessionID, err)
+	}
+	return m, nil
+}
+
 // Package returns a session's stored package, or ErrNotFound.
 func (tx *Tx) Package(sessionID string) (*Package, error) {
 	p := &Package{Parts: map[string][]byte{}}

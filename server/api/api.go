@@ -5,9 +5,11 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -21,11 +23,12 @@ import (
 type api struct {
 	central *server.Central
 	log     *slog.Logger
+	ingest  chan struct{} // a token for each batch being read or ingested
 }
 
 // Routes adds the device API to mux.
 func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
-	a := &api{central: c, log: log}
+	a := &api{central: c, log: log, ingest: make(chan struct{}, c.Limits().MaxIngest)}
 	mux.HandleFunc("POST "+osync.PathEnrol, a.enrol)
 	mux.HandleFunc("GET "+osync.PathPackage, a.packages)
 	mux.HandleFunc("GET /api/v1/sessions/{id}/release", a.release)
@@ -43,13 +46,19 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var early *server.TooEarlyError
 	var tooBig *http.MaxBytesError
+	var refused *osync.AuthError
 	switch {
 	case errors.As(err, &early):
 		writeJSON(w, http.StatusTooEarly, early.Body)
 	case errors.As(err, &tooBig):
 		writeJSON(w, http.StatusRequestEntityTooLarge, osync.Problem{Error: fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit)})
-	case errors.Is(err, server.ErrUnauthorized):
-		writeJSON(w, http.StatusUnauthorized, osync.Problem{Error: err.Error()})
+	case errors.As(err, &refused):
+		w.Header().Set("WWW-Authenticate", osync.AuthScheme+` error="`+refused.Code+`"`)
+		if r.ContentLength != 0 {
+			// A body central will not read: hang up rather than drain it.
+			w.Header().Set("Connection", "close")
+		}
+		writeJSON(w, http.StatusUnauthorized, osync.Problem{Error: "unauthorized: " + refused.Reason, Code: refused.Code})
 	case errors.Is(err, server.ErrInput):
 		writeJSON(w, http.StatusBadRequest, osync.Problem{Error: err.Error()})
 	case errors.Is(err, server.ErrNotFound):
@@ -61,8 +70,8 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // decode reads a JSON body of at most limit bytes, refusing unknown fields.
-func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+func decode(w http.ResponseWriter, body io.ReadCloser, limit int64, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, body, limit))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var tooBig *http.MaxBytesError
@@ -77,29 +86,28 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	return nil
 }
 
-// sender reads the device id and device time a request carries.
-func sender(r *http.Request) (id string, unix int64, err error) {
-	id = r.Header.Get(osync.HeaderDevice)
-	unix, err = strconv.ParseInt(r.Header.Get(osync.HeaderTime), 10, 64)
-	if id == "" || err != nil {
-		return "", 0, fmt.Errorf("%w: %s and %s headers are required", server.ErrUnauthorized, osync.HeaderDevice, osync.HeaderTime)
+// device authenticates a device's request from its headers alone: the
+// signature of package sync (onex-auth/2) over the method, the target as
+// sent, the time, the nonce and the hash of the body. A GET carries no body.
+func (a *api) device(r *http.Request) (server.Device, osync.Auth, error) {
+	target := r.RequestURI
+	if target == "" {
+		target = r.URL.RequestURI()
 	}
-	return id, unix, nil
-}
-
-// device authenticates a device's request by the signature headers of package sync.
-func (a *api) device(r *http.Request) (server.Device, error) {
-	id, unix, err := sender(r)
+	auth, sig, err := osync.ParseAuth(r.Method, target, r.Header)
 	if err != nil {
-		return server.Device{}, err
+		return server.Device{}, auth, err
 	}
-	return a.central.AuthenticateDevice(r.Context(), server.DeviceRequest{DeviceID: id, Time: unix,
-		Signature: r.Header.Get(osync.HeaderSignature), Method: r.Method, Path: r.URL.Path})
+	if r.Method == http.MethodGet && auth.BodyHash != osync.EmptyBodyHash {
+		return server.Device{}, auth, &osync.AuthError{Code: osync.RefusedBody, Reason: "a GET is signed with the hash of no body"}
+	}
+	dev, err := a.central.AuthenticateDevice(r.Context(), auth, sig)
+	return dev, auth, err
 }
 
 func (a *api) enrol(w http.ResponseWriter, r *http.Request) {
 	var req osync.EnrolRequest
-	if err := decode(w, r, 64<<10, &req); err != nil {
+	if err := decode(w, r.Body, 64<<10, &req); err != nil {
 		a.fail(w, r, err)
 		return
 	}
@@ -112,7 +120,7 @@ func (a *api) enrol(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) packages(w http.ResponseWriter, r *http.Request) {
-	dev, err := a.device(r)
+	dev, auth, err := a.device(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -124,7 +132,7 @@ func (a *api) packages(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	resp, err := a.central.Packages(r.Context(), dev, cursor)
+	resp, err := a.central.Packages(r.Context(), dev, cursor, auth.Hash())
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -133,7 +141,7 @@ func (a *api) packages(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) release(w http.ResponseWriter, r *http.Request) {
-	dev, err := a.device(r)
+	dev, _, err := a.device(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -146,15 +154,39 @@ func (a *api) release(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// records ingests a batch. A batch needs no request signature (every
-// envelope is signed), but its device time, when given, tells central how
-// far the device's clock is off.
+// records ingests a batch. The device is authenticated from the headers
+// before a byte of the body is read; then, if central is not reading as many
+// batches as it takes at once (else 503 with Retry-After), the body is read
+// while it keeps coming, up to the batch limit, and must be the one signed.
 func (a *api) records(w http.ResponseWriter, r *http.Request) {
 	limits := a.central.Limits()
 	w.Header().Set(osync.HeaderMaxRecords, strconv.Itoa(limits.MaxRecords))
 	w.Header().Set(osync.HeaderMaxBytes, strconv.Itoa(limits.MaxBatchBytes))
+	_, auth, err := a.device(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	select {
+	case a.ingest <- struct{}{}:
+		defer func() { <-a.ingest }()
+	default:
+		w.Header().Set("Retry-After", "2")
+		w.Header().Set("Connection", "close")
+		writeJSON(w, http.StatusServiceUnavailable, osync.Problem{Error: fmt.Sprintf("central is taking %d batches already; try again shortly", limits.MaxIngest), Code: osync.RefusedBusy})
+		return
+	}
+	body, err := readBody(w, r, limits)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if osync.BodyHash(body) != auth.BodyHash {
+		a.fail(w, r, &osync.AuthError{Code: osync.RefusedBody, Reason: "the body is not the one signed (" + osync.HeaderBodyHash + ")"})
+		return
+	}
 	var b osync.Batch
-	if err := decode(w, r, int64(limits.MaxBatchBytes), &b); err != nil {
+	if err := decode(w, io.NopCloser(bytes.NewReader(body)), int64(len(body)), &b); err != nil {
 		a.fail(w, r, err)
 		return
 	}
@@ -167,8 +199,44 @@ func (a *api) records(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	if id, unix, err := sender(r); err == nil {
-		a.central.NoteDeviceClock(r.Context(), id, time.Unix(unix, 0), b, resp)
-	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// readBody reads a batch body of at most limits.MaxBatchBytes (else a
+// *http.MaxBytesError), giving up when no byte came for limits.BatchIdle or
+// the whole took longer than limits.BatchTimeout.
+func readBody(w http.ResponseWriter, r *http.Request, limits server.Limits) ([]byte, error) {
+	if r.ContentLength > int64(limits.MaxBatchBytes) {
+		return nil, &http.MaxBytesError{Limit: int64(limits.MaxBatchBytes)}
+	}
+	pr := &pacedReader{r: http.MaxBytesReader(w, r.Body, int64(limits.MaxBatchBytes)), rc: http.NewResponseController(w),
+		idle: limits.BatchIdle, end: time.Now().Add(limits.BatchTimeout)}
+	buf := bytes.NewBuffer(make([]byte, 0, max(0, min(r.ContentLength, int64(limits.MaxBatchBytes)))+1))
+	if _, err := buf.ReadFrom(pr); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, err
+		}
+		return nil, server.AsInput(fmt.Errorf("request body: %v", err))
+	}
+	return buf.Bytes(), nil
+}
+
+// pacedReader moves the connection's read deadline before each read: idle
+// from now, but never past end. Without support for deadlines (a test's
+// recorder) it just reads.
+type pacedReader struct {
+	r    io.Reader
+	rc   *http.ResponseController
+	idle time.Duration
+	end  time.Time
+}
+
+func (p *pacedReader) Read(b []byte) (int, error) {
+	dl := time.Now().Add(p.idle)
+	if dl.After(p.end) {
+		dl = p.end
+	}
+	p.rc.SetReadDeadline(dl)
+	return p.r.Read(b)
 }

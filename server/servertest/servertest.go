@@ -58,7 +58,8 @@ type Central struct {
 
 	opts   options
 	routes atomic.Pointer[http.Handler]
-	db     *store.DB // DB's own handle
+	db     *store.DB    // DB's own handle
+	read   atomic.Int64 // bytes central's server read from its connections
 }
 
 // Option changes how New starts central.
@@ -80,6 +81,9 @@ func WithLog(log *slog.Logger) Option { return func(o *options) { o.cfg.Log = lo
 func WithLimits(records, bytes int) Option {
 	return func(o *options) { o.cfg.MaxRecords, o.cfg.MaxBatchBytes = records, bytes }
 }
+
+// WithIngest sets how many batches central takes at once.
+func WithIngest(n int) Option { return func(o *options) { o.cfg.MaxIngest = n } }
 
 // At sets central's clock (by default five minutes before the sample
 // session's release time, ten minutes before its start).
@@ -115,7 +119,9 @@ func New(t testing.TB, opts ...Option) *Central {
 		t.Fatal(err)
 	}
 	c.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*c.routes.Load()).ServeHTTP(w, r) })
-	ts := httptest.NewServer(c.Handler)
+	ts := httptest.NewUnstartedServer(c.Handler)
+	ts.Listener = countingListener{ts.Listener, &c.read}
+	ts.Start()
 	t.Cleanup(ts.Close)
 	if c.Relay, err = NewRelay(ts.Listener.Addr().String()); err != nil {
 		t.Fatal(err)
@@ -153,6 +159,21 @@ func (c *Central) Restart(t testing.TB, opts ...Option) {
 	c.open(t)
 }
 
+// Replica starts a second central process on the same data directory and
+// database, as a load balancer's second replica, and returns its URL.
+func (c *Central) Replica(t testing.TB) string {
+	t.Helper()
+	cfg := c.opts.cfg
+	cfg.Now = c.Clock.Now
+	sc, err := server.Open(context.Background(), c.Dir, c.opts.dsn, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(web.Handler(sc, cfg.Log))
+	t.Cleanup(func() { ts.Close(); sc.Close() })
+	return ts.URL
+}
+
 // DB opens central's database beside central, for a test to look at what
 // it stores as an auditor would. It is closed when the test ends.
 func (c *Central) DB(t testing.TB) *store.DB {
@@ -166,6 +187,35 @@ func (c *Central) DB(t testing.TB) *store.DB {
 		c.db = db
 	}
 	return c.db
+}
+
+// BytesRead is how many bytes central's HTTP server has read from its
+// connections so far: request lines, headers and whatever of the bodies it read.
+func (c *Central) BytesRead() int64 { return c.read.Load() }
+
+// countingListener counts the bytes read from the connections it accepts.
+type countingListener struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	conn, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{conn, l.n}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // Sample returns a sample file of package assets.
