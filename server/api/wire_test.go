@@ -275,6 +275,85 @@ func TestBodyNotReadBeforeAuthentication(t *testing.T) {
 	}
 }
 
+// slowBatch sends a device's signed batch whose body comes as the test
+// writes it to the returned pipe; the status (0 for no answer) arrives on
+// the channel.
+func slowBatch(t *testing.T, d *servertest.Device, envs ...[]byte) (body []byte, pw *io.PipeWriter, status chan int) {
+	req := d.BatchRequest(envs...)
+	body, _ = io.ReadAll(req.Body)
+	pr, pw := io.Pipe()
+	req.Body, req.ContentLength = pr, int64(len(body))
+	status = make(chan int, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			status <- 0
+			return
+		}
+		resp.Body.Close()
+		status <- resp.StatusCode
+	}()
+	return body, pw, status
+}
+
+// waitRead waits until central has read n bytes more than before.
+func waitRead(t *testing.T, c *servertest.Central, before int64, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); c.BytesRead()-before < int64(n); {
+		if time.Now().After(deadline) {
+			t.Fatalf("central read %d bytes, want %d", c.BytesRead()-before, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestStalledBatchIsCut: a batch body that stops coming is cut after the
+// idle time, and one that keeps coming but too slowly after the batch
+// timeout, each freeing its slot.
+func TestStalledBatchIsCut(t *testing.T) {
+	c := servertest.New(t, servertest.WithIngest(1), servertest.WithBatchPace(300*time.Millisecond, 2*time.Second))
+	d := c.Enrol(t, "SITE-001")
+	env := d.Seal(osync.KindStart, osync.Start{SessionID: c.Session.ID}).Bytes
+
+	before := c.BytesRead()
+	body, pw, status := slowBatch(t, d, env)
+	start := time.Now()
+	pw.Write(body[:len(body)/2])
+	select {
+	case code := <-status:
+		if code == 200 {
+			t.Errorf("a stalled batch: %d", code)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("a stalled batch was cut after %v, the idle limit is 300ms", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a stalled batch was never cut")
+	}
+	pw.CloseWithError(io.ErrClosedPipe)
+	waitRead(t, c, before, len(body)/2)
+
+	// A trickle: a byte each 100 ms, cut at 2 s.
+	body, pw, status = slowBatch(t, d, env)
+	start = time.Now()
+	go func() {
+		for _, b := range body {
+			if _, err := pw.Write([]byte{b}); err != nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	if code := <-status; code == 200 || time.Since(start) > 5*time.Second {
+		t.Errorf("a trickling batch: %d after %v, the batch timeout is 2s", code, time.Since(start))
+	}
+	pw.CloseWithError(io.ErrClosedPipe)
+
+	if code, resp := d.Push(env); code != 200 || resp.Results[0].Outcome != osync.Accepted {
+		t.Errorf("a batch after them: %d %+v", code, resp)
+	}
+}
+
 // TestIngestIsCapped: while as many batches as central takes at once are
 // being read, another device's batch is answered 503 with Retry-After,
 // which the pusher honours; when one ends, the next goes in.
@@ -284,29 +363,10 @@ func TestIngestIsCapped(t *testing.T) {
 	slowEnv := slow.Seal(osync.KindStart, osync.Start{SessionID: c.Session.ID}).Bytes
 	quickEnv := quick.Seal(osync.KindStart, osync.Start{SessionID: c.Session.ID}).Bytes
 
-	req := slow.BatchRequest(slowEnv)
-	body, _ := io.ReadAll(req.Body)
-	pr, pw := io.Pipe()
-	req.Body, req.ContentLength = pr, int64(len(body))
-	done := make(chan int, 1)
 	before := c.BytesRead()
-	go func() {
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Error(err)
-			done <- 0
-			return
-		}
-		resp.Body.Close()
-		done <- resp.StatusCode
-	}()
+	body, pw, done := slowBatch(t, slow, slowEnv)
 	pw.Write(body[:len(body)/2])
-	for deadline := time.Now().Add(10 * time.Second); c.BytesRead()-before < int64(len(body)/2); {
-		if time.Now().After(deadline) {
-			t.Fatal("central never read the first half of the slow batch")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitRead(t, c, before, len(body)/2)
 	resp, err := http.DefaultClient.Do(quick.BatchRequest(quickEnv))
 	if err != nil {
 		t.Fatal(err)

@@ -85,6 +85,12 @@ func WithLimits(records, bytes int) Option {
 // WithIngest sets how many batches central takes at once.
 func WithIngest(n int) Option { return func(o *options) { o.cfg.MaxIngest = n } }
 
+// WithBatchPace sets how long central waits for more of a batch body, and
+// for the whole of it.
+func WithBatchPace(idle, total time.Duration) Option {
+	return func(o *options) { o.cfg.BatchIdle, o.cfg.BatchTimeout = idle, total }
+}
+
 // At sets central's clock (by default five minutes before the sample
 // session's release time, ten minutes before its start).
 func At(t time.Time) Option { return func(o *options) { o.now = t } }

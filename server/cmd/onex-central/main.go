@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -191,21 +192,37 @@ func cmdInit(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
-	f := newFlags("serve", "serve --data DIR [--db URL] [--addr 127.0.0.1:8080]")
+	f := newFlags("serve", "serve --data DIR [--db URL] [--addr 127.0.0.1:8080] [limits]")
 	addr := f.String("addr", "127.0.0.1:8080", "address to listen on")
 	maxRecords := f.Int("max-records", server.DefaultMaxRecords, "most envelopes in one batch (advertised to devices at enrolment)")
 	maxBytes := f.Int("max-batch-bytes", server.DefaultMaxBatchBytes, "most bytes in one batch body")
+	maxIngest := f.Int("max-ingest", server.DefaultMaxIngest, "most batches read and ingested at once; more get 503 with Retry-After")
+	headerTimeout := f.Duration("read-header-timeout", 10*time.Second, "longest a request's headers may take to arrive")
+	readTimeout := f.Duration("read-timeout", time.Minute, "longest a whole request may take to arrive (a device's batch, once authenticated: --batch-idle, --batch-timeout)")
+	batchIdle := f.Duration("batch-idle", server.DefaultBatchIdle, "longest central waits for more of an authenticated batch body")
+	batchTimeout := f.Duration("batch-timeout", server.DefaultBatchTimeout, "longest an authenticated batch body may take")
 	if err := f.parse(args, 0); err != nil {
 		return err
 	}
-	if *maxRecords < 1 || *maxBytes < 64<<10 {
-		return fmt.Errorf("serve: --max-records must be at least 1 and --max-batch-bytes at least 65536")
+	if *maxRecords < 1 || *maxBytes < 64<<10 || *maxIngest < 1 {
+		return fmt.Errorf("serve: --max-records and --max-ingest must be at least 1 and --max-batch-bytes at least 65536")
 	}
-	return f.with(ctx, server.Config{Log: log, MaxRecords: *maxRecords, MaxBatchBytes: *maxBytes}, func(c *server.Central) error {
-		hs := &http.Server{Addr: *addr, Handler: web.Handler(c, log), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute}
+	for name, d := range map[string]time.Duration{"read-header-timeout": *headerTimeout, "read-timeout": *readTimeout, "batch-idle": *batchIdle, "batch-timeout": *batchTimeout} {
+		if d <= 0 {
+			return fmt.Errorf("serve: --%s must be positive", name)
+		}
+	}
+	cfg := server.Config{Log: log, MaxRecords: *maxRecords, MaxBatchBytes: *maxBytes, MaxIngest: *maxIngest, BatchIdle: *batchIdle, BatchTimeout: *batchTimeout}
+	return f.with(ctx, cfg, func(c *server.Central) error {
+		hs := &http.Server{Addr: *addr, Handler: web.Handler(c, log),
+			ReadHeaderTimeout: *headerTimeout, ReadTimeout: *readTimeout, IdleTimeout: 2 * time.Minute}
+		ln, err := net.Listen("tcp", *addr)
+		if err != nil {
+			return err
+		}
 		errc := make(chan error, 1)
-		go func() { errc <- hs.ListenAndServe() }()
-		log.Info("central listening", "office", "http://"+*addr+"/office/", "key", c.PublicKey().Fingerprint())
+		go func() { errc <- hs.Serve(ln) }()
+		log.Info("central listening", "office", "http://"+ln.Addr().String()+"/office/", "key", c.PublicKey().Fingerprint())
 		select {
 		case err := <-errc:
 			return err

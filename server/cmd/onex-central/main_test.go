@@ -7,11 +7,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"onex/server/store/pgtest"
 )
@@ -128,5 +133,83 @@ func TestHelp(t *testing.T) {
 	}
 	if out, err := cli(t, "--help"); err != nil || !strings.Contains(out, "enrol-code") {
 		t.Errorf("--help: %q %v", out, err)
+	}
+}
+
+// lockedBuffer is a log sink safe for concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestServeLimits: serve refuses limits that make no sense, and hangs up
+// on a client whose headers do not arrive within --read-header-timeout.
+func TestServeLimits(t *testing.T) {
+	data := t.TempDir()
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte("a long admin password\n"), 0o600)
+	if _, err := cli(t, "init", "--data", data, "--admin-password-file", pw); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--max-ingest", "0"}, "--max-ingest must be at least 1"},
+		{[]string{"--read-header-timeout", "0s"}, "--read-header-timeout must be positive"},
+		{[]string{"--batch-idle", "-1s"}, "--batch-idle must be positive"},
+		{[]string{"--batch-timeout", "soon"}, "invalid value"},
+	} {
+		if _, err := cli(t, append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0"}, tc.args...)...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--read-header-timeout", "300ms", "--max-ingest", "2"}, io.Discard, slog.New(slog.NewTextHandler(logs, nil)))
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	addr := ""
+	for deadline := time.Now().Add(30 * time.Second); addr == ""; {
+		if m := regexp.MustCompile(`office=http://(\S+)/office/`).FindStringSubmatch(logs.String()); m != nil {
+			addr = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("serve did not start: %s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	conn.Write([]byte("GET /healthz HTTP/1.1\r\nHost: central\r\n")) // and the headers never end
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadAll(conn); err != nil {
+		t.Errorf("central kept the connection: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("central hung up after %v, the header timeout is 300ms", d)
 	}
 }
