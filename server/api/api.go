@@ -98,10 +98,10 @@ func (a *api) device(r *http.Request) (server.Device, osync.Auth, error) {
 	if err != nil {
 		return server.Device{}, auth, err
 	}
-	if r.Method == http.MethodGet && auth.BodyHash != osync.EmptyBodyHash {
-		return server.Device{}, auth, &osync.AuthError{Code: osync.RefusedBody, Reason: "a GET is signed with the hash of no body"}
-	}
 	dev, err := a.central.AuthenticateDevice(r.Context(), auth, sig)
+	if err == nil && r.Method == http.MethodGet && auth.BodyHash != osync.EmptyBodyHash {
+		err = &osync.AuthError{Code: osync.RefusedBody, Reason: "a GET is signed with the hash of no body"}
+	}
 	return dev, auth, err
 }
 

@@ -153,7 +153,8 @@ func TestDeviceAuthentication(t *testing.T) {
 		{"other path", func(r *http.Request) { r.URL.Path = "/api/v1/sessions/X/release" }, osync.RefusedSignature},
 		{"other nonce", func(r *http.Request) { r.Header.Set(osync.HeaderNonce, strings.Repeat("0", 32)) }, osync.RefusedSignature},
 		{"other device clock", func(r *http.Request) { r.Header.Set(osync.HeaderClock, "1") }, osync.RefusedSignature},
-		{"a body claimed", func(r *http.Request) { r.Header.Set(osync.HeaderBodyHash, osync.BodyHash([]byte("x"))) }, osync.RefusedBody},
+		{"a body claimed", func(r *http.Request) { d.Signer().Sign(r, osync.BodyHash([]byte("x"))) }, osync.RefusedBody},
+		{"a body hash changed", func(r *http.Request) { r.Header.Set(osync.HeaderBodyHash, osync.BodyHash([]byte("x"))) }, osync.RefusedSignature},
 		{"another device's key", func(r *http.Request) {
 			other := c.Enrol(t, "SITE-001")
 			r.Header.Set(osync.HeaderDevice, other.ID)
