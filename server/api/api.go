@@ -5,7 +5,8 @@
 package api
 
 import (
-	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,9 +70,11 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// decode reads a JSON body of at most limit bytes, refusing unknown fields.
-func decode(w http.ResponseWriter, body io.ReadCloser, limit int64, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, body, limit))
+// decode reads one JSON value from body, refusing unknown fields and
+// anything after it. Read errors keep their type (*http.MaxBytesError);
+// the rest are the caller's input.
+func decode(body io.Reader, v any) error {
+	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var tooBig *http.MaxBytesError
@@ -107,7 +110,7 @@ func (a *api) device(r *http.Request) (server.Device, osync.Auth, error) {
 
 func (a *api) enrol(w http.ResponseWriter, r *http.Request) {
 	var req osync.EnrolRequest
-	if err := decode(w, r.Body, 64<<10, &req); err != nil {
+	if err := decode(http.MaxBytesReader(w, r.Body, 64<<10), &req); err != nil {
 		a.fail(w, r, err)
 		return
 	}
@@ -176,17 +179,8 @@ func (a *api) records(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, osync.Problem{Error: fmt.Sprintf("central is taking %d batches already; try again shortly", limits.MaxIngest), Code: osync.RefusedBusy})
 		return
 	}
-	body, err := readBody(w, r, limits)
+	b, err := readBatch(w, r, limits, auth.BodyHash)
 	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	if osync.BodyHash(body) != auth.BodyHash {
-		a.fail(w, r, &osync.AuthError{Code: osync.RefusedBody, Reason: "the body is not the one signed (" + osync.HeaderBodyHash + ")"})
-		return
-	}
-	var b osync.Batch
-	if err := decode(w, io.NopCloser(bytes.NewReader(body)), int64(len(body)), &b); err != nil {
 		a.fail(w, r, err)
 		return
 	}
@@ -202,24 +196,34 @@ func (a *api) records(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// readBody reads a batch body of at most limits.MaxBatchBytes (else a
-// *http.MaxBytesError), giving up when no byte came for limits.BatchIdle or
-// the whole took longer than limits.BatchTimeout.
-func readBody(w http.ResponseWriter, r *http.Request, limits server.Limits) ([]byte, error) {
+// readBatch reads and decodes a batch body of at most limits.MaxBatchBytes
+// (else a *http.MaxBytesError), giving up when no byte came for
+// limits.BatchIdle or the whole took longer than limits.BatchTimeout. It
+// hashes the body as it streams, to the end, and refuses one whose SHA-256
+// is not the signed one (a *sync.AuthError) before it reports anything of
+// its content.
+func readBatch(w http.ResponseWriter, r *http.Request, limits server.Limits, signed string) (osync.Batch, error) {
+	var b osync.Batch
 	if r.ContentLength > int64(limits.MaxBatchBytes) {
-		return nil, &http.MaxBytesError{Limit: int64(limits.MaxBatchBytes)}
+		return b, &http.MaxBytesError{Limit: int64(limits.MaxBatchBytes)}
 	}
-	pr := &pacedReader{r: http.MaxBytesReader(w, r.Body, int64(limits.MaxBatchBytes)), rc: http.NewResponseController(w),
-		idle: limits.BatchIdle, end: time.Now().Add(limits.BatchTimeout)}
-	buf := bytes.NewBuffer(make([]byte, 0, max(0, min(r.ContentLength, int64(limits.MaxBatchBytes)))+1))
-	if _, err := buf.ReadFrom(pr); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, err
-		}
-		return nil, server.AsInput(fmt.Errorf("request body: %v", err))
+	h := sha256.New()
+	body := io.TeeReader(&pacedReader{r: http.MaxBytesReader(w, r.Body, int64(limits.MaxBatchBytes)), rc: http.NewResponseController(w),
+		idle: limits.BatchIdle, end: time.Now().Add(limits.BatchTimeout)}, h)
+	decodeErr := decode(body, &b)
+	_, readErr := io.Copy(io.Discard, body) // the rest, for the hash
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(decodeErr, &tooBig):
+		return b, decodeErr
+	case errors.As(readErr, &tooBig):
+		return b, readErr
+	case readErr != nil:
+		return b, server.AsInput(fmt.Errorf("request body: %v", readErr))
+	case hex.EncodeToString(h.Sum(nil)) != signed:
+		return b, &osync.AuthError{Code: osync.RefusedBody, Reason: "the body is not the one signed (" + osync.HeaderBodyHash + ")"}
 	}
-	return buf.Bytes(), nil
+	return b, decodeErr
 }
 
 // pacedReader moves the connection's read deadline before each read: idle
