@@ -166,7 +166,10 @@ func (c *Central) versionPackages(ctx context.Context) error {
 		if m.Version != 0 {
 			continue
 		}
-		done, err := c.db.ReplaceManifest(ctx, id, old, func(v int64) ([]byte, error) { return c.signManifest(*m, v) })
+		done, err := c.db.ReplaceManifest(ctx, id, old, func(v int64) (store.Package, error) {
+			manifest, err := c.signManifest(*m, v)
+			return store.Package{Manifest: manifest}, err
+		})
 		if err != nil {
 			return fmt.Errorf("session %s: new manifest: %w", id, err)
 		}

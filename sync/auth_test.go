@@ -69,30 +69,33 @@ type authVectors struct {
 //
 //	go test ./sync -run TestAuthVectors -update
 func TestAuthVectors(t *testing.T) {
-	var v authVectors
-	if *update {
-		v = newAuthVectors(t)
-	} else {
-		b, err := os.ReadFile(authVectorsFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(b, &v); err != nil {
-			t.Fatal(err)
-		}
+	in := newAuthVectors(t)
+	if !*update {
+		in = readAuthVectors(t)
 	}
-	got := computeAuthVectors(t, v)
-	have, _ := json.MarshalIndent(got, "", "  ")
-	if *update {
+	want, _ := json.MarshalIndent(in, "", "  ")
+	have, _ := json.MarshalIndent(computeAuthVectors(t, in), "", "  ")
+	switch {
+	case *update:
 		if err := os.WriteFile(authVectorsFile, append(have, '\n'), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		return
-	}
-	want, _ := json.MarshalIndent(v, "", "  ")
-	if !bytes.Equal(want, have) {
+	case !bytes.Equal(want, have):
 		t.Fatalf("vectors differ from %s; recomputed:\n%s", authVectorsFile, have)
 	}
+}
+
+func readAuthVectors(t *testing.T) authVectors {
+	t.Helper()
+	var v authVectors
+	b, err := os.ReadFile(authVectorsFile)
+	if err == nil {
+		err = json.Unmarshal(b, &v)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 func newAuthVectors(t *testing.T) authVectors {
@@ -233,14 +236,7 @@ func withHeaders(req *http.Request, h map[string]string) *http.Request {
 // TestSignerMatchesTheVectors: Signer.Sign writes the headers and message
 // of the vectors (the nonce aside, which it draws itself).
 func TestSignerMatchesTheVectors(t *testing.T) {
-	b, err := os.ReadFile(authVectorsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v authVectors
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatal(err)
-	}
+	v := readAuthVectors(t)
 	priv, _ := hex.DecodeString(v.DevicePrivate)
 	key, err := seal.ParseDeviceKey(priv)
 	if err != nil {

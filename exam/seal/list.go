@@ -65,16 +65,9 @@ func SignPackageList(ck *CentralKeys, l *PackageList) ([]byte, error) {
 // OpenPackageList checks central's signature on a package list, then
 // decodes it.
 func OpenPackageList(pub *CentralPublicKey, b []byte) (*PackageList, error) {
-	r := newReader("package list", b, magicList)
-	if r.err == nil && len(b) < magicLen+sigSize {
-		r.fail("signature", "package list is %d bytes, too short", len(b))
-	}
-	if r.err != nil {
-		return nil, r.err
-	}
-	signed, sig := b[:len(b)-sigSize], b[len(b)-sigSize:]
-	if !ed25519.Verify(pub.sign, signed, sig) {
-		return nil, fmt.Errorf("%w: package list not signed by central key %s", ErrBadSignature, pub.Fingerprint())
+	signed, err := pub.signedPart(newReader("package list", b, magicList), b)
+	if err != nil {
+		return nil, err
 	}
 	return parsePackageList(signed)
 }

@@ -270,18 +270,27 @@ func encodeManifest(m *Manifest) ([]byte, error) {
 // OpenManifest checks central's signature on a manifest, then decodes it.
 // It reads versions 1 and 2.
 func OpenManifest(pub *CentralPublicKey, b []byte) (*Manifest, error) {
-	r := newReaderSince("manifest", b, magicManifest, 1)
+	signed, err := pub.signedPart(newReaderSince("manifest", b, magicManifest, 1), b)
+	if err != nil {
+		return nil, err
+	}
+	return parseManifest(signed)
+}
+
+// signedPart checks that b, whose magic r has read, ends in a signature by
+// central over the rest, and returns the rest.
+func (pub *CentralPublicKey) signedPart(r *reader, b []byte) ([]byte, error) {
 	if r.err == nil && len(b) < magicLen+sigSize {
-		r.fail("signature", "manifest is %d bytes, too short", len(b))
+		r.fail("signature", "%s is %d bytes, too short", r.format, len(b))
 	}
 	if r.err != nil {
 		return nil, r.err
 	}
 	signed, sig := b[:len(b)-sigSize], b[len(b)-sigSize:]
 	if !ed25519.Verify(pub.sign, signed, sig) {
-		return nil, fmt.Errorf("%w: manifest not signed by central key %s", ErrBadSignature, pub.Fingerprint())
+		return nil, fmt.Errorf("%w: %s not signed by central key %s", ErrBadSignature, r.format, pub.Fingerprint())
 	}
-	return parseManifest(signed)
+	return signed, nil
 }
 
 // parseManifest decodes the signed part of a manifest, version 1 or 2.

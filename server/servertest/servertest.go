@@ -140,15 +140,22 @@ func New(t testing.TB, opts ...Option) *Central {
 // open opens central on its data directory and serves its routes.
 func (c *Central) open(t testing.TB) {
 	t.Helper()
+	sc, h := c.process(t)
+	c.Central = sc
+	c.routes.Store(&h)
+}
+
+// process opens a central process on the data directory and database, and
+// returns it with its routes.
+func (c *Central) process(t testing.TB) (*server.Central, http.Handler) {
+	t.Helper()
 	cfg := c.opts.cfg
 	cfg.Now = c.Clock.Now
 	sc, err := server.Open(context.Background(), c.Dir, c.opts.dsn, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Central = sc
-	h := web.Handler(sc, cfg.Log)
-	c.routes.Store(&h)
+	return sc, web.Handler(sc, cfg.Log)
 }
 
 // Restart stops central and starts it again on the same data, changed by
@@ -169,13 +176,8 @@ func (c *Central) Restart(t testing.TB, opts ...Option) {
 // database, as a load balancer's second replica, and returns its URL.
 func (c *Central) Replica(t testing.TB) string {
 	t.Helper()
-	cfg := c.opts.cfg
-	cfg.Now = c.Clock.Now
-	sc, err := server.Open(context.Background(), c.Dir, c.opts.dsn, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(web.Handler(sc, cfg.Log))
+	sc, h := c.process(t)
+	ts := httptest.NewServer(h)
 	t.Cleanup(func() { ts.Close(); sc.Close() })
 	return ts.URL
 }

@@ -49,11 +49,7 @@ type SignPackage func(version int64) (Package, error)
 // CreateSession stores a new session with its first package.
 func (db *DB) CreateSession(ctx context.Context, s Session, sign SignPackage) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		v, err := next(ctx, tx, "package")
-		if err != nil {
-			return err
-		}
-		pkg, err := sign(v)
+		v, pkg, err := nextPackage(ctx, tx, sign)
 		if err != nil {
 			return err
 		}
@@ -138,11 +134,7 @@ func (db *DB) PackagesSince(ctx context.Context, site string, cursor int64) (map
 // PutRoster replaces a session's roster and its package in one transaction.
 func (db *DB) PutRoster(ctx context.Context, sessionID string, cands []exam.Candidate, sign SignPackage) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		v, err := next(ctx, tx, "package")
-		if err != nil {
-			return err
-		}
-		pkg, err := sign(v)
+		v, pkg, err := nextPackage(ctx, tx, sign)
 		if err != nil {
 			return err
 		}
@@ -181,10 +173,21 @@ func (db *DB) Manifests(ctx context.Context) (map[string][]byte, error) {
 	return out, err
 }
 
-// ReplaceManifest gives a session's unchanged parts a new manifest, made by
-// sign for a new version, if its manifest is still old; it reports whether
-// it did.
-func (db *DB) ReplaceManifest(ctx context.Context, sessionID string, old []byte, sign func(version int64) ([]byte, error)) (bool, error) {
+// nextPackage takes the package counter's next value and has sign make the
+// package of that version.
+func nextPackage(ctx context.Context, tx *sql.Tx, sign SignPackage) (int64, Package, error) {
+	v, err := next(ctx, tx, "package")
+	if err != nil {
+		return 0, Package{}, err
+	}
+	pkg, err := sign(v)
+	return v, pkg, err
+}
+
+// ReplaceManifest gives a session's unchanged parts a new manifest (the
+// Manifest of what sign makes for a new version), if its manifest is still
+// old; it reports whether it did.
+func (db *DB) ReplaceManifest(ctx context.Context, sessionID string, old []byte, sign SignPackage) (bool, error) {
 	done := false
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		var cur []byte
@@ -194,15 +197,11 @@ func (db *DB) ReplaceManifest(ctx context.Context, sessionID string, old []byte,
 		if !bytes.Equal(cur, old) {
 			return nil
 		}
-		v, err := next(ctx, tx, "package")
+		v, pkg, err := nextPackage(ctx, tx, sign)
 		if err != nil {
 			return err
 		}
-		m, err := sign(v)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, "UPDATE sessions SET pkg_version = $1, manifest = $2 WHERE id = $3", v, m, sessionID)
+		_, err = tx.ExecContext(ctx, "UPDATE sessions SET pkg_version = $1, manifest = $2 WHERE id = $3", v, pkg.Manifest, sessionID)
 		done = err == nil
 		return err
 	})

@@ -193,7 +193,7 @@ func TestSessionsRostersAndPackageCursor(t *testing.T) {
 		if err != nil || string(ms["S1"]) != fmt.Sprintf("m2@%d", c3) {
 			t.Fatalf("manifests %q %v", ms, err)
 		}
-		resign := func(v int64) ([]byte, error) { return fmt.Appendf(nil, "m3@%d", v), nil }
+		resign := pkg("m3", "ignored")
 		if done, err := db.ReplaceManifest(ctx, "S1", []byte("stale"), resign); done || err != nil {
 			t.Errorf("replaced a manifest that was not current: %v %v", done, err)
 		}

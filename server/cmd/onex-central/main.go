@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -216,13 +215,9 @@ func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
 	return f.with(ctx, cfg, func(c *server.Central) error {
 		hs := &http.Server{Addr: *addr, Handler: web.Handler(c, log),
 			ReadHeaderTimeout: *headerTimeout, ReadTimeout: *readTimeout, IdleTimeout: 2 * time.Minute}
-		ln, err := net.Listen("tcp", *addr)
-		if err != nil {
-			return err
-		}
 		errc := make(chan error, 1)
-		go func() { errc <- hs.Serve(ln) }()
-		log.Info("central listening", "office", "http://"+ln.Addr().String()+"/office/", "key", c.PublicKey().Fingerprint())
+		go func() { errc <- hs.ListenAndServe() }()
+		log.Info("central listening", "office", "http://"+*addr+"/office/", "key", c.PublicKey().Fingerprint())
 		select {
 		case err := <-errc:
 			return err
