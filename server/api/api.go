@@ -90,20 +90,22 @@ func decode(body io.Reader, v any) error {
 }
 
 // device authenticates a device's request from its headers alone: the
-// signature of package sync (onex-auth/2) over the method, the target as
-// sent, the time, the nonce and the hash of the body. A GET carries no body.
+// signature of package sync (onex-auth/2) over the method, the target (its
+// path and query, in origin form whatever form the request line had), the
+// time, the nonce and the hash of the body. A GET carries no body. A
+// refusal of a request that names an enrolled device is logged.
 func (a *api) device(r *http.Request) (server.Device, osync.Auth, error) {
-	target := r.RequestURI
-	if target == "" {
-		target = r.URL.RequestURI()
-	}
-	auth, sig, err := osync.ParseAuth(r.Method, target, r.Header)
+	auth, sig, err := osync.ParseAuth(r.Method, r.URL.RequestURI(), r.Header)
 	if err != nil {
 		return server.Device{}, auth, err
 	}
 	dev, err := a.central.AuthenticateDevice(r.Context(), auth, sig)
 	if err == nil && r.Method == http.MethodGet && auth.BodyHash != osync.EmptyBodyHash {
 		err = &osync.AuthError{Code: osync.RefusedBody, Reason: "a GET is signed with the hash of no body"}
+	}
+	var refused *osync.AuthError
+	if errors.As(err, &refused) && refused.Code != osync.RefusedDevice {
+		a.log.Warn("device request refused", "route", r.Pattern, "device", auth.DeviceID, "code", refused.Code)
 	}
 	return dev, auth, err
 }

@@ -1,9 +1,13 @@
 package api_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -374,4 +378,52 @@ func TestIngestIsCapped(t *testing.T) {
 	if code, resp := quick.Push(quickEnv); code != 200 || resp.Results[0].Outcome != osync.Accepted {
 		t.Errorf("the quick batch once the slot is free: %d %+v", code, resp)
 	}
+}
+
+// TestAbsoluteFormAndRefusalLog: a request that reaches central in absolute
+// form (as a forward proxy may pass it on) is checked against its path and
+// query, as signed; a refused request of an enrolled device is logged with
+// the device and the code, never the signature.
+func TestAbsoluteFormAndRefusalLog(t *testing.T) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	c := servertest.New(t, servertest.WithLog(slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))))
+	d := c.Enrol(t, "SITE-001")
+	req := d.SignedRequest("GET", osync.PathPackage+"?cursor=0")
+	conn, err := net.Dial("tcp", req.URL.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\n", req.URL.String(), req.URL.Host)
+	req.Header.Write(conn)
+	fmt.Fprintf(conn, "Connection: close\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("absolute form: %d", resp.StatusCode)
+	}
+	if code, _ := capture(t, req).send(t, c.URL); code != http.StatusUnauthorized {
+		t.Errorf("replay: %d", code)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if line := logs.String(); !strings.Contains(line, `msg="device request refused" route="GET /api/v1/package" device=`+d.ID+" code=replayed") ||
+		strings.Contains(line, req.Header.Get(osync.HeaderSignature)) {
+		t.Errorf("central's log:\n%s", line)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
