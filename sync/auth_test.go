@@ -295,6 +295,20 @@ func FuzzParseAuth(f *testing.F) {
 	})
 }
 
+// FuzzAuthRefusal: central's WWW-Authenticate is outside input to the
+// device; whatever it holds, the code read is a part of it without quotes.
+func FuzzAuthRefusal(f *testing.F) {
+	for _, h := range []string{osync.AuthScheme + ` error="replayed"`, osync.AuthScheme + ` a="b", error="time"`, `x error="`, "", " "} {
+		f.Add(h)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		code := osync.AuthRefusal(&http.Response{StatusCode: 401, Header: http.Header{"Www-Authenticate": {h}}})
+		if strings.Contains(code, `"`) || !strings.Contains(h, code) {
+			t.Fatalf("%q read as code %q", h, code)
+		}
+	})
+}
+
 // TestAuthRefusal reads the code of a 401's WWW-Authenticate.
 func TestAuthRefusal(t *testing.T) {
 	for _, tc := range []struct {
