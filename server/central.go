@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"onex/exam/seal"
@@ -30,6 +31,9 @@ import (
 const (
 	DefaultMaxRecords    = 500     // envelopes in one batch
 	DefaultMaxBatchBytes = 8 << 20 // bytes of one batch body
+	DefaultMaxIngest     = 4       // batches read and ingested at once
+	DefaultBatchIdle     = 30 * time.Second
+	DefaultBatchTimeout  = 10 * time.Minute
 	EnrolCodeLifetime    = 72 * time.Hour
 )
 
@@ -58,13 +62,28 @@ type Config struct {
 	Now           func() time.Time // central's clock; default time.Now
 	MaxRecords    int              // envelopes in one batch; default DefaultMaxRecords
 	MaxBatchBytes int              // bytes of one batch body; default DefaultMaxBatchBytes
+	MaxIngest     int              // batches read and ingested at once; default DefaultMaxIngest
+	// BatchIdle is the longest central waits for more of a batch body it
+	// authenticated, BatchTimeout the longest the whole body may take;
+	// defaults DefaultBatchIdle and DefaultBatchTimeout.
+	BatchIdle, BatchTimeout time.Duration
 	// TLSCertificate is the DER of the certificate central serves itself
 	// (nil: none): central signs its key for devices that enrol.
 	TLSCertificate []byte
 }
 
-// Limits are the batch limits central advertises to devices.
-type Limits struct{ MaxRecords, MaxBatchBytes int }
+// Limits are the batch limits central advertises to devices (MaxRecords,
+// MaxBatchBytes) and those it reads batches by.
+type Limits struct {
+	MaxRecords, MaxBatchBytes, MaxIngest int
+	BatchIdle, BatchTimeout              time.Duration
+}
+
+func (cfg Config) limits() Limits {
+	return Limits{MaxRecords: orDefault(cfg.MaxRecords, DefaultMaxRecords), MaxBatchBytes: orDefault(cfg.MaxBatchBytes, DefaultMaxBatchBytes),
+		MaxIngest: orDefault(cfg.MaxIngest, DefaultMaxIngest),
+		BatchIdle: orDefault(cfg.BatchIdle, DefaultBatchIdle), BatchTimeout: orDefault(cfg.BatchTimeout, DefaultBatchTimeout)}
+}
 
 // Central is the central office's service.
 type Central struct {
@@ -75,9 +94,10 @@ type Central struct {
 	limits Limits
 	tls    *centralTLS // nil: central serves no TLS itself
 
-	metrics      *metrics
-	releaseMu    sync.Mutex
-	releaseCache map[string][]byte // session id -> release key
+	metrics         *metrics
+	noncesForgotten atomic.Int64 // unix nanoseconds by central's clock
+	releaseMu       sync.Mutex
+	releaseCache    map[string][]byte // session id -> release key
 }
 
 // KeysFile is where central's private keys live in its data directory.
@@ -134,10 +154,13 @@ func Open(ctx context.Context, dataDir, dbURL string, cfg Config) (*Central, err
 	if err != nil {
 		return nil, err
 	}
-	c := &Central{db: db, keys: keys, log: cfg.logger(), now: cfg.clock(), tls: ctls,
-		limits:  Limits{MaxRecords: orDefault(cfg.MaxRecords, DefaultMaxRecords), MaxBatchBytes: orDefault(cfg.MaxBatchBytes, DefaultMaxBatchBytes)},
+	c := &Central{db: db, keys: keys, log: cfg.logger(), now: cfg.clock(), tls: ctls, limits: cfg.limits(),
 		metrics: newMetrics(), releaseCache: map[string][]byte{}}
 	if err := c.sealPlainUnlockCodes(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := c.versionPackages(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -158,7 +181,7 @@ func (cfg Config) clock() func() time.Time {
 	return cfg.Now
 }
 
-func orDefault(n, def int) int {
+func orDefault[T int | time.Duration](n, def T) T {
 	if n == 0 {
 		return def
 	}

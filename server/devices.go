@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"maps"
@@ -93,44 +92,39 @@ func (c *Central) Enrol(ctx context.Context, req osync.EnrolRequest, from string
 		ServerTime: c.now(), MaxRecords: c.limits.MaxRecords, MaxBatchBytes: c.limits.MaxBatchBytes}, nil
 }
 
-// Packages returns the packages of the device's site changed after cursor.
-func (c *Central) Packages(ctx context.Context, dev store.Device, cursor int64) (osync.PackageResponse, error) {
+// Packages answers a device's request for the packages of its site changed
+// after cursor: the packages, and central's signed list of them that names
+// the request (the hash of the message the device signed).
+func (c *Central) Packages(ctx context.Context, dev Device, cursor int64, request seal.Hash) (osync.PackageResponse, error) {
 	pkgs, next, err := c.db.PackagesSince(ctx, dev.Site, cursor)
 	if err != nil {
 		return osync.PackageResponse{}, err
 	}
 	resp := osync.PackageResponse{Cursor: next, ServerTime: c.now(), Sessions: []osync.SessionPackage{}}
+	list := &seal.PackageList{Request: request, Cursor: uint64(next)}
 	for _, id := range slices.Sorted(maps.Keys(pkgs)) {
-		resp.Sessions = append(resp.Sessions, osync.SessionPackage{SessionID: id, Manifest: pkgs[id].Manifest, Parts: pkgs[id].Parts})
+		p := pkgs[id]
+		resp.Sessions = append(resp.Sessions, osync.SessionPackage{SessionID: id, Manifest: p.Manifest, Parts: p.Parts})
+		list.Packages = append(list.Packages, seal.Listed{SessionID: id, Version: uint64(p.Version), Manifest: seal.ManifestHash(p.Manifest)})
+	}
+	if resp.List, err = seal.SignPackageList(c.keys, list); err != nil {
+		return osync.PackageResponse{}, fmt.Errorf("package list: %w", err)
 	}
 	return resp, nil
 }
 
-// DeviceRequest is what a device's request carries to prove who sent it:
-// the headers of package sync, parsed, and what was asked.
-type DeviceRequest struct {
-	DeviceID  string
-	Time      int64  // unix seconds, by the device's clock
-	Signature string // base64, as sent
-	Method    string
-	Path      string
-}
-
-// AuthenticateDevice checks a device's request: an enrolled device, a time
-// within sync.AuthWindow of central's clock and the device's signature. It
-// notes when central last heard from the device. Refusals wrap ErrUnauthorized.
-func (c *Central) AuthenticateDevice(ctx context.Context, req DeviceRequest) (Device, error) {
+// AuthenticateDevice checks a device's request: a time within
+// sync.AuthWindow of central's clock, an enrolled device, its signature,
+// and a nonce central has not seen. Nonces live in the database, so no
+// central process sharing it answers a copy of a request another answered.
+// Only then does it note the device's last contact and clock skew. Whether
+// the body is the one signed is the caller's to check. Refusals wrap
+// ErrUnauthorized and a *sync.AuthError with the code to answer.
+func (c *Central) AuthenticateDevice(ctx context.Context, a osync.Auth, sig []byte) (Device, error) {
 	now := c.now()
-	if d := now.Sub(time.Unix(req.Time, 0)); d > osync.AuthWindow || d < -osync.AuthWindow {
-		return Device{}, fmt.Errorf("%w: request time is %s off central's clock (see the Date header)", ErrUnauthorized, d.Round(time.Second))
-	}
-	sig, err := base64.StdEncoding.DecodeString(req.Signature)
-	if err != nil {
-		return Device{}, fmt.Errorf("%w: %s is not base64", ErrUnauthorized, osync.HeaderSignature)
-	}
-	dev, err := c.db.Device(ctx, req.DeviceID)
+	dev, err := c.db.Device(ctx, a.DeviceID)
 	if errors.Is(err, store.ErrNotFound) {
-		return Device{}, fmt.Errorf("%w: device %q is not enrolled", ErrUnauthorized, req.DeviceID)
+		return Device{}, unauthorized(osync.RefusedDevice, "device %q is not enrolled", a.DeviceID)
 	}
 	if err != nil {
 		return Device{}, err
@@ -139,38 +133,45 @@ func (c *Central) AuthenticateDevice(ctx context.Context, req DeviceRequest) (De
 	if err != nil {
 		return Device{}, err
 	}
-	if err := pub.VerifyRequest(osync.AuthMessage(req.Method, req.Path, req.Time), sig); err != nil {
-		return Device{}, fmt.Errorf("%w: %v", ErrUnauthorized, err)
+	var ae *osync.AuthError
+	if err := a.Verify(pub, sig, now); errors.As(err, &ae) {
+		return Device{}, fmt.Errorf("%w: %w", ErrUnauthorized, ae)
 	}
-	if err := c.db.SeenDevice(ctx, dev.ID, now, dev.ClockSkewMS); err != nil {
+	c.forgetNonces(ctx, now)
+	err = c.db.NoteRequest(ctx, store.DeviceRequest{DeviceID: dev.ID, Nonce: a.Nonce, Signed: time.Unix(a.Time, 0), SkewMS: clockSkew(time.Unix(a.Clock, 0), now)},
+		now, now.Add(-nonceMemory))
+	if errors.Is(err, store.ErrReplayed) {
+		return Device{}, unauthorized(osync.RefusedReplayed, "request replayed: central has answered nonce %s of device %s", a.Nonce, dev.ID)
+	}
+	if err != nil {
 		return Device{}, err
 	}
 	return dev, nil
 }
 
-// NoteDeviceClock records the skew of a device's clock from the time it
-// says it sent a batch, when the batch held a genuine record of that device
-// (accepted or duplicate): anyone can claim a device id, only the device can
-// sign its records.
-func (c *Central) NoteDeviceClock(ctx context.Context, deviceID string, deviceTime time.Time, b osync.Batch, resp osync.BatchResponse) {
-	genuine := false
-	for i, env := range b.Envelopes {
-		out := resp.Results[i].Outcome
-		if h, err := seal.ParseHeader(env); err == nil && h.DeviceID == deviceID && (out == osync.Accepted || out == osync.Duplicate) {
-			genuine = true
-			break
-		}
-	}
-	if !genuine {
+// nonceMemory is how long central keeps a nonce by its signed time: longer
+// than a request's time is accepted for (sync.AuthWindow), with as much
+// again for the clocks of central processes that differ.
+const nonceMemory = 2 * osync.AuthWindow
+
+// forgetNonces forgets the nonces every device signed too long ago to be
+// accepted again, at most once per sync.AuthWindow in each process (each
+// device's own are forgotten with its next request).
+func (c *Central) forgetNonces(ctx context.Context, now time.Time) {
+	last := c.noncesForgotten.Load()
+	if now.UnixNano()-last < int64(osync.AuthWindow) || !c.noncesForgotten.CompareAndSwap(last, now.UnixNano()) {
 		return
 	}
-	now := c.now()
-	if err := c.db.SeenDevice(ctx, deviceID, now, clockSkew(deviceTime, now)); err != nil {
-		c.log.Warn("note device clock", "err", err)
+	if err := c.db.ForgetNonces(ctx, now.Add(-nonceMemory)); err != nil {
+		c.log.Warn("forget nonces", "err", err)
 	}
 }
 
-// clockSkew is a device's clock minus central's, from the time the device says it sent a request.
+func unauthorized(code, format string, args ...any) error {
+	return fmt.Errorf("%w: %w", ErrUnauthorized, &osync.AuthError{Code: code, Reason: fmt.Sprintf(format, args...)})
+}
+
+// clockSkew is a device's clock minus central's.
 func clockSkew(deviceTime, now time.Time) int64 {
 	return deviceTime.Sub(now).Milliseconds()
 }

@@ -30,7 +30,7 @@ func (c *Central) Ingest(ctx context.Context, b osync.Batch) (osync.BatchRespons
 }
 
 // Sender is who says it sent a batch, and its clock: the device id and
-// device time a batch carries (unsigned; see NoteDeviceClock).
+// device's own clock as it signed the batch (sync.Auth.Clock).
 type Sender struct {
 	DeviceID string
 	Time     time.Time // zero: unknown

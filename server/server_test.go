@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"onex/assets"
+	"onex/exam/seal"
 	"onex/server"
 	"onex/server/servertest"
 	"onex/server/store/pgtest"
@@ -193,5 +194,58 @@ func TestUnlockCodesSealedAtRest(t *testing.T) {
 	}
 	if got := c.UnlockCode(t); got != code {
 		t.Errorf("the code sealed on reopening reads %q, want %q", got, code)
+	}
+}
+
+// TestUnversionedPackagesGetAVersion: a package stored before manifests
+// carried a version (read as version 0) is signed anew, for a new version,
+// when central starts, so that devices take it; parts unchanged.
+func TestUnversionedPackagesGetAVersion(t *testing.T) {
+	c := servertest.New(t)
+	ctx := context.Background()
+	b, err := os.ReadFile(filepath.Join(c.Dir, server.KeysFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := seal.ParseCentralKeys(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := c.DB(t).SessionPackage(ctx, c.Session.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := seal.OpenManifest(keys.Public(), old.Manifest)
+	if err != nil || m.Version == 0 {
+		t.Fatalf("a new session's manifest: %+v %v", m, err)
+	}
+	m.Version = 0
+	unversioned, err := seal.SignManifest(keys, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(c.Dir, "central.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec("UPDATE sessions SET manifest = ? WHERE id = ?", unversioned, c.Session.ID)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Restart(t)
+	now, err := c.DB(t).SessionPackage(ctx, c.Session.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := c.Central.Session(ctx, c.Session.ID)
+	m2, err := seal.OpenPackage(keys.Public(), now.Manifest, now.Parts)
+	if err != nil || m2.Manifest().Version != uint64(s.PkgVersion) || m2.Manifest().Version <= m.Version || len(m2.Manifest().Parts) != len(m.Parts) {
+		t.Fatalf("after a restart: version %d, session's %d: %v", m2.Manifest().Version, s.PkgVersion, err)
+	}
+	// A second start leaves it alone.
+	c.Restart(t)
+	if again, _ := c.Central.Session(ctx, c.Session.ID); again.PkgVersion != s.PkgVersion {
+		t.Errorf("a second start gave the package version %d, after %d", again.PkgVersion, s.PkgVersion)
 	}
 }

@@ -147,31 +147,32 @@ func (c *Central) checkPaperRelease(ctx context.Context, spec SessionSpec) error
 }
 
 // rebuildPackage makes a session's package anew around its sealed paper, for a new roster.
-func (c *Central) rebuildPackage(ctx context.Context, s store.Session, cands []exam.Candidate) (store.Package, error) {
+func (c *Central) rebuildPackage(ctx context.Context, s store.Session, cands []exam.Candidate) (store.SignPackage, error) {
 	old, err := c.db.SessionPackage(ctx, s.ID)
 	if err != nil {
-		return store.Package{}, err
+		return nil, err
 	}
 	return c.signPackage(ctx, s, cands, map[string][]byte{osync.PartPaperBody: old.Parts[osync.PartPaperBody], osync.PartPaperKey: old.Parts[osync.PartPaperKey]})
 }
 
-// signPackage adds the session part to parts and signs the manifest of them all.
-func (c *Central) signPackage(ctx context.Context, s store.Session, cands []exam.Candidate, parts map[string][]byte) (store.Package, error) {
+// signPackage adds the session part to parts and returns how to sign the
+// manifest of them all for the version the store gives the package.
+func (c *Central) signPackage(ctx context.Context, s store.Session, cands []exam.Candidate, parts map[string][]byte) (store.SignPackage, error) {
 	raw, err := c.db.Paper(ctx, s.PaperID, s.PaperVersion)
 	if err != nil {
-		return store.Package{}, err
+		return nil, err
 	}
 	p, err := exam.ReadPaper(bytes.NewReader(raw))
 	if err != nil {
-		return store.Package{}, fmt.Errorf("stored paper %s: %w", s.PaperID, err)
+		return nil, fmt.Errorf("stored paper %s: %w", s.PaperID, err)
 	}
 	cat, err := c.db.Catalogue(ctx)
 	if err != nil {
-		return store.Package{}, err
+		return nil, err
 	}
 	rule, err := cat.Rule(p.Certificate, p.Level)
 	if err != nil {
-		return store.Package{}, err
+		return nil, err
 	}
 	meta, err := json.Marshal(osync.Session{
 		ID: s.ID, SiteCode: s.Site, Room: s.Room, PaperID: p.ID, PaperVersion: p.Version,
@@ -180,18 +181,54 @@ func (c *Central) signPackage(ctx context.Context, s store.Session, cands []exam
 		LateLimitMinutes: s.LateLimitMinutes, PassMark: rule.PassMark, Candidates: cands,
 	})
 	if err != nil {
-		return store.Package{}, err
+		return nil, err
 	}
 	parts[osync.PartSession] = meta
 	m := &seal.Manifest{PackageID: s.ID, SessionID: s.ID, Created: c.now()}
 	for name, data := range parts {
 		m.Parts = append(m.Parts, seal.NewPart(name, data))
 	}
-	manifest, err := seal.SignManifest(c.keys, m)
+	return func(version int64) (store.Package, error) {
+		manifest, err := c.signManifest(*m, version)
+		return store.Package{Manifest: manifest, Parts: parts}, err
+	}, nil
+}
+
+// signManifest signs m as the package's given version.
+func (c *Central) signManifest(m seal.Manifest, version int64) ([]byte, error) {
+	m.Version = uint64(version)
+	return seal.SignManifest(c.keys, &m)
+}
+
+// versionPackages gives every package whose manifest has no version (made
+// before manifests carried one) a new one, signed for a new version, so
+// that devices take it. Central processes that start together give each
+// such package one new version between them.
+func (c *Central) versionPackages(ctx context.Context) error {
+	ms, err := c.db.Manifests(ctx)
 	if err != nil {
-		return store.Package{}, err
+		return err
 	}
-	return store.Package{Manifest: manifest, Parts: parts}, nil
+	for id, old := range ms {
+		m, err := seal.OpenManifest(c.keys.Public(), old)
+		if err != nil {
+			return fmt.Errorf("session %s: stored manifest: %w", id, err)
+		}
+		if m.Version != 0 {
+			continue
+		}
+		done, err := c.db.ReplaceManifest(ctx, id, old, func(v int64) (store.Package, error) {
+			manifest, err := c.signManifest(*m, v)
+			return store.Package{Manifest: manifest}, err
+		})
+		if err != nil {
+			return fmt.Errorf("session %s: new manifest: %w", id, err)
+		}
+		if done {
+			c.log.Info("package signed with a version", "session", id)
+		}
+	}
+	return nil
 }
 
 func (c *Central) cacheReleaseKey(sessionID string, key []byte) {

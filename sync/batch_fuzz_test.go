@@ -81,7 +81,7 @@ func FuzzBatchResponse(f *testing.F) {
 		statuses := []int{200, 201, 204, 400, 401, 404, 408, 409, 413, 429, 500, 502, 503, 504}
 		cur.Store(&reply{statuses[int(status)%len(statuses)], limit, body})
 		ob := &memOutbox{recs: recs, delivered: map[string]osync.Delivery{}, refused: map[string]osync.Refusal{}}
-		p, err := osync.NewPusher(osync.PusherConfig{ServerURL: srv.URL, DeviceID: "dev-1", Central: ck.Public(), Outbox: ob, Client: client})
+		p, err := osync.NewPusher(osync.PusherConfig{ServerURL: srv.URL, Signer: &osync.Signer{DeviceID: "dev-1", Key: dk}, Central: ck.Public(), Outbox: ob, Client: client})
 		if err != nil {
 			t.Fatal(err)
 		}

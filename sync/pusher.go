@@ -39,7 +39,8 @@ var DefaultRetry = RetryPolicy{Retries: 4, WaitMin: 500 * time.Millisecond, Wait
 
 // NewClient returns an HTTP client that retries by p and logs through log at
 // debug level only, with URLs reduced to their path; it never logs a body.
-// A nil log is silent.
+// A nil log is silent. It signs each retry of a request made by
+// Signer.NewRequest afresh.
 func NewClient(p RetryPolicy, log *slog.Logger) *retryablehttp.Client {
 	c := retryablehttp.NewClient()
 	c.HTTPClient.Timeout = p.Timeout
@@ -47,6 +48,7 @@ func NewClient(p RetryPolicy, log *slog.Logger) *retryablehttp.Client {
 	c.RetryWaitMin = p.WaitMin
 	c.RetryWaitMax = p.WaitMax
 	c.CheckRetry = CheckRetry
+	c.PrepareRetry = resign
 	c.Backoff = Backoff
 	c.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	c.Logger = nil
@@ -58,7 +60,9 @@ func NewClient(p RetryPolicy, log *slog.Logger) *retryablehttp.Client {
 
 // CheckRetry is the retry policy of NewClient: transport errors (but not a
 // bad URL scheme, a TLS certificate refused or too many redirects), 408, 429,
-// 502, 503 and 504. Every other answer, 500 included, is final.
+// 502, 503 and 504; and, for a request made by Signer.NewRequest, a 401 for
+// a replay or for the time (see Signer.NewRequest). Every other answer, 500
+// included, is final.
 func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
@@ -66,7 +70,7 @@ func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	if err != nil {
 		return retryablehttp.DefaultRetryPolicy(ctx, nil, err)
 	}
-	return Retryable(resp.StatusCode), nil
+	return Retryable(resp.StatusCode) || retryRefusal(ctx, resp), nil
 }
 
 // Retryable reports whether an HTTP status is worth retrying.
@@ -216,10 +220,11 @@ var (
 )
 
 // StatusError is a final HTTP answer other than success, with central's
-// problem text.
+// problem text and code.
 type StatusError struct {
 	Status  int
 	Problem string
+	Code    string // a Refused* code, or ""
 }
 
 func (e *StatusError) Error() string {
@@ -229,9 +234,11 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("central answered %d %s", e.Status, http.StatusText(e.Status))
 }
 
-// Unwrap makes errors.Is(err, ErrUnreachable) true for 5xx answers.
+// Unwrap makes errors.Is(err, ErrUnreachable) true for 5xx answers, and
+// for a request refused as replayed: the network delivered it twice, each
+// time, and the next try may fare better.
 func (e *StatusError) Unwrap() error {
-	if e.Status >= 500 || Retryable(e.Status) {
+	if e.Status >= 500 || Retryable(e.Status) || e.Code == RefusedReplayed {
 		return ErrUnreachable
 	}
 	return nil
@@ -240,7 +247,7 @@ func (e *StatusError) Unwrap() error {
 // PusherConfig configures NewPusher.
 type PusherConfig struct {
 	ServerURL  string                 // central's base URL
-	DeviceID   string                 // sent with the device clock so central can check it
+	Signer     *Signer                // signs each batch request as the device's
 	Central    *seal.CentralPublicKey // verifies receipts
 	Outbox     Outbox
 	Client     *retryablehttp.Client // nil: NewClient(DefaultRetry, Log)
@@ -248,12 +255,9 @@ type PusherConfig struct {
 	MaxRecords int                   // per batch; 0: DefaultMaxRecords
 	MaxBytes   int                   // per request body; 0: DefaultMaxBytes
 	// ServerTime, if set, learns central's clock from each answer: server
-	// is central's time, local the device's when the answer came.
+	// is central's time, local the device's (the Signer's Clock) when the
+	// answer came.
 	ServerTime func(server, local time.Time)
-	// Now is the device's clock, sent with each batch (HeaderTime) and
-	// passed to ServerTime; nil is time.Now. It must be the clock the
-	// device stamps its records with, or central measures the wrong skew.
-	Now func() time.Time
 }
 
 // Default batch limits, used until central tells its own.
@@ -282,8 +286,8 @@ func NewPusher(cfg PusherConfig) (*Pusher, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("pusher: server URL %q is not an http(s) URL", cfg.ServerURL)
 	}
-	if cfg.Central == nil || cfg.Outbox == nil {
-		return nil, errors.New("pusher: central key and outbox are required")
+	if cfg.Central == nil || cfg.Outbox == nil || cfg.Signer == nil {
+		return nil, errors.New("pusher: central key, signer and outbox are required")
 	}
 	p := &Pusher{cfg: cfg, client: cfg.Client, log: cfg.Log, url: strings.TrimRight(cfg.ServerURL, "/") + PathRecords,
 		wake: make(chan struct{}, 1), maxRecords: cfg.MaxRecords, maxBytes: cfg.MaxBytes}
@@ -292,9 +296,6 @@ func NewPusher(cfg PusherConfig) (*Pusher, error) {
 	}
 	if p.client == nil {
 		p.client = NewClient(DefaultRetry, cfg.Log)
-	}
-	if p.cfg.Now == nil {
-		p.cfg.Now = time.Now
 	}
 	if p.maxRecords <= 0 {
 		p.maxRecords = DefaultMaxRecords
@@ -403,15 +404,11 @@ func (p *Pusher) pushBatch(ctx context.Context, recs []Outgoing) (PushStats, err
 	if err != nil {
 		return stats, err
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, p.url, body)
+	req, err := p.cfg.Signer.NewRequest(ctx, http.MethodPost, p.url, body)
 	if err != nil {
 		return stats, fmt.Errorf("pusher: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(HeaderTime, strconv.FormatInt(p.cfg.Now().Unix(), 10))
-	if p.cfg.DeviceID != "" {
-		req.Header.Set(HeaderDevice, p.cfg.DeviceID)
-	}
 	resp, err := p.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -420,7 +417,7 @@ func (p *Pusher) pushBatch(ctx context.Context, recs []Outgoing) (PushStats, err
 		return stats, TransportError(err)
 	}
 	defer resp.Body.Close()
-	local := p.cfg.Now()
+	local := p.cfg.Signer.clock()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		return stats, fmt.Errorf("%w: reading central's answer: %v", ErrUnreachable, err)
@@ -531,7 +528,7 @@ func statusError(status int, body []byte) error {
 	if json.Unmarshal(body, &pr) != nil || pr.Error == "" {
 		pr.Error = strings.TrimSpace(string(bytes.ToValidUTF8(body[:min(len(body), 200)], nil)))
 	}
-	return &StatusError{Status: status, Problem: pr.Error}
+	return &StatusError{Status: status, Problem: pr.Error, Code: pr.Code}
 }
 
 // StatusErrorFrom returns central's answer as a *StatusError; callers of

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
@@ -89,6 +90,8 @@ type fixture struct {
 	handler func(call int, w http.ResponseWriter, b osync.Batch) bool
 	signer  *seal.CentralKeys // signs receipts; ck unless a test forges them
 	outcome func(i int) osync.Outcome
+	device  *osync.Signer
+	nonces  map[string]int // of each request seen
 }
 
 func newFixture(t *testing.T, n int) *fixture {
@@ -96,7 +99,7 @@ func newFixture(t *testing.T, n int) *fixture {
 	ck, _ := seal.GenerateCentralKeys()
 	dk, _ := seal.GenerateDeviceKey()
 	f := &fixture{t: t, ck: ck, signer: ck, outbox: &memOutbox{delivered: map[string]osync.Delivery{}, refused: map[string]osync.Refusal{}},
-		bodies: map[[32]byte]int{}}
+		bodies: map[[32]byte]int{}, nonces: map[string]int{}, device: &osync.Signer{DeviceID: "dev-1", Key: dk}}
 	var prev seal.Hash
 	for i := range n {
 		pt, _ := json.Marshal(osync.CheckIn{SessionID: "S1", Ticket: fmt.Sprintf("T%03d", i), Status: exam.Present})
@@ -116,11 +119,19 @@ func (f *fixture) serve(w http.ResponseWriter, r *http.Request) {
 	call := int(f.calls.Add(1))
 	var body bytes.Buffer
 	body.ReadFrom(r.Body)
+	a, sig, err := osync.ParseAuth(r.Method, r.RequestURI, r.Header)
+	if err == nil {
+		err = a.Verify(f.device.Key.Public(), sig, time.Now())
+	}
+	if err != nil || a.BodyHash != osync.BodyHash(body.Bytes()) {
+		f.t.Errorf("call %d: a batch not signed as the device's: %v", call, err)
+	}
 	f.mu.Lock()
 	f.bodies[sha256.Sum256(body.Bytes())]++
+	f.nonces[a.Nonce]++
 	f.mu.Unlock()
 	var b osync.Batch
-	if err := json.Unmarshal(body.Bytes(), &b); err != nil || r.Header.Get(osync.HeaderTime) == "" {
+	if err := json.Unmarshal(body.Bytes(), &b); err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		json.NewEncoder(w).Encode(osync.Problem{Error: "bad batch"})
 		return
@@ -154,7 +165,7 @@ func (f *fixture) serve(w http.ResponseWriter, r *http.Request) {
 
 func (f *fixture) pusher(url string) *osync.Pusher {
 	f.t.Helper()
-	p, err := osync.NewPusher(osync.PusherConfig{ServerURL: url, DeviceID: "dev-1", Central: f.ck.Public(), Outbox: f.outbox,
+	p, err := osync.NewPusher(osync.PusherConfig{ServerURL: url, Signer: f.device, Central: f.ck.Public(), Outbox: f.outbox,
 		Client: osync.NewClient(fastRetry, nil), MaxRecords: 4})
 	if err != nil {
 		f.t.Fatal(err)
@@ -198,11 +209,63 @@ func TestRetriesTransientStatusesWithTheSameBytes(t *testing.T) {
 			if stats.Accepted != 3 || f.calls.Load() != 3 {
 				t.Fatalf("stats %+v after %d calls", stats, f.calls.Load())
 			}
-			if len(f.bodies) != 1 {
-				t.Fatalf("retries sent %d different bodies", len(f.bodies))
+			if len(f.bodies) != 1 || len(f.nonces) != 3 {
+				t.Fatalf("retries sent %d different bodies with %d nonces, want 1 body with 3", len(f.bodies), len(f.nonces))
 			}
 			if d := time.Since(start); d > 2*time.Second {
 				t.Fatalf("Retry-After was not capped: %v", d)
+			}
+		})
+	}
+}
+
+// TestRefusedSignaturesAreRetriedAfresh: a batch central refused as
+// replayed (the network delivered it twice) is signed again with a new
+// nonce; one refused for its time is signed again with central's time from
+// Date, which the device learns. Any other refusal is final.
+func TestRefusedSignaturesAreRetriedAfresh(t *testing.T) {
+	for _, tc := range []struct {
+		code      string
+		retried   bool
+		deviceOff time.Duration
+	}{
+		{osync.RefusedReplayed, true, 0},
+		{osync.RefusedTime, true, time.Hour},
+		{osync.RefusedSignature, false, 0},
+		{osync.RefusedBody, false, 0},
+	} {
+		t.Run(tc.code, func(t *testing.T) {
+			f := newFixture(t, 2)
+			var learnt time.Duration
+			f.device.Clock = func() time.Time { return time.Now().Add(tc.deviceOff) }
+			f.device.Offset = func() time.Duration { return learnt }
+			f.device.Learn = func(central, local time.Time) { learnt = central.Sub(local) }
+			var times []int64
+			inner := f.srv.Config.Handler
+			f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				at, _ := strconv.ParseInt(r.Header.Get(osync.HeaderTime), 10, 64)
+				times = append(times, at)
+				if len(times) == 1 {
+					w.Header().Set("WWW-Authenticate", osync.AuthScheme+` error="`+tc.code+`"`)
+					w.WriteHeader(http.StatusUnauthorized)
+					json.NewEncoder(w).Encode(osync.Problem{Error: "refused", Code: tc.code})
+					return
+				}
+				inner.ServeHTTP(w, r)
+			})
+			stats, err := f.pusher(f.srv.URL).Push(context.Background())
+			if !tc.retried {
+				var se *osync.StatusError
+				if !errors.As(err, &se) || se.Code != tc.code || len(times) != 1 || f.outbox.pending() != 2 {
+					t.Fatalf("err %v after %d calls, %d pending", err, len(times), f.outbox.pending())
+				}
+				return
+			}
+			if err != nil || stats.Accepted != 2 || len(times) != 2 {
+				t.Fatalf("stats %+v, err %v, %d calls", stats, err, len(times))
+			}
+			if off := time.Unix(times[1], 0).Sub(time.Now()); off.Abs() > 5*time.Second {
+				t.Errorf("the retry was signed %v off central's clock", off)
 			}
 		})
 	}
@@ -312,7 +375,7 @@ func TestRunOutlastsAnOutage(t *testing.T) {
 		return false
 	}
 	var logs bytes.Buffer
-	p, err := osync.NewPusher(osync.PusherConfig{ServerURL: f.srv.URL, Central: f.ck.Public(), Outbox: f.outbox,
+	p, err := osync.NewPusher(osync.PusherConfig{ServerURL: f.srv.URL, Signer: f.device, Central: f.ck.Public(), Outbox: f.outbox,
 		Client: osync.NewClient(osync.RetryPolicy{Retries: 1, WaitMin: time.Millisecond, WaitMax: time.Millisecond, Timeout: time.Second}, nil),
 		Log:    slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {

@@ -58,7 +58,7 @@ func TestPinnedTLS(t *testing.T) {
 			if c := base.HTTPClient.Transport.(*http.Transport).TLSClientConfig; c != nil && (c.InsecureSkipVerify || c.RootCAs != nil) {
 				t.Fatal("WithTLS changed the client it copied")
 			}
-			p, err := osync.NewPusher(osync.PusherConfig{ServerURL: srv.URL, DeviceID: "dev-1", Central: f.ck.Public(), Outbox: f.outbox, Client: client})
+			p, err := osync.NewPusher(osync.PusherConfig{ServerURL: srv.URL, Signer: f.device, Central: f.ck.Public(), Outbox: f.outbox, Client: client})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,7 +8,6 @@
 package sync
 
 import (
-	"strconv"
 	"time"
 )
 
@@ -23,30 +22,12 @@ const (
 // PathRelease is the release path of a session.
 func PathRelease(sessionID string) string { return "/api/v1/sessions/" + sessionID + "/release" }
 
-// Device authentication: every call but enrolment carries the device id and an
-// Ed25519 signature by the device key over "onex-auth/1\n" + method + "\n" +
-// path + "\n" + unix-seconds, in these headers. Central accepts a timestamp
-// within AuthWindow of its clock. A batch needs no signature, each envelope is
-// signed already, but carries HeaderTime with the device's clock so central
-// can flag a device whose clock is wrong.
-const (
-	HeaderDevice    = "X-OneX-Device"
-	HeaderTime      = "X-OneX-Time"
-	HeaderSignature = "X-OneX-Signature"
-	AuthWindow      = 15 * time.Minute
-)
-
 // Batch limits central advertises at enrolment and in the headers of every
 // batch answer, and enforces with 413.
 const (
 	HeaderMaxRecords = "X-OneX-Max-Records"
 	HeaderMaxBytes   = "X-OneX-Max-Bytes"
 )
-
-// AuthMessage is the message a device signs to authenticate one request.
-func AuthMessage(method, path string, unix int64) []byte {
-	return []byte("onex-auth/1\n" + method + "\n" + path + "\n" + strconv.FormatInt(unix, 10))
-}
 
 // CentralInfo answers GET /api/v1/central, which anyone may ask: who
 // central is. A device asks before it enrols, so that it sends the one-time
@@ -82,11 +63,16 @@ type EnrolResponse struct {
 
 // PackageResponse answers GET /api/v1/package?cursor=N: every session package
 // of the device's site that changed after cursor N, and the cursor to send
-// next time. A device advances its cursor only after storing the packages.
+// next time. List is central's signed account of the answer
+// (seal.PackageList): the request it answers, the cursor, and each package's
+// session, version and manifest hash; a device takes nothing it does not
+// list, and its cursor from the list alone. A device advances its cursor
+// only after storing the packages.
 type PackageResponse struct {
 	Cursor     int64            `json:"cursor"`
 	ServerTime time.Time        `json:"server_time"`
 	Sessions   []SessionPackage `json:"sessions"`
+	List       []byte           `json:"list"`
 }
 
 // SessionPackage is one session's package: a manifest signed by central and
@@ -153,7 +139,9 @@ type RecordResult struct {
 	Reason   string  `json:"reason,omitempty"`
 }
 
-// Problem is the JSON body of every 4xx answer.
+// Problem is the JSON body of every 4xx answer, and of a 503 for a busy
+// central. Code, when set, is one of the Refused* codes.
 type Problem struct {
 	Error string `json:"error"`
+	Code  string `json:"code,omitempty"`
 }

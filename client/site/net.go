@@ -3,11 +3,11 @@ package site
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/hashicorp/go-retryablehttp"
 
 	"onex/client/store"
 	"onex/exam"
@@ -221,57 +219,48 @@ func decodeJSON(r io.Reader, limit int64, v any) error {
 	return json.Unmarshal(data, v)
 }
 
-// get makes a device-authenticated GET of central and decodes the JSON answer.
-// Refused for a signing time off central's clock, it learns central's time
-// from the answer's Date header and tries once more.
-func (s *Site) get(ctx context.Context, id *store.Identity, path, query string, limit int64, out any) error {
-	u := id.ServerURL + path
-	if query != "" {
-		u += "?" + query
+// signer signs the device's requests by its clock corrected by central's,
+// as last learnt; told central's time by a refusal for the time, it learns
+// it (and the client signs the retry with it).
+func (s *Site) signer(ctx context.Context, id *store.Identity) *wire.Signer {
+	return &wire.Signer{DeviceID: id.DeviceID, Key: id.Key, Clock: s.now, Offset: s.ServerOffset,
+		Learn: func(central, local time.Time) {
+			s.log.Warn("device clock is off central's; correcting the signing time", "off", local.Add(s.ServerOffset()).Sub(central).Round(time.Second))
+			s.learnServerTime(context.WithoutCancel(ctx), central, local)
+		}}
+}
+
+// get makes a device-authenticated GET of target (a path and query) at
+// central and decodes the JSON answer. It returns what the request that got
+// the answer was signed as, to which a signed answer is bound.
+func (s *Site) get(ctx context.Context, id *store.Identity, target string, limit int64, out any) (wire.Auth, error) {
+	req, err := s.signer(ctx, id).NewRequest(ctx, http.MethodGet, id.ServerURL+target, nil)
+	if err != nil {
+		return wire.Auth{}, inputf("server URL: %v", err)
 	}
-	for try := 0; ; try++ {
-		req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return inputf("server URL: %v", err)
+	resp, err := s.client().Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return wire.Auth{}, ctx.Err()
 		}
-		// The signed time is central's time as best known, so a device clock
-		// that is off does not lock the device out.
-		unix := s.now().Add(s.ServerOffset()).Unix()
-		req.Header.Set(wire.HeaderDevice, id.DeviceID)
-		req.Header.Set(wire.HeaderTime, strconv.FormatInt(unix, 10))
-		req.Header.Set(wire.HeaderSignature, base64.StdEncoding.EncodeToString(id.Key.SignRequest(wire.AuthMessage(http.MethodGet, path, unix))))
-		resp, err := s.client().Do(req)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return wire.TransportError(err)
-		}
-		if resp.StatusCode == http.StatusUnauthorized && try == 0 {
-			if date, err := http.ParseTime(resp.Header.Get("Date")); err == nil && date.Sub(time.Unix(unix, 0)).Abs() > wire.AuthWindow/2 {
-				resp.Body.Close()
-				s.log.Warn("device clock is off central's; correcting the signing time", "off", time.Unix(unix, 0).Sub(date).Round(time.Second))
-				s.learnServerTime(ctx, date, s.now())
-				continue
-			}
-		}
-		defer resp.Body.Close()
-		switch resp.StatusCode {
-		case http.StatusOK:
-			if err := decodeJSON(resp.Body, limit, out); err != nil {
-				return fmt.Errorf("central's answer to %s: %w", path, err)
-			}
-			return nil
-		case http.StatusTooEarly:
-			var te wire.TooEarly
-			if err := decodeJSON(resp.Body, maxSmallResponse, &te); err != nil {
-				return fmt.Errorf("central's answer to %s: %w", path, err)
-			}
-			s.learnServerTime(ctx, te.ServerTime, s.now())
-			return &TooEarlyError{SessionID: te.SessionID, ReleaseAt: te.ReleaseAt, Remaining: time.Duration(te.SecondsRemaining) * time.Second}
-		}
-		return wire.StatusErrorFrom(resp)
+		return wire.Auth{}, wire.TransportError(err)
 	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+		if err := decodeJSON(resp.Body, limit, out); err != nil {
+			return wire.Auth{}, fmt.Errorf("central's answer to %s: %w", req.URL.Path, err)
+		}
+		return wire.SignedAs(resp.Request)
+	case http.StatusTooEarly:
+		var te wire.TooEarly
+		if err := decodeJSON(resp.Body, maxSmallResponse, &te); err != nil {
+			return wire.Auth{}, fmt.Errorf("central's answer to %s: %w", req.URL.Path, err)
+		}
+		s.learnServerTime(ctx, te.ServerTime, s.now())
+		return wire.Auth{}, &TooEarlyError{SessionID: te.SessionID, ReleaseAt: te.ReleaseAt, Remaining: time.Duration(te.SecondsRemaining) * time.Second}
+	}
+	return wire.Auth{}, wire.StatusErrorFrom(resp)
 }
 
 // Progress reports how far a download is.
@@ -290,10 +279,12 @@ type DownloadResult struct {
 
 // Download fetches every session package central changed since the stored
 // cursor, checks each (central's signature, every part against the
-// manifest, the session for this site), and stores them with the new cursor
-// in one transaction. One bad package refuses the whole download: nothing is
-// stored and the cursor stays. A session whose room has started keeps the
-// package it started with.
+// manifest, the session for this site) and the answer as a whole against
+// central's signed list of it (bound to this request: no package left out,
+// none older than the cursor or than the one held), and stores them with
+// the list's cursor in one transaction. One bad package refuses the whole
+// download: nothing is stored and the cursor stays. A session whose room
+// has started keeps the package it started with.
 func (s *Site) Download(ctx context.Context, progress func(Progress)) (*DownloadResult, error) {
 	id, err := s.identity(ctx)
 	if err != nil {
@@ -307,7 +298,8 @@ func (s *Site) Download(ctx context.Context, progress func(Progress)) (*Download
 		return nil, err
 	}
 	var pr wire.PackageResponse
-	if err := s.get(ctx, id, wire.PathPackage, "cursor="+strconv.FormatInt(cursor, 10), maxPackageResponse, &pr); err != nil {
+	asked, err := s.get(ctx, id, wire.PathPackage+"?cursor="+strconv.FormatInt(cursor, 10), maxPackageResponse, &pr)
+	if err != nil {
 		return nil, fmt.Errorf("download: %w", err)
 	}
 	s.learnServerTime(ctx, pr.ServerTime, s.now())
@@ -315,12 +307,13 @@ func (s *Site) Download(ctx context.Context, progress func(Progress)) (*Download
 	if err != nil {
 		return nil, fmt.Errorf("download: %w", err)
 	}
-	if pr.Cursor < cursor {
-		return nil, fmt.Errorf("download: %w: central's cursor %d is behind ours %d", ErrBadPackage, pr.Cursor, cursor)
+	next, err := checkList(id.Central, asked, cursor, &pr, ok)
+	if err != nil {
+		return nil, fmt.Errorf("download: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	res, err := s.storePackages(ctx, ok, pr.Cursor)
+	res, err := s.storePackages(ctx, id, ok, next)
 	if err != nil {
 		return nil, fmt.Errorf("download: %w", err)
 	}
@@ -335,10 +328,46 @@ func (s *Site) Download(ctx context.Context, progress func(Progress)) (*Download
 }
 
 // checkedPackage is a session package that passed verifyPackage, with its
-// session part decoded.
+// session part decoded and its version.
 type checkedPackage struct {
-	sp   wire.SessionPackage
-	sess *wire.Session
+	sp      wire.SessionPackage
+	sess    *wire.Session
+	version uint64
+}
+
+// checkList checks central's signed list of a package answer: it answers
+// the request asked (so it is no replay of an older answer), lists exactly
+// the packages of the answer in order with their manifests and versions,
+// each newer than cursor, and gives the cursor to store next, which is the
+// list's, never the answer's unsigned one.
+func checkList(central *seal.CentralPublicKey, asked wire.Auth, cursor int64, pr *wire.PackageResponse, pkgs []checkedPackage) (int64, error) {
+	list, err := seal.OpenPackageList(central, pr.List)
+	if err != nil {
+		return 0, fmt.Errorf("%w: central's package list: %w", ErrBadPackage, err)
+	}
+	bad := func(format string, args ...any) (int64, error) {
+		return 0, fmt.Errorf("%w: central's package list: %s", ErrBadPackage, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case list.Request != asked.Hash():
+		return bad("it answers another request than this download's (an old answer replayed?)")
+	case list.Cursor > math.MaxInt64 || int64(list.Cursor) < cursor:
+		return bad("its cursor %d is behind ours %d", list.Cursor, cursor)
+	case int64(list.Cursor) != pr.Cursor:
+		return bad("its cursor %d is not the answer's %d", list.Cursor, pr.Cursor)
+	case len(list.Packages) != len(pkgs):
+		return bad("it lists %d packages, the answer holds %d", len(list.Packages), len(pkgs))
+	}
+	for i, l := range list.Packages {
+		p := pkgs[i]
+		switch {
+		case l.SessionID != p.sp.SessionID || l.Manifest != seal.ManifestHash(p.sp.Manifest) || l.Version != p.version:
+			return bad("package %d is session %s version %d, the answer holds session %s version %d", i+1, l.SessionID, l.Version, p.sp.SessionID, p.version)
+		case l.Version <= uint64(cursor):
+			return bad("session %s version %d is not newer than our cursor %d", l.SessionID, l.Version, cursor)
+		}
+	}
+	return int64(list.Cursor), nil
 }
 
 // checkPackages verifies every package central sent for this device's site,
@@ -346,11 +375,11 @@ type checkedPackage struct {
 func checkPackages(id *store.Identity, sps []wire.SessionPackage, progress func(Progress)) ([]checkedPackage, error) {
 	var ok []checkedPackage
 	for i, sp := range sps {
-		_, sess, err := verifyPackage(id.Central, id.SiteCode, sp.SessionID, sp.Manifest, sp.Parts)
+		pkg, sess, err := verifyPackage(id.Central, id.SiteCode, sp.SessionID, sp.Manifest, sp.Parts)
 		if err != nil {
 			return nil, fmt.Errorf("package of session %q: %w", sp.SessionID, err)
 		}
-		ok = append(ok, checkedPackage{sp, sess})
+		ok = append(ok, checkedPackage{sp, sess, pkg.Manifest().Version})
 		if progress != nil {
 			n := len(sp.Manifest)
 			for _, p := range sp.Parts {
@@ -364,13 +393,17 @@ func checkPackages(id *store.Identity, sps []wire.SessionPackage, progress func(
 
 // storePackages stores checked packages, each with its roster's tickets,
 // and the new cursor, in one transaction; a session whose room has started
-// keeps its package. The caller holds s.mu.
-func (s *Site) storePackages(ctx context.Context, pkgs []checkedPackage, cursor int64) (*DownloadResult, error) {
+// keeps its package. A package no newer than the one held refuses them all.
+// The caller holds s.mu.
+func (s *Site) storePackages(ctx context.Context, id *store.Identity, pkgs []checkedPackage, cursor int64) (*DownloadResult, error) {
 	res := &DownloadResult{Cursor: cursor}
 	now := s.now()
 	err := s.update(ctx, nil, func(tx *store.Tx) error {
 		res.Updated, res.Kept = nil, nil
 		for _, c := range pkgs {
+			if err := checkNewer(tx, id.Central, c); err != nil {
+				return err
+			}
 			var st sessionState
 			if _, err := tx.SessionState(c.sp.SessionID, &st); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
@@ -395,6 +428,26 @@ func (s *Site) storePackages(ctx context.Context, pkgs []checkedPackage, cursor 
 		return tx.SetCursor(cursor)
 	})
 	return res, err
+}
+
+// checkNewer refuses a package no newer than the one the store holds for
+// its session (a package held from before versions reads as version 0).
+func checkNewer(tx *store.Tx, central *seal.CentralPublicKey, c checkedPackage) error {
+	held, err := tx.Manifest(c.sp.SessionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	m, err := seal.OpenManifest(central, held)
+	if err != nil {
+		return fmt.Errorf("%w: stored package of session %s: %w", ErrBadPackage, c.sp.SessionID, err)
+	}
+	if c.version <= m.Version {
+		return fmt.Errorf("%w: session %s version %d is not newer than the version %d held", ErrBadPackage, c.sp.SessionID, c.version, m.Version)
+	}
+	return nil
 }
 
 // clearParts are the parts stored as central sent them: they are ciphertext.
@@ -510,7 +563,7 @@ func (s *Site) Release(ctx context.Context, sessionID string) error {
 		return err
 	}
 	var rr wire.ReleaseResponse
-	callErr := s.get(ctx, id, wire.PathRelease(sessionID), "", maxSmallResponse, &rr)
+	_, callErr := s.get(ctx, id, wire.PathRelease(sessionID), maxSmallResponse, &rr)
 	if callErr == nil {
 		s.learnServerTime(ctx, rr.ServerTime, s.now())
 	}

@@ -27,10 +27,9 @@ func (s *Site) Pusher(ctx context.Context) (*wire.Pusher, error) {
 		return nil, err
 	}
 	p, err = wire.NewPusher(wire.PusherConfig{
-		ServerURL: id.ServerURL, DeviceID: id.DeviceID, Central: id.Central, Outbox: s.st,
+		ServerURL: id.ServerURL, Signer: s.signer(ctx, id), Central: id.Central, Outbox: s.st,
 		Client: s.client(), Log: s.log, MaxRecords: id.MaxRecords, MaxBytes: id.MaxBatchBytes,
 		ServerTime: func(server, local time.Time) { s.learnServerTime(context.WithoutCancel(ctx), server, local) },
-		Now:        s.now,
 	})
 	if err != nil {
 		return nil, err

@@ -60,6 +60,9 @@ func FuzzPackageResponse(f *testing.F) {
 		func(p *wire.PackageResponse) { delete(p.Sessions[0].Parts, wire.PartSession) },
 		func(p *wire.PackageResponse) { p.Sessions = append(p.Sessions, p.Sessions[0]) },
 		func(p *wire.PackageResponse) { p.Sessions[0].SessionID = "SITE-001-A102-202612010900" },
+		func(p *wire.PackageResponse) { p.List = nil },
+		func(p *wire.PackageResponse) { p.Cursor++ },
+		func(p *wire.PackageResponse) { p.List[len(p.List)-1] ^= 1 },
 	} {
 		var c wire.PackageResponse
 		json.Unmarshal(genuine, &c)

@@ -183,15 +183,30 @@ func (tx *Tx) PutPackage(sessionID string, p *Package, clear map[string]bool, no
 	return nil
 }
 
+// Manifest returns the manifest of a session's stored package, or ErrNotFound.
+func (tx *Tx) Manifest(sessionID string) ([]byte, error) {
+	var m []byte
+	err := tx.sessionRow(sessionID, "manifest", &m)
+	return m, err
+}
+
+// sessionRow scans columns of a session's row, or returns ErrNotFound.
+func (tx *Tx) sessionRow(sessionID, columns string, dest ...any) error {
+	err := tx.queryRow("SELECT "+columns+" FROM sessions WHERE id = ?", sessionID).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("session %q: %w", sessionID, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("site store: session %s: %w", sessionID, err)
+	}
+	return nil
+}
+
 // Package returns a session's stored package, or ErrNotFound.
 func (tx *Tx) Package(sessionID string) (*Package, error) {
 	p := &Package{Parts: map[string][]byte{}}
-	err := tx.queryRow("SELECT package_id, manifest FROM sessions WHERE id = ?", sessionID).Scan(&p.PackageID, &p.Manifest)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("session %q: %w", sessionID, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("site store: session %s: %w", sessionID, err)
+	if err := tx.sessionRow(sessionID, "package_id, manifest", &p.PackageID, &p.Manifest); err != nil {
+		return nil, err
 	}
 	rows, err := tx.query("SELECT name, data, sealed FROM parts WHERE session_id = ?", sessionID)
 	if err != nil {

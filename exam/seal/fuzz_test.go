@@ -2,6 +2,7 @@ package seal
 
 import (
 	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -65,8 +66,10 @@ func FuzzParseManifest(f *testing.F) {
 	f.Add(manifest)
 	f.Add(manifest[:len(manifest)-sigSize])
 	f.Add([]byte("OXM\x01\x00\x01P\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00"))
+	f.Add([]byte("OXM\x02\x00\x01P\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if m, err := parseManifest(b); err == nil {
+		// Version 1 is read but never written: only version 2 re-encodes.
+		if m, err := parseManifest(b); err == nil && b[magicLen-1] == magicManifest[magicLen-1] {
 			again, err := encodeManifest(m)
 			if err != nil || !bytes.Equal(again, b) {
 				t.Fatalf("manifest %+v re-encodes to %x, %v", m, again, err)
@@ -74,6 +77,30 @@ func FuzzParseManifest(f *testing.F) {
 		}
 		if _, err := OpenPackage(ck.Public(), b, parts); err == nil && !bytes.Equal(b, manifest) {
 			t.Fatal("a new manifest verified")
+		}
+	})
+}
+
+func FuzzParsePackageList(f *testing.F) {
+	ck := testCentral(f)
+	manifest, _ := testPackage(f, ck)
+	want := &PackageList{Request: sum([]byte("request")), Cursor: 9, Packages: []Listed{{SessionID: "S-1", Version: 7, Manifest: ManifestHash(manifest)}, {SessionID: "S-2", Version: 9, Manifest: sum(nil)}}}
+	list, err := SignPackageList(ck, want)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(list)
+	f.Add(list[:len(list)-sigSize])
+	f.Add([]byte("OXL\x01"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if l, err := parsePackageList(b); err == nil {
+			again, err := SignPackageList(ck, l)
+			if err != nil || !bytes.Equal(again[:len(again)-sigSize], b) {
+				t.Fatalf("package list %+v re-encodes to %x, %v", l, again, err)
+			}
+		}
+		if l, err := OpenPackageList(ck.Public(), b); err == nil && (!bytes.Equal(b, list) || !reflect.DeepEqual(l, want)) {
+			t.Fatalf("a new package list verified: %+v", l)
 		}
 	})
 }

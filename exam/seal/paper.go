@@ -180,7 +180,11 @@ type Manifest struct {
 	PackageID string    // 1 to 128 bytes
 	SessionID string    // the session the package is for; empty if none
 	Created   time.Time // set by central
-	Parts     []Part    // sorted by name when signed
+	// Version grows with every package central makes (its package cursor),
+	// so a device can tell an older package of a session from a newer one.
+	// A version 1 manifest has none and reads as 0.
+	Version uint64
+	Parts   []Part // sorted by name when signed
 }
 
 // Part is one file of a package.
@@ -253,6 +257,7 @@ func encodeManifest(m *Manifest) ([]byte, error) {
 	b := appendStr(magicManifest[:], m.PackageID)
 	b = appendStr(b, m.SessionID)
 	b = appendTime(b, m.Created)
+	b = binary.BigEndian.AppendUint64(b, m.Version)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Parts)))
 	for _, p := range m.Parts {
 		b = appendStr(b, p.Name)
@@ -263,28 +268,41 @@ func encodeManifest(m *Manifest) ([]byte, error) {
 }
 
 // OpenManifest checks central's signature on a manifest, then decodes it.
+// It reads versions 1 and 2.
 func OpenManifest(pub *CentralPublicKey, b []byte) (*Manifest, error) {
-	r := newReader("manifest", b, magicManifest)
+	signed, err := pub.signedPart(newReaderSince("manifest", b, magicManifest, 1), b)
+	if err != nil {
+		return nil, err
+	}
+	return parseManifest(signed)
+}
+
+// signedPart checks that b, whose magic r has read, ends in a signature by
+// central over the rest, and returns the rest.
+func (pub *CentralPublicKey) signedPart(r *reader, b []byte) ([]byte, error) {
 	if r.err == nil && len(b) < magicLen+sigSize {
-		r.fail("signature", "manifest is %d bytes, too short", len(b))
+		r.fail("signature", "%s is %d bytes, too short", r.format, len(b))
 	}
 	if r.err != nil {
 		return nil, r.err
 	}
 	signed, sig := b[:len(b)-sigSize], b[len(b)-sigSize:]
 	if !ed25519.Verify(pub.sign, signed, sig) {
-		return nil, fmt.Errorf("%w: manifest not signed by central key %s", ErrBadSignature, pub.Fingerprint())
+		return nil, fmt.Errorf("%w: %s not signed by central key %s", ErrBadSignature, r.format, pub.Fingerprint())
 	}
-	return parseManifest(signed)
+	return signed, nil
 }
 
-// parseManifest decodes the signed part of a manifest.
+// parseManifest decodes the signed part of a manifest, version 1 or 2.
 func parseManifest(b []byte) (*Manifest, error) {
-	r := newReader("manifest", b, magicManifest)
+	r := newReaderSince("manifest", b, magicManifest, 1)
 	m := &Manifest{
 		PackageID: r.str("package id", 1, maxID),
 		SessionID: r.str("session id", 0, maxSessionID),
 		Created:   r.time("created"),
+	}
+	if r.err == nil && r.version() >= 2 {
+		m.Version = r.u64("version")
 	}
 	start := r.off
 	n := r.u32("part count")

@@ -2,7 +2,9 @@ package seal
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -37,7 +39,7 @@ func testPackage(t testing.TB, ck *CentralKeys) (manifest []byte, parts map[stri
 		keyPart:      sp.Key,
 		"roster.csv": []byte("seat,name\n1,张三\n2,李四\n"),
 	}
-	m := &Manifest{PackageID: "P-7", SessionID: "S-1", Created: testTime}
+	m := &Manifest{PackageID: "P-7", SessionID: "S-1", Created: testTime, Version: 7}
 	for name, data := range parts {
 		m.Parts = append(m.Parts, NewPart(name, data))
 	}
@@ -142,6 +144,71 @@ func TestPackageFailsClosed(t *testing.T) {
 			_, err := OpenPackage(ck.Public(), manifest, ps)
 			wantErr(t, err, ErrBadPart)
 		})
+	}
+}
+
+// TestManifestVersions: a version 2 manifest carries its version; a version
+// 1 manifest, as a site may hold from before, still opens, as version 0; the
+// version byte changed either way breaks the signature.
+func TestManifestVersions(t *testing.T) {
+	ck := testCentral(t)
+	manifest, parts := testPackage(t, ck)
+	p, err := OpenPackage(ck.Public(), manifest, parts)
+	if err != nil || p.Manifest().Version != 7 {
+		t.Fatalf("version 2: %v %+v", err, p)
+	}
+	// Version 1: the same without the version field, signed.
+	v1 := bytes.Clone(manifest[:len(manifest)-sigSize])
+	at := magicLen + 2 + len("P-7") + 2 + len("S-1") + 8
+	v1 = append(v1[:at:at], v1[at+8:]...)
+	v1[magicLen-1] = 1
+	v1 = append(v1, ed25519.Sign(ck.sign, v1)...)
+	p, err = OpenPackage(ck.Public(), v1, parts)
+	if err != nil || p.Manifest().Version != 0 || len(p.Manifest().Parts) != 3 {
+		t.Fatalf("version 1: %v %+v", err, p)
+	}
+	for _, b := range [][]byte{manifest, v1} {
+		changed := bytes.Clone(b)
+		changed[magicLen-1] ^= 3
+		if _, err := OpenManifest(ck.Public(), changed); err == nil {
+			t.Errorf("version byte %d accepted", changed[magicLen-1])
+		}
+	}
+	three := bytes.Clone(manifest)
+	three[magicLen-1] = 3
+	if _, err := OpenManifest(ck.Public(), three); err == nil || !strings.Contains(err.Error(), "version 3 not supported") {
+		t.Errorf("version 3: %v", err)
+	}
+}
+
+// TestPackageList: a signed list opens to what was signed; one under
+// another key, or with a version beyond its cursor or sessions out of
+// order, is refused.
+func TestPackageList(t *testing.T) {
+	ck := testCentral(t)
+	l := &PackageList{Request: sum([]byte("request")), Cursor: 9, Packages: []Listed{{"S-1", 7, sum([]byte("m1"))}, {"S-2", 9, sum([]byte("m2"))}}}
+	b, err := SignPackageList(ck, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := OpenPackageList(ck.Public(), b)
+	if err != nil || got.Request != l.Request || got.Cursor != 9 || len(got.Packages) != 2 || got.Packages[1] != l.Packages[1] {
+		t.Fatalf("%+v %v", got, err)
+	}
+	other, _ := newCentralKeys(newStream("other central"))
+	if _, err := OpenPackageList(other.Public(), b); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("another central's key: %v", err)
+	}
+	for name, bad := range map[string]*PackageList{
+		"beyond the cursor": {Cursor: 8, Packages: []Listed{{"S-1", 9, Hash{}}}},
+		"version 0":         {Cursor: 8, Packages: []Listed{{"S-1", 0, Hash{}}}},
+		"out of order":      {Cursor: 9, Packages: []Listed{{"S-2", 1, Hash{}}, {"S-1", 2, Hash{}}}},
+		"twice":             {Cursor: 9, Packages: []Listed{{"S-1", 1, Hash{}}, {"S-1", 2, Hash{}}}},
+		"no session":        {Cursor: 9, Packages: []Listed{{"", 1, Hash{}}}},
+	} {
+		if _, err := SignPackageList(ck, bad); err == nil {
+			t.Errorf("%s: signed", name)
+		}
 	}
 }
 

@@ -102,9 +102,20 @@ type vectors struct {
 		PackageID string       `json:"package_id"`
 		SessionID string       `json:"session_id"`
 		Created   int64        `json:"created_unix_nano"`
+		Version   uint64       `json:"version"`
 		Parts     []partVector `json:"parts"`
 		Signed    hexBytes     `json:"signed"`
 	} `json:"manifest"`
+	PackageList struct {
+		Request  hexBytes `json:"request"`
+		Cursor   uint64   `json:"cursor"`
+		Packages []struct {
+			SessionID string   `json:"session_id"`
+			Version   uint64   `json:"version"`
+			Manifest  hexBytes `json:"manifest_hash"`
+		} `json:"packages"`
+		Signed hexBytes `json:"signed"`
+	} `json:"package_list"`
 	Envelope struct {
 		RecordID       string   `json:"record_id"`
 		DeviceID       string   `json:"device_id"`
@@ -233,6 +244,8 @@ func newVectors(t *testing.T) vectors {
 
 	v.Manifest.PackageID, v.Manifest.SessionID = "P-2026-0613-01", v.ReleaseKey.SessionID
 	v.Manifest.Created = time.Date(2026, 6, 12, 8, 0, 0, 0, time.UTC).UnixNano()
+	v.Manifest.Version = 1041
+	v.PackageList.Cursor = 1044
 
 	v.Envelope.RecordID = "0197685a-b2a0-7c3e-9a41-2b5f0c7d9e11"
 	v.Envelope.DeviceID, v.Envelope.Epoch, v.Envelope.Seq = "site-0371/station-1", 1, 7
@@ -253,6 +266,7 @@ func newVectors(t *testing.T) vectors {
 	v.WrappedStoreKey.Argon2id = argonJSON{Time: 1, MemoryKiB: 64, Threads: 1}
 	v.WrappedStoreKey.Random = read(saltSize + nonceSize)
 	v.TLSKeys.SPKI = []hexBytes{read(32), read(32)}
+	v.PackageList.Request = read(32) // last, so the vectors above stay as they were
 	return v
 }
 
@@ -329,7 +343,7 @@ func computeVectors(t *testing.T, in *vectors) vectors {
 		t.Fatal("paper vector does not open")
 	}
 
-	m := &Manifest{PackageID: v.Manifest.PackageID, SessionID: v.Manifest.SessionID, Created: time.Unix(0, v.Manifest.Created)}
+	m := &Manifest{PackageID: v.Manifest.PackageID, SessionID: v.Manifest.SessionID, Created: time.Unix(0, v.Manifest.Created), Version: v.Manifest.Version}
 	m.Parts = []Part{NewPart("papers/"+v.Paper.PaperID+".key", sp.Key), NewPart("papers/"+v.Paper.PaperID, sp.Body)}
 	v.Manifest.Parts = nil
 	signed, err := SignManifest(ck, m)
@@ -340,6 +354,25 @@ func computeVectors(t *testing.T, in *vectors) vectors {
 		v.Manifest.Parts = append(v.Manifest.Parts, partVector{p.Name, p.Size, p.SHA256[:]})
 	}
 	v.Manifest.Signed = signed
+	if om.Version != v.Manifest.Version {
+		t.Fatalf("manifest version reads back as %d", om.Version)
+	}
+
+	list := &PackageList{Request: Hash(v.PackageList.Request), Cursor: v.PackageList.Cursor,
+		Packages: []Listed{{SessionID: v.Manifest.SessionID, Version: v.Manifest.Version, Manifest: ManifestHash(signed)}}}
+	signedList, err := SignPackageList(ck, list)
+	must(err)
+	ol, err := OpenPackageList(ck.Public(), signedList)
+	must(err)
+	v.PackageList.Packages = v.PackageList.Packages[:0:0]
+	for _, p := range ol.Packages {
+		v.PackageList.Packages = append(v.PackageList.Packages, struct {
+			SessionID string   `json:"session_id"`
+			Version   uint64   `json:"version"`
+			Manifest  hexBytes `json:"manifest_hash"`
+		}{p.SessionID, p.Version, p.Manifest[:]})
+	}
+	v.PackageList.Signed = signedList
 
 	h := Header{
 		RecordID: uuid.MustParse(v.Envelope.RecordID),

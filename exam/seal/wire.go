@@ -23,7 +23,8 @@ var (
 	magicKey      = [magicLen]byte{'O', 'X', 'K', 1}
 	magicPaper    = [magicLen]byte{'O', 'X', 'P', 1}
 	magicPaperKey = [magicLen]byte{'O', 'X', 'W', 1}
-	magicManifest = [magicLen]byte{'O', 'X', 'M', 1}
+	magicManifest = [magicLen]byte{'O', 'X', 'M', 2}
+	magicList     = [magicLen]byte{'O', 'X', 'L', 1}
 	magicEnvelope = [magicLen]byte{'O', 'X', 'E', 1}
 	magicInner    = [magicLen]byte{'O', 'X', 'I', 1}
 	magicReceipt  = [magicLen]byte{'O', 'X', 'R', 1}
@@ -74,17 +75,26 @@ type reader struct {
 }
 
 func newReader(format string, b []byte, magic [magicLen]byte) *reader {
+	return newReaderSince(format, b, magic, magic[magicLen-1])
+}
+
+// newReaderSince is newReader for a format whose versions from oldest to
+// the magic's are all read; the caller looks at version() for the layout.
+func newReaderSince(format string, b []byte, magic [magicLen]byte, oldest byte) *reader {
 	r := &reader{format: format, b: b}
 	switch {
 	case len(b) < magicLen || string(b[:magicLen-1]) != string(magic[:magicLen-1]):
 		r.fail("magic", "not a %s", format)
-	case b[magicLen-1] != magic[magicLen-1]:
+	case b[magicLen-1] < oldest || b[magicLen-1] > magic[magicLen-1]:
 		r.failAt(magicLen-1, "version", "version %d not supported", b[magicLen-1])
 	default:
 		r.off = magicLen
 	}
 	return r
 }
+
+// version is the version byte of the format being read (valid after newReaderSince succeeded).
+func (r *reader) version() byte { return r.b[magicLen-1] }
 
 func (r *reader) fail(field, format string, args ...any) {
 	r.failAt(r.off, field, format, args...)

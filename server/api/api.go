@@ -5,9 +5,12 @@
 package api
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -22,11 +25,12 @@ import (
 type api struct {
 	central *server.Central
 	log     *slog.Logger
+	ingest  chan struct{} // a token for each batch being read or ingested
 }
 
 // Routes adds the device API to mux.
 func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
-	a := &api{central: c, log: log}
+	a := &api{central: c, log: log, ingest: make(chan struct{}, c.Limits().MaxIngest)}
 	mux.HandleFunc("GET "+osync.PathCentral, a.info)
 	mux.HandleFunc("POST "+osync.PathEnrol, a.enrol)
 	mux.HandleFunc("GET "+osync.PathPackage, a.packages)
@@ -46,6 +50,7 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var early *server.TooEarlyError
 	var throttled *server.ThrottledError
 	var tooBig *http.MaxBytesError
+	var refused *osync.AuthError
 	switch {
 	case errors.As(err, &early):
 		writeJSON(w, http.StatusTooEarly, early.Body)
@@ -54,8 +59,13 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, http.StatusTooManyRequests, osync.Problem{Error: err.Error()})
 	case errors.As(err, &tooBig):
 		writeJSON(w, http.StatusRequestEntityTooLarge, osync.Problem{Error: fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit)})
-	case errors.Is(err, server.ErrUnauthorized):
-		writeJSON(w, http.StatusUnauthorized, osync.Problem{Error: err.Error()})
+	case errors.As(err, &refused):
+		w.Header().Set("WWW-Authenticate", osync.AuthScheme+` error="`+refused.Code+`"`)
+		if r.ContentLength != 0 {
+			// A body central will not read: hang up rather than drain it.
+			w.Header().Set("Connection", "close")
+		}
+		writeJSON(w, http.StatusUnauthorized, osync.Problem{Error: "unauthorized: " + refused.Reason, Code: refused.Code})
 	case errors.Is(err, server.ErrInput):
 		writeJSON(w, http.StatusBadRequest, osync.Problem{Error: err.Error()})
 	case errors.Is(err, server.ErrNotFound):
@@ -66,9 +76,11 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// decode reads a JSON body of at most limit bytes, refusing unknown fields.
-func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+// decode reads one JSON value from body, refusing unknown fields and
+// anything after it. Read errors keep their type (*http.MaxBytesError);
+// the rest are the caller's input.
+func decode(body io.Reader, v any) error {
+	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var tooBig *http.MaxBytesError
@@ -83,24 +95,25 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	return nil
 }
 
-// sender reads the device id and device time a request carries.
-func sender(r *http.Request) (id string, unix int64, err error) {
-	id = r.Header.Get(osync.HeaderDevice)
-	unix, err = strconv.ParseInt(r.Header.Get(osync.HeaderTime), 10, 64)
-	if id == "" || err != nil {
-		return "", 0, fmt.Errorf("%w: %s and %s headers are required", server.ErrUnauthorized, osync.HeaderDevice, osync.HeaderTime)
-	}
-	return id, unix, nil
-}
-
-// device authenticates a device's request by the signature headers of package sync.
-func (a *api) device(r *http.Request) (server.Device, error) {
-	id, unix, err := sender(r)
+// device authenticates a device's request from its headers alone: the
+// signature of package sync (onex-auth/2) over the method, the target (its
+// path and query, in origin form whatever form the request line had), the
+// time, the nonce and the hash of the body. A GET carries no body. A
+// refusal of a request that names an enrolled device is logged.
+func (a *api) device(r *http.Request) (server.Device, osync.Auth, error) {
+	auth, sig, err := osync.ParseAuth(r.Method, r.URL.RequestURI(), r.Header)
 	if err != nil {
-		return server.Device{}, err
+		return server.Device{}, auth, err
 	}
-	return a.central.AuthenticateDevice(r.Context(), server.DeviceRequest{DeviceID: id, Time: unix,
-		Signature: r.Header.Get(osync.HeaderSignature), Method: r.Method, Path: r.URL.Path})
+	dev, err := a.central.AuthenticateDevice(r.Context(), auth, sig)
+	if err == nil && r.Method == http.MethodGet && auth.BodyHash != osync.EmptyBodyHash {
+		err = &osync.AuthError{Code: osync.RefusedBody, Reason: "a GET is signed with the hash of no body"}
+	}
+	var refused *osync.AuthError
+	if errors.As(err, &refused) && refused.Code != osync.RefusedDevice {
+		a.log.Warn("device request refused", "route", r.Pattern, "device", auth.DeviceID, "code", refused.Code)
+	}
+	return dev, auth, err
 }
 
 // info tells anyone who central is: its public key, and its signed word
@@ -111,7 +124,7 @@ func (a *api) info(w http.ResponseWriter, r *http.Request) {
 
 func (a *api) enrol(w http.ResponseWriter, r *http.Request) {
 	var req osync.EnrolRequest
-	if err := decode(w, r, 64<<10, &req); err != nil {
+	if err := decode(http.MaxBytesReader(w, r.Body, 64<<10), &req); err != nil {
 		a.fail(w, r, err)
 		return
 	}
@@ -124,7 +137,7 @@ func (a *api) enrol(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) packages(w http.ResponseWriter, r *http.Request) {
-	dev, err := a.device(r)
+	dev, auth, err := a.device(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -136,7 +149,7 @@ func (a *api) packages(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	resp, err := a.central.Packages(r.Context(), dev, cursor)
+	resp, err := a.central.Packages(r.Context(), dev, cursor, auth.Hash())
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -145,7 +158,7 @@ func (a *api) packages(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) release(w http.ResponseWriter, r *http.Request) {
-	dev, err := a.device(r)
+	dev, _, err := a.device(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -158,16 +171,32 @@ func (a *api) release(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// records ingests a batch. A batch needs no request signature (every
-// envelope is signed), but its device time, when given, tells central how
-// far the device's clock is off: kept for the device, and with each of its
-// records in the batch.
+// records ingests a batch. The device is authenticated from the headers
+// before a byte of the body is read; then, if central is not reading as many
+// batches as it takes at once (else 503 with Retry-After), the body is read
+// while it keeps coming, up to the batch limit, and must be the one signed.
+// The device's own clock, signed, tells how far it is off central's: kept
+// with each of its records in the batch.
 func (a *api) records(w http.ResponseWriter, r *http.Request) {
 	limits := a.central.Limits()
 	w.Header().Set(osync.HeaderMaxRecords, strconv.Itoa(limits.MaxRecords))
 	w.Header().Set(osync.HeaderMaxBytes, strconv.Itoa(limits.MaxBatchBytes))
-	var b osync.Batch
-	if err := decode(w, r, int64(limits.MaxBatchBytes), &b); err != nil {
+	dev, auth, err := a.device(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	select {
+	case a.ingest <- struct{}{}:
+		defer func() { <-a.ingest }()
+	default:
+		w.Header().Set("Retry-After", "2")
+		w.Header().Set("Connection", "close")
+		writeJSON(w, http.StatusServiceUnavailable, osync.Problem{Error: fmt.Sprintf("central is taking %d batches already; try again shortly", limits.MaxIngest), Code: osync.RefusedBusy})
+		return
+	}
+	b, err := readBatch(w, r, limits, auth.BodyHash)
+	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
@@ -175,17 +204,59 @@ func (a *api) records(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusRequestEntityTooLarge, osync.Problem{Error: fmt.Sprintf("%d envelopes, at most %d in one batch", len(b.Envelopes), limits.MaxRecords)})
 		return
 	}
-	var from server.Sender
-	if id, unix, err := sender(r); err == nil {
-		from = server.Sender{DeviceID: id, Time: time.Unix(unix, 0)}
-	}
-	resp, err := a.central.IngestFrom(r.Context(), b, from)
+	resp, err := a.central.IngestFrom(r.Context(), b, server.Sender{DeviceID: dev.ID, Time: time.Unix(auth.Clock, 0)})
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	if from.DeviceID != "" {
-		a.central.NoteDeviceClock(r.Context(), from.DeviceID, from.Time, b, resp)
-	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// readBatch reads and decodes a batch body of at most limits.MaxBatchBytes
+// (else a *http.MaxBytesError), giving up when no byte came for
+// limits.BatchIdle or the whole took longer than limits.BatchTimeout. It
+// hashes the body as it streams, to the end, and refuses one whose SHA-256
+// is not the signed one (a *sync.AuthError) before it reports anything of
+// its content.
+func readBatch(w http.ResponseWriter, r *http.Request, limits server.Limits, signed string) (osync.Batch, error) {
+	var b osync.Batch
+	if r.ContentLength > int64(limits.MaxBatchBytes) {
+		return b, &http.MaxBytesError{Limit: int64(limits.MaxBatchBytes)}
+	}
+	h := sha256.New()
+	body := io.TeeReader(&pacedReader{r: http.MaxBytesReader(w, r.Body, int64(limits.MaxBatchBytes)), rc: http.NewResponseController(w),
+		idle: limits.BatchIdle, end: time.Now().Add(limits.BatchTimeout)}, h)
+	decodeErr := decode(body, &b)
+	_, readErr := io.Copy(io.Discard, body) // the rest, for the hash
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(decodeErr, &tooBig):
+		return b, decodeErr
+	case errors.As(readErr, &tooBig):
+		return b, readErr
+	case readErr != nil:
+		return b, server.AsInput(fmt.Errorf("request body: %v", readErr))
+	case hex.EncodeToString(h.Sum(nil)) != signed:
+		return b, &osync.AuthError{Code: osync.RefusedBody, Reason: "the body is not the one signed (" + osync.HeaderBodyHash + ")"}
+	}
+	return b, decodeErr
+}
+
+// pacedReader moves the connection's read deadline before each read: idle
+// from now, but never past end. Without support for deadlines (a test's
+// recorder) it just reads.
+type pacedReader struct {
+	r    io.Reader
+	rc   *http.ResponseController
+	idle time.Duration
+	end  time.Time
+}
+
+func (p *pacedReader) Read(b []byte) (int, error) {
+	dl := time.Now().Add(p.idle)
+	if dl.After(p.end) {
+		dl = p.end
+	}
+	p.rc.SetReadDeadline(dl)
+	return p.r.Read(b)
 }

@@ -172,27 +172,50 @@ func TestPackageAndRelease(t *testing.T) {
 func TestDeviceAuthentication(t *testing.T) {
 	c := servertest.New(t)
 	d := c.Enrol(t, "SITE-001")
-	var p osync.Problem
-	for name, mutate := range map[string]func(*http.Request){
-		"no headers": func(r *http.Request) { r.Header = http.Header{} },
-		"unknown":    func(r *http.Request) { r.Header.Set(osync.HeaderDevice, "nobody") },
-		"stale": func(r *http.Request) {
-			r.Header.Set(osync.HeaderTime, strconv.FormatInt(c.Clock.Now().Add(-time.Hour).Unix(), 10))
-		},
-		"other path":  func(r *http.Request) { r.URL.Path = "/api/v1/sessions/X/release" },
-		"garbage sig": func(r *http.Request) { r.Header.Set(osync.HeaderSignature, "!!!") },
+	for _, tc := range []struct {
+		name   string
+		mutate func(*http.Request)
+		code   string
+	}{
+		{"no headers", func(r *http.Request) { r.Header = http.Header{} }, osync.RefusedHeaders},
+		{"no nonce", func(r *http.Request) { r.Header.Del(osync.HeaderNonce) }, osync.RefusedHeaders},
+		{"time not a number", func(r *http.Request) { r.Header.Set(osync.HeaderTime, "+"+r.Header.Get(osync.HeaderTime)) }, osync.RefusedHeaders},
+		{"garbage signature", func(r *http.Request) { r.Header.Set(osync.HeaderSignature, "!!!") }, osync.RefusedHeaders},
+		{"unknown device", func(r *http.Request) { r.Header.Set(osync.HeaderDevice, "nobody") }, osync.RefusedDevice},
+		{"signed an hour ago", func(r *http.Request) {
+			*r = *d.SignedRequestAt("GET", osync.PathPackage, c.Clock.Now().Add(-time.Hour))
+		}, osync.RefusedTime},
+		{"other path", func(r *http.Request) { r.URL.Path = "/api/v1/sessions/X/release" }, osync.RefusedSignature},
+		{"other nonce", func(r *http.Request) { r.Header.Set(osync.HeaderNonce, strings.Repeat("0", 32)) }, osync.RefusedSignature},
+		{"other device clock", func(r *http.Request) { r.Header.Set(osync.HeaderClock, "1") }, osync.RefusedSignature},
+		{"a body claimed", func(r *http.Request) { d.Signer().Sign(r, osync.BodyHash([]byte("x"))) }, osync.RefusedBody},
+		{"a body hash changed", func(r *http.Request) { r.Header.Set(osync.HeaderBodyHash, osync.BodyHash([]byte("x"))) }, osync.RefusedSignature},
+		{"another device's key", func(r *http.Request) {
+			other := c.Enrol(t, "SITE-001")
+			r.Header.Set(osync.HeaderDevice, other.ID)
+		}, osync.RefusedSignature},
 	} {
 		req := d.SignedRequest("GET", osync.PathPackage)
-		mutate(req)
+		tc.mutate(req)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
+		var p osync.Problem
 		json.NewDecoder(resp.Body).Decode(&p)
 		resp.Body.Close()
-		if resp.StatusCode != 401 {
-			t.Errorf("%s: %d %q", name, resp.StatusCode, p.Error)
+		if resp.StatusCode != 401 || p.Code != tc.code || resp.Header.Get("WWW-Authenticate") != osync.AuthScheme+` error="`+tc.code+`"` {
+			t.Errorf("%s: %d %q %q, want code %s", tc.name, resp.StatusCode, p.Error, resp.Header.Get("WWW-Authenticate"), tc.code)
 		}
+	}
+	// A time refused carries central's in Date, for the device to correct its own.
+	resp, err := http.DefaultClient.Do(d.SignedRequestAt("GET", osync.PathPackage, c.Clock.Now().Add(-time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if date, err := http.ParseTime(resp.Header.Get("Date")); err != nil || date.IsZero() {
+		t.Errorf("Date %q: %v", resp.Header.Get("Date"), err)
 	}
 }
 
@@ -323,7 +346,7 @@ func TestBatchLimits(t *testing.T) {
 	if chain, _ := c.Chain(context.Background(), d.ID); chain.Records != 0 {
 		t.Error("a refused batch stored records")
 	}
-	resp, _ := http.Post(c.URL+osync.PathRecords, "application/json", strings.NewReader("{"))
+	resp, _ := http.DefaultClient.Do(d.SignedPost(osync.PathRecords, []byte("{")))
 	if resp.StatusCode != 400 || resp.Header.Get(osync.HeaderMaxRecords) != "3" {
 		t.Errorf("malformed batch: %d, max records %q", resp.StatusCode, resp.Header.Get(osync.HeaderMaxRecords))
 	}
@@ -337,16 +360,12 @@ func TestChainGapsAndClockSkew(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		envs = append(envs, d.Seal(osync.KindStart, osync.Start{SessionID: c.Session.ID}).Bytes)
 	}
-	// Record 3 is lost before sync; 4 and 5 arrive.
-	b, _ := json.Marshal(osync.Batch{Envelopes: [][]byte{envs[0], envs[1], envs[3], envs[4]}})
-	req, _ := http.NewRequest("POST", c.URL+osync.PathRecords, bytes.NewReader(b))
-	req.Header.Set(osync.HeaderDevice, d.ID)
-	req.Header.Set(osync.HeaderTime, strconv.FormatInt(c.Clock.Now().Add(48*time.Hour).Unix(), 10))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatal(err, resp.StatusCode)
+	// Record 3 is lost before sync; 4 and 5 arrive, from a device whose
+	// clock is two days ahead.
+	d.Skew = 48 * time.Hour
+	if code, _ := d.Push(envs[0], envs[1], envs[3], envs[4]); code != 200 {
+		t.Fatal(code)
 	}
-	resp.Body.Close()
 	rep, err := c.Chain(context.Background(), d.ID)
 	if err != nil || rep.Records != 4 || len(rep.Gaps) != 1 || rep.Gaps[0] != "epoch 42: seq 3 missing" {
 		t.Errorf("chain = %+v, %v", rep, err)

@@ -11,8 +11,9 @@ import (
 	osync "onex/sync"
 )
 
-// FuzzBatchEndpoint feeds POST /api/v1/records: whatever arrives, central
-// answers 200 with one result per envelope, or a 4xx; never a 500.
+// FuzzBatchEndpoint feeds POST /api/v1/records, signed by an enrolled device
+// (so that the body is read): whatever arrives, central answers 200 with one
+// result per envelope, or a 4xx; never a 500.
 func FuzzBatchEndpoint(f *testing.F) {
 	c := servertest.New(f)
 	d := c.Enrol(f, "SITE-001")
@@ -27,7 +28,11 @@ func FuzzBatchEndpoint(f *testing.F) {
 	handler := c.Handler
 	f.Fuzz(func(t *testing.T, body []byte) {
 		rec := httptest.NewRecorder()
-		handler.ServeHTTP(rec, httptest.NewRequest("POST", osync.PathRecords, bytes.NewReader(body)))
+		req := httptest.NewRequest("POST", osync.PathRecords, bytes.NewReader(body))
+		if _, err := d.Signer().Sign(req, osync.BodyHash(body)); err != nil {
+			t.Fatal(err)
+		}
+		handler.ServeHTTP(rec, req)
 		switch {
 		case rec.Code == http.StatusOK:
 			var b osync.Batch

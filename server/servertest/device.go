@@ -2,10 +2,8 @@ package servertest
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,17 +71,36 @@ func (c *Central) PostJSON(t testing.TB, path string, body, out any) int {
 	return resp.StatusCode
 }
 
-// SignedRequest is a request signed by the device at central's time.
-func (d *Device) SignedRequest(method, path string) *http.Request {
+// Signer signs as the device: its clock is central's plus Skew, and it has
+// learnt the skew, so it signs central's time.
+func (d *Device) Signer() *osync.Signer {
+	return &osync.Signer{DeviceID: d.ID, Key: d.Key,
+		Clock:  func() time.Time { return d.c.Clock.Now().Add(d.Skew) },
+		Offset: func() time.Duration { return -d.Skew }}
+}
+
+// SignedRequest is a request of target (a path and query) with no body,
+// signed by the device.
+func (d *Device) SignedRequest(method, target string) *http.Request {
 	d.t.Helper()
-	req, err := http.NewRequest(method, d.c.URL+path, nil)
+	return d.sign(method, target, d.Signer())
+}
+
+// SignedRequestAt is SignedRequest signed at another time.
+func (d *Device) SignedRequestAt(method, target string, at time.Time) *http.Request {
+	d.t.Helper()
+	return d.sign(method, target, &osync.Signer{DeviceID: d.ID, Key: d.Key, Clock: func() time.Time { return at }})
+}
+
+func (d *Device) sign(method, target string, s *osync.Signer) *http.Request {
+	d.t.Helper()
+	req, err := http.NewRequest(method, d.c.URL+target, nil)
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	unix := d.c.Clock.Now().Unix()
-	req.Header.Set(osync.HeaderDevice, d.ID)
-	req.Header.Set(osync.HeaderTime, strconv.FormatInt(unix, 10))
-	req.Header.Set(osync.HeaderSignature, base64.StdEncoding.EncodeToString(d.Key.SignRequest(osync.AuthMessage(method, req.URL.Path, unix))))
+	if _, err := s.Sign(req, osync.EmptyBodyHash); err != nil {
+		d.t.Fatal(err)
+	}
 	return req
 }
 
@@ -123,22 +140,36 @@ func (d *Device) SealAt(kind string, payload any, at time.Time) *seal.Envelope {
 	return env
 }
 
-// Push sends envelopes in one batch, as the site's pusher does (with the
-// device's id and clock, no signature), and returns the status and the answer.
-func (d *Device) Push(envs ...[]byte) (int, osync.BatchResponse) {
+// BatchRequest is a batch of envelopes as the site's pusher sends it,
+// signed by the device.
+func (d *Device) BatchRequest(envs ...[]byte) *http.Request {
 	d.t.Helper()
 	b, err := json.Marshal(osync.Batch{Envelopes: envs})
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	req, err := http.NewRequest("POST", d.c.URL+osync.PathRecords, bytes.NewReader(b))
+	return d.SignedPost(osync.PathRecords, b)
+}
+
+// SignedPost is a POST of a JSON body to target, signed by the device.
+func (d *Device) SignedPost(target string, body []byte) *http.Request {
+	d.t.Helper()
+	req, err := http.NewRequest("POST", d.c.URL+target, bytes.NewReader(body))
 	if err != nil {
 		d.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(osync.HeaderDevice, d.ID)
-	req.Header.Set(osync.HeaderTime, strconv.FormatInt(d.c.Clock.Now().Add(d.Skew).Unix(), 10))
-	resp, err := d.c.HTTP.Do(req)
+	if _, err := d.Signer().Sign(req, osync.BodyHash(body)); err != nil {
+		d.t.Fatal(err)
+	}
+	return req
+}
+
+// Push sends envelopes in one batch, as the site's pusher does, and returns
+// the status and the answer.
+func (d *Device) Push(envs ...[]byte) (int, osync.BatchResponse) {
+	d.t.Helper()
+	resp, err := d.c.HTTP.Do(d.BatchRequest(envs...))
 	if err != nil {
 		d.t.Fatal(err)
 	}

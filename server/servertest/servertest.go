@@ -66,7 +66,8 @@ type Central struct {
 
 	opts   options
 	routes atomic.Pointer[http.Handler]
-	db     *store.DB // DB's own handle
+	db     *store.DB    // DB's own handle
+	read   atomic.Int64 // bytes central's server read from its connections
 }
 
 // Option changes how New starts central.
@@ -93,6 +94,15 @@ func WithLog(log *slog.Logger) Option { return func(o *options) { o.cfg.Log = lo
 // WithLimits sets central's batch limits (0: the default).
 func WithLimits(records, bytes int) Option {
 	return func(o *options) { o.cfg.MaxRecords, o.cfg.MaxBatchBytes = records, bytes }
+}
+
+// WithIngest sets how many batches central takes at once.
+func WithIngest(n int) Option { return func(o *options) { o.cfg.MaxIngest = n } }
+
+// WithBatchPace sets how long central waits for more of a batch body, and
+// for the whole of it.
+func WithBatchPace(idle, total time.Duration) Option {
+	return func(o *options) { o.cfg.BatchIdle, o.cfg.BatchTimeout = idle, total }
 }
 
 // At sets central's clock (by default five minutes before the sample
@@ -135,6 +145,7 @@ func New(t testing.TB, opts ...Option) *Central {
 	}
 	c.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*c.routes.Load()).ServeHTTP(w, r) })
 	ts := httptest.NewUnstartedServer(c.Handler)
+	ts.Listener = countingListener{ts.Listener, &c.read}
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are what some tests play
 	scheme := "http://"
 	if o.tls {
@@ -176,15 +187,22 @@ func (c *Central) initTLS(t testing.TB) tls.Certificate {
 // open opens central on its data directory and serves its routes.
 func (c *Central) open(t testing.TB) {
 	t.Helper()
+	sc, h := c.process(t)
+	c.Central = sc
+	c.routes.Store(&h)
+}
+
+// process opens a central process on the data directory and database, and
+// returns it with its routes.
+func (c *Central) process(t testing.TB) (*server.Central, http.Handler) {
+	t.Helper()
 	cfg := c.opts.cfg
 	cfg.Now = c.Clock.Now
 	sc, err := server.Open(context.Background(), c.Dir, c.opts.dsn, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Central = sc
-	h := web.Handler(sc, cfg.Log)
-	c.routes.Store(&h)
+	return sc, web.Handler(sc, cfg.Log)
 }
 
 // Restart stops central and starts it again on the same data, changed by
@@ -201,6 +219,16 @@ func (c *Central) Restart(t testing.TB, opts ...Option) {
 	c.open(t)
 }
 
+// Replica starts a second central process on the same data directory and
+// database, as a load balancer's second replica, and returns its URL.
+func (c *Central) Replica(t testing.TB) string {
+	t.Helper()
+	sc, h := c.process(t)
+	ts := httptest.NewServer(h)
+	t.Cleanup(func() { ts.Close(); sc.Close() })
+	return ts.URL
+}
+
 // DB opens central's database beside central, for a test to look at what
 // it stores as an auditor would. It is closed when the test ends.
 func (c *Central) DB(t testing.TB) *store.DB {
@@ -214,6 +242,35 @@ func (c *Central) DB(t testing.TB) *store.DB {
 		c.db = db
 	}
 	return c.db
+}
+
+// BytesRead is how many bytes central's HTTP server has read from its
+// connections so far: request lines, headers and whatever of the bodies it read.
+func (c *Central) BytesRead() int64 { return c.read.Load() }
+
+// countingListener counts the bytes read from the connections it accepts.
+type countingListener struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	conn, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{conn, l.n}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // Sample returns a sample file of package assets.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -97,8 +98,41 @@ func (db *DB) Devices(ctx context.Context) ([]Device, error) {
 	return out, rows.Err()
 }
 
-// SeenDevice records a device's contact and the skew of its clock.
-func (db *DB) SeenDevice(ctx context.Context, id string, now time.Time, skewMS int64) error {
-	_, err := db.sql.ExecContext(ctx, "UPDATE devices SET last_seen = $1, clock_skew_ms = $2 WHERE id = $3", micros(now), skewMS, id)
+// ErrReplayed: a device request's nonce is one central has seen.
+var ErrReplayed = errors.New("nonce seen before")
+
+// DeviceRequest is an authenticated request of a device, as NoteRequest keeps it.
+type DeviceRequest struct {
+	DeviceID string
+	Nonce    string
+	Signed   time.Time // the request's signed time
+	SkewMS   int64     // the device's clock minus central's
+}
+
+// NoteRequest keeps an authenticated device request in one transaction: its
+// nonce, refused with ErrReplayed (and nothing changed) when central has
+// seen it; the device's last contact (now) and clock skew; and it forgets
+// the device's nonces signed before forget.
+func (db *DB) NoteRequest(ctx context.Context, r DeviceRequest, now, forget time.Time) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "INSERT INTO device_nonces (device_id, nonce, signed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+			r.DeviceID, r.Nonce, micros(r.Signed))
+		if err != nil {
+			return fmt.Errorf("device %s nonce: %w", r.DeviceID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("device %s nonce %s: %w", r.DeviceID, r.Nonce, ErrReplayed)
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE devices SET last_seen = $1, clock_skew_ms = $2 WHERE id = $3", micros(now), r.SkewMS, r.DeviceID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM device_nonces WHERE device_id = $1 AND signed_at < $2", r.DeviceID, micros(forget))
+		return err
+	})
+}
+
+// ForgetNonces forgets every device's nonces signed before t.
+func (db *DB) ForgetNonces(ctx context.Context, t time.Time) error {
+	_, err := db.sql.ExecContext(ctx, "DELETE FROM device_nonces WHERE signed_at < $1", micros(t))
 	return err
 }

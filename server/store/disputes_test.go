@@ -183,7 +183,7 @@ func TestOneReleasePerPaperVersion(t *testing.T) {
 		s2 := s1
 		s2.ID, s2.Room, s2.ReleaseAt = "S2", "A102", s1.ReleaseAt.Add(time.Minute)
 		var mismatch *store.ReleaseMismatchError
-		err = db.CreateSession(ctx, s2, store.Package{Manifest: []byte("m")})
+		err = db.CreateSession(ctx, s2, pkg("m", "{}"))
 		if !errors.As(err, &mismatch) || mismatch.Fixed.SessionID != s1.ID || !strings.Contains(err.Error(), s1.ID) {
 			t.Errorf("another release time: %v", err)
 		}
@@ -191,7 +191,7 @@ func TestOneReleasePerPaperVersion(t *testing.T) {
 			t.Errorf("a refused session was stored: %v", err)
 		}
 		s2.ReleaseAt = s1.ReleaseAt
-		if err := db.CreateSession(ctx, s2, store.Package{Manifest: []byte("m")}); err != nil {
+		if err := db.CreateSession(ctx, s2, pkg("m", "{}")); err != nil {
 			t.Errorf("the same release time: %v", err)
 		}
 		if _, err := db.PaperRelease(ctx, "NOPE", 1); !errors.Is(err, store.ErrNotFound) {

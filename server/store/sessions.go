@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -28,6 +29,7 @@ type Session struct {
 type Package struct {
 	Manifest []byte
 	Parts    map[string][]byte
+	Version  int64 // the package cursor's value at its last change (PackagesSince)
 }
 
 const sessionCols = "id, site, room, paper_id, paper_version, start_at, release_at, late_limit_minutes, unlock_sealed, pkg_version, created_at"
@@ -76,10 +78,14 @@ func paperRelease(ctx context.Context, q interface {
 	return r, notFound(err, fmt.Sprintf("release of paper %s version %d", paperID, version))
 }
 
+// SignPackage makes a session's package for the version it gets: the
+// package cursor's value at this change, which its manifest carries.
+type SignPackage func(version int64) (Package, error)
+
 // CreateSession stores a new session with its first package. The first
 // session of a paper version fixes the release time of all; a session with
 // another one is refused with a *ReleaseMismatchError.
-func (db *DB) CreateSession(ctx context.Context, s Session, pkg Package) error {
+func (db *DB) CreateSession(ctx context.Context, s Session, sign SignPackage) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO paper_releases (paper_id, paper_version, release_at, session_id) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (paper_id, paper_version) DO NOTHING`, s.PaperID, s.PaperVersion, micros(s.ReleaseAt), s.ID)
@@ -93,7 +99,7 @@ func (db *DB) CreateSession(ctx context.Context, s Session, pkg Package) error {
 		if !fixed.ReleaseAt.Equal(fromMicros(micros(s.ReleaseAt))) {
 			return &ReleaseMismatchError{Fixed: fixed}
 		}
-		v, err := next(ctx, tx, "package")
+		v, pkg, err := nextPackage(ctx, tx, sign)
 		if err != nil {
 			return err
 		}
@@ -166,7 +172,7 @@ func (db *DB) PackagesSince(ctx context.Context, site string, cursor int64) (map
 		}
 		pkg, ok := out[id]
 		if !ok {
-			pkg = Package{Manifest: manifest, Parts: map[string][]byte{}}
+			pkg = Package{Manifest: manifest, Parts: map[string][]byte{}, Version: v}
 			out[id] = pkg
 		}
 		pkg.Parts[name] = data
@@ -176,9 +182,9 @@ func (db *DB) PackagesSince(ctx context.Context, site string, cursor int64) (map
 }
 
 // PutRoster replaces a session's roster and its package in one transaction.
-func (db *DB) PutRoster(ctx context.Context, sessionID string, cands []exam.Candidate, pkg Package) error {
+func (db *DB) PutRoster(ctx context.Context, sessionID string, cands []exam.Candidate, sign SignPackage) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		v, err := next(ctx, tx, "package")
+		v, pkg, err := nextPackage(ctx, tx, sign)
 		if err != nil {
 			return err
 		}
@@ -202,6 +208,54 @@ func (db *DB) PutRoster(ctx context.Context, sessionID string, cands []exam.Cand
 		}
 		return putParts(ctx, tx, sessionID, pkg)
 	})
+}
+
+// Manifests returns the manifest of every session, by session id.
+func (db *DB) Manifests(ctx context.Context) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := queryEach(ctx, db.sql, "SELECT id, manifest FROM sessions", nil, func(scan func(...any) error) error {
+		var id string
+		var m []byte
+		err := scan(&id, &m)
+		out[id] = m
+		return err
+	})
+	return out, err
+}
+
+// nextPackage takes the package counter's next value and has sign make the
+// package of that version.
+func nextPackage(ctx context.Context, tx *sql.Tx, sign SignPackage) (int64, Package, error) {
+	v, err := next(ctx, tx, "package")
+	if err != nil {
+		return 0, Package{}, err
+	}
+	pkg, err := sign(v)
+	return v, pkg, err
+}
+
+// ReplaceManifest gives a session's unchanged parts a new manifest (the
+// Manifest of what sign makes for a new version), if its manifest is still
+// old; it reports whether it did.
+func (db *DB) ReplaceManifest(ctx context.Context, sessionID string, old []byte, sign SignPackage) (bool, error) {
+	done := false
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var cur []byte
+		if err := tx.QueryRowContext(ctx, "SELECT manifest FROM sessions WHERE id = $1", sessionID).Scan(&cur); err != nil {
+			return notFound(err, "session "+sessionID)
+		}
+		if !bytes.Equal(cur, old) {
+			return nil
+		}
+		v, pkg, err := nextPackage(ctx, tx, sign)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE sessions SET pkg_version = $1, manifest = $2 WHERE id = $3", v, pkg.Manifest, sessionID)
+		done = err == nil
+		return err
+	})
+	return done, err
 }
 
 // Roster returns a session's candidates in roster order.

@@ -84,10 +84,17 @@ func seed(t *testing.T, db *store.DB) store.Session {
 	start := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	s := store.Session{ID: "S1", Site: "SITE-001", Room: "A101", PaperID: p.ID, PaperVersion: 1, Start: start,
 		ReleaseAt: start.Add(-10 * time.Minute), LateLimitMinutes: 15, UnlockSealed: []byte("sealed code"), CreatedAt: start.Add(-time.Hour)}
-	if err := db.CreateSession(ctx, s, store.Package{Manifest: []byte("m1"), Parts: map[string][]byte{"session.json": []byte("{}")}}); err != nil {
+	if err := db.CreateSession(ctx, s, pkg("m1", "{}")); err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// pkg makes a package whose manifest is name@version.
+func pkg(name, session string) store.SignPackage {
+	return func(v int64) (store.Package, error) {
+		return store.Package{Manifest: fmt.Appendf(nil, "%s@%d", name, v), Parts: map[string][]byte{"session.json": []byte(session)}}, nil
+	}
 }
 
 func TestMigrationsApplyOnce(t *testing.T) {
@@ -150,11 +157,11 @@ func TestSessionsRostersAndPackageCursor(t *testing.T) {
 		if err != nil || !got.Start.Equal(s.Start) || string(got.UnlockSealed) != "sealed code" || got.PkgVersion == 0 {
 			t.Fatalf("session = %+v, %v", got, err)
 		}
-		if err := db.CreateSession(ctx, s, store.Package{Manifest: []byte("x")}); !errors.Is(err, store.ErrExists) {
+		if err := db.CreateSession(ctx, s, pkg("x", "{}")); !errors.Is(err, store.ErrExists) {
 			t.Errorf("same id twice: %v", err)
 		}
 		pkgs, cursor, err := db.PackagesSince(ctx, "SITE-001", 0)
-		if err != nil || len(pkgs) != 1 || string(pkgs["S1"].Manifest) != "m1" || cursor != got.PkgVersion {
+		if err != nil || len(pkgs) != 1 || string(pkgs["S1"].Manifest) != fmt.Sprintf("m1@%d", cursor) || cursor != got.PkgVersion {
 			t.Fatalf("packages = %v cursor %d, %v", pkgs, cursor, err)
 		}
 		if pkgs, c2, _ := db.PackagesSince(ctx, "SITE-001", cursor); len(pkgs) != 0 || c2 != cursor {
@@ -167,7 +174,7 @@ func TestSessionsRostersAndPackageCursor(t *testing.T) {
 			{Ticket: "T2", Name: "钟静", IDType: exam.ResidentID, IDNumber: "31010420031018810X", Gender: exam.Female, Category: exam.Student, FeeExempt: true},
 			{Ticket: "T1", Name: "毛娜", IDType: exam.ResidentID, IDNumber: "310104200410159779", Gender: exam.Male, Category: exam.Public},
 		}
-		if err := db.PutRoster(ctx, "S1", cands, store.Package{Manifest: []byte("m2"), Parts: map[string][]byte{"session.json": []byte("{2}")}}); err != nil {
+		if err := db.PutRoster(ctx, "S1", cands, pkg("m2", "{2}")); err != nil {
 			t.Fatal(err)
 		}
 		roster, err := db.Roster(ctx, "S1")
@@ -175,11 +182,27 @@ func TestSessionsRostersAndPackageCursor(t *testing.T) {
 			t.Errorf("roster = %+v, %v", roster, err)
 		}
 		pkgs, c3, _ := db.PackagesSince(ctx, "SITE-001", cursor)
-		if len(pkgs) != 1 || string(pkgs["S1"].Parts["session.json"]) != "{2}" || c3 <= cursor {
+		if len(pkgs) != 1 || string(pkgs["S1"].Parts["session.json"]) != "{2}" || string(pkgs["S1"].Manifest) != fmt.Sprintf("m2@%d", c3) || c3 <= cursor {
 			t.Errorf("after roster: %v cursor %d", pkgs, c3)
 		}
-		if err := db.PutRoster(ctx, "S9", cands, store.Package{}); !errors.Is(err, store.ErrNotFound) {
+		if err := db.PutRoster(ctx, "S9", cands, pkg("m", "{}")); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("roster of a missing session: %v", err)
+		}
+		// A new manifest for the same parts, only while the old one is current.
+		ms, err := db.Manifests(ctx)
+		if err != nil || string(ms["S1"]) != fmt.Sprintf("m2@%d", c3) {
+			t.Fatalf("manifests %q %v", ms, err)
+		}
+		resign := pkg("m3", "ignored")
+		if done, err := db.ReplaceManifest(ctx, "S1", []byte("stale"), resign); done || err != nil {
+			t.Errorf("replaced a manifest that was not current: %v %v", done, err)
+		}
+		if done, err := db.ReplaceManifest(ctx, "S1", ms["S1"], resign); !done || err != nil {
+			t.Errorf("replace: %v %v", done, err)
+		}
+		pkgs, c4, _ := db.PackagesSince(ctx, "SITE-001", c3)
+		if len(pkgs) != 1 || string(pkgs["S1"].Manifest) != fmt.Sprintf("m3@%d", c4) || string(pkgs["S1"].Parts["session.json"]) != "{2}" {
+			t.Errorf("after a new manifest: %v cursor %d", pkgs, c4)
 		}
 	})
 }
@@ -211,12 +234,36 @@ func TestEnrolment(t *testing.T) {
 		if _, err := db.Device(ctx, "D2"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("a refused enrolment left device D2: %v", err)
 		}
-		if err := db.SeenDevice(ctx, "D1", now, -7200000); err != nil {
+		later := now.Add(time.Minute)
+		req := store.DeviceRequest{DeviceID: "D1", Nonce: "n1", Signed: now, SkewMS: -7200000}
+		if err := db.NoteRequest(ctx, req, later, now.Add(-time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		got, err := db.Device(ctx, "D1")
-		if err != nil || got.ClockSkewMS != -7200000 || !bytes.Equal(got.PublicKey, []byte{1, 2}) {
+		if err != nil || got.ClockSkewMS != -7200000 || !got.LastSeen.Equal(later.Truncate(time.Microsecond)) || !bytes.Equal(got.PublicKey, []byte{1, 2}) {
 			t.Errorf("device = %+v, %v", got, err)
+		}
+		// The same nonce again is a replay and changes nothing.
+		again := req
+		again.SkewMS = 5
+		if err := db.NoteRequest(ctx, again, later.Add(time.Minute), now.Add(-time.Hour)); !errors.Is(err, store.ErrReplayed) {
+			t.Errorf("nonce again: %v", err)
+		}
+		if got, _ := db.Device(ctx, "D1"); got.ClockSkewMS != -7200000 || !got.LastSeen.Equal(later.Truncate(time.Microsecond)) {
+			t.Errorf("a replay moved the device: %+v", got)
+		}
+		// Forgotten once older than the cutoff: by the device's next request, or by ForgetNonces.
+		if err := db.NoteRequest(ctx, store.DeviceRequest{DeviceID: "D1", Nonce: "n2", Signed: later}, later, now.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.NoteRequest(ctx, req, later, now.Add(-time.Hour)); err != nil {
+			t.Errorf("n1 after it was forgotten: %v", err)
+		}
+		if err := db.ForgetNonces(ctx, later.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.NoteRequest(ctx, store.DeviceRequest{DeviceID: "D1", Nonce: "n2", Signed: later}, later, now.Add(-time.Hour)); err != nil {
+			t.Errorf("n2 after ForgetNonces: %v", err)
 		}
 	})
 }

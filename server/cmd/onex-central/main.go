@@ -224,7 +224,7 @@ func initCentral(ctx context.Context, f *flags, pwFile string, stdout io.Writer)
 }
 
 func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
-	f := newFlags("serve", "serve --data DIR [--db URL] [--addr 127.0.0.1:8080] [--tls-cert F --tls-key F | --no-tls] [--trust-proxy]")
+	f := newFlags("serve", "serve --data DIR [--db URL] [--addr 127.0.0.1:8080] [--tls-cert F --tls-key F | --no-tls] [--trust-proxy] [limits]")
 	addr := f.String("addr", "127.0.0.1:8080", "address to listen on")
 	maxRecords := f.Int("max-records", server.DefaultMaxRecords, "most envelopes in one batch (advertised to devices at enrolment)")
 	maxBytes := f.Int("max-batch-bytes", server.DefaultMaxBatchBytes, "most bytes in one batch body")
@@ -232,17 +232,27 @@ func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
 	keyFile := f.String("tls-key", "", "the PEM private key of --tls-cert; default DIR/"+server.TLSKeyFile)
 	noTLS := f.Bool("no-tls", false, "serve plain HTTP even when DIR has a certificate: the link is not encrypted (a TLS proxy in front, or a demo)")
 	trustProxy := f.Bool("trust-proxy", false, "central is behind a TLS proxy: take X-Forwarded-Proto and X-Forwarded-For from it (listen only where the proxy alone reaches)")
+	maxIngest := f.Int("max-ingest", server.DefaultMaxIngest, "most batches read and ingested at once; more get 503 with Retry-After")
+	headerTimeout := f.Duration("read-header-timeout", 10*time.Second, "longest a request's headers may take to arrive")
+	readTimeout := f.Duration("read-timeout", time.Minute, "longest a whole request may take to arrive (a device's batch, once authenticated: --batch-idle, --batch-timeout)")
+	batchIdle := f.Duration("batch-idle", server.DefaultBatchIdle, "longest central waits for more of an authenticated batch body")
+	batchTimeout := f.Duration("batch-timeout", server.DefaultBatchTimeout, "longest an authenticated batch body may take")
 	if err := f.parse(args, 0); err != nil {
 		return err
 	}
-	if *maxRecords < 1 || *maxBytes < 64<<10 {
-		return fmt.Errorf("serve: --max-records must be at least 1 and --max-batch-bytes at least 65536")
+	if *maxRecords < 1 || *maxBytes < 64<<10 || *maxIngest < 1 {
+		return fmt.Errorf("serve: --max-records and --max-ingest must be at least 1 and --max-batch-bytes at least 65536")
+	}
+	for name, d := range map[string]time.Duration{"read-header-timeout": *headerTimeout, "read-timeout": *readTimeout, "batch-idle": *batchIdle, "batch-timeout": *batchTimeout} {
+		if d <= 0 {
+			return fmt.Errorf("serve: --%s must be positive", name)
+		}
 	}
 	cert, err := serveCertificate(f.data, *certFile, *keyFile, *noTLS)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	cfg := server.Config{Log: log, MaxRecords: *maxRecords, MaxBatchBytes: *maxBytes}
+	cfg := server.Config{Log: log, MaxRecords: *maxRecords, MaxBatchBytes: *maxBytes, MaxIngest: *maxIngest, BatchIdle: *batchIdle, BatchTimeout: *batchTimeout}
 	var opts []web.Option
 	if *trustProxy {
 		opts = append(opts, web.TrustProxy())
@@ -251,7 +261,8 @@ func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
 		cfg.TLSCertificate = cert.Leaf.Raw
 	}
 	return f.with(ctx, cfg, func(c *server.Central) error {
-		hs := &http.Server{Handler: web.Handler(c, log, opts...), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute,
+		hs := &http.Server{Handler: web.Handler(c, log, opts...),
+			ReadHeaderTimeout: *headerTimeout, ReadTimeout: *readTimeout, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		ln, err := net.Listen("tcp", *addr)
 		if err != nil {

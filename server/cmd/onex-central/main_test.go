@@ -7,7 +7,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -187,5 +190,70 @@ func TestResultsWarn(t *testing.T) {
 				t.Errorf("csv: %v\n%s", err, csv)
 			}
 		})
+	}
+}
+
+// TestServeLimits: serve refuses limits that make no sense, and hangs up
+// on a client whose headers do not arrive within --read-header-timeout.
+func TestServeLimits(t *testing.T) {
+	data := t.TempDir()
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte("a long admin password\n"), 0o600)
+	if _, err := cli(t, "init", "--data", data, "--admin-password-file", pw); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--max-ingest", "0"}, "--max-ingest must be at least 1"},
+		{[]string{"--read-header-timeout", "0s"}, "--read-header-timeout must be positive"},
+		{[]string{"--batch-idle", "-1s"}, "--batch-idle must be positive"},
+		{[]string{"--batch-timeout", "soon"}, "invalid value"},
+	} {
+		if _, err := cli(t, append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0"}, tc.args...)...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--data", data, "--addr", addr, "--read-header-timeout", "300ms", "--max-ingest", "2"}, io.Discard, io.Discard, slog.New(slog.DiscardHandler))
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve did not start")
+		}
+	}
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	conn.Write([]byte("GET /healthz HTTP/1.1\r\nHost: central\r\n")) // and the headers never end
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadAll(conn); err != nil {
+		t.Errorf("central kept the connection: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("central hung up after %v, the header timeout is 300ms", d)
 	}
 }
