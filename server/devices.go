@@ -89,7 +89,8 @@ func (c *Central) Enrol(ctx context.Context, req osync.EnrolRequest, from string
 	if err := c.db.Audit(ctx, "device "+d.ID, "enrol", fmt.Sprintf("site %s, %q, key %s", d.Site, d.Name, pub.Fingerprint())); err != nil {
 		return osync.EnrolResponse{}, err
 	}
-	return osync.EnrolResponse{DeviceID: d.ID, SiteCode: d.Site, SiteName: site.Name, CentralKey: c.keys.Public().Marshal(),
+	hk := c.signedKey
+	return osync.EnrolResponse{DeviceID: d.ID, SiteCode: d.Site, SiteName: site.Name, CentralKey: c.keys.Public().V1().Marshal(), HybridKey: &hk,
 		ServerTime: c.now(), MaxRecords: c.limits.MaxRecords, MaxBatchBytes: c.limits.MaxBatchBytes}, nil
 }
 
@@ -99,7 +100,8 @@ func (c *Central) Packages(ctx context.Context, dev store.Device, cursor int64) 
 	if err != nil {
 		return osync.PackageResponse{}, err
 	}
-	resp := osync.PackageResponse{Cursor: next, ServerTime: c.now(), Sessions: []osync.SessionPackage{}}
+	hk := c.signedKey
+	resp := osync.PackageResponse{Cursor: next, ServerTime: c.now(), Sessions: []osync.SessionPackage{}, HybridKey: &hk}
 	for _, id := range slices.Sorted(maps.Keys(pkgs)) {
 		resp.Sessions = append(resp.Sessions, osync.SessionPackage{SessionID: id, Manifest: pkgs[id].Manifest, Parts: pkgs[id].Parts})
 	}
