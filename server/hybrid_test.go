@@ -112,6 +112,10 @@ func testCentralKeyOfRelease1Upgraded(t *testing.T, c *servertest.Central) {
 	if _, resp := d.Push(v2.Bytes); v2.Version != 2 || resp.Results[0].Outcome != osync.Accepted {
 		t.Fatalf("version %d after the upgrade: %+v", v2.Version, resp.Results[0])
 	}
+	// Operators see when the last version 1 envelope came (since the restart).
+	if got := envelopeCounts(t, c.Central); got["1"] != 1 || got["2"] != 1 {
+		t.Fatalf("onex_records_envelope_total %v, want one of each version", got)
+	}
 	chain, err := c.DB(t).Chain(ctx, d.ID)
 	if err != nil || len(chain) != 3 {
 		t.Fatalf("chain %+v, %v", chain, err)
@@ -121,4 +125,27 @@ func testCentralKeyOfRelease1Upgraded(t *testing.T, c *servertest.Central) {
 			t.Errorf("record %d (version %d) stored otherwise than sent", i+1, env.Version)
 		}
 	}
+}
+
+// envelopeCounts reads onex_records_envelope_total by version.
+func envelopeCounts(t *testing.T, c *server.Central) map[string]float64 {
+	t.Helper()
+	families, err := c.Metrics().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "onex_records_envelope_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "version" {
+					got[l.GetValue()] = m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return got
 }

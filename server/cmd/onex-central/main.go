@@ -186,7 +186,7 @@ func cmdInit(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "central key fingerprint: %s\n", pub.Fingerprint())
+	fmt.Fprintf(stdout, "central key fingerprint: %s (sites of release 1 show %s)\n", pub.Fingerprint(), pub.V1().Fingerprint())
 	return nil
 }
 
@@ -205,7 +205,7 @@ func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
 		hs := &http.Server{Addr: *addr, Handler: web.Handler(c, log), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute}
 		errc := make(chan error, 1)
 		go func() { errc <- hs.ListenAndServe() }()
-		log.Info("central listening", "office", "http://"+*addr+"/office/", "key", c.PublicKey().Fingerprint())
+		log.Info("central listening", "office", "http://"+*addr+"/office/", "key", c.PublicKey().Fingerprint(), "key_release1", c.PublicKey().V1().Fingerprint())
 		select {
 		case err := <-errc:
 			return err
