@@ -3,17 +3,9 @@ package site_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	neturl "net/url"
 	"os"
 	"path/filepath"
-	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,30 +169,10 @@ func TestSiteRefusesForeignHybridKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	forged := &wire.SignedKey{Manifest: manifest, Key: forger.Public().Marshal()}
-	var tamper atomic.Bool
-	r := enrolRigWith(t, c, func(url string) string {
-		target, _ := neturl.Parse(url)
-		proxy := httputil.NewSingleHostReverseProxy(target)
-		proxy.ModifyResponse = func(resp *http.Response) error {
-			if !tamper.Load() || resp.Request.URL.Path != wire.PathPackage {
-				return nil
-			}
-			var pr wire.PackageResponse
-			if err := json.NewDecoder(resp.Body).Decode(&pr); err != nil {
-				return err
-			}
-			pr.HybridKey = forged
-			b, _ := json.Marshal(pr)
-			resp.Body = io.NopCloser(bytes.NewReader(b))
-			resp.ContentLength = int64(len(b))
-			resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
-			return nil
-		}
-		ts := httptest.NewServer(proxy)
-		t.Cleanup(ts.Close)
-		return ts.URL
-	})
-	tamper.Store(true)
+	tp := &tamperer{}
+	r := enrolRigWith(t, c, tp.wrap(t))
+	forge := func(pr *wire.PackageResponse) { pr.HybridKey = forged }
+	tp.spoil.Store(&forge)
 	if _, err := r.s.Download(ctx, nil); !errors.Is(err, site.ErrBadPackage) || !errors.Is(err, seal.ErrBadSignature) {
 		t.Fatalf("download with a forged hybrid key: %v", err)
 	}
@@ -210,7 +182,7 @@ func TestSiteRefusesForeignHybridKey(t *testing.T) {
 	if sessions, _ := r.s.Sessions(ctx); len(sessions) != 0 {
 		t.Fatalf("the refused download stored %d sessions", len(sessions))
 	}
-	tamper.Store(false)
+	tp.spoil.Store(nil)
 	if res, err := r.s.Download(ctx, nil); err != nil || len(res.Updated) != 1 {
 		t.Fatalf("honest download: %+v, %v", res, err)
 	}

@@ -62,10 +62,7 @@ var envelopeVersions = []struct {
 func testDevice(t testing.TB, label string) *DeviceKey {
 	t.Helper()
 	dk, err := newDeviceKey(newStream(label))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dk
+	return fatalIf(t, dk, err)
 }
 
 var testTime = time.Date(2026, 6, 13, 9, 0, 0, 123456789, time.UTC)
@@ -285,10 +282,16 @@ func TestSignedCentralKey(t *testing.T) {
 func testCentralFrom(t testing.TB, label string) *CentralKeys {
 	t.Helper()
 	ck, err := newCentralKeys(newStream(label))
+	return fatalIf(t, ck, err)
+}
+
+// fatalIf fails t on err, else returns v.
+func fatalIf[T any](t testing.TB, v T, err error) T {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ck
+	return v
 }
 
 func ed25519Sign(dk *DeviceKey, msg []byte) []byte { return ed25519.Sign(dk.sign, msg) }
