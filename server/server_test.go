@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -338,4 +339,39 @@ func envelopeCounts(t *testing.T, c *server.Central) map[string]float64 {
 		}
 	}
 	return got
+}
+
+// TestFullBatchOfVersion2Fits: a batch at central's default count limit of
+// the largest answers the sample paper takes (an essay of 500 Chinese
+// characters), sealed as version 2, still fits the default byte limit with
+// room to spare, and central takes it whole over HTTP.
+func TestFullBatchOfVersion2Fits(t *testing.T) {
+	c := servertest.New(t)
+	d := c.Enrol(t, "SITE-001")
+	essay := exam.Answer{Text: strings.Repeat("语", 500)}
+	envs := make([][]byte, server.DefaultMaxRecords)
+	for i := range envs {
+		env := d.Seal(osync.KindAnswer, osync.AnswerSnapshot{SessionID: c.Session.ID, Ticket: "2026WEB010001", ItemID: "q10", Answer: essay})
+		if env.Version != 2 {
+			t.Fatalf("sealed version %d", env.Version)
+		}
+		envs[i] = env.Bytes
+	}
+	body, err := json.Marshal(osync.Batch{Envelopes: envs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d version 2 envelopes of %d bytes: a body of %d bytes, %.0f%% of the %d allowed", len(envs), len(envs[0]), len(body), 100*float64(len(body))/server.DefaultMaxBatchBytes, server.DefaultMaxBatchBytes)
+	if len(body) > server.DefaultMaxBatchBytes/2 {
+		t.Fatalf("a full batch of version 2 essays is %d bytes, more than half the limit %d", len(body), server.DefaultMaxBatchBytes)
+	}
+	code, resp := d.Push(envs...)
+	if code != 200 || len(resp.Results) != len(envs) {
+		t.Fatalf("batch: %d, %d results", code, len(resp.Results))
+	}
+	for i, r := range resp.Results {
+		if r.Outcome != osync.Accepted {
+			t.Fatalf("envelope %d: %s %s", i+1, r.Outcome, r.Reason)
+		}
+	}
 }
