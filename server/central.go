@@ -25,6 +25,7 @@ import (
 
 	"onex/exam/seal"
 	"onex/server/store"
+	osync "onex/sync"
 )
 
 // Defaults of central's limits.
@@ -94,6 +95,7 @@ type Central struct {
 	limits Limits
 	tls    *centralTLS // nil: central serves no TLS itself
 
+	signedKey       osync.SignedKey // central's key signed for devices that hold only its key of release 1
 	metrics         *metrics
 	noncesForgotten atomic.Int64 // unix nanoseconds by central's clock
 	releaseMu       sync.Mutex
@@ -126,14 +128,15 @@ func Init(ctx context.Context, dataDir, dbURL, adminPassword string) (*seal.Cent
 	if err := db.PutUser(ctx, store.User{Name: "admin", PasswordHash: seal.HashPassword(adminPassword), Role: RoleAdmin}); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(path, keys.Marshal(), 0o600); err != nil {
+	if err := writeFileAtomic(path, keys.Marshal()); err != nil {
 		return nil, fmt.Errorf("init: %w", err)
 	}
 	return keys.Public(), nil
 }
 
 // Open opens an initialised data directory: its keys and its database
-// (DIR/central.db, or dbURL when given).
+// (DIR/central.db, or dbURL when given). A key file of release 1, without
+// the hybrid receiving key, is upgraded in place (upgradeKeys).
 func Open(ctx context.Context, dataDir, dbURL string, cfg Config) (*Central, error) {
 	b, err := os.ReadFile(filepath.Join(dataDir, KeysFile))
 	if err != nil {
@@ -156,6 +159,10 @@ func Open(ctx context.Context, dataDir, dbURL string, cfg Config) (*Central, err
 	}
 	c := &Central{db: db, keys: keys, log: cfg.logger(), now: cfg.clock(), tls: ctls, limits: cfg.limits(),
 		metrics: newMetrics(), releaseCache: map[string][]byte{}}
+	if err := c.upgradeKeys(ctx, filepath.Join(dataDir, KeysFile)); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := c.sealPlainUnlockCodes(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -165,6 +172,75 @@ func Open(ctx context.Context, dataDir, dbURL string, cfg Config) (*Central, err
 		return nil, err
 	}
 	return c, nil
+}
+
+// upgradeKeys gives central the hybrid receiving key (MLKEM768-X25519) when
+// its key file is of release 1, and signs its public key for the devices
+// that know only the key of release 1. The hybrid seed is derived from the
+// keys of release 1 (seal.CentralKeys.Upgrade): the signing key, the X25519
+// key that opens the version 1 envelopes sites still send, and the secrets
+// key the unlock codes are sealed under stay as they were, and every copy of
+// one key file upgrades to the same key, so central processes sharing a
+// database agree whichever opens first. The file is replaced atomically
+// (written beside it, synced, renamed over it) and the upgrade audited.
+func (c *Central) upgradeKeys(ctx context.Context, path string) error {
+	if old := c.keys; !old.Hybrid() {
+		up := old.Upgrade()
+		if err := writeFileAtomic(path, up.Marshal()); err != nil {
+			return fmt.Errorf("upgrade %s with the hybrid key: %w", path, err)
+		}
+		c.keys = up
+		c.log.Info("central.key upgraded: hybrid ML-KEM-768+X25519 receiving key added", "key", up.Public().Fingerprint(), "release1_key", old.Public().Fingerprint())
+		if err := c.db.Audit(ctx, "central", "upgrade central key", fmt.Sprintf("%s: hybrid receiving key added; key %s (release 1: %s)", KeysFile, up.Public().Fingerprint(), old.Public().Fingerprint())); err != nil {
+			return err
+		}
+	}
+	m, err := seal.SignCentralKey(c.keys, c.now())
+	if err != nil {
+		return err
+	}
+	c.signedKey = osync.SignedKey{Manifest: m, Key: c.keys.Public().Marshal()}
+	return nil
+}
+
+// writeFileAtomic replaces path with data, mode 0600, so that a crash
+// leaves the old file or the new one, never a part: it writes a temporary
+// file in the same directory, syncs it, renames it over path and syncs the
+// directory.
+func writeFileAtomic(path string, data []byte) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return dir.Sync()
 }
 
 func (cfg Config) logger() *slog.Logger {
@@ -194,7 +270,9 @@ func (c *Central) Close() error { return c.db.Close() }
 // Now is the time by central's clock.
 func (c *Central) Now() time.Time { return c.now() }
 
-// PublicKey is central's public key, which enrolled devices trust.
+// PublicKey is central's public key, which enrolled devices trust: with the
+// hybrid part (key type 6), to which sites seal version 2 envelopes; its V1
+// is the key of release 1 that sites enrolled before it hold.
 func (c *Central) PublicKey() *seal.CentralPublicKey { return c.keys.Public() }
 
 // Limits are the batch limits central holds devices to.

@@ -88,7 +88,8 @@ func (c *Central) Enrol(ctx context.Context, req osync.EnrolRequest, from string
 	if err := c.db.Audit(ctx, "device "+d.ID, "enrol", fmt.Sprintf("site %s, %q, key %s", d.Site, d.Name, pub.Fingerprint())); err != nil {
 		return osync.EnrolResponse{}, err
 	}
-	return osync.EnrolResponse{DeviceID: d.ID, SiteCode: d.Site, SiteName: site.Name, CentralKey: c.keys.Public().Marshal(),
+	hk := c.signedKey
+	return osync.EnrolResponse{DeviceID: d.ID, SiteCode: d.Site, SiteName: site.Name, CentralKey: c.keys.Public().V1().Marshal(), HybridKey: &hk,
 		ServerTime: c.now(), MaxRecords: c.limits.MaxRecords, MaxBatchBytes: c.limits.MaxBatchBytes}, nil
 }
 
@@ -100,7 +101,8 @@ func (c *Central) Packages(ctx context.Context, dev Device, cursor int64, reques
 	if err != nil {
 		return osync.PackageResponse{}, err
 	}
-	resp := osync.PackageResponse{Cursor: next, ServerTime: c.now(), Sessions: []osync.SessionPackage{}}
+	hk := c.signedKey
+	resp := osync.PackageResponse{Cursor: next, ServerTime: c.now(), Sessions: []osync.SessionPackage{}, HybridKey: &hk}
 	list := &seal.PackageList{Request: request, Cursor: uint64(next)}
 	for _, id := range slices.Sorted(maps.Keys(pkgs)) {
 		p := pkgs[id]

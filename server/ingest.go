@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strconv"
 	"sync"
 	"time"
 
@@ -42,7 +43,8 @@ type Sender struct {
 func (c *Central) IngestFrom(ctx context.Context, b osync.Batch, from Sender) (osync.BatchResponse, error) {
 	results := make([]osync.RecordResult, len(b.Envelopes))
 	incoming := make([]*store.Incoming, len(b.Envelopes))
-	c.check(ctx, b.Envelopes, results, incoming)
+	versions := make([]int, len(b.Envelopes))
+	c.check(ctx, b.Envelopes, results, incoming, versions)
 
 	now := c.now()
 	var skew *int64
@@ -71,6 +73,9 @@ func (c *Central) IngestFrom(ctx context.Context, b osync.Batch, from Sender) (o
 		for k, s := range stored {
 			r := &results[where[k]]
 			r.Outcome, r.Receipt, r.Reason = osync.Outcome(s.Outcome), s.Receipt, s.Reason
+			if r.Outcome == osync.Accepted {
+				c.metrics.versions.WithLabelValues(strconv.Itoa(versions[where[k]])).Inc()
+			}
 		}
 	}
 	for _, r := range results {
@@ -92,8 +97,9 @@ func reject(label string, format string, args ...any) error {
 }
 
 // check verifies and opens every envelope, in parallel, and fills either
-// results (rejected) or incoming (ready to store).
-func (c *Central) check(ctx context.Context, envs [][]byte, results []osync.RecordResult, incoming []*store.Incoming) {
+// results (rejected) or incoming (ready to store) and versions (the
+// envelope's format version).
+func (c *Central) check(ctx context.Context, envs [][]byte, results []osync.RecordResult, incoming []*store.Incoming, versions []int) {
 	lookup := c.lookups(ctx)
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -102,7 +108,7 @@ func (c *Central) check(ctx context.Context, envs [][]byte, results []osync.Reco
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				in, err := c.open(ctx, envs[i], lookup)
+				in, version, err := c.open(ctx, envs[i], lookup)
 				if in != nil {
 					results[i].RecordID = in.RecordID
 				}
@@ -119,7 +125,7 @@ func (c *Central) check(ctx context.Context, envs [][]byte, results []osync.Reco
 					c.metrics.rejects.WithLabelValues(label).Inc()
 					continue
 				}
-				incoming[i] = in
+				incoming[i], versions[i] = in, version
 			}
 		}()
 	}
@@ -197,33 +203,34 @@ func (l *lookup) session(id string) *sessionEntry {
 	return e
 }
 
-// open verifies one envelope and turns it into a record to store, with its effect.
-func (c *Central) open(ctx context.Context, env []byte, l *lookup) (*store.Incoming, error) {
+// open verifies one envelope and turns it into a record to store, with its
+// effect; it says the envelope's format version too.
+func (c *Central) open(ctx context.Context, env []byte, l *lookup) (*store.Incoming, int, error) {
 	h, err := seal.ParseHeader(env)
 	if err != nil {
-		return nil, reject("malformed", "%v", err)
+		return nil, 0, reject("malformed", "%v", err)
 	}
 	d := l.device(h.DeviceID)
 	switch {
 	case errors.Is(d.err, store.ErrNotFound):
-		return nil, reject("unknown-device", "device %q is not enrolled", h.DeviceID)
+		return nil, 0, reject("unknown-device", "device %q is not enrolled", h.DeviceID)
 	case d.err != nil:
-		return nil, d.err
+		return nil, 0, d.err
 	}
 	rec, err := seal.OpenEnvelope(c.keys, env, d.pub)
 	if err != nil {
-		return nil, reject("signature", "%v", err)
+		return nil, 0, reject("signature", "%v", err)
 	}
 	p, err := osync.DecodePayload(rec.Header.Kind, rec.Plaintext)
 	if err != nil {
-		return nil, reject("payload", "%v", err)
+		return nil, 0, reject("payload", "%v", err)
 	}
 	se := l.session(p.Session())
 	switch {
 	case errors.Is(se.err, store.ErrNotFound) || se.err == nil && se.s.Site != d.dev.Site:
-		return nil, reject("session", "session %q is not a session of site %s", p.Session(), d.dev.Site)
+		return nil, 0, reject("session", "session %q is not a session of site %s", p.Session(), d.dev.Site)
 	case se.err != nil:
-		return nil, se.err
+		return nil, 0, se.err
 	}
 	in := &store.Incoming{
 		RecordID: rec.Header.RecordID.String(), DeviceID: h.DeviceID, Epoch: rec.Header.Epoch, Seq: rec.Header.Seq,
@@ -232,9 +239,9 @@ func (c *Central) open(ctx context.Context, env []byte, l *lookup) (*store.Incom
 	}
 	in.Effect, err = effect(p, se)
 	if err != nil {
-		return in, reject("content", "record %s: %v", in.RecordID, err)
+		return in, 0, reject("content", "record %s: %v", in.RecordID, err)
 	}
-	return in, nil
+	return in, rec.Version, nil
 }
 
 // timeFlag judges the time a device says it made a record of a kind:

@@ -9,6 +9,8 @@ package sync
 
 import (
 	"time"
+
+	"onex/exam/seal"
 )
 
 // HTTP paths of central's API.
@@ -50,15 +52,36 @@ type EnrolRequest struct {
 	PublicKey  []byte `json:"public_key"` // seal.DevicePublicKey.Marshal
 }
 
-// EnrolResponse tells the device who it is and whom to trust.
+// EnrolResponse tells the device who it is and whom to trust. CentralKey
+// is central's key as release 1 knew it (key type 2), which every site
+// release reads; a site that knows HybridKey takes the hybrid key from it
+// and seals version 2 envelopes.
 type EnrolResponse struct {
-	DeviceID      string    `json:"device_id"`
-	SiteCode      string    `json:"site_code"`
-	SiteName      string    `json:"site_name"`
-	CentralKey    []byte    `json:"central_key"` // seal.CentralPublicKey.Marshal
-	ServerTime    time.Time `json:"server_time"`
-	MaxRecords    int       `json:"max_records"`
-	MaxBatchBytes int       `json:"max_batch_bytes"`
+	DeviceID      string     `json:"device_id"`
+	SiteCode      string     `json:"site_code"`
+	SiteName      string     `json:"site_name"`
+	CentralKey    []byte     `json:"central_key"` // seal.CentralPublicKey.V1().Marshal
+	HybridKey     *SignedKey `json:"hybrid_key,omitempty"`
+	ServerTime    time.Time  `json:"server_time"`
+	MaxRecords    int        `json:"max_records"`
+	MaxBatchBytes int        `json:"max_batch_bytes"`
+}
+
+// SignedKey is central's public key with its hybrid part (key type 6) and
+// the manifest central signed over it with the Ed25519 key every device
+// trusts already (seal.SignCentralKey). Central sends it with its enrolment
+// answer and every package answer: a device enrolled before central held
+// the hybrid key learns it at its next download, trusting nothing new.
+// Sites of release 1 ignore it.
+type SignedKey struct {
+	Manifest []byte `json:"manifest"`
+	Key      []byte `json:"key"` // seal.CentralPublicKey.Marshal
+}
+
+// Open checks k against the central key a device trusts and returns the key
+// to hold from now on (seal.OpenCentralKey).
+func (k *SignedKey) Open(trusted *seal.CentralPublicKey) (*seal.CentralPublicKey, error) {
+	return seal.OpenCentralKey(trusted, k.Manifest, k.Key)
 }
 
 // PackageResponse answers GET /api/v1/package?cursor=N: every session package
@@ -73,6 +96,7 @@ type PackageResponse struct {
 	ServerTime time.Time        `json:"server_time"`
 	Sessions   []SessionPackage `json:"sessions"`
 	List       []byte           `json:"list"`
+	HybridKey  *SignedKey       `json:"hybrid_key,omitempty"` // central's signed key, for devices that do not hold it yet
 }
 
 // SessionPackage is one session's package: a manifest signed by central and

@@ -153,10 +153,15 @@ func (s *Site) enrol(ctx context.Context, server, code, name string, fp seal.Fin
 	if err != nil {
 		return fmt.Errorf("enrol: central's key: %w", err)
 	}
+	if er.HybridKey != nil {
+		if central, err = er.HybridKey.Open(central); err != nil {
+			return fmt.Errorf("enrol: central's hybrid key: %w", err)
+		}
+	}
 	if fp.IsKey() && !fp.MatchesKey(central) {
 		return &TrustError{Problem: KeyMismatch, Given: fp.String(), Seen: central.Fingerprint()}
 	}
-	if trust.central != nil && !sameKey(trust.central, central) {
+	if trust.central != nil && !sameKey(trust.central.V1(), central.V1()) {
 		return fmt.Errorf("enrol: central enrolled this device with key %s but introduced itself with key %s", central.Fingerprint(), trust.central.Fingerprint())
 	}
 	if er.DeviceID == "" || er.SiteCode == "" {
@@ -284,7 +289,9 @@ type DownloadResult struct {
 // none older than the cursor or than the one held), and stores them with
 // the list's cursor in one transaction. One bad package refuses the whole
 // download: nothing is stored and the cursor stays. A session whose room
-// has started keeps the package it started with.
+// has started keeps the package it started with. A device that holds only
+// central's key of release 1 takes the hybrid key central signed in its
+// answer, in the same transaction, and seals version 2 envelopes from then on.
 func (s *Site) Download(ctx context.Context, progress func(Progress)) (*DownloadResult, error) {
 	id, err := s.identity(ctx)
 	if err != nil {
@@ -311,9 +318,13 @@ func (s *Site) Download(ctx context.Context, progress func(Progress)) (*Download
 	if err != nil {
 		return nil, fmt.Errorf("download: %w", err)
 	}
+	learnt, err := learnHybridKey(id.Central, pr.HybridKey)
+	if err != nil {
+		return nil, fmt.Errorf("download: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	res, err := s.storePackages(ctx, id, ok, next)
+	res, err := s.storePackages(ctx, id, ok, next, learnt)
 	if err != nil {
 		return nil, fmt.Errorf("download: %w", err)
 	}
@@ -322,6 +333,9 @@ func (s *Site) Download(ctx context.Context, progress func(Progress)) (*Download
 	}
 	for _, id := range res.Kept {
 		s.log.Warn("session started: new package not applied", "session", id)
+	}
+	if learnt != nil {
+		s.log.Info("central's hybrid key learnt: records are sealed as version 2 envelopes from now on", "central_key", learnt.Fingerprint(), "release1_key", id.Central.Fingerprint())
 	}
 	s.log.Info("downloaded", "sessions", len(res.Updated), "cursor", res.Cursor)
 	return res, nil
@@ -391,15 +405,44 @@ func checkPackages(id *store.Identity, sps []wire.SessionPackage, progress func(
 	return ok, nil
 }
 
+// learnHybridKey checks central's signed key against the key the device
+// holds and returns the hybrid key to hold from now on, or nil when there is
+// nothing to learn (central sent none, or the device holds it already).
+func learnHybridKey(held *seal.CentralPublicKey, signed *wire.SignedKey) (*seal.CentralPublicKey, error) {
+	if signed == nil {
+		return nil, nil
+	}
+	k, err := signed.Open(held)
+	if err != nil {
+		return nil, fmt.Errorf("%w: central's signed key: %w", ErrBadPackage, err)
+	}
+	if held.Hybrid() {
+		return nil, nil
+	}
+	return k, nil
+}
+
 // storePackages stores checked packages, each with its roster's tickets,
 // and the new cursor, in one transaction; a session whose room has started
 // keeps its package. A package no newer than the one held refuses them all.
-// The caller holds s.mu.
-func (s *Site) storePackages(ctx context.Context, id *store.Identity, pkgs []checkedPackage, cursor int64) (*DownloadResult, error) {
+// central, unless nil, is the hybrid key the device learnt, stored in the
+// same transaction. The caller holds s.mu.
+func (s *Site) storePackages(ctx context.Context, id *store.Identity, pkgs []checkedPackage, cursor int64, central *seal.CentralPublicKey) (*DownloadResult, error) {
 	res := &DownloadResult{Cursor: cursor}
 	now := s.now()
 	err := s.update(ctx, nil, func(tx *store.Tx) error {
 		res.Updated, res.Kept = nil, nil
+		if central != nil {
+			id, err := tx.Identity()
+			if err != nil {
+				return err
+			}
+			up := *id
+			up.Central = central
+			if err := tx.SetIdentity(&up); err != nil {
+				return err
+			}
+		}
 		for _, c := range pkgs {
 			if err := checkNewer(tx, id.Central, c); err != nil {
 				return err

@@ -77,7 +77,12 @@ func newRigVia(t testing.TB, wrap func(string) string) *rig {
 // enrolRig is a site enrolled with a new central, nothing downloaded.
 func enrolRig(t testing.TB, wrap func(string) string) *rig {
 	t.Helper()
-	c := servertest.New(t)
+	return enrolRigWith(t, servertest.New(t), wrap)
+}
+
+// enrolRigWith is enrolRig with central c.
+func enrolRigWith(t testing.TB, c *servertest.Central, wrap func(string) string) *rig {
+	t.Helper()
 	clk := &clock{}
 	logs := &servertest.LogBuffer{}
 	cfg := fastHTTP()

@@ -29,6 +29,9 @@ var (
 	ErrWrongDevice = errors.New("seal: wrong device key")
 	// ErrWrongRecord: a receipt is genuine but for another envelope.
 	ErrWrongRecord = errors.New("seal: receipt for another envelope")
+	// ErrWrongKey: central's signed key is genuine but does not extend the
+	// key the device trusts (OpenCentralKey).
+	ErrWrongKey = errors.New("seal: central key does not extend the trusted key")
 	// ErrBadPart: a package part is missing, not in the manifest, or differs
 	// from the size and hash the manifest lists.
 	ErrBadPart = errors.New("seal: bad package part")

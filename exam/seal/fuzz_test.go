@@ -16,27 +16,30 @@ func FuzzParseEnvelope(f *testing.F) {
 	// envelope: the checks below hold for any envelope.
 	ck := testCentral(f)
 	dk := testDevice(f, "device")
-	env, err := SealRecord(dk, ck.Public(), testHeader(), []byte(`{"q1":["b"]}`))
-	if err != nil {
-		f.Fatal(err)
+	for _, v := range envelopeVersions {
+		env, err := SealRecord(dk, v.public(ck), testHeader(), []byte(`{"q1":["b"]}`))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(env.Bytes)
+		f.Add(env.Bytes[:len(env.Bytes)-1])
 	}
-	f.Add(env.Bytes)
-	f.Add(env.Bytes[:len(env.Bytes)-1])
 	f.Add([]byte("OXE\x01"))
+	f.Add([]byte("OXE\x02"))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := parseEnvelope(b)
 		if err != nil {
 			return
 		}
-		if !bytes.HasPrefix(b, appendHeader(e.keyID, &e.Header)) {
+		if !bytes.HasPrefix(b, appendHeader(e.version, e.keyID, &e.Header)) {
 			t.Fatalf("header %+v does not re-encode to its bytes", e.Header)
 		}
 		if _, err := VerifyEnvelope(b, dk.Public()); err != nil {
 			return
 		}
 		rec, err := OpenEnvelope(ck, b, dk.Public())
-		if err == nil && (rec.Header != e.Header || rec.Hash != EnvelopeHash(b)) {
+		if err == nil && (rec.Header != e.Header || rec.Hash != EnvelopeHash(b) || rec.Version != e.version) {
 			t.Fatalf("opened %+v from an envelope headed %+v", rec.Header, e.Header)
 		}
 	})

@@ -6,23 +6,46 @@ import (
 	"crypto/ed25519"
 	"crypto/hkdf"
 	"crypto/hpke"
+	"crypto/mlkem"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"time"
 )
 
-// Key types, the byte after the OXK magic.
+// Key types, the byte after the OXK magic. Central's keys of release 1
+// (types 1 and 2) still parse; central upgrades its own to type 5.
 const (
-	keyCentralPrivate byte = 1
-	keyCentralPublic  byte = 2
-	keyDevicePrivate  byte = 3
-	keyDevicePublic   byte = 4
+	keyCentralPrivate   byte = 1 // Ed25519 seed, X25519 private key
+	keyCentralPublic    byte = 2 // Ed25519 public key, X25519 public key
+	keyDevicePrivate    byte = 3
+	keyDevicePublic     byte = 4
+	keyCentralPrivateV2 byte = 5 // type 1's material, then the MLKEM768-X25519 seed
+	keyCentralPublicV2  byte = 6 // type 2's material, then the MLKEM768-X25519 public key
 )
 
-var kem = hpke.DHKEM(ecdh.X25519())
+var (
+	kem       = hpke.DHKEM(ecdh.X25519()) // v1 envelopes
+	hybridKEM = hpke.MLKEM768X25519()     // v2 envelopes: X-Wing, draft-ietf-hpke-pq
+)
+
+// Sizes of the hybrid receiving key: its private key is a 32-byte seed, its
+// public key an ML-KEM-768 encapsulation key and an X25519 public key.
+const (
+	hybridSeedSize   = 32
+	hybridPublicSize = mlkem.EncapsulationKeySize768 + 32
+)
+
+// Salts of what central derives from its Ed25519 seed and X25519 private
+// key: the secrets key, and the hybrid seed of an upgraded key of release 1.
+const (
+	secretsSalt = "onex central secrets v1"
+	upgradeSalt = "onex central hybrid v1"
+)
 
 // crockford is Crockford's base32 alphabet: digits and upper-case letters
 // without I, L, O and U.
@@ -50,18 +73,24 @@ func groups(s string, n int) string {
 }
 
 // CentralKeys are central's private keys: Ed25519 for signing packages and
-// receipts, HPKE X25519 for receiving records.
+// receipts, HPKE DHKEM(X25519) for receiving version 1 envelopes and HPKE
+// MLKEM768-X25519 for receiving version 2 envelopes.
 type CentralKeys struct {
-	sign      ed25519.PrivateKey
-	recv      hpke.PrivateKey
-	recvBytes []byte // recv as RFC 9180 serialises it
-	pub       *CentralPublicKey
+	sign       ed25519.PrivateKey
+	recv       hpke.PrivateKey
+	recvBytes  []byte          // recv as RFC 9180 serialises it
+	hybrid     hpke.PrivateKey // nil in a key of release 1 (type 1)
+	hybridSeed []byte
+	pub        *CentralPublicKey
 }
 
-// CentralPublicKey is what every device knows of central.
+// CentralPublicKey is what every device knows of central. A device seals
+// version 2 envelopes to a key that has the hybrid part (type 6), version 1
+// envelopes to one of release 1 (type 2).
 type CentralPublicKey struct {
-	sign ed25519.PublicKey
-	recv hpke.PublicKey
+	sign   ed25519.PublicKey
+	recv   hpke.PublicKey
+	hybrid hpke.PublicKey // nil in a key of release 1
 }
 
 // DeviceKey is a device's Ed25519 signing key.
@@ -78,16 +107,19 @@ type DevicePublicKey struct {
 // GenerateCentralKeys makes central's key pair from crypto/rand.
 func GenerateCentralKeys() (*CentralKeys, error) { return newCentralKeys(rand.Reader) }
 
-// newCentralKeys reads the Ed25519 seed then the X25519 private key from r.
+// newCentralKeys reads the Ed25519 seed, the X25519 private key and the
+// MLKEM768-X25519 seed from r.
 func newCentralKeys(r io.Reader) (*CentralKeys, error) {
-	var b [2 * 32]byte
+	var b [2*32 + hybridSeedSize]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {
 		return nil, fmt.Errorf("seal: generating central keys: %w", err)
 	}
-	return centralKeysFrom(b[:32], b[32:])
+	return centralKeysFrom(b[:32], b[32:64], b[64:])
 }
 
-func centralKeysFrom(seed, x25519 []byte) (*CentralKeys, error) {
+// centralKeysFrom makes central's keys from their material; a nil hybrid
+// seed makes keys of release 1.
+func centralKeysFrom(seed, x25519, hybridSeed []byte) (*CentralKeys, error) {
 	recv, err := kem.NewPrivateKey(x25519)
 	if err != nil {
 		return nil, fmt.Errorf("seal: central receiving key: %w", err)
@@ -97,50 +129,106 @@ func centralKeysFrom(seed, x25519 []byte) (*CentralKeys, error) {
 		return nil, fmt.Errorf("seal: central receiving key: %w", err)
 	}
 	sign := ed25519.NewKeyFromSeed(seed)
-	return &CentralKeys{
+	k := &CentralKeys{
 		sign:      sign,
 		recv:      recv,
 		recvBytes: recvBytes,
 		pub:       &CentralPublicKey{sign: sign.Public().(ed25519.PublicKey), recv: recv.PublicKey()},
-	}, nil
+	}
+	if hybridSeed != nil {
+		if k.hybrid, err = hybridKEM.NewPrivateKey(hybridSeed); err != nil {
+			return nil, fmt.Errorf("seal: central hybrid receiving key: %w", err)
+		}
+		k.hybridSeed = bytes.Clone(hybridSeed)
+		k.pub.hybrid = k.hybrid.PublicKey()
+	}
+	return k, nil
 }
 
 // Public returns central's public keys.
 func (k *CentralKeys) Public() *CentralPublicKey { return k.pub }
 
+// Hybrid reports whether the keys hold the MLKEM768-X25519 receiving key
+// (type 5), and so open version 2 envelopes.
+func (k *CentralKeys) Hybrid() bool { return k.hybrid != nil }
+
+// Upgrade returns keys that hold the hybrid receiving key: k itself if it
+// has one; for keys of release 1, the same keys with a hybrid seed derived
+// from them (HKDF-SHA-256 over the Ed25519 seed and the X25519 private key,
+// salt "onex central hybrid v1", 32 bytes). Every copy of one central.key
+// upgrades to the same hybrid key, so central processes sharing a database
+// agree without talking to each other. The signing key, the X25519 key and
+// the secrets key stay as they were.
+func (k *CentralKeys) Upgrade() *CentralKeys {
+	if k.hybrid != nil {
+		return k
+	}
+	up, err := centralKeysFrom(k.sign.Seed(), k.recvBytes, k.derive(upgradeSalt, hybridSeedSize))
+	if err != nil {
+		panic(err) // the same material parsed a moment ago; a 32-byte hybrid seed always makes a key
+	}
+	return up
+}
+
+// V1 returns the keys as release 1 held them, without the hybrid receiving
+// key (type 1). Central does not run on them (server.Open upgrades them);
+// they stand for a central of release 1 in tests.
+func (k *CentralKeys) V1() *CentralKeys {
+	return &CentralKeys{sign: k.sign, recv: k.recv, recvBytes: k.recvBytes, pub: k.pub.V1()}
+}
+
+// derive is HKDF-SHA-256 over the Ed25519 seed and the X25519 private key
+// with the given salt, n bytes.
+func (k *CentralKeys) derive(salt string, n int) []byte {
+	out, err := hkdf.Key(sha256.New, append(k.sign.Seed(), k.recvBytes...), []byte(salt), "", n)
+	if err != nil {
+		panic("seal: " + err.Error()) // only for lengths HKDF-SHA-256 cannot give
+	}
+	return out
+}
+
 // SecretsKey is the key central seals its own secrets with at rest (the
 // unlock codes it keeps to read out), used with SealField and OpenField. It
 // is derived, not stored: HKDF-SHA-256 over the Ed25519 seed and the X25519
 // private key, salt "onex central secrets v1", 40 bytes: the key id (8),
-// then the key (32). A copy of central's database alone opens nothing.
+// then the key (32). A copy of central's database alone opens nothing. The
+// hybrid seed takes no part, so upgrading a key of release 1 keeps it.
 func (k *CentralKeys) SecretsKey() *StoreKey {
-	out, err := hkdf.Key(sha256.New, append(k.sign.Seed(), k.recvBytes...), []byte("onex central secrets v1"), "", keyIDSize+keySize)
-	if err != nil {
-		panic("seal: " + err.Error()) // only for lengths HKDF-SHA-256 cannot give
-	}
+	out := k.derive(secretsSalt, keyIDSize+keySize)
 	sk := &StoreKey{}
 	copy(sk.id[:], out[:keyIDSize])
 	copy(sk.key[:], out[keyIDSize:])
 	return sk
 }
 
-// Marshal encodes the private keys: OXK1, type 1, Ed25519 seed, X25519
-// private key (clamped, as RFC 9180 serialises it).
+// Marshal encodes the private keys: OXK1, type 5, Ed25519 seed, X25519
+// private key (clamped, as RFC 9180 serialises it), MLKEM768-X25519 seed;
+// keys of release 1 as type 1, without the seed.
 func (k *CentralKeys) Marshal() []byte {
-	b := append(magicKey[:], keyCentralPrivate)
+	typ := keyCentralPrivate
+	if k.hybrid != nil {
+		typ = keyCentralPrivateV2
+	}
+	b := append(magicKey[:], typ)
 	b = append(b, k.sign.Seed()...)
-	return append(b, k.recvBytes...)
+	b = append(b, k.recvBytes...)
+	return append(b, k.hybridSeed...)
 }
 
-// ParseCentralKeys decodes what CentralKeys.Marshal produced.
+// ParseCentralKeys decodes what CentralKeys.Marshal produced: type 5, or
+// type 1 of release 1 (keys without the hybrid part; see Upgrade).
 func ParseCentralKeys(b []byte) (*CentralKeys, error) {
-	r := newKeyReader("central private key", b, keyCentralPrivate)
+	r, typ := newKeyReader("central private key", b, keyCentralPrivate, keyCentralPrivateV2)
 	seed := r.bytes("Ed25519 seed", ed25519.SeedSize)
 	x := r.bytes("X25519 private key", 32)
+	var hybridSeed []byte
+	if typ == keyCentralPrivateV2 {
+		hybridSeed = r.bytes("MLKEM768-X25519 seed", hybridSeedSize)
+	}
 	if err := r.end(); err != nil {
 		return nil, err
 	}
-	k, err := centralKeysFrom(seed, x)
+	k, err := centralKeysFrom(seed, x, hybridSeed)
 	if err != nil {
 		return nil, err
 	}
@@ -152,19 +240,43 @@ func ParseCentralKeys(b []byte) (*CentralKeys, error) {
 	return k, nil
 }
 
-// Marshal encodes central's public keys: OXK1, type 2, Ed25519 public key,
-// X25519 public key.
-func (p *CentralPublicKey) Marshal() []byte {
-	b := append(magicKey[:], keyCentralPublic)
-	b = append(b, p.sign...)
-	return append(b, p.recv.Bytes()...)
+// Hybrid reports whether the key has the MLKEM768-X25519 part (type 6):
+// records sealed to it are version 2 envelopes.
+func (p *CentralPublicKey) Hybrid() bool { return p.hybrid != nil }
+
+// V1 returns the key as release 1 knew it, without the hybrid part (type 2).
+func (p *CentralPublicKey) V1() *CentralPublicKey {
+	return &CentralPublicKey{sign: p.sign, recv: p.recv}
 }
 
-// ParseCentralPublicKey decodes what CentralPublicKey.Marshal produced.
+// Marshal encodes central's public keys: OXK1, type 6, Ed25519 public key,
+// X25519 public key, MLKEM768-X25519 public key; a key of release 1 as type
+// 2, without the last.
+func (p *CentralPublicKey) Marshal() []byte {
+	typ := keyCentralPublic
+	if p.hybrid != nil {
+		typ = keyCentralPublicV2
+	}
+	b := append(magicKey[:], typ)
+	b = append(b, p.sign...)
+	b = append(b, p.recv.Bytes()...)
+	if p.hybrid != nil {
+		b = append(b, p.hybrid.Bytes()...)
+	}
+	return b
+}
+
+// ParseCentralPublicKey decodes what CentralPublicKey.Marshal produced: type
+// 6, or type 2 of release 1.
 func ParseCentralPublicKey(b []byte) (*CentralPublicKey, error) {
-	r := newKeyReader("central public key", b, keyCentralPublic)
+	r, typ := newKeyReader("central public key", b, keyCentralPublic, keyCentralPublicV2)
 	sign := r.bytes("Ed25519 public key", ed25519.PublicKeySize)
 	x := r.bytes("X25519 public key", 32)
+	start := r.off
+	var h []byte
+	if typ == keyCentralPublicV2 {
+		h = r.bytes("MLKEM768-X25519 public key", hybridPublicSize)
+	}
 	if err := r.end(); err != nil {
 		return nil, err
 	}
@@ -172,12 +284,66 @@ func ParseCentralPublicKey(b []byte) (*CentralPublicKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w central public key: X25519 public key: %v", ErrFormat, err)
 	}
-	return &CentralPublicKey{sign: bytes.Clone(sign), recv: recv}, nil
+	p := &CentralPublicKey{sign: bytes.Clone(sign), recv: recv}
+	if h != nil {
+		if p.hybrid, err = hybridKEM.NewPublicKey(h); err != nil {
+			return nil, fmt.Errorf("%w central public key: MLKEM768-X25519 public key at offset %d: %v", ErrFormat, start, err)
+		}
+	}
+	return p, nil
 }
 
 // Fingerprint is a short printable digest of the public keys, such as
-// "7GQX-M3KD-0ZPA-RT4E", for staff to compare by eye.
+// "7GQX-M3KD-0ZPA-RT4E", for staff to compare by eye. A hybrid key and its
+// V1 have different fingerprints.
 func (p *CentralPublicKey) Fingerprint() string { return fingerprint(p.Marshal()) }
+
+// The package in which central signs its public key (SignCentralKey).
+const (
+	centralKeyPackage = "central-key"
+	CentralKeyPart    = "central.key" // the part: the key's encoding
+)
+
+// SignCentralKey signs central's public key for devices that trust only its
+// Ed25519 key, such as those enrolled before central held the hybrid key: a
+// package manifest with package id "central-key", no session, and the one
+// part CentralKeyPart, ck.Public().Marshal(). It returns the signed manifest.
+func SignCentralKey(ck *CentralKeys, created time.Time) ([]byte, error) {
+	if ck.hybrid == nil {
+		return nil, fmt.Errorf("seal: central key %s has no hybrid part to sign", ck.pub.Fingerprint())
+	}
+	return SignManifest(ck, &Manifest{PackageID: centralKeyPackage, Created: created, Parts: []Part{NewPart(CentralKeyPart, ck.pub.Marshal())}})
+}
+
+// OpenCentralKey checks a key that SignCentralKey signed against the key a
+// device trusts and returns the key the device is to hold from now on. The
+// signature must verify under trusted's Ed25519 key (ErrBadSignature) and
+// the manifest list exactly key (ErrBadPart). The signed key must be
+// hybrid, hold the same Ed25519 and X25519 keys as trusted and, when trusted
+// is hybrid already, the same hybrid key (else ErrWrongKey): it adds the
+// hybrid part, and never replaces or removes a key.
+func OpenCentralKey(trusted *CentralPublicKey, manifest, key []byte) (*CentralPublicKey, error) {
+	pkg, err := OpenPackage(trusted, manifest, map[string][]byte{CentralKeyPart: key})
+	if err != nil {
+		return nil, err
+	}
+	if m := pkg.Manifest(); m.PackageID != centralKeyPackage || m.SessionID != "" {
+		return nil, fmt.Errorf("%w: package %q of session %q is not central's signed key", ErrBadPart, m.PackageID, m.SessionID)
+	}
+	k, err := ParseCentralPublicKey(key)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case k.hybrid == nil:
+		return nil, fmt.Errorf("%w: signed central key %s has no hybrid part", ErrWrongKey, k.Fingerprint())
+	case !bytes.Equal(k.V1().Marshal(), trusted.V1().Marshal()):
+		return nil, fmt.Errorf("%w: signed central key %s is not an extension of the trusted key %s", ErrWrongKey, k.Fingerprint(), trusted.Fingerprint())
+	case trusted.hybrid != nil && !bytes.Equal(k.Marshal(), trusted.Marshal()):
+		return nil, fmt.Errorf("%w: signed central key %s has another hybrid key than the trusted key %s", ErrWrongKey, k.Fingerprint(), trusted.Fingerprint())
+	}
+	return k, nil
+}
 
 // GenerateDeviceKey makes a device's key from crypto/rand.
 func GenerateDeviceKey() (*DeviceKey, error) { return newDeviceKey(rand.Reader) }
@@ -206,7 +372,7 @@ func (k *DeviceKey) Marshal() []byte {
 
 // ParseDeviceKey decodes what DeviceKey.Marshal produced.
 func ParseDeviceKey(b []byte) (*DeviceKey, error) {
-	r := newKeyReader("device private key", b, keyDevicePrivate)
+	r, _ := newKeyReader("device private key", b, keyDevicePrivate)
 	seed := r.bytes("Ed25519 seed", ed25519.SeedSize)
 	if err := r.end(); err != nil {
 		return nil, err
@@ -221,7 +387,7 @@ func (p *DevicePublicKey) Marshal() []byte {
 
 // ParseDevicePublicKey decodes what DevicePublicKey.Marshal produced.
 func ParseDevicePublicKey(b []byte) (*DevicePublicKey, error) {
-	r := newKeyReader("device public key", b, keyDevicePublic)
+	r, _ := newKeyReader("device public key", b, keyDevicePublic)
 	sign := r.bytes("Ed25519 public key", ed25519.PublicKeySize)
 	if err := r.end(); err != nil {
 		return nil, err
@@ -240,10 +406,17 @@ func (p *DevicePublicKey) keyID() [8]byte {
 	return [8]byte(h[:8])
 }
 
-func newKeyReader(format string, b []byte, typ byte) *reader {
+// newKeyReader reads the magic and the key type, which must be one of
+// types, and returns it.
+func newKeyReader(format string, b []byte, types ...byte) (*reader, byte) {
 	r := newReader(format, b, magicKey)
-	if t := r.u8("type"); r.err == nil && t != typ {
-		r.failAt(r.off-1, "type", "key type %d, want %d", t, typ)
+	t := r.u8("type")
+	if r.err == nil && !slices.Contains(types, t) {
+		want := fmt.Sprint(types[0])
+		if len(types) > 1 {
+			want = fmt.Sprintf("%d or %d", types[0], types[1])
+		}
+		r.failAt(r.off-1, "type", "key type %d, want %s", t, want)
 	}
-	return r
+	return r, t
 }

@@ -3,6 +3,7 @@ package seal
 import (
 	"crypto/ed25519"
 	"crypto/hpke"
+	"crypto/mlkem"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -15,11 +16,15 @@ const (
 	MaxRecordSize = 16 << 20 // bytes of one record's plaintext
 	maxDeviceID   = 128
 	maxKind       = 64
-	encSize       = 32 // HPKE encapsulated key of DHKEM(X25519)
+	encSize       = 32                           // HPKE encapsulated key of DHKEM(X25519), version 1
+	encSizeV2     = mlkem.CiphertextSize768 + 32 // of MLKEM768-X25519, version 2: 1120
 )
 
-// hpkeInfo is the HPKE info string of version 1 envelopes.
-const hpkeInfo = "OneX record v1"
+// The HPKE info strings of version 1 and version 2 envelopes.
+const (
+	hpkeInfo   = "OneX record v1"
+	hpkeInfoV2 = "OneX record v2"
+)
 
 var (
 	hpkeKDF  = hpke.HKDFSHA256()
@@ -50,9 +55,10 @@ func (h *Header) check() error {
 
 // Envelope is a sealed record as SealRecord made it.
 type Envelope struct {
-	Header Header // with the RecordID SealRecord assigned
-	Bytes  []byte // what goes to central, byte for byte on every retry
-	Hash   Hash   // EnvelopeHash(Bytes): the Prev of the device's next record
+	Header  Header // with the RecordID SealRecord assigned
+	Bytes   []byte // what goes to central, byte for byte on every retry
+	Hash    Hash   // EnvelopeHash(Bytes): the Prev of the device's next record
+	Version int    // 2: sealed with MLKEM768-X25519; 1: with X25519 alone
 }
 
 // Record is an envelope opened by central.
@@ -60,14 +66,16 @@ type Record struct {
 	Header    Header // authenticated by the device's signature
 	Plaintext []byte
 	Hash      Hash // EnvelopeHash of the envelope
+	Version   int  // the envelope's format version, 1 or 2
 }
 
 // EnvelopeHash is an envelope's content identity: the SHA-256 of its bytes.
 func EnvelopeHash(envelope []byte) Hash { return sum(envelope) }
 
 // SealRecord signs plaintext with the device key, seals it to central with
-// HPKE and wraps it in an envelope that the device signs too. h.RecordID must
-// be zero: SealRecord assigns a fresh UUIDv7.
+// HPKE and wraps it in an envelope that the device signs too: a version 2
+// envelope (MLKEM768-X25519) when central's key is hybrid, else version 1
+// (X25519). h.RecordID must be zero: SealRecord assigns a fresh UUIDv7.
 func SealRecord(dk *DeviceKey, central *CentralPublicKey, h Header, plaintext []byte) (*Envelope, error) {
 	if h.RecordID != uuid.Nil {
 		return nil, fmt.Errorf("seal: record id %s given; SealRecord assigns it", h.RecordID)
@@ -90,11 +98,12 @@ func sealRecord(dk *DeviceKey, central *CentralPublicKey, h Header, plaintext []
 		return nil, fmt.Errorf("seal: %s record is %d bytes, limit %d", h.Kind, len(plaintext), MaxRecordSize)
 	}
 	h.Created = time.Unix(0, h.Created.UnixNano()).UTC() // as central will read it
-	header := appendHeader(dk.pub.keyID(), &h)
+	version, pk, info := central.sealTo()
+	header := appendHeader(version, dk.pub.keyID(), &h)
 	inner := make([]byte, 0, len(plaintext)+sigSize)
 	inner = append(inner, plaintext...)
 	inner = append(inner, ed25519.Sign(dk.sign, innerMessage(header, plaintext))...)
-	enc, sender, err := hpke.NewSender(central.recv, hpkeKDF, hpkeAEAD, []byte(hpkeInfo))
+	enc, sender, err := hpke.NewSender(pk, hpkeKDF, hpkeAEAD, []byte(info))
 	if err != nil {
 		return nil, fmt.Errorf("seal: sealing record to central: %w", err)
 	}
@@ -102,19 +111,37 @@ func sealRecord(dk *DeviceKey, central *CentralPublicKey, h Header, plaintext []
 	if err != nil {
 		return nil, fmt.Errorf("seal: sealing record to central: %w", err)
 	}
-	b := make([]byte, 0, len(header)+encSize+4+len(ct)+sigSize)
+	b := make([]byte, 0, len(header)+len(enc)+4+len(ct)+sigSize)
 	b = append(b, header...)
 	b = append(b, enc...)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(ct)))
 	b = append(b, ct...)
 	b = append(b, ed25519.Sign(dk.sign, b)...)
-	return &Envelope{Header: h, Bytes: b, Hash: sum(b)}, nil
+	return &Envelope{Header: h, Bytes: b, Hash: sum(b), Version: version}, nil
 }
 
-// appendHeader encodes the envelope header, which is also the HPKE
-// associated data.
-func appendHeader(keyID [8]byte, h *Header) []byte {
-	b := append(magicEnvelope[:], h.RecordID[:]...)
+// sealTo says how records are sealed to central: the envelope version, the
+// HPKE public key and info string.
+func (p *CentralPublicKey) sealTo() (version int, pk hpke.PublicKey, info string) {
+	if p.hybrid != nil {
+		return 2, p.hybrid, hpkeInfoV2
+	}
+	return 1, p.recv, hpkeInfo
+}
+
+// envelopeMagic is the magic of an envelope format version, 1 or 2.
+func envelopeMagic(version int) [magicLen]byte {
+	if version == 2 {
+		return magicEnvelopeV2
+	}
+	return magicEnvelope
+}
+
+// appendHeader encodes the header of a version 1 or 2 envelope, which is
+// also the HPKE associated data.
+func appendHeader(version int, keyID [8]byte, h *Header) []byte {
+	m := envelopeMagic(version)
+	b := append(m[:], h.RecordID[:]...)
 	b = append(b, keyID[:]...)
 	b = appendStr(b, h.DeviceID)
 	b = binary.BigEndian.AppendUint64(b, h.Epoch)
@@ -136,17 +163,23 @@ func innerMessage(header, plaintext []byte) []byte {
 // envelope is a decoded envelope, not yet verified.
 type envelope struct {
 	Header
-	keyID  [8]byte
-	header []byte // encoded header: the HPKE associated data
-	enc    []byte
-	ct     []byte
-	signed []byte // everything the outer signature covers
-	sig    []byte
+	version int // 1 or 2
+	keyID   [8]byte
+	header  []byte // encoded header: the HPKE associated data
+	enc     []byte
+	ct      []byte
+	signed  []byte // everything the outer signature covers
+	sig     []byte
 }
 
+// parseEnvelope decodes a version 1 or version 2 envelope; the versions
+// differ in the magic and the size of the encapsulated key.
 func parseEnvelope(b []byte) (*envelope, error) {
-	r := newReader("envelope", b, magicEnvelope)
-	e := &envelope{}
+	e := &envelope{version: 1}
+	if len(b) >= magicLen && b[magicLen-1] == magicEnvelopeV2[magicLen-1] {
+		e.version = 2
+	}
+	r := newReader("envelope", b, envelopeMagic(e.version))
 	copy(e.RecordID[:], r.bytes("record id", 16))
 	if r.err == nil && (e.RecordID.Version() != 7 || e.RecordID.Variant() != uuid.RFC4122) {
 		r.failAt(r.off-16, "record id", "%s is not a UUIDv7", e.RecordID)
@@ -162,7 +195,11 @@ func parseEnvelope(b []byte) (*envelope, error) {
 		return nil, r.err
 	}
 	e.header = b[:r.off]
-	e.enc = r.bytes("encapsulated key", encSize)
+	if e.version == 2 {
+		e.enc = r.bytes("encapsulated key", encSizeV2)
+	} else {
+		e.enc = r.bytes("encapsulated key", encSize)
+	}
 	start := r.off
 	n := r.u32("ciphertext length")
 	if r.err == nil && (n < sigSize+tagSize || n > MaxRecordSize+sigSize+tagSize) {
@@ -213,13 +250,21 @@ func verifyEnvelope(b []byte, device *DevicePublicKey) (*envelope, error) {
 }
 
 // OpenEnvelope verifies an envelope from device, decrypts it with central's
-// key and verifies the device's signature on the record inside.
+// key, X25519 for version 1 and MLKEM768-X25519 for version 2, and verifies
+// the device's signature on the record inside.
 func OpenEnvelope(ck *CentralKeys, envelope []byte, device *DevicePublicKey) (*Record, error) {
 	e, err := verifyEnvelope(envelope, device)
 	if err != nil {
 		return nil, err
 	}
-	r, err := hpke.NewRecipient(e.enc, ck.recv, hpkeKDF, hpkeAEAD, []byte(hpkeInfo))
+	priv, info := ck.recv, hpkeInfo
+	if e.version == 2 {
+		if ck.hybrid == nil {
+			return nil, fmt.Errorf("%w: envelope %s is version 2 and central key %s has no hybrid part", ErrDecrypt, e.RecordID, ck.pub.Fingerprint())
+		}
+		priv, info = ck.hybrid, hpkeInfoV2
+	}
+	r, err := hpke.NewRecipient(e.enc, priv, hpkeKDF, hpkeAEAD, []byte(info))
 	if err != nil {
 		return nil, fmt.Errorf("%w: envelope %s: %v", ErrDecrypt, e.RecordID, err)
 	}
@@ -231,5 +276,5 @@ func OpenEnvelope(ck *CentralKeys, envelope []byte, device *DevicePublicKey) (*R
 	if !ed25519.Verify(device.sign, innerMessage(e.header, plaintext), sig) {
 		return nil, fmt.Errorf("%w: record inside envelope %s from device %q", ErrBadSignature, e.RecordID, e.DeviceID)
 	}
-	return &Record{Header: e.Header, Plaintext: plaintext, Hash: sum(envelope)}, nil
+	return &Record{Header: e.Header, Plaintext: plaintext, Hash: sum(envelope), Version: e.version}, nil
 }

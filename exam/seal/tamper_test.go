@@ -2,6 +2,7 @@ package seal
 
 import (
 	"bytes"
+	"fmt"
 	"runtime"
 	"sync"
 	"testing"
@@ -59,13 +60,14 @@ func everyValue(t *testing.T, b []byte, check func(mutated []byte) error) {
 	t.Logf("%d changes of %d bytes, all refused", len(deltas)*len(b), len(b))
 }
 
-// TestEverySingleByteChange changes every byte of a receipt, an envelope, a
-// manifest, a sealed field and a small sealed paper to every other value:
-// each change is refused.
+// TestEverySingleByteChange changes every byte of a receipt, an envelope of
+// each version, a manifest, central's signed key, a sealed field and a small
+// sealed paper to every other value: each change is refused.
 func TestEverySingleByteChange(t *testing.T) {
 	ck := testCentral(t)
 	dk := testDevice(t, "device")
-	env, err := SealRecord(dk, ck.Public(), testHeader(), []byte(`{"ticket":"2026WEB010001","item":"q1","answer":{"choices":["b"]}}`))
+	rec := []byte(`{"ticket":"2026WEB010001","item":"q1","answer":{"choices":["b"]}}`)
+	env, err := SealRecord(dk, ck.Public(), testHeader(), rec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,9 +81,33 @@ func TestEverySingleByteChange(t *testing.T) {
 			return err
 		})
 	})
-	t.Run("envelope", func(t *testing.T) {
-		everyValue(t, env.Bytes, func(m []byte) error {
-			_, err := VerifyEnvelope(m, dk.Public())
+	for _, v := range envelopeVersions {
+		t.Run(fmt.Sprintf("envelope v%d", v.version), func(t *testing.T) {
+			env, err := SealRecord(dk, v.public(ck), testHeader(), rec)
+			if err != nil || env.Version != v.version {
+				t.Fatalf("sealed version %d: %v", env.Version, err)
+			}
+			everyValue(t, env.Bytes, func(m []byte) error {
+				_, err := OpenEnvelope(ck, m, dk.Public())
+				return err
+			})
+		})
+	}
+	t.Run("central key", func(t *testing.T) {
+		key := ck.Public().Marshal()
+		manifest, err := SignCentralKey(ck, testTime)
+		if err != nil {
+			t.Fatal(err)
+		}
+		everyValue(t, manifest, func(m []byte) error {
+			_, err := OpenCentralKey(ck.Public().V1(), m, key)
+			return err
+		})
+		// The key is a part the manifest lists by its SHA-256: one change a
+		// byte shows that every byte is covered; every value would only test
+		// SHA-256 again.
+		everyFlip(t, key, func(k []byte) error {
+			_, err := OpenCentralKey(ck.Public().V1(), manifest, k)
 			return err
 		})
 	})

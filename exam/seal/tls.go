@@ -75,9 +75,10 @@ func (f Fingerprint) String() string {
 	return ""
 }
 
-// MatchesKey reports whether f is the fingerprint of central's key pub.
+// MatchesKey reports whether f is the fingerprint of central's key pub, or
+// of its key of release 1 (what a central printed before its hybrid key).
 func (f Fingerprint) MatchesKey(pub *CentralPublicKey) bool {
-	return f.key != "" && f.key == pub.Fingerprint()
+	return f.key != "" && (f.key == pub.Fingerprint() || f.key == pub.V1().Fingerprint())
 }
 
 // MatchesCertificate reports whether f is the SHA-256 of cert or of its

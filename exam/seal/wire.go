@@ -26,10 +26,12 @@ var (
 	magicManifest = [magicLen]byte{'O', 'X', 'M', 2}
 	magicList     = [magicLen]byte{'O', 'X', 'L', 1}
 	magicEnvelope = [magicLen]byte{'O', 'X', 'E', 1}
-	magicInner    = [magicLen]byte{'O', 'X', 'I', 1}
-	magicReceipt  = [magicLen]byte{'O', 'X', 'R', 1}
-	magicField    = [magicLen]byte{'O', 'X', 'F', 1}
-	magicStoreKey = [magicLen]byte{'O', 'X', 'S', 1}
+	// magicEnvelopeV2 is the envelope sealed with MLKEM768-X25519.
+	magicEnvelopeV2 = [magicLen]byte{'O', 'X', 'E', 2}
+	magicInner      = [magicLen]byte{'O', 'X', 'I', 1}
+	magicReceipt    = [magicLen]byte{'O', 'X', 'R', 1}
+	magicField      = [magicLen]byte{'O', 'X', 'F', 1}
+	magicStoreKey   = [magicLen]byte{'O', 'X', 'S', 1}
 )
 
 // appendStr appends s with a big-endian uint16 length prefix. Callers have

@@ -46,8 +46,13 @@ func (c *Central) Enrol(t testing.TB, site string) *Device {
 		t.Fatalf("enrol: %d", code)
 	}
 	central, err := seal.ParseCentralPublicKey(resp.CentralKey)
-	if err != nil || central.Fingerprint() != c.PublicKey().Fingerprint() || resp.SiteCode != site {
+	if err != nil || central.Fingerprint() != c.PublicKey().V1().Fingerprint() || resp.SiteCode != site {
 		t.Fatalf("enrol response %+v: %v", resp, err)
+	}
+	if resp.HybridKey != nil {
+		if central, err = resp.HybridKey.Open(central); err != nil || central.Fingerprint() != c.PublicKey().Fingerprint() {
+			t.Fatalf("enrol response's hybrid key: %v", err)
+		}
 	}
 	return &Device{t: t, c: c, Key: dk, ID: resp.DeviceID, Central: central, Epoch: 42}
 }

@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"io"
 	"io/fs"
 	"log"
@@ -19,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -27,9 +29,11 @@ import (
 	"time"
 
 	"onex/assets"
+	"onex/exam/seal"
 	"onex/server"
 	"onex/server/store"
 	"onex/server/web"
+	osync "onex/sync"
 )
 
 // Start is the planned start of the sample session, in China Standard Time.
@@ -74,10 +78,11 @@ type Central struct {
 type Option func(*options)
 
 type options struct {
-	dsn string
-	now time.Time
-	cfg server.Config
-	tls bool
+	dsn      string
+	now      time.Time
+	cfg      server.Config
+	tls      bool
+	release1 bool
 }
 
 // WithTLS serves central over HTTPS with the self-signed certificate that
@@ -105,6 +110,18 @@ func WithBatchPace(idle, total time.Duration) Option {
 	return func(o *options) { o.cfg.BatchIdle, o.cfg.BatchTimeout = idle, total }
 }
 
+// Release1 makes central look to devices as a central of release 1 did:
+// its key file of release 1 (key type 1, without the hybrid part) and its
+// enrolment and package answers without the signed hybrid key, so that
+// sites enrol holding only the key of release 1 and seal version 1
+// envelopes. The key file is upgraded at the first open, as release 2
+// does. Restart with Release2 to install release 2 over it.
+func Release1() Option { return func(o *options) { o.release1 = true } }
+
+// Release2 undoes Release1 at a Restart: central offers its signed hybrid
+// key again.
+func Release2() Option { return func(o *options) { o.release1 = false } }
+
 // At sets central's clock (by default five minutes before the sample
 // session's release time, ten minutes before its start).
 func At(t time.Time) Option { return func(o *options) { o.now = t } }
@@ -120,6 +137,9 @@ func New(t testing.TB, opts ...Option) *Central {
 	c := &Central{Dir: t.TempDir(), Clock: &Clock{}, opts: o}
 	if _, err := server.Init(ctx, c.Dir, o.dsn, AdminPassword); err != nil {
 		t.Fatal(err)
+	}
+	if o.release1 {
+		WriteKeysOfRelease1(t, c.Dir)
 	}
 	c.Clock.Set(o.now)
 	var kp tls.Certificate
@@ -202,7 +222,54 @@ func (c *Central) process(t testing.TB) (*server.Central, http.Handler) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sc, web.Handler(sc, cfg.Log)
+	h := web.Handler(sc, cfg.Log)
+	if c.opts.release1 {
+		h = withoutHybridKey(h)
+	}
+	return sc, h
+}
+
+// WriteKeysOfRelease1 replaces the key file in dir by the keys of release 1
+// it holds (key type 1), as a central of release 1 kept them.
+func WriteKeysOfRelease1(t testing.TB, dir string) {
+	t.Helper()
+	path := filepath.Join(dir, server.KeysFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := seal.ParseCentralKeys(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, keys.V1().Marshal(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// withoutHybridKey answers enrolments and package downloads as central of
+// release 1 did: without the signed hybrid key.
+func withoutHybridKey(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != osync.PathEnrol && r.URL.Path != osync.PathPackage {
+			h.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		var answer map[string]json.RawMessage
+		if json.Unmarshal(body, &answer) == nil && answer["hybrid_key"] != nil {
+			delete(answer, "hybrid_key")
+			body, _ = json.Marshal(answer)
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(rec.Code)
+		w.Write(body)
+	})
 }
 
 // Restart stops central and starts it again on the same data, changed by

@@ -219,7 +219,7 @@ func initCentral(ctx context.Context, f *flags, pwFile string, stdout io.Writer)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "central key fingerprint: %s\n", pub.Fingerprint())
+	fmt.Fprintf(stdout, "central key fingerprint: %s (sites of release 1 show %s)\n", pub.Fingerprint(), pub.V1().Fingerprint())
 	return nil
 }
 
@@ -272,11 +272,11 @@ func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
 		if cert != nil {
 			hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*cert}}
 			go func() { errc <- hs.ServeTLS(ln, "", "") }()
-			log.Info("central listening", "office", "https://"+ln.Addr().String()+"/office/", "key", c.PublicKey().Fingerprint(),
+			log.Info("central listening", "office", "https://"+ln.Addr().String()+"/office/", "key", c.PublicKey().Fingerprint(), "key_release1", c.PublicKey().V1().Fingerprint(),
 				"tls_certificate", seal.TLSFingerprint(seal.CertificateHash(cert.Leaf)), "tls_key", seal.TLSFingerprint(seal.SPKIHash(cert.Leaf)))
 		} else {
 			go func() { errc <- hs.Serve(ln) }()
-			log.Info("central listening", "office", "http://"+ln.Addr().String()+"/office/", "key", c.PublicKey().Fingerprint(), "trust_proxy", *trustProxy)
+			log.Info("central listening", "office", "http://"+ln.Addr().String()+"/office/", "key", c.PublicKey().Fingerprint(), "key_release1", c.PublicKey().V1().Fingerprint(), "trust_proxy", *trustProxy)
 			if !*trustProxy {
 				log.Warn("serving plain HTTP: the link is not encrypted; give --tls-cert and --tls-key, run init --self-signed-tls, or put a TLS proxy in front and serve --trust-proxy")
 			}

@@ -80,7 +80,7 @@ func testCommands(t *testing.T, db string) {
 		}
 		return out
 	}
-	if out := mustRun("init", "--data", data, "--admin-password-file", pw); !strings.Contains(out, "central key fingerprint") {
+	if out := mustRun("init", "--data", data, "--admin-password-file", pw); !strings.Contains(out, "central key fingerprint") || !strings.Contains(out, "sites of release 1 show") {
 		t.Errorf("init printed %q", out)
 	}
 	if _, err := cli(t, "init", "--data", data); err == nil {
