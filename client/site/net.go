@@ -463,7 +463,7 @@ func (s *Site) storePackages(ctx context.Context, id *store.Identity, pkgs []che
 			for i, cand := range c.sess.Candidates {
 				tickets[i] = cand.Ticket
 			}
-			if err := tx.AddCandidates(c.sp.SessionID, tickets); err != nil {
+			if err := tx.SetCandidates(c.sp.SessionID, tickets); err != nil {
 				return err
 			}
 			res.Updated = append(res.Updated, c.sp.SessionID)

@@ -11,6 +11,7 @@ import (
 
 	"onex/client/site"
 	"onex/client/store"
+	"onex/exam"
 	"onex/server"
 	"onex/server/servertest"
 	wire "onex/sync"
@@ -136,5 +137,43 @@ func TestPackageAnswersCannotBeReplayedOrCut(t *testing.T) {
 				t.Fatalf("after the true answer the site holds rosters %v of %d sessions, want 39 candidates in %s", ro, len(sessions), r.session)
 			}
 		})
+	}
+}
+
+// TestRosterShrinksAtTheSite: a candidate central takes off the roster
+// before the release is gone from the site at the next download (and may
+// not be checked in); the others keep their check-ins.
+func TestRosterShrinksAtTheSite(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	if _, err := r.s.CheckIn(ctx, r.session, site.CheckInRequest{Ticket: "2026WEB010002", Status: exam.Present, Confirmed: true}); err != nil {
+		t.Fatal(err)
+	}
+	dropFirstCandidate(t, r.central, r.session) // 2026WEB010001
+	if _, err := r.s.Download(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	cands, err := r.s.Candidates(ctx, r.session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]exam.Attendance{}
+	for _, c := range cands {
+		status[c.Ticket] = c.Status
+	}
+	if _, kept := status["2026WEB010001"]; kept || len(cands) != 39 || status["2026WEB010002"] != exam.Present {
+		t.Errorf("after the roster shrank: %d candidates, the dropped one kept: %v, 2026WEB010002 %q", len(cands), kept, status["2026WEB010002"])
+	}
+	infos, err := r.s.Sessions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range infos {
+		if in.ID == r.session && (in.Candidates != 39 || in.Present != 1) {
+			t.Errorf("the session's figures after the roster shrank: %d candidates, %d present; want 39, 1", in.Candidates, in.Present)
+		}
+	}
+	if _, err := r.s.CheckIn(ctx, r.session, site.CheckInRequest{Ticket: "2026WEB010001", Status: exam.Present, Confirmed: true}); err == nil || !strings.Contains(err.Error(), "not on the roster") {
+		t.Errorf("checking in the dropped candidate: %v", err)
 	}
 }

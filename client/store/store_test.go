@@ -236,7 +236,7 @@ func TestEditedRowsFailClosed(t *testing.T) {
 		if err := tx.PutPackage("S1", &store.Package{PackageID: "S1", Manifest: []byte("m"), Parts: map[string][]byte{}}, nil, time.Now()); err != nil {
 			return err
 		}
-		if err := tx.AddCandidates("S1", []string{"T1"}); err != nil {
+		if err := tx.SetCandidates("S1", []string{"T1"}); err != nil {
 			return err
 		}
 		if err := tx.PutAttempt("S1", "T1", map[string]int{"x": 1}, false, ""); err != nil {
@@ -300,7 +300,7 @@ func TestMovedCiphertextDoesNotOpen(t *testing.T) {
 		if err := tx.PutPackage("S1", &store.Package{PackageID: "S1", Manifest: []byte("m"), Parts: map[string][]byte{}}, nil, time.Now()); err != nil {
 			return err
 		}
-		if err := tx.AddCandidates("S1", []string{"T1", "T2"}); err != nil {
+		if err := tx.SetCandidates("S1", []string{"T1", "T2"}); err != nil {
 			return err
 		}
 		for _, t := range []string{"T1", "T2"} {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -336,12 +337,37 @@ type CheckIn struct {
 	At       time.Time
 }
 
-// AddCandidates adds the roster's tickets of a session; tickets already
-// there keep their check-in.
-func (tx *Tx) AddCandidates(sessionID string, tickets []string) error {
+// SetCandidates makes a session's candidates the roster's tickets: tickets
+// already there keep their check-in, new ones are added, and those no
+// longer on the roster are dropped with all the store holds of them.
+func (tx *Tx) SetCandidates(sessionID string, tickets []string) error {
 	for _, t := range tickets {
 		if _, err := tx.exec("INSERT INTO candidates (session_id, ticket) VALUES (?, ?) ON CONFLICT DO NOTHING", sessionID, t); err != nil {
 			return fmt.Errorf("site store: candidate %s: %w", t, err)
+		}
+	}
+	rows, err := tx.query("SELECT ticket FROM candidates WHERE session_id = ?", sessionID)
+	if err != nil {
+		return fmt.Errorf("site store: candidates: %w", err)
+	}
+	var gone []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return err
+		}
+		if !slices.Contains(tickets, t) {
+			gone = append(gone, t)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, t := range gone {
+		if _, err := tx.exec("DELETE FROM candidates WHERE session_id = ? AND ticket = ?", sessionID, t); err != nil {
+			return fmt.Errorf("site store: drop candidate %s: %w", t, err)
 		}
 	}
 	return nil

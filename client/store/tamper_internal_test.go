@@ -52,7 +52,7 @@ func TestEveryByteOfEverySealedField(t *testing.T) {
 				return err
 			}
 		}
-		if err := tx.AddCandidates("S-1", tickets); err != nil {
+		if err := tx.SetCandidates("S-1", tickets); err != nil {
 			return err
 		}
 		for _, tk := range tickets {
@@ -163,15 +163,15 @@ func TestExaminerSealed(t *testing.T) {
 		t.Fatal(err)
 	}
 	put := func(tx *Tx, ticket, examiner string) error {
-		if err := tx.PutPackage("S-1", &Package{PackageID: "S-1", Manifest: []byte("m"), Parts: map[string][]byte{"session.json": []byte("{}")}}, nil, time.Now()); err != nil {
-			return err
-		}
-		if err := tx.AddCandidates("S-1", []string{ticket}); err != nil {
-			return err
-		}
 		return tx.PutMarks("S-1", ticket, Marks{ItemID: "q11", Values: []float64{3}, Examiner: examiner, Saved: time.Now()})
 	}
 	err = s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutPackage("S-1", &Package{PackageID: "S-1", Manifest: []byte("m"), Parts: map[string][]byte{"session.json": []byte("{}")}}, nil, time.Now()); err != nil {
+			return err
+		}
+		if err := tx.SetCandidates("S-1", []string{"T1", "T2"}); err != nil {
+			return err
+		}
 		if err := put(tx, "T1", "王考评"); err != nil {
 			return err
 		}
