@@ -159,17 +159,15 @@ func Open(ctx context.Context, dataDir, dbURL string, cfg Config) (*Central, err
 	}
 	c := &Central{db: db, keys: keys, log: cfg.logger(), now: cfg.clock(), tls: ctls, limits: cfg.limits(),
 		metrics: newMetrics(), releaseCache: map[string][]byte{}}
-	if err := c.upgradeKeys(ctx, filepath.Join(dataDir, KeysFile)); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := c.sealPlainUnlockCodes(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := c.versionPackages(ctx); err != nil {
-		db.Close()
-		return nil, err
+	// What a database or key file of an earlier release lacks, done once.
+	for _, step := range []func(context.Context) error{
+		func(ctx context.Context) error { return c.upgradeKeys(ctx, filepath.Join(dataDir, KeysFile)) },
+		c.sealPlainUnlockCodes, c.sealPlainPapers, db.Scrub, c.versionPackages,
+	} {
+		if err := step(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return c, nil
 }

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"onex/exam"
+	"onex/exam/seal"
 	"onex/server/store"
 )
 
@@ -62,13 +63,79 @@ func (c *Central) ImportPaper(ctx context.Context, r io.Reader, actor string) (*
 	if _, err := cat.Rule(p.Certificate, p.Level); err != nil {
 		return nil, inputf("paper %s: %w (import the catalogue first)", p.ID, err)
 	}
-	if err := c.db.PutPaper(ctx, p, b); err != nil {
+	sealed, err := c.sealPaper(p.ID, p.Version, b)
+	if err != nil {
+		return nil, err
+	}
+	same := func(stored []byte) bool {
+		old, err := c.openPaper(p.ID, p.Version, stored)
+		return err == nil && bytes.Equal(old, b)
+	}
+	if err := c.db.PutPaper(ctx, p, sealed, same); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, AsInput(err)
 		}
 		return nil, err
 	}
 	return p, c.db.Audit(ctx, actor, "import paper", fmt.Sprintf("%s v%d, %d items", p.ID, p.Version, len(p.Items())))
+}
+
+// paperRow names a paper's row for its sealed body.
+func paperRow(id string, version int) string { return fmt.Sprintf("%s\x1f%d", id, version) }
+
+// sealPaper seals a paper's JSON under central's secrets key.
+func (c *Central) sealPaper(id string, version int, raw []byte) ([]byte, error) {
+	return seal.SealField(c.keys.SecretsKey(), "papers", "body", paperRow(id, version), raw)
+}
+
+// openPaper opens a paper's JSON sealed by sealPaper.
+func (c *Central) openPaper(id string, version int, sealed []byte) ([]byte, error) {
+	raw, err := seal.OpenField(c.keys.SecretsKey(), "papers", "body", paperRow(id, version), sealed)
+	if err != nil {
+		return nil, fmt.Errorf("paper %s version %d: sealed body: %w", id, version, err)
+	}
+	return raw, nil
+}
+
+// paperJSON returns a stored paper's JSON as imported.
+func (c *Central) paperJSON(ctx context.Context, id string, version int) ([]byte, error) {
+	sealed, err := c.db.Paper(ctx, id, version)
+	if err != nil {
+		return nil, err
+	}
+	return c.openPaper(id, version, sealed)
+}
+
+// paper returns a stored paper.
+func (c *Central) paper(ctx context.Context, id string, version int) (*exam.Paper, error) {
+	raw, err := c.paperJSON(ctx, id, version)
+	if err != nil {
+		return nil, err
+	}
+	p, err := exam.ReadPaper(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("stored paper %s version %d: %w", id, version, err)
+	}
+	return p, nil
+}
+
+// sealPlainPapers seals the papers a database from before they were sealed
+// still holds in the clear.
+func (c *Central) sealPlainPapers(ctx context.Context) error {
+	plain, err := c.db.PlainPapers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range plain {
+		sealed, err := c.sealPaper(p.ID, p.Version, p.Body)
+		if err != nil {
+			return err
+		}
+		if err := c.db.SealPaper(ctx, p.ID, p.Version, sealed); err != nil {
+			return fmt.Errorf("seal paper %s version %d: %w", p.ID, p.Version, err)
+		}
+	}
+	return nil
 }
 
 // Encodings of roster files.

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -188,11 +187,7 @@ func (l *lookup) session(id string) *sessionEntry {
 	if e.s, e.err = l.central.db.Session(l.ctx, id); e.err != nil {
 		return e
 	}
-	var raw []byte
-	if raw, e.err = l.central.db.Paper(l.ctx, e.s.PaperID, e.s.PaperVersion); e.err != nil {
-		return e
-	}
-	if e.paper, e.err = exam.ReadPaper(bytes.NewReader(raw)); e.err != nil {
+	if e.paper, e.err = l.central.paper(l.ctx, e.s.PaperID, e.s.PaperVersion); e.err != nil {
 		return e
 	}
 	roster, err := l.central.db.Roster(l.ctx, id)

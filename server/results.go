@@ -83,11 +83,7 @@ func (c *Central) SessionResults(ctx context.Context, sessionID string) ([]Resul
 	if err != nil {
 		return nil, err
 	}
-	raw, err := c.db.Paper(ctx, s.PaperID, s.PaperVersion)
-	if err != nil {
-		return nil, err
-	}
-	paper, err := exam.ReadPaper(bytes.NewReader(raw))
+	paper, err := c.paper(ctx, s.PaperID, s.PaperVersion)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -198,6 +199,9 @@ func TestUnlockCodesSealedAtRest(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Restart(t)
+	if inFiles() {
+		t.Error("after reopening, the clear code is still in central's database files")
+	}
 	var left string
 	if err := raw.QueryRow("SELECT unlock_code FROM sessions WHERE id = ?", c.Session.ID).Scan(&left); err != nil || left != "" {
 		t.Errorf("after reopening, the clear code is still there: %q %v", left, err)
@@ -426,5 +430,52 @@ func TestFullBatchOfVersion2Fits(t *testing.T) {
 		if r.Outcome != osync.Accepted {
 			t.Fatalf("envelope %d: %s %s", i+1, r.Outcome, r.Reason)
 		}
+	}
+}
+
+// TestPapersSealedAtRest: central's database files hold no question of an
+// imported paper; a paper a database of an earlier release holds in the
+// clear is sealed when central opens it, leaving no clear copy in the files,
+// and still sits and scores.
+func TestPapersSealedAtRest(t *testing.T) {
+	c := servertest.New(t)
+	ctx := context.Background()
+	stem := []byte("HTML 文档中，用于定义最重要标题的标签是？")
+	inFiles := func() string {
+		for _, name := range []string{"central.db", "central.db-wal"} {
+			b, _ := os.ReadFile(filepath.Join(c.Dir, name))
+			if bytes.Contains(b, stem) {
+				return name
+			}
+		}
+		return ""
+	}
+	if f := inFiles(); f != "" {
+		t.Fatalf("a question of the imported paper is in %s in the clear", f)
+	}
+	plain, err := io.ReadAll(servertest.Sample(t, "paper-web-elementary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(c.Dir, "central.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec("UPDATE papers SET body = ?, sealed = 0 WHERE id = ?", plain, c.Session.PaperID); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	if inFiles() == "" {
+		t.Fatal("the test did not put the paper back in the clear")
+	}
+	c.Restart(t)
+	if f := inFiles(); f != "" {
+		t.Errorf("after reopening, a question is still in %s in the clear", f)
+	}
+	if _, err := c.ImportPaper(ctx, servertest.Sample(t, "paper-web-elementary.json"), "test"); err != nil {
+		t.Errorf("importing the same paper again after sealing: %v", err)
+	}
+	if _, err := c.SessionResults(ctx, c.Session.ID); err != nil {
+		t.Errorf("results from the sealed paper: %v", err)
 	}
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -52,9 +51,12 @@ func (c *Central) CreateSession(ctx context.Context, spec SessionSpec, actor str
 			return store.Session{}, inputf("paper %q is not imported", spec.PaperID)
 		}
 	}
-	raw, err := c.db.Paper(ctx, spec.PaperID, spec.PaperVersion)
-	if err != nil {
+	raw, err := c.paperJSON(ctx, spec.PaperID, spec.PaperVersion)
+	if errors.Is(err, store.ErrNotFound) {
 		return store.Session{}, inputf("paper %s version %d is not imported", spec.PaperID, spec.PaperVersion)
+	}
+	if err != nil {
+		return store.Session{}, err
 	}
 	if spec.ReleaseAt.IsZero() {
 		spec.ReleaseAt = spec.Start.Add(-10 * time.Minute)
@@ -158,13 +160,9 @@ func (c *Central) rebuildPackage(ctx context.Context, s store.Session, cands []e
 // signPackage adds the session part to parts and returns how to sign the
 // manifest of them all for the version the store gives the package.
 func (c *Central) signPackage(ctx context.Context, s store.Session, cands []exam.Candidate, parts map[string][]byte) (store.SignPackage, error) {
-	raw, err := c.db.Paper(ctx, s.PaperID, s.PaperVersion)
+	p, err := c.paper(ctx, s.PaperID, s.PaperVersion)
 	if err != nil {
 		return nil, err
-	}
-	p, err := exam.ReadPaper(bytes.NewReader(raw))
-	if err != nil {
-		return nil, fmt.Errorf("stored paper %s: %w", s.PaperID, err)
 	}
 	cat, err := c.db.Catalogue(ctx)
 	if err != nil {

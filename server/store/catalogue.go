@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -104,32 +103,58 @@ type PaperInfo struct {
 	ImportedAt  time.Time
 }
 
-// PutPaper stores a validated paper and the JSON it was read from. Storing the
-// same id and version again with the same bytes changes nothing; with other
-// bytes it is refused with ErrConflict: a changed paper needs a new version.
-func (db *DB) PutPaper(ctx context.Context, p *exam.Paper, raw []byte) error {
+// PutPaper stores a validated paper with its JSON sealed. Storing the same id
+// and version again changes nothing when same says the stored body holds the
+// same JSON; otherwise it is refused with ErrConflict: a changed paper needs a
+// new version.
+func (db *DB) PutPaper(ctx context.Context, p *exam.Paper, sealed []byte, same func(stored []byte) bool) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		var old []byte
 		err := tx.QueryRowContext(ctx, "SELECT body FROM papers WHERE id = $1 AND version = $2", p.ID, p.Version).Scan(&old)
 		switch {
-		case err == nil && bytes.Equal(old, raw):
+		case err == nil && same(old):
 			return nil
 		case err == nil:
 			return fmt.Errorf("paper %s version %d is stored with other content (give the new paper a new version): %w", p.ID, p.Version, ErrConflict)
 		case err != sql.ErrNoRows:
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO papers (id, version, certificate, level, title, body, imported_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, p.ID, p.Version, p.Certificate, string(p.Level), p.Title, raw, micros(time.Now()))
+		_, err = tx.ExecContext(ctx, `INSERT INTO papers (id, version, certificate, level, title, body, sealed, imported_at)
+			VALUES ($1, $2, $3, $4, $5, $6, 1, $7)`, p.ID, p.Version, p.Certificate, string(p.Level), p.Title, sealed, micros(time.Now()))
 		return err
 	})
 }
 
-// Paper returns the JSON of a stored paper.
+// Paper returns the sealed JSON of a stored paper.
 func (db *DB) Paper(ctx context.Context, id string, version int) ([]byte, error) {
 	var body []byte
 	err := db.sql.QueryRowContext(ctx, "SELECT body FROM papers WHERE id = $1 AND version = $2", id, version).Scan(&body)
 	return body, notFound(err, fmt.Sprintf("paper %s version %d", id, version))
+}
+
+// PlainPaper is a paper stored before papers were kept sealed.
+type PlainPaper struct {
+	ID      string
+	Version int
+	Body    []byte
+}
+
+// PlainPapers lists the papers whose JSON is still in the clear.
+func (db *DB) PlainPapers(ctx context.Context) ([]PlainPaper, error) {
+	var out []PlainPaper
+	err := queryEach(ctx, db.sql, "SELECT id, version, body FROM papers WHERE sealed = 0", nil, func(scan func(...any) error) error {
+		var p PlainPaper
+		err := scan(&p.ID, &p.Version, &p.Body)
+		out = append(out, p)
+		return err
+	})
+	return out, err
+}
+
+// SealPaper replaces a paper's clear JSON with its sealed JSON.
+func (db *DB) SealPaper(ctx context.Context, id string, version int, sealed []byte) error {
+	_, err := db.sql.ExecContext(ctx, "UPDATE papers SET body = $1, sealed = 1 WHERE id = $2 AND version = $3 AND sealed = 0", sealed, id, version)
+	return err
 }
 
 // LatestPaperVersion returns the highest stored version of a paper.

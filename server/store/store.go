@@ -68,6 +68,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		q.Add("_pragma", "busy_timeout(10000)")
 		q.Add("_pragma", "foreign_keys(1)")
 		q.Add("_pragma", "synchronous(FULL)")
+		q.Add("_pragma", "secure_delete(1)") // what a row held before is zeroed, not left in free space
 		q.Set("_txlock", "immediate")
 		db.sql, err = sql.Open("sqlite", "file:"+dsn+"?"+q.Encode())
 	}
@@ -83,6 +84,20 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// Scrub writes SQLite's WAL into the database file and empties it, so that
+// values just replaced (with secure_delete, zeroed in the file) leave no copy
+// in the WAL either. PostgreSQL keeps old row versions until its vacuum
+// reuses their space; Scrub does nothing there.
+func (db *DB) Scrub(ctx context.Context) error {
+	if db.Engine != SQLite {
+		return nil
+	}
+	if _, err := db.sql.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return fmt.Errorf("scrub database: %w", err)
+	}
+	return nil
 }
 
 // Close closes the database.

@@ -78,7 +78,7 @@ func seed(t *testing.T, db *store.DB) store.Session {
 		t.Fatal(err)
 	}
 	p, raw := samplePaper(t)
-	if err := db.PutPaper(ctx, p, raw); err != nil {
+	if err := db.PutPaper(ctx, p, raw, nil); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
@@ -129,11 +129,12 @@ func TestCatalogueAndPapers(t *testing.T) {
 			t.Errorf("site: %+v", s)
 		}
 		p, raw := samplePaper(t)
-		if err := db.PutPaper(ctx, p, raw); err != nil {
+		same := func(b []byte) func([]byte) bool { return func(stored []byte) bool { return bytes.Equal(stored, b) } }
+		if err := db.PutPaper(ctx, p, raw, same(raw)); err != nil {
 			t.Errorf("same paper again: %v", err)
 		}
 		changed := bytes.Replace(raw, []byte("A卷"), []byte("B卷"), 1)
-		if err := db.PutPaper(ctx, p, changed); !errors.Is(err, store.ErrConflict) {
+		if err := db.PutPaper(ctx, p, changed, same(changed)); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("changed paper, same version: %v", err)
 		}
 		got, err := db.Paper(ctx, p.ID, 1)
