@@ -80,9 +80,19 @@ type Submission struct {
 	PaperID      string                 `json:"paper_id"`
 	PaperVersion int                    `json:"paper_version"`
 	Answers      map[string]exam.Answer `json:"answers"`
-	Forced       bool                   `json:"forced,omitempty"` // submitted by a proctor or at time-out
+	Forced       bool                   `json:"forced,omitempty"`    // submitted by a proctor or at time-out
+	ForcedBy     string                 `json:"forced_by,omitempty"` // why forced: ForcedTimeOut, ForcedByProctor, ForcedRoomEnded
+	Reason       string                 `json:"reason,omitempty"`    // the proctor's reason, when a proctor forced it
 	Clock
 }
+
+// Why a submission was forced (Submission.ForcedBy); empty in records of
+// sites that did not say.
+const (
+	ForcedTimeOut   = "time-out"   // the candidate's time ran out
+	ForcedByProctor = "proctor"    // a proctor submitted for the candidate
+	ForcedRoomEnded = "room-ended" // the proctor ended the room early
+)
 
 // PracticalScore records an examiner's marks for a practical item, one per rubric criterion.
 type PracticalScore struct {
@@ -120,6 +130,7 @@ type Event struct {
 	Event        string `json:"event"`
 	ExtraMinutes int    `json:"extra_minutes,omitempty"`
 	Proctor      string `json:"proctor,omitempty"`
+	Reason       string `json:"reason,omitempty"` // the proctor's reason for a pause, extra time or forced submission
 	Clock
 }
 
