@@ -23,6 +23,7 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"onex/client/cli"
+	"onex/client/locale"
 	"onex/client/site"
 	"onex/client/ui"
 	"onex/internal/headless"
@@ -44,6 +45,9 @@ func main() {
 		level = slog.LevelWarn
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// Input methods' text (Chinese) reaches Fyne's windows only in a UTF-8
+	// LC_CTYPE, set before Fyne starts GLFW.
+	locale.Setup(log)
 	a := app.NewWithID("cn.onex.site")
 	desk := ui.New(a, ui.Options{
 		Site:       site.Config{Dir: dataDir(), Log: log},

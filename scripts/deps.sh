@@ -11,6 +11,8 @@ pkgs=(
   xvfb                                         # the desktop app's screenshot test and start-up benchmark
   postgresql                                   # central's storage tests run on PostgreSQL too
   chromium                                     # the office pages are tested in headless Chromium
+  fcitx5 fcitx5-chinese-addons                 # TestChineseInputMethod: pinyin typed into the app through XIM,
+  xdotool xclip x11-utils                      #   keys typed with xdotool, the entry read back with xclip, xprop
 )
 
 missing=()

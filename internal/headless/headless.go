@@ -1,4 +1,5 @@
-// Package headless keeps Fyne's start-up out of the command line's output.
+// Package headless keeps Fyne's start-up out of the command line's output,
+// and out of the desktop app's.
 //
 // onex-site is one binary: the desktop app on Fyne and, given a command, the
 // headless command line of client/cli. Fyne's lang package is linked in
@@ -6,17 +7,18 @@
 // (LC_ALL, LC_MESSAGES, LANG, LANGUAGE, through go-locale) before main
 // runs; go-locale reads a locale such as C.UTF-8 as the language "C", which
 // lang fails to parse and logs ("Fyne error: Error parsing user locale C")
-// on stderr, so every command printed it.
+// on stderr, so every command printed it, and so did the desktop app
+// started in such a locale (C.UTF-8 is Debian's default). The desktop app
+// loses nothing by it: client/ui sets its language itself.
 //
 // Imported for its init by the main package, this package hides those
-// variables from the process for a command line with arguments, and
-// Restore, called first in main, puts them back exactly as they were. Its
+// variables from the process while the packages initialise, and Restore,
+// called first in main, puts them back exactly as they were. Its
 // init runs before lang's: packages are initialised one at a time, each
 // time the first in import-path order whose imports are all initialised
 // (Go spec, "Package initialization"); this package imports only os, and
 // lang cannot start before text/template, which sorts after onex/... and
-// imports os through fmt. So Fyne's lang sees no locale and says nothing
-// for a command, while the desktop app (no arguments) is left alone.
+// imports os through fmt. So Fyne's lang sees no locale and says nothing.
 package headless
 
 import "os"
@@ -27,14 +29,10 @@ var localeVars = []string{"LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"}
 // hidden are the variables hide took away, with their values.
 var hidden = map[string]string{}
 
-func init() { hide(os.Args) }
+func init() { hide() }
 
-// hide takes the locale variables out of the environment when args (a
-// command line, the program's name first) names a command.
-func hide(args []string) {
-	if len(args) < 2 {
-		return
-	}
+// hide takes the locale variables out of the environment.
+func hide() {
 	for _, v := range localeVars {
 		if val, ok := os.LookupEnv(v); ok {
 			hidden[v] = val
