@@ -10,8 +10,9 @@
 // zh_CN.UTF-8 that this machine has not generated) dropped every character
 // chosen in the input method. Setup sets LC_CTYPE (only: numbers, messages
 // and the rest keep the environment's) to the environment's locale when it
-// is UTF-8, else to the first of Fallbacks the machine has. Setting the
-// environment instead (os.Setenv) does not do: LC_ALL=C would still win.
+// is UTF-8, else to the first of Fallbacks the machine has. Rewriting the
+// environment instead (os.Setenv) holds only if every variable that wins
+// over LC_CTYPE is rewritten, and does nothing for a locale not generated.
 //
 // On other systems (Windows, macOS) and without cgo there is nothing to do,
 // and Setup does nothing.
