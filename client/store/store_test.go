@@ -249,10 +249,10 @@ func TestEditedRowsFailClosed(t *testing.T) {
 	}
 	s.Close()
 	raw(t, dir, func(db *sql.DB) {
-		if _, err := db.Exec("UPDATE outbox SET envelope = substr(envelope, 1, 60) || x'ff' || substr(envelope, 62) WHERE seq = 1"); err != nil {
+		if _, err := db.Exec("UPDATE outbox SET envelope = substr(envelope, 1, 60) || CASE WHEN substr(envelope, 61, 1) = x'ff' THEN x'fe' ELSE x'ff' END || substr(envelope, 62) WHERE seq = 1"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Exec("UPDATE answers SET answer = substr(answer, 1, 60) || x'ff' || substr(answer, 62)"); err != nil {
+		if _, err := db.Exec("UPDATE answers SET answer = substr(answer, 1, 60) || CASE WHEN substr(answer, 61, 1) = x'ff' THEN x'fe' ELSE x'ff' END || substr(answer, 62)"); err != nil {
 			t.Fatal(err)
 		}
 	})
