@@ -335,7 +335,7 @@ func TestTamperedPackageIsRefused(t *testing.T) {
 	// A package row edited in the database file fails closed too.
 	r.s.Close()
 	db := openRaw(t, r.cfg.Dir)
-	if _, err := db.Exec("UPDATE parts SET data = substr(data, 1, 200) || x'ff' || substr(data, 202) WHERE name = ?", wire.PartPaperBody); err != nil {
+	if _, err := db.Exec("UPDATE parts SET data = substr(data, 1, 200) || CASE WHEN substr(data, 201, 1) = x'ff' THEN x'fe' ELSE x'ff' END || substr(data, 202) WHERE name = ?", wire.PartPaperBody); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
