@@ -27,6 +27,14 @@ const (
 	LogForced    = "forced"       // a forced submission reached central (ForcedBy says why)
 )
 
+// Why a submission was forced (Result.ForcedBy, LogEntry.ForcedBy), as the
+// site says; "" from sites that did not say.
+const (
+	ForcedTimeOut   = osync.ForcedTimeOut
+	ForcedByProctor = osync.ForcedByProctor
+	ForcedRoomEnded = osync.ForcedRoomEnded
+)
+
 // LogEntry is one thing that happened in a session's room, as a record
 // central received says it: the start, a late entry a proctor allowed past
 // the limit, an incident, a pause or resume, extra time, a forced
