@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -69,11 +68,8 @@ func (c *Central) SessionLog(ctx context.Context, sessionID string) ([]LogEntry,
 
 func (c *Central) sessionPaper(ctx context.Context, sessionID string) (store.Session, *exam.Paper, error) {
 	s, err := c.db.Session(ctx, sessionID)
-	if errors.Is(err, store.ErrNotFound) {
-		return s, nil, inputf("session %s does not exist", sessionID)
-	}
 	if err != nil {
-		return s, nil, err
+		return s, nil, err // ErrNotFound names the session
 	}
 	paper, err := c.paper(ctx, s.PaperID, s.PaperVersion)
 	return s, paper, err
