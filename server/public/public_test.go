@@ -76,15 +76,23 @@ func TestReceiptCheck(t *testing.T) {
 	}
 }
 
-// TestReceiptCheckInChromium types a receipt code into the page in a real
-// headless Chromium, as a candidate would, and reads the answer.
-func TestReceiptCheckInChromium(t *testing.T) {
-	c := servertest.New(t)
+// submitted has a device of the sample site send candidate 2026WEB010001's
+// submission to central, and returns it.
+func submitted(t *testing.T, c *servertest.Central) *seal.Envelope {
+	t.Helper()
 	d := c.Enrol(t, "SITE-001")
 	sub := d.Seal(osync.KindSubmission, servertest.Submission(c.Session, "2026WEB010001", nil))
 	if code, _ := d.Push(sub.Bytes); code != 200 {
 		t.Fatalf("push: %d", code)
 	}
+	return sub
+}
+
+// TestReceiptCheckInChromium types a receipt code into the page in a real
+// headless Chromium, as a candidate would, and reads the answer.
+func TestReceiptCheckInChromium(t *testing.T) {
+	c := servertest.New(t)
+	sub := submitted(t, c)
 	ctx := servertest.Chromium(t)
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(c.URL+"/receipt"),
@@ -110,11 +118,7 @@ func TestReceiptCheckInChromium(t *testing.T) {
 // at all, and a code without the ticket was answered.
 func TestReceiptCheckIsThrottled(t *testing.T) {
 	c := servertest.New(t)
-	d := c.Enrol(t, "SITE-001")
-	sub := d.Seal(osync.KindSubmission, servertest.Submission(c.Session, "2026WEB010001", nil))
-	if code, _ := d.Push(sub.Bytes); code != 200 {
-		t.Fatalf("push: %d", code)
-	}
+	sub := submitted(t, c)
 	right := "/receipt?ticket=2026WEB010001&code=" + url.QueryEscape(seal.ReceiptCode(sub.Hash))
 	from := func(addr, path string) (int, string, http.Header) {
 		req := httptest.NewRequest("GET", path, nil)
