@@ -139,6 +139,10 @@ func (c *Central) AuthenticateDevice(ctx context.Context, a osync.Auth, sig []by
 	if err := a.Verify(pub, sig, now); errors.As(err, &ae) {
 		return Device{}, fmt.Errorf("%w: %w", ErrUnauthorized, ae)
 	}
+	if dev.Revoked() {
+		return Device{}, unauthorized(RefusedRevoked, "device %s was revoked by the office at %s: enrol this machine again with a new enrolment code",
+			dev.ID, dev.RevokedAt.In(CST).Format(time.RFC3339))
+	}
 	c.forgetNonces(ctx, now)
 	err = c.db.NoteRequest(ctx, store.DeviceRequest{DeviceID: dev.ID, Nonce: a.Nonce, Signed: time.Unix(a.Time, 0), SkewMS: clockSkew(time.Unix(a.Clock, 0), now)},
 		now, now.Add(-nonceMemory))
@@ -149,6 +153,43 @@ func (c *Central) AuthenticateDevice(ctx context.Context, a osync.Auth, sig []by
 		return Device{}, err
 	}
 	return dev, nil
+}
+
+// RefusedRevoked is the code (sync.AuthError) of a request of a revoked
+// device, answered 403: the device's signature holds, but the office took
+// its right away.
+const RefusedRevoked = "revoked"
+
+// RevokeDevice revokes an enrolled device, for a reason (a stolen or
+// retired machine): from then on central refuses its requests (403, code
+// RefusedRevoked) and the records it sealed, whether they come over the
+// network or in an export file. It is audited and cannot be undone; the
+// machine can be enrolled again with a new code, as a new device.
+func (c *Central) RevokeDevice(ctx context.Context, id, reason, actor string) error {
+	reason = strings.TrimSpace(reason)
+	switch n := len([]rune(reason)); {
+	case n == 0:
+		return inputf("revoke device %s: the reason is missing", id)
+	case n > 500:
+		return inputf("revoke device %s: the reason is longer than 500 characters", id)
+	}
+	dev, err := c.db.Device(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return inputf("device %q is not enrolled", id)
+	}
+	if err != nil {
+		return err
+	}
+	if dev.Revoked() {
+		return inputf("device %s was revoked already, at %s by %s", id, dev.RevokedAt.In(CST).Format("2006-01-02 15:04"), dev.RevokedBy)
+	}
+	if err := c.db.RevokeDevice(ctx, id, c.now(), actor, reason); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return AsInput(err)
+		}
+		return err
+	}
+	return c.db.Audit(ctx, actor, "revoke device", fmt.Sprintf("device %s (site %s, %q): %s", dev.ID, dev.Site, dev.Name, reason))
 }
 
 // nonceMemory is how long central keeps a nonce by its signed time: longer

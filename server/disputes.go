@@ -60,7 +60,9 @@ type DisputedRecord struct {
 	ReceiptCode string // of a submission: the code its candidate was shown
 	Time        RecordTime
 	Answered    int    // submission: the items answered
-	Forced      bool   // submission: by a proctor or at time-out
+	Forced      bool   // submission: by a proctor, at time-out or when the room ended
+	ForcedBy    string // submission: why forced (ForcedByProctor, ...), "" when the site did not say
+	ForcedWhy   string // submission: the proctor's reason
 	Attendance  string // check-in
 	Marks       []float64
 	Examiner    string
@@ -142,7 +144,7 @@ func disputedRecord(kind string, ri store.RecordInfo, sched exam.Schedule) Dispu
 	}
 	switch v := p.(type) {
 	case *osync.Submission:
-		r.ReceiptCode, r.Forced = seal.ReceiptCode(seal.Hash(ri.Hash)), v.Forced
+		r.ReceiptCode, r.Forced, r.ForcedBy, r.ForcedWhy = seal.ReceiptCode(seal.Hash(ri.Hash)), v.Forced, v.ForcedBy, v.Reason
 		for _, a := range v.Answers {
 			if a.Answered() {
 				r.Answered++

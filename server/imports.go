@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -13,6 +14,7 @@ import (
 	"onex/exam"
 	"onex/exam/seal"
 	"onex/server/store"
+	osync "onex/sync"
 )
 
 // MaxImport bounds every imported file, in bytes.
@@ -168,6 +170,22 @@ func DecodeRoster(b []byte, encoding string) ([]byte, error) {
 	return nil, inputf("encoding %q is not auto, utf-8 or gb18030", encoding)
 }
 
+// RosterClosedError refuses a roster for a session released already: its
+// site may hold the paper and the roster it was released with, and
+// candidates added now would never reach it.
+type RosterClosedError struct {
+	SessionID string
+	ReleaseAt time.Time
+}
+
+func (e *RosterClosedError) Error() string {
+	return fmt.Sprintf("session %s was released at %s (Beijing time), and a roster can change only before its session's release: schedule another session for these candidates, with a release time still ahead (a new version of the paper if this one's release has passed), and import the roster there",
+		e.SessionID, e.ReleaseAt.In(CST).Format("2006-01-02 15:04"))
+}
+
+// Is makes errors.Is(err, ErrInput) true.
+func (e *RosterClosedError) Is(target error) bool { return target == ErrInput }
+
 // ImportRoster validates a roster file and attaches it to a session, replacing
 // the session's roster, and refreshes the session's package. A roster with any
 // bad row is refused whole with every bad row named.
@@ -179,6 +197,9 @@ func (c *Central) ImportRoster(ctx context.Context, sessionID string, r io.Reade
 		}
 		return nil, err
 	}
+	if c.now().After(s.ReleaseAt) {
+		return nil, &RosterClosedError{SessionID: s.ID, ReleaseAt: s.ReleaseAt}
+	}
 	b, err := readAll(r, "roster")
 	if err != nil {
 		return nil, err
@@ -189,9 +210,6 @@ func (c *Central) ImportRoster(ctx context.Context, sessionID string, r io.Reade
 	cands, err := exam.ReadRoster(bytes.NewReader(b))
 	if err != nil {
 		return nil, AsInput(err)
-	}
-	if c.now().After(s.ReleaseAt) {
-		return nil, inputf("session %s was released at %s; its roster can no longer change", s.ID, s.ReleaseAt.Format("2006-01-02 15:04"))
 	}
 	pkg, err := c.rebuildPackage(ctx, s, cands)
 	if err != nil {
@@ -208,3 +226,56 @@ func (c *Central) Catalogue(ctx context.Context) (*exam.Catalogue, error) { retu
 
 // Papers lists the imported papers: ids, versions and titles, never their questions.
 func (c *Central) Papers(ctx context.Context) ([]PaperInfo, error) { return c.db.Papers(ctx) }
+
+// RecordsImport is what became of the records of an export file.
+type RecordsImport struct {
+	Records                                 int // envelopes in the file
+	Accepted, Duplicate, Conflict, Rejected int
+	Problems                                []RecordProblem // every conflict and rejection, in file order
+}
+
+// RecordProblem is a record of an export file central did not accept.
+type RecordProblem struct {
+	Envelope int // 1-based, in file order
+	RecordID string
+	Outcome  string // conflict or rejected
+	Reason   string
+}
+
+// ImportRecords ingests an export file (onex-export/1) a site carried by
+// hand, in batches of the devices' size, exactly as if the site had sent
+// it: records central holds already are duplicates, and the site gets the
+// receipts at its next sync. A file that is not an export is refused whole
+// and changes nothing; each record is then accepted, a duplicate, a
+// conflict or rejected on its own. The import is audited.
+func (c *Central) ImportRecords(ctx context.Context, r io.Reader, actor string) (RecordsImport, error) {
+	exp, err := osync.ReadExport(r) // at most sync.MaxExportBytes; the office's upload limit is lower
+	if err != nil {
+		return RecordsImport{}, AsInput(err)
+	}
+	rep := RecordsImport{Records: len(exp.Envelopes)}
+	per := c.limits.MaxRecords
+	for start := 0; start < len(exp.Envelopes); start += per {
+		resp, err := c.Ingest(ctx, osync.Batch{Envelopes: exp.Envelopes[start:min(start+per, len(exp.Envelopes))]})
+		if err != nil {
+			return rep, err
+		}
+		for i, res := range resp.Results {
+			switch res.Outcome {
+			case osync.Accepted:
+				rep.Accepted++
+			case osync.Duplicate:
+				rep.Duplicate++
+			case osync.Conflict:
+				rep.Conflict++
+			default:
+				rep.Rejected++
+			}
+			if res.Outcome == osync.Conflict || res.Outcome == osync.Rejected {
+				rep.Problems = append(rep.Problems, RecordProblem{Envelope: start + i + 1, RecordID: res.RecordID, Outcome: string(res.Outcome), Reason: res.Reason})
+			}
+		}
+	}
+	return rep, c.db.Audit(ctx, actor, "import records", fmt.Sprintf("export file naming device %q: %d records: %d accepted, %d duplicate, %d conflict, %d rejected",
+		exp.DeviceID, rep.Records, rep.Accepted, rep.Duplicate, rep.Conflict, rep.Rejected))
+}

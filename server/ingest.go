@@ -211,6 +211,8 @@ func (c *Central) open(ctx context.Context, env []byte, l *lookup) (*store.Incom
 		return nil, 0, reject("unknown-device", "device %q is not enrolled", h.DeviceID)
 	case d.err != nil:
 		return nil, 0, d.err
+	case d.dev.Revoked():
+		return nil, 0, reject("revoked-device", "device %s was revoked by the office at %s: its records are refused", h.DeviceID, d.dev.RevokedAt.In(CST).Format(time.RFC3339))
 	}
 	rec, err := seal.OpenEnvelope(c.keys, env, d.pub)
 	if err != nil {

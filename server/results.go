@@ -27,6 +27,8 @@ type Result struct {
 	Attendance string           `json:"attendance"` // present, absent, late, or "" when no check-in arrived
 	Submitted  bool             `json:"submitted"`
 	Forced     bool             `json:"forced,omitempty"`
+	ForcedBy   string           `json:"forced_by,omitempty"`     // why forced: sync.ForcedTimeOut, ForcedByProctor, ForcedRoomEnded; "" when the site did not say
+	ForcedWhy  string           `json:"forced_reason,omitempty"` // the proctor's reason for a forced submission
 	Total      float64          `json:"total"`
 	Max        float64          `json:"max"`
 	Complete   bool             `json:"complete"` // every item scored
@@ -35,6 +37,7 @@ type Result struct {
 	Items      []exam.ItemScore `json:"items,omitempty"`
 	Open       []OpenConflict   `json:"open_conflicts,omitempty"` // undecided: the result follows the records held until the office decides
 	Flags      []FlaggedRecord  `json:"time_flags,omitempty"`     // records the result follows whose device time is implausible
+	Log        []LogEntry       `json:"log,omitempty"`            // the candidate's part of the session log (SessionOverview only)
 }
 
 // OpenConflict is a conflict about a candidate's record that the office has
@@ -117,6 +120,23 @@ func (c *Central) SessionResults(ctx context.Context, sessionID string) ([]Resul
 	for _, h := range recs.Flagged {
 		flags[h.Ticket] = append(flags[h.Ticket], FlaggedRecord{Kind: h.Kind, ItemID: h.ItemID, RecordID: h.RecordID, Time: recordTime(h.RecordInfo, h.Kind, schedule(s, paper))})
 	}
+	forced := map[string][]byte{} // record id -> payload of forced submissions
+	for _, sub := range recs.Submissions {
+		if sub.Forced {
+			forced[sub.RecordID] = nil
+		}
+	}
+	if len(forced) > 0 {
+		subs, err := c.db.SessionLog(ctx, s.ID, osync.KindSubmission)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range subs {
+			if _, ok := forced[l.RecordID]; ok {
+				forced[l.RecordID] = l.Payload
+			}
+		}
+	}
 	out := make([]Result, 0, len(roster))
 	for _, cand := range roster {
 		r := Result{Ticket: cand.Ticket, Name: cand.Name, Attendance: recs.Attendance[cand.Ticket], Max: paper.TotalPoints(),
@@ -127,6 +147,11 @@ func (c *Central) SessionResults(ctx context.Context, sessionID string) ([]Resul
 				return nil, fmt.Errorf("score %s: %w", cand.Ticket, err)
 			}
 			r.Submitted, r.Forced = true, sub.Forced
+			if sub.Forced {
+				if r.ForcedBy, r.ForcedWhy, err = forcedBy(forced[sub.RecordID]); err != nil {
+					return nil, fmt.Errorf("forced submission of %s: %w", cand.Ticket, err)
+				}
+			}
 			r.Total, r.Complete, r.Passed, r.Awaiting, r.Items = score.Total, score.Complete, score.Passed, score.Awaiting, score.Items
 		}
 		out = append(out, r)
@@ -301,15 +326,44 @@ const (
 	StandingSetAside = store.StandingSetAside // the office decided for another submission for the candidate
 )
 
-// CheckReceipt finds the submission a candidate's receipt code stands for:
-// ErrInput when the text is not a receipt code, ErrNotFound when central has
-// not received that submission (not yet, or altered on the way).
-func (c *Central) CheckReceipt(ctx context.Context, code string) (ReceivedSubmission, error) {
+// ErrReceiptTicket is a receipt check without the candidate's ticket number.
+var ErrReceiptTicket = errors.New("the ticket number is missing")
+
+// CheckReceipt finds the submission a candidate's receipt code stands for,
+// given with the candidate's ticket number, checked from an address:
+// ErrInput when the text is not a receipt code or the ticket is missing,
+// ErrNotFound when central has not received that submission for that
+// ticket (not yet, altered on the way, or another candidate's). Lookups
+// that find nothing slow the address's next ones (receiptThrottle); while
+// it must wait, the check is a *ThrottledError, unchecked.
+func (c *Central) CheckReceipt(ctx context.Context, ticket, code, from string) (ReceivedSubmission, error) {
+	ticket = strings.TrimSpace(ticket)
+	if ticket == "" {
+		return ReceivedSubmission{}, AsInput(ErrReceiptTicket)
+	}
 	prefix, err := seal.ParseReceiptCode(code)
 	if err != nil {
 		return ReceivedSubmission{}, AsInput(err)
 	}
+	addr := throttled{what: "receipt checks from address " + from, key: "receipt-addr\n" + from, policy: receiptThrottle}
+	if err := c.checkThrottles(ctx, addr); err != nil {
+		return ReceivedSubmission{}, err
+	}
 	r, err := c.db.ReceivedByHash(ctx, osync.KindSubmission, prefix[:])
+	if err == nil {
+		var sub osync.Submission
+		if err = json.Unmarshal(r.Payload, &sub); err != nil {
+			return ReceivedSubmission{}, fmt.Errorf("submission %s: %w", r.RecordID, err)
+		}
+		if !strings.EqualFold(sub.Ticket, ticket) {
+			err = fmt.Errorf("receipt code of another ticket: %w", store.ErrNotFound)
+		}
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		if serr := c.strike(ctx, addr); serr != nil {
+			return ReceivedSubmission{}, serr
+		}
+	}
 	if err != nil {
 		return ReceivedSubmission{}, err
 	}

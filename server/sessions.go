@@ -58,8 +58,9 @@ func (c *Central) CreateSession(ctx context.Context, spec SessionSpec, actor str
 	if err != nil {
 		return store.Session{}, err
 	}
-	if spec.ReleaseAt.IsZero() {
-		spec.ReleaseAt = spec.Start.Add(-10 * time.Minute)
+	defaultRelease := spec.ReleaseAt.IsZero()
+	if defaultRelease {
+		spec.ReleaseAt = spec.Start.Add(-DefaultReleaseLead)
 	}
 	if spec.ReleaseAt.After(spec.Start) {
 		return store.Session{}, inputf("release time %s is after the start %s", spec.ReleaseAt.Format(time.RFC3339), spec.Start.Format(time.RFC3339))
@@ -69,6 +70,9 @@ func (c *Central) CreateSession(ctx context.Context, spec SessionSpec, actor str
 	}
 	if err := c.checkPaperRelease(ctx, spec); err != nil {
 		return store.Session{}, err
+	}
+	if now := c.now(); !spec.ReleaseAt.After(now) {
+		return store.Session{}, &ReleasePassedError{ReleaseAt: spec.ReleaseAt, Start: spec.Start, Now: now, Default: defaultRelease}
 	}
 	code, err := seal.NewUnlockCode()
 	if err != nil {
@@ -108,6 +112,33 @@ func (c *Central) CreateSession(ctx context.Context, spec SessionSpec, actor str
 	c.cacheReleaseKey(s.ID, rk.Bytes())
 	return s, c.db.Audit(ctx, actor, "create session", fmt.Sprintf("%s: paper %s v%d, start %s", s.ID, s.PaperID, s.PaperVersion, s.Start.Format(time.RFC3339)))
 }
+
+// DefaultReleaseLead is how long before its start a session is released
+// when the office gives no release time.
+const DefaultReleaseLead = 10 * time.Minute
+
+// ReleasePassedError refuses a session whose release time has passed by
+// central's clock: its paper would be out at once, and its roster could
+// never be imported (a roster changes only before the release). Default
+// says the release time was the default, DefaultReleaseLead before a start
+// that close.
+type ReleasePassedError struct {
+	ReleaseAt, Start, Now time.Time
+	Default               bool
+}
+
+func (e *ReleasePassedError) Error() string {
+	at, start := e.ReleaseAt.In(CST).Format(time.RFC3339), e.Start.In(CST).Format(time.RFC3339)
+	if e.Default {
+		return fmt.Sprintf("the start %s is less than %s away, so the default release time, %s, has passed by central's clock (%s): the paper would be out at once and no roster could be imported; give a release time between now and the start (--release; import the roster before it), or a later start",
+			start, DefaultReleaseLead, at, e.Now.In(CST).Format(time.RFC3339))
+	}
+	return fmt.Sprintf("release time %s has passed by central's clock (%s): the paper would be out at once and no roster could be imported; give a release time between now and the start %s, and import the roster before it",
+		at, e.Now.In(CST).Format(time.RFC3339), start)
+}
+
+// Is makes errors.Is(err, ErrInput) true.
+func (e *ReleasePassedError) Is(target error) bool { return target == ErrInput }
 
 // PaperReleaseError refuses a session of a paper version whose questions
 // would be out before the session's release: every session of one paper

@@ -47,11 +47,15 @@ func (p throttle) wait(failures int) time.Duration {
 }
 
 // Throttles: an office user's name, an address signing in, an address
-// enrolling. An address is shared by a school's NAT, so it gets more room.
+// enrolling, an address checking receipt codes. An address is shared by a school's NAT, so it gets more room.
 var (
 	userThrottle  = throttle{free: 3, lockAt: 10, maxWait: time.Minute, lock: 15 * time.Minute}
 	addrThrottle  = throttle{free: 10, lockAt: 30, maxWait: time.Minute, lock: 15 * time.Minute}
 	enrolThrottle = throttle{free: 5, lockAt: 20, maxWait: time.Minute, lock: 15 * time.Minute}
+	// receiptThrottle slows an address whose receipt checks find nothing:
+	// a room of candidates behind one NAT mistyping now and then stays
+	// free, a guesser waits, then is locked out.
+	receiptThrottle = throttle{free: 20, lockAt: 60, maxWait: 30 * time.Second, lock: 15 * time.Minute}
 )
 
 // throttled names one thing that failing attempts slow down.

@@ -29,19 +29,23 @@ type Access int
 // Accesses, each role given only what it needs: a marker reads the
 // catalogue and the papers' titles (marking comes with its own pages); an
 // inspector also oversees sessions, sites, results, conflicts and the audit
-// log, but reads no roster; admin and staff read rosters and change things.
+// log, but reads no roster; admin and staff read rosters and change things;
+// only an administrator revokes a device.
 const (
 	Read    Access = iota // the catalogue and the papers' titles: every office role
 	Oversee               // sessions, sites, results, conflicts, the audit log: admin, staff, inspector
 	Rosters               // rosters, with candidates' names and ID numbers: admin, staff
 	Write                 // every change: admin, staff
+	Admin                 // what only an administrator does (revoking a device): admin
 )
 
 // Allows reports whether a role has an access.
 func Allows(role string, need Access) bool {
 	switch role {
-	case RoleAdmin, RoleStaff:
+	case RoleAdmin:
 		return true
+	case RoleStaff:
+		return need <= Write
 	case RoleInspector:
 		return need <= Oversee
 	case RoleMarker:

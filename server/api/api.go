@@ -65,7 +65,11 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 			// A body central will not read: hang up rather than drain it.
 			w.Header().Set("Connection", "close")
 		}
-		writeJSON(w, http.StatusUnauthorized, osync.Problem{Error: "unauthorized: " + refused.Reason, Code: refused.Code})
+		status, word := http.StatusUnauthorized, "unauthorized: "
+		if refused.Code == server.RefusedRevoked { // authenticated, and refused: the office revoked the device
+			status, word = http.StatusForbidden, "forbidden: "
+		}
+		writeJSON(w, status, osync.Problem{Error: word + refused.Reason, Code: refused.Code})
 	case errors.Is(err, server.ErrInput):
 		writeJSON(w, http.StatusBadRequest, osync.Problem{Error: err.Error()})
 	case errors.Is(err, server.ErrNotFound):

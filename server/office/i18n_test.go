@@ -24,7 +24,7 @@ func TestTranslations(t *testing.T) {
 			used[m[1]] = p
 		}
 	}
-	goKey := regexp.MustCompile(`"((?:title|done|err|secret|field|flag)\.[a-z_]+)"`)
+	goKey := regexp.MustCompile(`"((?:title|done|err|secret|field|flag|log|forced)\.[a-z_]+)"`)
 	sources, _ := filepath.Glob("*.go")
 	for _, p := range sources {
 		if strings.HasSuffix(p, "_test.go") {
@@ -55,6 +55,12 @@ func TestTranslations(t *testing.T) {
 	}
 	for _, k := range []string{"submission", "check-in", "practical-score"} { // the record kinds of disputes and flags
 		used["kind."+k] = "record kinds"
+	}
+	for _, f := range server.ResultFilters {
+		used["filter.status_"+f] = "server.ResultFilters"
+	}
+	for _, o := range []string{"conflict", "rejected"} { // outcomes of records an import did not accept
+		used["outcome."+o] = "server.RecordProblem"
 	}
 	for _, r := range []server.Result{{Attendance: string(exam.Absent)}, {}, {Submitted: true}, {Submitted: true, Complete: true, Passed: true}, {Submitted: true, Complete: true}} {
 		used["result."+r.Status()] = "Result.Status"

@@ -72,6 +72,7 @@ type view struct {
 	Problems []string   // why the input was refused
 	Secret   *secret    // a code shown once, on request
 	Form     url.Values // the refused form's values, to fill it again
+	Refresh  int        // seconds after which the page reloads itself (live counts); 0: never
 	Data     any
 }
 
@@ -112,6 +113,9 @@ func (v *view) CanWrite() bool { return server.Allows(v.Role, server.Write) }
 
 // CanOversee reports whether the user may see sessions, sites, results, conflicts and the audit log.
 func (v *view) CanOversee() bool { return server.Allows(v.Role, server.Oversee) }
+
+// CanAdmin reports whether the user may do what only an administrator does (revoke a device).
+func (v *view) CanAdmin() bool { return server.Allows(v.Role, server.Admin) }
 
 // CanSeeRosters reports whether the user may see candidates on rosters.
 func (v *view) CanSeeRosters() bool { return server.Allows(v.Role, server.Rosters) }
@@ -154,7 +158,7 @@ func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 	for pattern, p := range map[string]page{
 		"/office/{$}": cataloguePage, "/office/papers": papersPage, "/office/sites": sitesPage,
 		"/office/sessions": sessionsPage, "/office/sessions/{id}": sessionPage, "/office/sessions/{id}/results": resultsPage,
-		"/office/audit": auditPage, "/office/conflicts": conflictsPage,
+		"/office/audit": auditPage, "/office/conflicts": conflictsPage, "/office/records": recordsPage,
 	} {
 		mux.Handle("GET "+pattern, o.show(p))
 	}
@@ -166,6 +170,8 @@ func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 	mux.Handle("POST /office/sessions", o.post(server.Write, sessionsPage, o.scheduleSession))
 	mux.Handle("POST /office/sessions/{id}", o.post(server.Write, sessionPage, o.sessionAction))
 	mux.Handle("POST /office/conflicts", o.post(server.Write, conflictsPage, o.decide))
+	mux.Handle("POST /office/records", o.post(server.Write, recordsPage, o.importRecords))
+	mux.Handle("POST /office/devices/{id}/revoke", o.post(server.Admin, sitesPage, o.revokeDevice))
 	mux.Handle("GET /{$}", http.RedirectHandler("/office/", http.StatusSeeOther))
 }
 

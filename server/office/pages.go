@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"slices"
@@ -29,6 +30,7 @@ var (
 	resultsPage   = page{"results.html", "title.results", server.Oversee, (*office).loadResults}
 	auditPage     = page{"audit.html", "title.audit", server.Oversee, (*office).loadAudit}
 	conflictsPage = page{"conflicts.html", "title.conflicts", server.Oversee, (*office).loadConflicts}
+	recordsPage   = page{"records.html", "title.records", server.Write, (*office).loadRecords}
 )
 
 func (o *office) loadCatalogue(r *http.Request, _ *view) (any, error) {
@@ -184,6 +186,14 @@ func (o *office) scheduleSession(w http.ResponseWriter, r *http.Request, v *view
 	}
 	s, err := o.central.CreateSession(r.Context(), spec, v.actor())
 	var release *server.PaperReleaseError
+	var passed *server.ReleasePassedError
+	if errors.As(err, &passed) {
+		key := "err.release_passed"
+		if passed.Default {
+			key = "err.release_default_passed"
+		}
+		return server.AsInput(&exam.InvalidError{Problems: []string{fmt.Sprintf(v.T(key), when(passed.ReleaseAt), when(passed.Now), when(passed.Start))}})
+	}
 	if errors.As(err, &release) {
 		key := "err.paper_release"
 		if release.Released {
@@ -214,6 +224,7 @@ func parseLocalTime(s string) (time.Time, error) {
 type sessionData struct {
 	Session sessionInfo
 	Roster  []exam.Candidate
+	Log     []server.LogEntry // what happened in the room, in time order
 }
 
 // session returns the session named by the request's path.
@@ -228,6 +239,9 @@ func (o *office) loadSession(r *http.Request, v *view) (any, error) {
 		return nil, err
 	}
 	d := sessionData{Session: infoOf(s)}
+	if d.Log, err = o.central.SessionLog(r.Context(), s.ID); err != nil {
+		return nil, err
+	}
 	if v.CanSeeRosters() {
 		if d.Roster, err = o.central.Roster(r.Context(), s.ID); err != nil {
 			return nil, err
@@ -253,7 +267,12 @@ func (o *office) importRoster(w http.ResponseWriter, r *http.Request, v *view) e
 		return err
 	}
 	id := r.PathValue("id")
-	if _, err := o.central.ImportRoster(r.Context(), id, f, r.PostFormValue("encoding"), v.actor()); err != nil {
+	_, err = o.central.ImportRoster(r.Context(), id, f, r.PostFormValue("encoding"), v.actor())
+	var closed *server.RosterClosedError
+	if errors.As(err, &closed) {
+		return server.AsInput(&exam.InvalidError{Problems: []string{fmt.Sprintf(v.T("err.roster_closed"), closed.SessionID, when(closed.ReleaseAt))}})
+	}
+	if err != nil {
 		return err
 	}
 	seeOther(w, r, "/office/sessions/"+url.PathEscape(id), "done.roster_imported")
@@ -274,7 +293,12 @@ func (o *office) revealUnlockCode(w http.ResponseWriter, r *http.Request, v *vie
 
 type resultsData struct {
 	Session  sessionInfo
-	Results  []server.Result
+	Results  []server.Result // those the filter keeps
+	All      int             // candidates on the roster
+	Filter   server.ResultFilter
+	Filters  []string // the status filters, for the form
+	Progress server.Progress
+	Summary  server.Summary
 	Warnings []string // chain problems of the devices that sent the session's records
 	Open     int      // conflicts of the session the office has yet to decide
 }
@@ -289,18 +313,32 @@ func (o *office) results(r *http.Request) (server.Session, []server.Result, erro
 	return s, res, err
 }
 
-func (o *office) loadResults(r *http.Request, _ *view) (any, error) {
-	s, res, err := o.results(r)
+// liveRefresh is how often a results page reloads itself while the exam may be under way.
+const liveRefresh = 30
+
+// loadResults shows a session's results as the query filters them
+// (?status=, review=1, forced=1), with the live counts and the summary.
+func (o *office) loadResults(r *http.Request, v *view) (any, error) {
+	q := r.URL.Query()
+	filter, err := server.NewResultFilter(q.Get("status"), q.Get("review") == "1", q.Get("forced") == "1")
+	if err != nil {
+		return nil, err
+	}
+	ov, err := o.central.SessionOverview(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}
 	var warn strings.Builder
-	if err := o.central.WarnChains(r.Context(), s.ID, &warn); err != nil {
+	if err := o.central.WarnChains(r.Context(), ov.Session.ID, &warn); err != nil {
 		return nil, err
 	}
-	d := resultsData{Session: infoOf(s), Results: res, Warnings: strings.FieldsFunc(warn.String(), func(r rune) bool { return r == '\n' })}
-	for _, r := range res {
+	d := resultsData{Session: infoOf(ov.Session), Results: filter.Filter(ov.Results), All: len(ov.Results), Filter: filter, Filters: server.ResultFilters,
+		Progress: ov.Progress, Summary: ov.Summary, Warnings: strings.FieldsFunc(warn.String(), func(r rune) bool { return r == '\n' })}
+	for _, r := range ov.Results {
 		d.Open += len(r.Open)
+	}
+	if ov.Progress.Live {
+		v.Refresh = liveRefresh
 	}
 	return d, nil
 }
@@ -389,5 +427,64 @@ func (o *office) decide(w http.ResponseWriter, r *http.Request, v *view) error {
 		return err
 	}
 	seeOther(w, r, "/office/conflicts", "done.decided")
+	return nil
+}
+
+// recordsData is the records page: what became of each file uploaded.
+type recordsData struct {
+	Files []fileImport
+}
+
+// fileImport is what became of one uploaded export file.
+type fileImport struct {
+	Name    string
+	Report  server.RecordsImport
+	Refused string // why the file was refused whole; "" when it was read
+}
+
+func (o *office) loadRecords(*http.Request, *view) (any, error) { return recordsData{}, nil }
+
+// importRecords imports every export file uploaded, each on its own, as
+// onex-central import records does, and shows what became of each.
+func (o *office) importRecords(w http.ResponseWriter, r *http.Request, v *view) error {
+	var files []*multipart.FileHeader
+	if r.MultipartForm != nil {
+		files = r.MultipartForm.File["file"]
+	}
+	if len(files) == 0 {
+		return server.AsInput(errors.New(v.T("err.no_file")))
+	}
+	var d recordsData
+	for _, fh := range files {
+		fi := fileImport{Name: fh.Filename}
+		f, err := fh.Open()
+		if err != nil {
+			return fmt.Errorf("read upload %q: %w", fh.Filename, err)
+		}
+		fi.Report, err = o.central.ImportRecords(r.Context(), f, v.actor())
+		f.Close()
+		switch {
+		case errors.Is(err, server.ErrInput):
+			fi.Refused = err.Error()
+		case err != nil:
+			return err
+		}
+		d.Files = append(d.Files, fi)
+	}
+	v.Title, v.Data = recordsPage.title, d
+	o.write(w, http.StatusOK, recordsPage.tmpl, v)
+	return nil
+}
+
+// revokeDevice revokes the device named by the path, for the reason given.
+func (o *office) revokeDevice(w http.ResponseWriter, r *http.Request, v *view) error {
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	if reason == "" {
+		return server.AsInput(&exam.InvalidError{Problems: []string{v.T("err.revoke_reason")}})
+	}
+	if err := o.central.RevokeDevice(r.Context(), r.PathValue("id"), reason, v.actor()); err != nil {
+		return err
+	}
+	seeOther(w, r, "/office/sites", "done.device_revoked")
 	return nil
 }

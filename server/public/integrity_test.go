@@ -29,9 +29,10 @@ func TestReceiptOfADisputedSubmission(t *testing.T) {
 	d2.Push(other.Bytes)
 	check := func(env *seal.Envelope, id, word string) {
 		t.Helper()
-		status, body := get(t, c, "/receipt?code="+url.QueryEscape(seal.ReceiptCode(env.Hash)))
+		q := "/receipt?ticket=" + ticket + "&code=" + url.QueryEscape(seal.ReceiptCode(env.Hash))
+		status, body := get(t, c, q)
 		o := c.Office(t)
-		o.Get("/receipt?code=" + url.QueryEscape(seal.ReceiptCode(env.Hash)))
+		o.Get(q)
 		if status != 200 || !strings.Contains(o.Raw, `id="`+id+`"`) || !strings.Contains(body, word) {
 			t.Errorf("code of record %s: %d, want %s saying %q\n%s", env.Header.RecordID, status, id, word, body)
 		}

@@ -1,9 +1,10 @@
 // Package public is central's pages for anyone, with no sign-in: what a
 // candidate, an employer or the public may look up, and no more. Today the
-// receipt check: a candidate types the receipt code shown at submission and
-// learns whether that very paper reached central (its code is the start of
-// the submission envelope's hash, so an altered paper is not found), and
-// whether it counts: received and scored, under review while another
+// receipt check: a candidate types their ticket number and the receipt code
+// shown at submission and learns whether that very paper reached central,
+// and when (its code is the start of the submission envelope's hash, so an
+// altered paper is not found, nor another candidate's), and whether it
+// counts: received and scored, under review while another
 // submission for the candidate is in dispute, or set aside by the office.
 // Certificate verification and inspection results will live here. The pages
 // are in Chinese and English side by side and work without JavaScript.
@@ -16,11 +17,13 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"onex/exam/seal"
 	"onex/server"
+	"onex/server/web/conn"
 )
 
 //go:embed web/*.html
@@ -42,7 +45,10 @@ func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 
 // receiptView is what the receipt page shows.
 type receiptView struct {
+	Ticket   string                     // as typed, to fill the form again
 	Code     string                     // as typed, to fill the form again
+	NoTicket bool                       // a code without the ticket number
+	Wait     *server.ThrottledError     // too many lookups found nothing from this address of late
 	Found    *server.ReceivedSubmission // the submission, when central has it, with its standing
 	NotFound bool                       // a code, but no submission of it at central
 	Problem  string                     // why the text is not a receipt code
@@ -50,13 +56,20 @@ type receiptView struct {
 
 // receipt checks a receipt code given as ?code=, or shows the empty form.
 func (p *public) receipt(w http.ResponseWriter, r *http.Request) {
-	v := receiptView{Code: r.URL.Query().Get("code")}
+	q := r.URL.Query()
+	v := receiptView{Ticket: q.Get("ticket"), Code: q.Get("code")}
 	status := http.StatusOK
 	if strings.TrimSpace(v.Code) != "" {
-		got, err := p.central.CheckReceipt(r.Context(), v.Code)
+		got, err := p.central.CheckReceipt(r.Context(), v.Ticket, v.Code, conn.ClientAddr(r))
+		var wait *server.ThrottledError
 		switch {
 		case err == nil:
 			v.Found = &got
+		case errors.As(err, &wait):
+			v.Wait, status = wait, http.StatusTooManyRequests
+			w.Header().Set("Retry-After", strconv.FormatInt(int64(wait.Left/time.Second), 10))
+		case errors.Is(err, server.ErrReceiptTicket):
+			v.NoTicket, status = true, http.StatusBadRequest
 		case errors.Is(err, server.ErrNotFound):
 			v.NotFound, status = true, http.StatusNotFound
 		case errors.Is(err, seal.ErrReceiptCode):

@@ -24,6 +24,28 @@ type Device struct {
 	LastSeen    time.Time
 	ClockSkewMS int64 // device clock minus central's at its last contact
 	Records     int64 // records received
+	// RevokedAt is when the office revoked the device (zero: in use), by
+	// whom and why: central refuses its requests and records from then on.
+	RevokedAt    time.Time
+	RevokedBy    string
+	RevokeReason string
+}
+
+// Revoked reports whether the office revoked the device.
+func (d Device) Revoked() bool { return !d.RevokedAt.IsZero() }
+
+// deviceCols are the columns of a Device but its public key and records.
+const deviceCols = "d.id, d.site, d.name, d.enrolled_at, d.last_seen, d.clock_skew_ms, COALESCE(d.revoked_at, 0), d.revoked_by, d.revoke_reason"
+
+// scanDevice returns where to scan deviceCols into d, and what to call after the scan.
+func scanDevice(d *Device) ([]any, func()) {
+	var enrolled, seen, revoked int64
+	return []any{&d.ID, &d.Site, &d.Name, &enrolled, &seen, &d.ClockSkewMS, &revoked, &d.RevokedBy, &d.RevokeReason}, func() {
+		d.EnrolledAt, d.LastSeen = fromMicros(enrolled), fromMicros(seen)
+		if revoked != 0 {
+			d.RevokedAt = fromMicros(revoked)
+		}
+	}
 }
 
 // AddEnrolCode stores the hash of a one-time enrolment code for a site.
@@ -70,16 +92,15 @@ func (db *DB) Enrol(ctx context.Context, codeHash string, now time.Time, d *Devi
 // Device returns an enrolled device.
 func (db *DB) Device(ctx context.Context, id string) (Device, error) {
 	var d Device
-	var enrolled, seen int64
-	err := db.sql.QueryRowContext(ctx, "SELECT id, site, name, public_key, enrolled_at, last_seen, clock_skew_ms FROM devices WHERE id = $1", id).
-		Scan(&d.ID, &d.Site, &d.Name, &d.PublicKey, &enrolled, &seen, &d.ClockSkewMS)
-	d.EnrolledAt, d.LastSeen = fromMicros(enrolled), fromMicros(seen)
+	dest, done := scanDevice(&d)
+	err := db.sql.QueryRowContext(ctx, "SELECT "+deviceCols+", d.public_key FROM devices d WHERE d.id = $1", id).Scan(append(dest, &d.PublicKey)...)
+	done()
 	return d, notFound(err, "device "+id)
 }
 
 // Devices lists the enrolled devices with the number of records each sent.
 func (db *DB) Devices(ctx context.Context) ([]Device, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT d.id, d.site, d.name, d.enrolled_at, d.last_seen, d.clock_skew_ms,
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+deviceCols+`,
 		(SELECT COUNT(*) FROM records r WHERE r.device_id = d.id) FROM devices d ORDER BY d.site, d.enrolled_at`)
 	if err != nil {
 		return nil, err
@@ -88,14 +109,32 @@ func (db *DB) Devices(ctx context.Context) ([]Device, error) {
 	var out []Device
 	for rows.Next() {
 		var d Device
-		var enrolled, seen int64
-		if err := rows.Scan(&d.ID, &d.Site, &d.Name, &enrolled, &seen, &d.ClockSkewMS, &d.Records); err != nil {
+		dest, done := scanDevice(&d)
+		if err := rows.Scan(append(dest, &d.Records)...); err != nil {
 			return nil, err
 		}
-		d.EnrolledAt, d.LastSeen = fromMicros(enrolled), fromMicros(seen)
+		done()
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// RevokeDevice marks a device revoked at a time, by whom and why. A device
+// revoked already is ErrConflict, one not enrolled ErrNotFound; either
+// changes nothing.
+func (db *DB) RevokeDevice(ctx context.Context, id string, at time.Time, by, reason string) error {
+	res, err := db.sql.ExecContext(ctx, "UPDATE devices SET revoked_at = $1, revoked_by = $2, revoke_reason = $3 WHERE id = $4 AND revoked_at IS NULL",
+		micros(at), by, reason, id)
+	if err != nil {
+		return fmt.Errorf("revoke device %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	if _, err := db.Device(ctx, id); err != nil {
+		return err
+	}
+	return fmt.Errorf("device %s is revoked already: %w", id, ErrConflict)
 }
 
 // ErrReplayed: a device request's nonce is one central has seen.

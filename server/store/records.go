@@ -62,9 +62,10 @@ type Attendance struct{ Ticket, Status string }
 
 // Submission is the effect of a submission record: a candidate submits once.
 type Submission struct {
-	Ticket  string
-	Answers map[string]exam.Answer
-	Forced  bool
+	Ticket   string
+	Answers  map[string]exam.Answer
+	Forced   bool
+	RecordID string // of the record held, as SessionRecords reads it; not stored from here
 }
 
 // Marks is the effect of a practical-score record.
@@ -398,6 +399,7 @@ type Received struct {
 	RecordID   string
 	SessionID  string
 	ReceivedAt time.Time
+	Payload    []byte // the record's plaintext
 }
 
 // ReceivedByHash returns the first record of a kind received whose envelope
@@ -408,10 +410,45 @@ func (db *DB) ReceivedByHash(ctx context.Context, kind string, prefix []byte) (R
 	copy(hi, prefix)
 	var r Received
 	var at int64
-	err := db.sql.QueryRowContext(ctx, `SELECT record_id, session_id, received_at FROM records
-		WHERE hash >= $1 AND hash <= $2 AND kind = $3 ORDER BY seq LIMIT 1`, lo, hi, kind).Scan(&r.RecordID, &r.SessionID, &at)
+	err := db.sql.QueryRowContext(ctx, `SELECT record_id, session_id, received_at, payload FROM records
+		WHERE hash >= $1 AND hash <= $2 AND kind = $3 ORDER BY seq LIMIT 1`, lo, hi, kind).Scan(&r.RecordID, &r.SessionID, &at, &r.Payload)
 	r.ReceivedAt = fromMicros(at)
 	return r, notFound(err, "record")
+}
+
+// Logged is a stored record of a session's log: what happened in the room.
+type Logged struct {
+	Kind string
+	RecordInfo
+}
+
+// SessionLog returns a session's records of the given kinds, disputed ones
+// too, in the order central received them.
+func (db *DB) SessionLog(ctx context.Context, sessionID string, kinds ...string) ([]Logged, error) {
+	args := []any{sessionID}
+	for _, k := range kinds {
+		args = append(args, k)
+	}
+	var out []Logged
+	err := queryEach(ctx, db.sql, "SELECT r.kind, "+recordInfoCols("r")+" FROM records r WHERE r.session_id = $1 AND r.kind IN ("+placeholders(2, len(kinds))+") ORDER BY r.seq",
+		args, func(scan func(...any) error) error {
+			var l Logged
+			dest, done := scanRecordInfo(&l.RecordInfo)
+			err := scan(append([]any{&l.Kind}, dest...)...)
+			done()
+			out = append(out, l)
+			return err
+		})
+	return out, err
+}
+
+// LastReceived is when central received the newest record of a session; zero when none.
+func (db *DB) LastReceived(ctx context.Context, sessionID string) (time.Time, error) {
+	var at int64
+	if err := db.sql.QueryRowContext(ctx, "SELECT COALESCE(MAX(received_at), 0) FROM records WHERE session_id = $1", sessionID).Scan(&at); err != nil || at == 0 {
+		return time.Time{}, err
+	}
+	return fromMicros(at), nil
 }
 
 // SessionRecords is what a session's results are computed from.
@@ -444,11 +481,11 @@ func (db *DB) SessionRecords(ctx context.Context, sessionID string) (*SessionRec
 	if err != nil {
 		return nil, err
 	}
-	err = queryEach(ctx, db.sql, "SELECT ticket, answers, forced FROM submissions WHERE session_id = $1", []any{sessionID}, func(scan func(...any) error) error {
+	err = queryEach(ctx, db.sql, "SELECT ticket, answers, forced, record_id FROM submissions WHERE session_id = $1", []any{sessionID}, func(scan func(...any) error) error {
 		var s Submission
 		var answers string
 		var forced int
-		if err := scan(&s.Ticket, &answers, &forced); err != nil {
+		if err := scan(&s.Ticket, &answers, &forced, &s.RecordID); err != nil {
 			return err
 		}
 		s.Forced = forced == 1

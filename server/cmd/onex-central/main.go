@@ -8,6 +8,7 @@
 //	onex-central enrol-code  --data DIR --site CODE
 //	onex-central unlock-code --data DIR --session ID
 //	onex-central results --data DIR --session ID --format csv|json
+//	onex-central device revoke --data DIR --device ID --reason TEXT
 //
 // Every command that takes --data also takes --db postgres://... to keep the
 // database in PostgreSQL instead of DIR/central.db.
@@ -34,7 +35,6 @@ import (
 	"onex/exam/seal"
 	"onex/server"
 	"onex/server/web"
-	osync "onex/sync"
 )
 
 const usage = `usage: onex-central <command> [flags]
@@ -47,6 +47,7 @@ commands:
   enrol-code    print a one-time enrolment code for a site
   unlock-code   print a session's unlock code (audited)
   results       print a session's results as CSV or JSON
+  device        revoke: refuse a device's requests and records from now on (audited)
 
 Run "onex-central <command> --help" for a command's flags.
 `
@@ -96,6 +97,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog
 		return cmdUnlockCode(ctx, args, stdout, log)
 	case "results":
 		return cmdResults(ctx, args, stdout, stderr, log)
+	case "device":
+		if len(args) == 0 || args[0] != "revoke" {
+			return errors.New(`device: the subcommand is "revoke"`)
+		}
+		return cmdDeviceRevoke(ctx, args[1:], stdout, log)
 	}
 	return fmt.Errorf("unknown command %q (try --help)", cmd)
 }
@@ -371,28 +377,18 @@ func importFile(ctx context.Context, c *server.Central, what string, file io.Rea
 	return nil
 }
 
+// importRecords imports an export file through the service, as the
+// office's upload does, and says what became of its records: the counts on
+// stdout, each conflict and rejection on stderr.
 func importRecords(ctx context.Context, c *server.Central, r io.Reader, name string, stdout io.Writer) error {
-	exp, err := osync.ReadExport(r)
+	rep, err := c.ImportRecords(ctx, r, actor)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	counts := map[osync.Outcome]int{}
-	per := c.Limits().MaxRecords
-	for start := 0; start < len(exp.Envelopes); start += per {
-		batch := osync.Batch{Envelopes: exp.Envelopes[start:min(start+per, len(exp.Envelopes))]}
-		resp, err := c.Ingest(ctx, batch)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		for i, res := range resp.Results {
-			counts[res.Outcome]++
-			if res.Outcome == osync.Rejected || res.Outcome == osync.Conflict {
-				fmt.Fprintf(os.Stderr, "%s: envelope %d (record %s): %s: %s\n", name, start+i+1, res.RecordID, res.Outcome, res.Reason)
-			}
-		}
+	for _, p := range rep.Problems {
+		fmt.Fprintf(os.Stderr, "%s: envelope %d (record %s): %s: %s\n", name, p.Envelope, p.RecordID, p.Outcome, p.Reason)
 	}
-	fmt.Fprintf(stdout, "%d records: %d accepted, %d duplicate, %d conflict, %d rejected\n", len(exp.Envelopes),
-		counts[osync.Accepted], counts[osync.Duplicate], counts[osync.Conflict], counts[osync.Rejected])
+	fmt.Fprintf(stdout, "%d records: %d accepted, %d duplicate, %d conflict, %d rejected\n", rep.Records, rep.Accepted, rep.Duplicate, rep.Conflict, rep.Rejected)
 	return nil
 }
 
@@ -403,7 +399,7 @@ func cmdSessionCreate(ctx context.Context, args []string, stdout io.Writer, log 
 	paper := f.String("paper", "", "paper id, e.g. WEB-E-2026-A")
 	version := f.Int("paper-version", 0, "paper version (default: the latest)")
 	start := f.String("start", "", "planned start, RFC 3339, e.g. 2026-12-01T09:00:00+08:00")
-	release := f.String("release", "", "release time, RFC 3339 (default: 10 minutes before the start)")
+	release := f.String("release", "", "release time, RFC 3339, still ahead (default: 10 minutes before the start; a roster can be imported until then)")
 	late := f.Int("late-limit", 15, "minutes after the start until which late candidates may enter")
 	if err := f.parse(args, 0, "site", "room", "paper", "start"); err != nil {
 		return err
@@ -425,6 +421,18 @@ func cmdSessionCreate(ctx context.Context, args []string, stdout io.Writer, log 
 		}
 		fmt.Fprintln(stdout, s.ID)
 		return nil
+	})
+}
+
+func cmdDeviceRevoke(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	f := newFlags("device revoke", "device revoke --data DIR --device ID --reason TEXT")
+	device := f.String("device", "", "the device's id (the office's sites page shows it)")
+	reason := f.String("reason", "", "why, for the audit log and the sites page: a stolen or retired machine")
+	if err := f.parse(args, 0, "device", "reason"); err != nil {
+		return err
+	}
+	return f.print(ctx, log, stdout, func(c *server.Central) (string, error) {
+		return "revoked device " + *device + ": central refuses its requests and records from now on", c.RevokeDevice(ctx, *device, *reason, actor)
 	})
 }
 

@@ -134,6 +134,34 @@ func testCommands(t *testing.T, db string) {
 			t.Errorf("%v: err = %v, want %q", tc.args, err, tc.want)
 		}
 	}
+
+	// A session starting 3 minutes ahead of a paper version of its own:
+	// the default release time has passed (issue 12 point 16).
+	paper2 := filepath.Join(t.TempDir(), "paper-v2.json")
+	b, _ := os.ReadFile(filepath.Join(samples, "paper-web-elementary.json"))
+	os.WriteFile(paper2, bytes.Replace(b, []byte(`"format": "onex-paper/1",`), []byte(`"format": "onex-paper/1", "version": 2,`), 1), 0o600)
+	mustRun("import", "paper", paper2, "--data", data)
+	soon := time.Now().Add(3 * time.Minute).Format(time.RFC3339)
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"session", "create", "--data", data, "--site", "SITE-001", "--room", "A102", "--paper", "WEB-E-2026-A", "--paper-version", "2", "--start", soon},
+			"so the default release time, "},
+		{[]string{"session", "create", "--data", data, "--site", "SITE-001", "--room", "A102", "--paper", "WEB-E-2026-A", "--paper-version", "2", "--start", soon, "--release", "2020-01-01T00:00:00Z"},
+			"release time 2020-01-01T08:00:00+08:00 has passed"},
+		{[]string{"device", "revoke", "--data", data, "--device", "nope", "--reason", "stolen"}, `device "nope" is not enrolled`},
+		{[]string{"device", "revoke", "--data", data, "--device", "nope"}, "--reason is required"},
+		{[]string{"device", "list", "--data", data}, `device: the subcommand is "revoke"`},
+	} {
+		if db != "" {
+			tc.args = append(tc.args, "--db", db)
+		}
+		if _, err := cli(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want %q", tc.args, err, tc.want)
+		}
+	}
 }
 
 func TestHelp(t *testing.T) {
