@@ -475,3 +475,79 @@ func FuzzBackoffRetryAfter(f *testing.F) {
 		}
 	})
 }
+
+// TestTransportErrorSaysWhy: a request that got no answer says why, so that
+// the site can tell staff what to look at: nothing listening (refused), no
+// answer in the time a try has (timeout), a name that does not resolve (no
+// network). It fails on the code before issue 12, whose TransportError kept
+// only the text.
+func TestTransportErrorSaysWhy(t *testing.T) {
+	closed, _ := net.Listen("tcp", "127.0.0.1:0")
+	refused := "http://" + closed.Addr().String()
+	closed.Close()
+	// A central that takes the connection and never answers.
+	silent, _ := net.Listen("tcp", "127.0.0.1:0")
+	t.Cleanup(func() { silent.Close() })
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	for _, tc := range []struct {
+		name, url string
+		want      error
+	}{
+		{"refused", refused, osync.ErrConnRefused},
+		{"timeout", "http://" + silent.Addr().String(), osync.ErrTimeout},
+		{"no network", "http://central.onex.invalid", osync.ErrNoNetwork},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, 2)
+			p, err := osync.NewPusher(osync.PusherConfig{ServerURL: tc.url, Signer: f.device, Central: f.ck.Public(), Outbox: f.outbox,
+				Client: osync.WithRetry(osync.NewClient(fastRetry, nil), osync.RetryPolicy{Retries: 1, WaitMin: time.Millisecond, WaitMax: time.Millisecond, Timeout: 300 * time.Millisecond})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			_, err = p.Push(context.Background())
+			if !errors.Is(err, osync.ErrUnreachable) || !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			if d := time.Since(start); d > 3*time.Second {
+				t.Fatalf("two tries of 300 ms took %s", d)
+			}
+			if f.outbox.pending() != 2 {
+				t.Fatal("records left the outbox")
+			}
+		})
+	}
+}
+
+// TestPushReportsProgress: Progress hears each batch before it goes and
+// after it is settled, with the running totals.
+func TestPushReportsProgress(t *testing.T) {
+	f := newFixture(t, 10)
+	var seen []osync.PushProgress
+	p, err := osync.NewPusher(osync.PusherConfig{ServerURL: f.srv.URL, Signer: f.device, Central: f.ck.Public(), Outbox: f.outbox,
+		Client: osync.NewClient(fastRetry, nil), MaxRecords: 4, Progress: func(pp osync.PushProgress) { seen = append(seen, pp) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Push(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	type step struct{ sending, sent, delivered int }
+	want := []step{{4, 0, 0}, {0, 4, 4}, {4, 4, 4}, {0, 8, 8}, {2, 8, 8}, {0, 10, 10}}
+	if len(seen) != len(want) {
+		t.Fatalf("progress %+v", seen)
+	}
+	for i, w := range want {
+		if g := (step{seen[i].Sending, seen[i].Sent, seen[i].Delivered()}); g != w {
+			t.Fatalf("progress %d: %+v, want %+v", i, g, w)
+		}
+	}
+}

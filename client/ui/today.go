@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -9,25 +10,34 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"onex/client/site"
+	wire "onex/sync"
 )
+
+// syncBound bounds a sync staff start with "sync now" (tests shorten it).
+var syncBound = site.DefaultSyncBound
 
 // todayScreen is the sessions of this site with their state and figures,
 // and the sync panel: central online or not, records pending, the last
 // receipt, progress, sync now and export to a file.
+//
+// Download, sync and export each disable only their own button while they
+// work: export to a file stays at hand while a sync waits on central.
 type todayScreen struct {
 	st  *station
 	obj fyne.CanvasObject
 
 	list                            *widget.List
 	online, pending, receipt, note  *widget.Label
-	bar                             *widget.ProgressBar
+	syncNote                        *widget.Label // the sync's progress, then its outcome
+	bar, syncBar                    *widget.ProgressBar
 	spinner                         *widget.ProgressBarInfinite
 	downloadBtn, syncBtn, exportBtn *widget.Button
-	probing                         bool
+	probing, again                  bool // a status is being read; read it again after
 }
 
 func newToday(st *station) *todayScreen {
@@ -50,9 +60,10 @@ func newToday(st *station) *todayScreen {
 		}
 	}
 	t.online, t.pending, t.receipt = widget.NewLabel(tr("today.checking")), widget.NewLabel(""), widget.NewLabel("")
-	t.note = wrapped("")
-	t.bar = widget.NewProgressBar()
+	t.note, t.syncNote = wrapped(""), wrapped("")
+	t.bar, t.syncBar = widget.NewProgressBar(), widget.NewProgressBar()
 	t.bar.Hide()
+	t.syncBar.Hide()
 	t.spinner = widget.NewProgressBarInfinite()
 	t.spinner.Stop()
 	t.spinner.Hide()
@@ -67,9 +78,9 @@ func newToday(st *station) *todayScreen {
 	panel := container.NewVBox(
 		heading(tr("today.sync_title")),
 		t.online, t.pending, t.receipt,
-		t.bar, t.spinner,
+		t.bar, t.syncBar, t.spinner,
 		container.NewGridWithColumns(1, t.downloadBtn, t.syncBtn, t.exportBtn),
-		t.note,
+		t.syncNote, t.note,
 		widget.NewSeparator(),
 		wrapped(device),
 	)
@@ -115,8 +126,12 @@ func (t *todayScreen) refresh() {
 }
 
 // probe asks for the site's status, with central's answer, off the UI.
+// Asked while a status is being read (the clock's, say, begun before a
+// sync ended), it reads it again once that one is shown: the panel never
+// ends on figures older than the last sync, export or download.
 func (t *todayScreen) probe() {
 	if t.probing {
+		t.again = true
 		return
 	}
 	t.probing = true
@@ -128,13 +143,20 @@ func (t *todayScreen) probe() {
 		t.probing = false
 		if err != nil {
 			t.note.SetText(message(err))
-			return
+		} else {
+			t.show(st)
 		}
-		t.show(st)
+		if t.again {
+			t.again = false
+			t.probe()
+		}
 	})
 }
 
+// show shows a status: central's link, the outbox, and the sessions'
+// figures as the status read them.
 func (t *todayScreen) show(st *site.Status) {
+	t.showSessions(st.Sessions)
 	if st.ServerReachable {
 		t.online.SetText(tr("today.online"))
 		t.online.Importance = widget.SuccessImportance
@@ -155,24 +177,46 @@ func (t *todayScreen) show(st *site.Status) {
 	}
 }
 
-// busy shows work in progress: the bar when its progress is known, else
-// the spinner; and disables the buttons meanwhile.
-func (t *todayScreen) busy(on, known bool) {
-	setEnabled(!on, t.downloadBtn, t.syncBtn, t.exportBtn)
-	t.bar.Hidden, t.spinner.Hidden = !on || !known, !on || known
-	if on && !known {
+// showSessions shows the sessions' figures as the site has them now. The
+// card listed the figures the station read at the last download or change
+// of room, so submissions made since (a candidate's, a time-up, the
+// proctor's) did not show after a sync: issue 12. The same sessions take
+// the new figures; others (a session added or gone) rebuild the station.
+func (t *todayScreen) showSessions(ss []site.SessionInfo) {
+	st := t.st
+	if len(ss) != len(st.sessions) {
+		st.sessionsChanged()
+		return
+	}
+	for i := range ss {
+		if ss[i].ID != st.sessions[i].ID {
+			st.sessionsChanged()
+			return
+		}
+	}
+	st.sessions = ss
+	t.list.Refresh()
+}
+
+// busy shows work whose progress is not known with the spinner, and
+// disables b, the button that started it, meanwhile.
+func (t *todayScreen) busy(b *widget.Button, on bool) {
+	setEnabled(!on, b)
+	t.spinner.Hidden = !on
+	if on {
 		t.spinner.Start()
 	} else {
 		t.spinner.Stop()
 	}
-	t.bar.SetValue(0)
 	t.spinner.Refresh()
 }
 
 // download fetches the packages central has for the site.
 func (t *todayScreen) download() {
 	a := t.st.a
-	t.busy(true, true)
+	t.downloadBtn.Disable()
+	t.bar.SetValue(0)
+	t.bar.Show()
 	t.note.SetText(tr("today.downloading"))
 	var res *site.DownloadResult
 	a.run(func(ctx context.Context) (err error) {
@@ -181,7 +225,8 @@ func (t *todayScreen) download() {
 		})
 		return err
 	}, func(err error) {
-		t.busy(false, true)
+		t.downloadBtn.Enable()
+		t.bar.Hide()
 		if err != nil {
 			t.note.SetText(message(err))
 			return
@@ -191,31 +236,88 @@ func (t *todayScreen) download() {
 	})
 }
 
-// sync pushes the outbox now.
+// sync pushes the outbox now, within syncBound, showing the records
+// delivered of those pending; when it stops early it says why.
 func (t *todayScreen) sync() {
 	a := t.st.a
-	t.busy(true, false)
-	t.note.SetText(tr("today.syncing"))
+	t.syncBtn.Disable()
+	t.syncBar.SetValue(0)
+	t.syncBar.Show()
+	t.syncNote.SetText(tr("today.syncing"))
 	start := time.Now()
-	a.run(func(ctx context.Context) error {
-		stats, err := a.site.Sync(ctx)
-		if err == nil {
-			fyne.Do(func() {
-				t.note.SetText(tr("today.synced", args{"N": stats.Delivered(), "Refused": stats.Conflict + stats.Rejected, "Seconds": time.Since(start).Round(100 * time.Millisecond).Seconds()}))
-			})
-		}
+	var stats wire.PushStats
+	a.run(func(ctx context.Context) (err error) {
+		stats, err = a.site.SyncWithin(ctx, syncBound, func(p site.SyncProgress) {
+			fyne.Do(func() { t.syncProgress(p) })
+		})
 		return err
 	}, func(err error) {
-		t.busy(false, false)
+		t.syncBtn.Enable()
+		t.syncBar.Hide()
 		if err != nil {
-			t.note.SetText(message(err))
+			t.syncNote.SetText(syncMessage(err))
+		} else {
+			t.syncNote.SetText(tr("today.synced", args{"N": stats.Delivered(), "Refused": stats.Conflict + stats.Rejected, "Seconds": time.Since(start).Round(100 * time.Millisecond).Seconds()}))
 		}
 		t.probe()
 	})
 }
 
-// exportFile writes the pending records to a file the person chooses.
+// syncProgress shows how far a sync is.
+func (t *todayScreen) syncProgress(p site.SyncProgress) {
+	done := p.Delivered + p.Refused
+	t.syncBar.SetValue(float64(done) / float64(max(p.Pending, 1)))
+	text := tr("today.sync_progress", args{"Done": done, "Pending": p.Pending})
+	if p.Sending > 0 {
+		text += "\n" + tr("today.sync_sending", args{"N": p.Sending})
+	}
+	t.syncNote.SetText(text)
+}
+
+// syncMessage says why a sync stopped, and how far it got.
+func syncMessage(err error) string {
+	var why string
+	switch {
+	case errors.Is(err, wire.ErrTimeout):
+		why = tr("today.sync_timeout", args{"Seconds": syncBound.Total.Seconds()})
+	case errors.Is(err, wire.ErrConnRefused):
+		why = tr("today.sync_refused")
+	case errors.Is(err, wire.ErrNoNetwork):
+		why = tr("today.sync_no_network")
+	default:
+		why = message(err)
+	}
+	var se *site.SyncError
+	if errors.As(err, &se) && se.Progress.Delivered+se.Progress.Refused > 0 {
+		why += "\n" + tr("today.sync_partial", args{"Done": se.Progress.Delivered + se.Progress.Refused, "Pending": se.Progress.Pending})
+	}
+	return why
+}
+
+// exportFile writes the pending records to a file the person chooses; with
+// none pending it says so and asks for no file.
 func (t *todayScreen) exportFile() {
+	a := t.st.a
+	t.busy(t.exportBtn, true)
+	var n int
+	a.run(func(ctx context.Context) (err error) {
+		n, err = a.site.PendingRecords(ctx)
+		return err
+	}, func(err error) {
+		t.busy(t.exportBtn, false)
+		switch {
+		case err != nil:
+			a.showError(err, a.win)
+		case n == 0:
+			t.note.SetText(tr("today.nothing_to_export"))
+		default:
+			t.chooseFile()
+		}
+	})
+}
+
+// chooseFile asks where to write the export file.
+func (t *todayScreen) chooseFile() {
 	a := t.st.a
 	save := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
 		switch {
@@ -233,25 +335,36 @@ func (t *todayScreen) exportFile() {
 	save.Show()
 }
 
-// exportTo writes the pending records to the file chosen.
+// exportTo writes the pending records to the file chosen. Should none be
+// pending any more (a sync delivered them meanwhile), the empty file the
+// dialog made is removed.
 func (t *todayScreen) exportTo(w fyne.URIWriteCloser) {
 	a := t.st.a
 	var n int
-	t.busy(true, false)
+	t.busy(t.exportBtn, true)
 	a.run(func(ctx context.Context) error {
 		var err error
 		n, err = a.site.Export(ctx, w)
 		if cerr := w.Close(); err == nil {
 			err = cerr
 		}
+		if errors.Is(err, site.ErrNothingPending) {
+			if derr := storage.Delete(w.URI()); derr != nil {
+				return errors.Join(err, derr)
+			}
+		}
 		return err
 	}, func(err error) {
-		t.busy(false, false)
-		if err != nil {
+		t.busy(t.exportBtn, false)
+		switch {
+		case errors.Is(err, site.ErrNothingPending):
+			t.note.SetText(tr("today.nothing_to_export"))
+		case err != nil:
 			a.showError(err, a.win)
-			return
+		default:
+			t.note.SetText(tr("today.exported", args{"N": n, "File": w.URI().Path()}))
 		}
-		t.note.SetText(tr("today.exported", args{"N": n, "File": w.URI().Path()}))
+		t.probe()
 	})
 }
 
