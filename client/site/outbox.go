@@ -326,7 +326,7 @@ func (s *Site) Export(ctx context.Context, w io.Writer) (int, error) {
 		return 0, err
 	}
 	if len(recs) == 0 {
-		return 0, fmt.Errorf("export: %w", ErrNothingPending)
+		return 0, ErrNothingPending
 	}
 	for _, r := range recs {
 		e.Envelopes = append(e.Envelopes, r.Envelope)

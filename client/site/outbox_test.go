@@ -17,7 +17,7 @@ import (
 // stallable puts a fault proxy between the site and the real central
 // (through central's relay) that holds every answer while stalled: central
 // gets each request and commits it, the site hears nothing. The proxy holds
-// an answer for hold, then the test's cleanup can end.
+// each answer for hold (longer than a try, so every try times out).
 func stallable(t *testing.T, r *rig, hold time.Duration) *atomic.Bool {
 	t.Helper()
 	var stalled atomic.Bool
@@ -64,7 +64,7 @@ func TestSyncGivesUpOnAStalledCentral(t *testing.T) {
 	}
 	sent := r.pending()
 	b := syncBound()
-	stalled := stallable(t, r, b.Total+2*time.Second)
+	stalled := stallable(t, r, b.Try+2*time.Second)
 	stalled.Store(true)
 
 	var progress []site.SyncProgress
@@ -148,7 +148,9 @@ func TestSyncBesideThePusher(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	bg := make(chan error, 1)
-	go func() { bg <- r.s.RunPusher(ctx, wire.RunPolicy{Idle: 5 * time.Millisecond, RetryMin: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond}) }()
+	go func() {
+		bg <- r.s.RunPusher(ctx, wire.RunPolicy{Idle: 5 * time.Millisecond, RetryMin: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond})
+	}()
 	const n = 30
 	for i := 1; i <= n; i++ {
 		r.checkIn(fmt.Sprintf("2026WEB0100%02d", i))

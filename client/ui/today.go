@@ -38,6 +38,8 @@ type todayScreen struct {
 	spinner                         *widget.ProgressBarInfinite
 	downloadBtn, syncBtn, exportBtn *widget.Button
 	probing, again                  bool // a status is being read; read it again after
+	panel                           *fyne.Container
+	side                            *container.Scroll
 }
 
 func newToday(st *station) *todayScreen {
@@ -59,7 +61,7 @@ func newToday(st *station) *todayScreen {
 			st.rebuild()
 		}
 	}
-	t.online, t.pending, t.receipt = widget.NewLabel(tr("today.checking")), widget.NewLabel(""), widget.NewLabel("")
+	t.online, t.pending, t.receipt = wrapped(tr("today.checking")), widget.NewLabel(""), widget.NewLabel("")
 	t.note, t.syncNote = wrapped(""), wrapped("")
 	t.bar, t.syncBar = widget.NewProgressBar(), widget.NewProgressBar()
 	t.bar.Hide()
@@ -75,7 +77,7 @@ func newToday(st *station) *todayScreen {
 	if id := st.identity; id != nil {
 		device = tr("today.device", args{"Device": id.DeviceName, "Server": id.Server, "Key": id.CentralKey}) + "\n" + linkText(id.Link)
 	}
-	panel := container.NewVBox(
+	t.panel = container.NewVBox(
 		heading(tr("today.sync_title")),
 		t.online, t.pending, t.receipt,
 		t.bar, t.syncBar, t.spinner,
@@ -88,7 +90,8 @@ func newToday(st *station) *todayScreen {
 	if len(st.sessions) == 0 {
 		sessions = container.NewBorder(heading(tr("today.sessions")), nil, nil, nil, scrolled(wrapped(tr("today.no_sessions"))))
 	}
-	split := container.NewHSplit(sessions, container.NewVScroll(panel))
+	t.side = container.NewVScroll(t.panel)
+	split := container.NewHSplit(sessions, t.side)
 	split.Offset = 0.6
 	t.obj = split
 	return t
@@ -142,7 +145,7 @@ func (t *todayScreen) probe() {
 	}, func(err error) {
 		t.probing = false
 		if err != nil {
-			t.note.SetText(message(err))
+			t.say(t.note, message(err))
 		} else {
 			t.show(st)
 		}
@@ -158,10 +161,10 @@ func (t *todayScreen) probe() {
 func (t *todayScreen) show(st *site.Status) {
 	t.showSessions(st.Sessions)
 	if st.ServerReachable {
-		t.online.SetText(tr("today.online"))
+		t.say(t.online, tr("today.online"))
 		t.online.Importance = widget.SuccessImportance
 	} else {
-		t.online.SetText(tr("today.offline"))
+		t.say(t.online, tr("today.offline"))
 		t.online.Importance = widget.DangerImportance
 	}
 	t.online.Refresh()
@@ -169,11 +172,11 @@ func (t *todayScreen) show(st *site.Status) {
 	if n := st.Outbox.Refused(); n > 0 {
 		pending += "\n" + tr("today.refused", args{"N": n})
 	}
-	t.pending.SetText(pending)
+	t.say(t.pending, pending)
 	if st.LastReceipt != nil {
-		t.receipt.SetText(tr("today.last_receipt", args{"At": stamp(st.LastReceipt.Acked)}))
+		t.say(t.receipt, tr("today.last_receipt", args{"At": stamp(st.LastReceipt.Acked)}))
 	} else {
-		t.receipt.SetText(tr("today.no_receipt"))
+		t.say(t.receipt, tr("today.no_receipt"))
 	}
 }
 
@@ -198,6 +201,23 @@ func (t *todayScreen) showSessions(ss []site.SessionInfo) {
 	t.list.Refresh()
 }
 
+// say shows text in l, a label of the sync panel.
+func (t *todayScreen) say(l *widget.Label, text string) {
+	l.SetText(text)
+	t.relayout()
+}
+
+// relayout lays the sync panel out again after a label's text or a bar's
+// visibility changed: its box keeps the heights it had otherwise, so a
+// message that grew a line was cut and a bar shown stayed out of sight.
+func (t *todayScreen) relayout() {
+	if t.side == nil {
+		return
+	}
+	t.side.Refresh()
+	t.panel.Refresh()
+}
+
 // busy shows work whose progress is not known with the spinner, and
 // disables b, the button that started it, meanwhile.
 func (t *todayScreen) busy(b *widget.Button, on bool) {
@@ -209,6 +229,7 @@ func (t *todayScreen) busy(b *widget.Button, on bool) {
 		t.spinner.Stop()
 	}
 	t.spinner.Refresh()
+	t.relayout()
 }
 
 // download fetches the packages central has for the site.
@@ -217,7 +238,8 @@ func (t *todayScreen) download() {
 	t.downloadBtn.Disable()
 	t.bar.SetValue(0)
 	t.bar.Show()
-	t.note.SetText(tr("today.downloading"))
+	t.relayout()
+	t.say(t.note, tr("today.downloading"))
 	var res *site.DownloadResult
 	a.run(func(ctx context.Context) (err error) {
 		res, err = a.site.Download(ctx, func(p site.Progress) {
@@ -227,11 +249,12 @@ func (t *todayScreen) download() {
 	}, func(err error) {
 		t.downloadBtn.Enable()
 		t.bar.Hide()
+		t.relayout()
 		if err != nil {
-			t.note.SetText(message(err))
+			t.say(t.note, message(err))
 			return
 		}
-		t.note.SetText(tr("today.downloaded", args{"N": len(res.Updated), "Kept": len(res.Kept)}))
+		t.say(t.note, tr("today.downloaded", args{"N": len(res.Updated), "Kept": len(res.Kept)}))
 		t.st.sessionsChanged()
 	})
 }
@@ -243,7 +266,8 @@ func (t *todayScreen) sync() {
 	t.syncBtn.Disable()
 	t.syncBar.SetValue(0)
 	t.syncBar.Show()
-	t.syncNote.SetText(tr("today.syncing"))
+	t.relayout()
+	t.say(t.syncNote, tr("today.syncing"))
 	start := time.Now()
 	var stats wire.PushStats
 	a.run(func(ctx context.Context) (err error) {
@@ -254,10 +278,11 @@ func (t *todayScreen) sync() {
 	}, func(err error) {
 		t.syncBtn.Enable()
 		t.syncBar.Hide()
+		t.relayout()
 		if err != nil {
-			t.syncNote.SetText(syncMessage(err))
+			t.say(t.syncNote, syncMessage(err))
 		} else {
-			t.syncNote.SetText(tr("today.synced", args{"N": stats.Delivered(), "Refused": stats.Conflict + stats.Rejected, "Seconds": time.Since(start).Round(100 * time.Millisecond).Seconds()}))
+			t.say(t.syncNote, tr("today.synced", args{"N": stats.Delivered(), "Refused": stats.Conflict + stats.Rejected, "Seconds": time.Since(start).Round(100 * time.Millisecond).Seconds()}))
 		}
 		t.probe()
 	})
@@ -271,7 +296,7 @@ func (t *todayScreen) syncProgress(p site.SyncProgress) {
 	if p.Sending > 0 {
 		text += "\n" + tr("today.sync_sending", args{"N": p.Sending})
 	}
-	t.syncNote.SetText(text)
+	t.say(t.syncNote, text)
 }
 
 // syncMessage says why a sync stopped, and how far it got.
@@ -309,7 +334,7 @@ func (t *todayScreen) exportFile() {
 		case err != nil:
 			a.showError(err, a.win)
 		case n == 0:
-			t.note.SetText(tr("today.nothing_to_export"))
+			t.say(t.note, tr("today.nothing_to_export"))
 		default:
 			t.chooseFile()
 		}
@@ -358,11 +383,11 @@ func (t *todayScreen) exportTo(w fyne.URIWriteCloser) {
 		t.busy(t.exportBtn, false)
 		switch {
 		case errors.Is(err, site.ErrNothingPending):
-			t.note.SetText(tr("today.nothing_to_export"))
+			t.say(t.note, tr("today.nothing_to_export"))
 		case err != nil:
 			a.showError(err, a.win)
 		default:
-			t.note.SetText(tr("today.exported", args{"N": n, "File": w.URI().Path()}))
+			t.say(t.note, tr("today.exported", args{"N": n, "File": w.URI().Path()}))
 		}
 		t.probe()
 	})

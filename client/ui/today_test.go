@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 
 	"onex/client/site"
@@ -39,12 +40,7 @@ func TestTodaySyncAndExport(t *testing.T) {
 	}
 
 	// Exported to a file, the record stays pending.
-	path := filepath.Join(t.TempDir(), "export.json")
-	w, err := storage.Writer(storage.NewFileURI(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	td.exportTo(w)
+	path := exportTo(t, td)
 	r.wait()
 	var e wire.Export
 	if b, err := os.ReadFile(path); err != nil || json.Unmarshal(b, &e) != nil || len(e.Envelopes) != 1 || e.Format != wire.ExportFormat {
@@ -122,7 +118,7 @@ func TestTodayStalledCentral(t *testing.T) {
 	}
 	td.probe()
 	r.wait()
-	proxy := r.stall(syncBound.Total + 2*time.Second)
+	proxy := r.stall(syncBound.Try + 2*time.Second)
 
 	start := time.Now()
 	tap(t, td.syncBtn)
@@ -133,14 +129,10 @@ func TestTodayStalledCentral(t *testing.T) {
 	if want := "正在上传：已处理 0 / 3 条\n正在发送 3 条，等待中心应答……"; td.syncNote.Text != want || td.syncBar.Hidden {
 		t.Fatalf("sync progress %q, want %q", td.syncNote.Text, want)
 	}
+	laidOut(t, td.syncBar, td.syncNote)
 
 	// Export to a file while the sync waits.
-	path := filepath.Join(t.TempDir(), "export.json")
-	w, err := storage.Writer(storage.NewFileURI(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	td.exportTo(w)
+	path := exportTo(t, td)
 	var e wire.Export
 	eventually(t, syncBound.Try, "no export file while the sync waits", func() bool {
 		b, err := os.ReadFile(path)
@@ -157,6 +149,7 @@ func TestTodayStalledCentral(t *testing.T) {
 		t.Fatalf("the sync took %s, bound %s", took, syncBound.Total)
 	}
 	r.wait() // the status read after it (central's /healthz, stalled too, 3 s)
+	laidOut(t, td.syncNote)
 	want := fmt.Sprintf("中心 %v 秒内没有应答，本次同步已停止", syncBound.Total.Seconds())
 	if td.syncBtn.Disabled() || td.exportBtn.Disabled() || !strings.HasPrefix(td.syncNote.Text, want) || !td.syncBar.Hidden {
 		t.Fatalf("after the stalled sync: sync disabled %v, export disabled %v, %q", td.syncBtn.Disabled(), td.exportBtn.Disabled(), td.syncNote.Text)
@@ -181,12 +174,7 @@ func TestTodayExportNothingPending(t *testing.T) {
 
 	// Chosen while records were pending, the file is removed when a sync
 	// delivered them before it was written.
-	path := filepath.Join(t.TempDir(), "export.json")
-	w, err := storage.Writer(storage.NewFileURI(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	td.exportTo(w)
+	path := exportTo(t, td)
 	r.wait()
 	if _, err := os.Stat(path); !os.IsNotExist(err) || td.note.Text != "没有待上传的记录，无需导出，未写入文件。" {
 		t.Fatalf("the file is left (%v), %q", err, td.note.Text)
@@ -222,5 +210,30 @@ func TestTodayCountsAfterSync(t *testing.T) {
 	r.wait()
 	if !strings.HasPrefix(td.syncNote.Text, "已送达") || !shows(c, "名单 40 人 · 到场 0 · 迟到 1 · 缺考 0 · 已交卷 1") {
 		t.Fatalf("after the sync (%q) the card does not show the submission", td.syncNote.Text)
+	}
+}
+
+// exportTo has the Today screen export to a new file, as if chosen in the
+// file dialog, and returns its path.
+func exportTo(t *testing.T, td *todayScreen) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "export.json")
+	w, err := storage.Writer(storage.NewFileURI(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	td.exportTo(w)
+	return path
+}
+
+// laidOut fails unless each object has at least the room it asks for: the
+// panel's box kept the heights it had before a bar was shown or a message
+// grew a line.
+func laidOut(t *testing.T, objs ...fyne.CanvasObject) {
+	t.Helper()
+	for _, o := range objs {
+		if o.Size().Height < o.MinSize().Height || o.Size().Width < o.MinSize().Width {
+			t.Fatalf("%T has %v, needs %v", o, o.Size(), o.MinSize())
+		}
 	}
 }
