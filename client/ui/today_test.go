@@ -108,7 +108,7 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 func TestTodayStalledCentral(t *testing.T) {
 	if testing.Short() {
 		defer func(b site.SyncBound) { syncBound = b }(syncBound)
-		syncBound = site.SyncBound{Try: time.Second, Total: 3 * time.Second}
+		syncBound = site.SyncBound{Try: 2 * time.Second, Total: 5 * time.Second}
 	}
 	r := newRig(t)
 	a := r.enrolled()
@@ -134,7 +134,7 @@ func TestTodayStalledCentral(t *testing.T) {
 	// Export to a file while the sync waits.
 	path := exportTo(t, td)
 	var e wire.Export
-	eventually(t, syncBound.Try, "no export file while the sync waits", func() bool {
+	eventually(t, syncBound.Total, "no export file while the sync waits", func() bool {
 		b, err := os.ReadFile(path)
 		return err == nil && json.Unmarshal(b, &e) == nil
 	})
@@ -190,13 +190,14 @@ func TestTodayCountsAfterSync(t *testing.T) {
 	r := newRig(t)
 	a := r.enrolled()
 	c := a.win.Canvas()
-	td := a.station.today
+	a.station.tabs.SelectIndex(tabToday)
 	r.startRoom()
 	r.checkIn(ticket)
-	a.station.tabs.SelectIndex(tabToday)
 	r.wait()
-	if !shows(c, "名单 40 人 · 到场 0 · 迟到 1 · 缺考 0 · 已交卷 0") {
-		t.Fatal("the card does not show the check-in (late: the room has started)")
+	a.station.sessionsChanged()
+	r.wait()
+	if !shows(c, "名单 40 人 · 到场 0 · 迟到 1 · 缺考 0 · 已交卷 0") { // late: the room has started
+		t.Fatal("the card does not show the check-in")
 	}
 	ctx := context.Background()
 	e, err := a.site.Begin(ctx, r.central.Session.ID, ticket)
@@ -206,6 +207,7 @@ func TestTodayCountsAfterSync(t *testing.T) {
 	if _, err := e.Submit(ctx); err != nil {
 		t.Fatal(err)
 	}
+	td := a.station.today
 	tap(t, td.syncBtn)
 	r.wait()
 	if !strings.HasPrefix(td.syncNote.Text, "已送达") || !shows(c, "名单 40 人 · 到场 0 · 迟到 1 · 缺考 0 · 已交卷 1") {
