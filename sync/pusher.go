@@ -9,11 +9,13 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	gosync "sync"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -56,6 +58,27 @@ func NewClient(p RetryPolicy, log *slog.Logger) *retryablehttp.Client {
 		c.Logger = redactingLogger{log}
 	}
 	return c
+}
+
+// WithRetry returns a copy of c that retries by p instead: each try times
+// out after p.Timeout. The copy shares c's transport (its connections and
+// its TLS trust); c is not changed.
+func WithRetry(c *retryablehttp.Client, p RetryPolicy) *retryablehttp.Client {
+	hc := *c.HTTPClient
+	hc.Timeout = p.Timeout
+	out := clone(c, &hc)
+	out.RetryMax, out.RetryWaitMin, out.RetryWaitMax = p.Retries, p.WaitMin, p.WaitMax
+	return out
+}
+
+// clone copies c's settings onto a new client over hc (a Client holds
+// sync.Once fields, so it is not copied whole).
+func clone(c *retryablehttp.Client, hc *http.Client) *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient: hc, Logger: c.Logger, RetryWaitMin: c.RetryWaitMin, RetryWaitMax: c.RetryWaitMax, RetryMax: c.RetryMax,
+		RequestLogHook: c.RequestLogHook, ResponseLogHook: c.ResponseLogHook, CheckRetry: c.CheckRetry, Backoff: c.Backoff,
+		ErrorHandler: c.ErrorHandler, PrepareRetry: c.PrepareRetry,
+	}
 }
 
 // CheckRetry is the retry policy of NewClient: transport errors (but not a
@@ -219,6 +242,38 @@ var (
 	ErrNoProgress = errors.New("central's answers cleared no record")
 )
 
+// Why a request got no answer. TransportError wraps one of these, besides
+// ErrUnreachable, when the cause is one of them, so that the site can tell
+// staff in their language what to look at.
+var (
+	// ErrTimeout: central took longer than the request (or the caller) allows:
+	// a hanging central, or a network that carries nothing.
+	ErrTimeout = errors.New("central did not answer in time")
+	// ErrConnRefused: central's machine answered but nothing listens there:
+	// central is not running, or the address names another port.
+	ErrConnRefused = errors.New("the connection to central was refused")
+	// ErrNoNetwork: no route to central, or its name does not resolve: the
+	// site's own network is down.
+	ErrNoNetwork = errors.New("no network to central")
+)
+
+// transportCause is ErrTimeout, ErrConnRefused or ErrNoNetwork as err (a
+// request's transport error) shows, or nil.
+func transportCause(err error) error {
+	var ne net.Error
+	var dns *net.DNSError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return ErrTimeout
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return ErrConnRefused
+	case errors.As(err, &dns), errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH),
+		errors.Is(err, syscall.ENETDOWN), errors.Is(err, syscall.EHOSTDOWN):
+		return ErrNoNetwork
+	}
+	return nil
+}
+
 // StatusError is a final HTTP answer other than success, with central's
 // problem text and code.
 type StatusError struct {
@@ -258,6 +313,15 @@ type PusherConfig struct {
 	// is central's time, local the device's (the Signer's Clock) when the
 	// answer came.
 	ServerTime func(server, local time.Time)
+	// Progress, if set, hears how each Push goes: before each batch is sent
+	// and after central's answer to it is settled.
+	Progress func(PushProgress)
+}
+
+// PushProgress is how far a Push is.
+type PushProgress struct {
+	PushStats     // what the Push did so far
+	Sending   int // records of the batch on its way; 0 once central's answer is settled
 }
 
 // Default batch limits, used until central tells its own.
@@ -367,8 +431,10 @@ func (p *Pusher) Push(ctx context.Context) (PushStats, error) {
 		if len(recs) == 0 {
 			return total, nil
 		}
+		p.progress(total, len(recs))
 		stats, err := p.pushBatch(ctx, recs)
 		total.add(stats)
+		p.progress(total, 0)
 		var se *StatusError
 		if errors.As(err, &se) && se.Status == http.StatusRequestEntityTooLarge {
 			if len(recs) > 1 {
@@ -389,6 +455,13 @@ func (p *Pusher) Push(ctx context.Context) (PushStats, error) {
 		if stats.Delivered()+stats.Conflict+stats.Rejected == 0 {
 			return total, fmt.Errorf("%w (%d receipts did not verify)", ErrNoProgress, stats.BadReceipts)
 		}
+	}
+}
+
+// progress tells PusherConfig.Progress how far the Push is.
+func (p *Pusher) progress(done PushStats, sending int) {
+	if p.cfg.Progress != nil {
+		p.cfg.Progress(PushProgress{PushStats: done, Sending: sending})
 	}
 }
 
@@ -420,7 +493,7 @@ func (p *Pusher) pushBatch(ctx context.Context, recs []Outgoing) (PushStats, err
 	local := p.cfg.Signer.clock()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return stats, fmt.Errorf("%w: reading central's answer: %v", ErrUnreachable, err)
+		return stats, fmt.Errorf("reading central's answer: %w", TransportError(err))
 	}
 	p.setLimits(atoi(resp.Header.Get(HeaderMaxRecords)), atoi(resp.Header.Get(HeaderMaxBytes)))
 	if resp.StatusCode != http.StatusOK {
@@ -441,13 +514,16 @@ func (p *Pusher) pushBatch(ctx context.Context, recs []Outgoing) (PushStats, err
 	for _, n := range st.notes {
 		p.log.Warn(n.msg, n.args...)
 	}
+	// Central has answered: its receipts are stored even if the caller's
+	// deadline passes now, or the records would go again for nothing.
+	keep := context.WithoutCancel(ctx)
 	if len(st.delivered) > 0 {
-		if err := p.cfg.Outbox.Delivered(ctx, st.delivered); err != nil {
+		if err := p.cfg.Outbox.Delivered(keep, st.delivered); err != nil {
 			return stats, fmt.Errorf("outbox: %w", err)
 		}
 	}
 	if len(st.refused) > 0 {
-		if err := p.cfg.Outbox.Refused(ctx, st.refused); err != nil {
+		if err := p.cfg.Outbox.Refused(keep, st.refused); err != nil {
 			return stats, fmt.Errorf("outbox: %w", err)
 		}
 	}

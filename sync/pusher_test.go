@@ -11,10 +11,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -474,4 +477,117 @@ func FuzzBackoffRetryAfter(f *testing.F) {
 			t.Fatalf("Retry-After %q gave %v", h, d)
 		}
 	})
+}
+
+// TestTransportErrorSaysWhy: a request that got no answer says why, so that
+// the site can tell staff what to look at: nothing listening (refused), no
+// answer in the time a try has (timeout), no route or a name that does not
+// resolve (no network). It fails on the code before issue 12, whose
+// TransportError kept only the text.
+func TestTransportErrorSaysWhy(t *testing.T) {
+	closed, _ := net.Listen("tcp", "127.0.0.1:0")
+	refused := "http://" + closed.Addr().String()
+	closed.Close()
+	// A central that takes the connection and never answers.
+	silent, _ := net.Listen("tcp", "127.0.0.1:0")
+	var mu gosync.Mutex
+	var held []net.Conn
+	t.Cleanup(func() {
+		silent.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	for _, tc := range []struct {
+		name, url string
+		want      error
+	}{
+		{"refused", refused, osync.ErrConnRefused},
+		{"timeout", "http://" + silent.Addr().String(), osync.ErrTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, 2)
+			p, err := osync.NewPusher(osync.PusherConfig{ServerURL: tc.url, Signer: f.device, Central: f.ck.Public(), Outbox: f.outbox,
+				Client: osync.WithRetry(osync.NewClient(fastRetry, nil), osync.RetryPolicy{Retries: 1, WaitMin: time.Millisecond, WaitMax: time.Millisecond, Timeout: 300 * time.Millisecond})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			_, err = p.Push(context.Background())
+			if !errors.Is(err, osync.ErrUnreachable) || !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			if d := time.Since(start); d > 3*time.Second {
+				t.Fatalf("two tries of 300 ms took %s", d)
+			}
+			if f.outbox.pending() != 2 {
+				t.Fatal("records left the outbox")
+			}
+		})
+	}
+	// The causes a test machine cannot stage reliably, as the net package
+	// reports them.
+	dial := func(errno syscall.Errno) error {
+		return &url.Error{Op: "Post", URL: "https://central.example.cn/api/v1/records?x=secret", Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", errno)}}
+	}
+	for _, tc := range []struct {
+		err  error
+		want error
+	}{
+		{dial(syscall.ENETUNREACH), osync.ErrNoNetwork},
+		{dial(syscall.EHOSTUNREACH), osync.ErrNoNetwork},
+		{dial(syscall.ECONNREFUSED), osync.ErrConnRefused},
+		{&url.Error{Op: "Post", URL: "https://central.example.cn/", Err: &net.DNSError{Err: "no such host", Name: "central.example.cn", IsNotFound: true}}, osync.ErrNoNetwork},
+		{&url.Error{Op: "Post", URL: "https://central.example.cn/", Err: &net.DNSError{Err: "i/o timeout", Name: "central.example.cn", IsTimeout: true}}, osync.ErrTimeout},
+		{context.DeadlineExceeded, osync.ErrTimeout},
+		{dial(syscall.ECONNRESET), nil},
+	} {
+		err := osync.TransportError(tc.err)
+		for _, cause := range []error{osync.ErrTimeout, osync.ErrConnRefused, osync.ErrNoNetwork} {
+			if errors.Is(err, cause) != (cause == tc.want) || !errors.Is(err, osync.ErrUnreachable) {
+				t.Errorf("TransportError(%v) = %v, want %v", tc.err, err, tc.want)
+			}
+		}
+		if strings.Contains(err.Error(), "secret") {
+			t.Errorf("TransportError names the query: %v", err)
+		}
+	}
+}
+
+// TestPushReportsProgress: Progress hears each batch before it goes and
+// after it is settled, with the running totals.
+func TestPushReportsProgress(t *testing.T) {
+	f := newFixture(t, 10)
+	var seen []osync.PushProgress
+	p, err := osync.NewPusher(osync.PusherConfig{ServerURL: f.srv.URL, Signer: f.device, Central: f.ck.Public(), Outbox: f.outbox,
+		Client: osync.NewClient(fastRetry, nil), MaxRecords: 4, Progress: func(pp osync.PushProgress) { seen = append(seen, pp) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Push(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	type step struct{ sending, sent, delivered int }
+	want := []step{{4, 0, 0}, {0, 4, 4}, {4, 4, 4}, {0, 8, 8}, {2, 8, 8}, {0, 10, 10}}
+	if len(seen) != len(want) {
+		t.Fatalf("progress %+v", seen)
+	}
+	for i, w := range want {
+		if g := (step{seen[i].Sending, seen[i].Sent, seen[i].Delivered()}); g != w {
+			t.Fatalf("progress %d: %+v, want %+v", i, g, w)
+		}
+	}
 }

@@ -86,20 +86,20 @@ func WithTLS(c *retryablehttp.Client, cfg *tls.Config) (*retryablehttp.Client, e
 	t.TLSClientConfig = cfg
 	hc := *c.HTTPClient
 	hc.Transport = t
-	return &retryablehttp.Client{
-		HTTPClient: &hc, Logger: c.Logger, RetryWaitMin: c.RetryWaitMin, RetryWaitMax: c.RetryWaitMax, RetryMax: c.RetryMax,
-		RequestLogHook: c.RequestLogHook, ResponseLogHook: c.ResponseLogHook, CheckRetry: c.CheckRetry, Backoff: c.Backoff,
-		ErrorHandler: c.ErrorHandler, PrepareRetry: c.PrepareRetry,
-	}, nil
+	return clone(c, &hc), nil
 }
 
 // TransportError is a request to central that got no answer: it wraps
 // ErrUnreachable, and the *PinError when central's certificate was
-// refused, and its text names no query.
+// refused, or ErrTimeout, ErrConnRefused or ErrNoNetwork when the cause is
+// one of them; its text names no query.
 func TransportError(err error) error {
 	var pe *PinError
 	if errors.As(err, &pe) {
 		return fmt.Errorf("%w: %w", ErrUnreachable, pe)
+	}
+	if c := transportCause(err); c != nil {
+		return fmt.Errorf("%w: %w: %s", ErrUnreachable, c, redactError(err))
 	}
 	return fmt.Errorf("%w: %s", ErrUnreachable, redactError(err))
 }

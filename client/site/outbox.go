@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hashicorp/go-retryablehttp"
+
 	"onex/client/store"
 	wire "onex/sync"
 )
@@ -22,15 +24,7 @@ func (s *Site) Pusher(ctx context.Context) (*wire.Pusher, error) {
 	if p != nil {
 		return p, nil
 	}
-	id, err := s.identity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	p, err = wire.NewPusher(wire.PusherConfig{
-		ServerURL: id.ServerURL, Signer: s.signer(ctx, id), Central: id.Central, Outbox: s.st,
-		Client: s.client(), Log: s.log, MaxRecords: id.MaxRecords, MaxBytes: id.MaxBatchBytes,
-		ServerTime: func(server, local time.Time) { s.learnServerTime(context.WithoutCancel(ctx), server, local) },
-	})
+	p, err := s.newPusher(ctx, s.client(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -42,14 +36,112 @@ func (s *Site) Pusher(ctx context.Context) (*wire.Pusher, error) {
 	return s.pusher, nil
 }
 
+// newPusher makes a pusher of the outbox from the enrolment, over client.
+func (s *Site) newPusher(ctx context.Context, client *retryablehttp.Client, progress func(wire.PushProgress)) (*wire.Pusher, error) {
+	id, err := s.identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return wire.NewPusher(wire.PusherConfig{
+		ServerURL: id.ServerURL, Signer: s.signer(ctx, id), Central: id.Central, Outbox: s.st,
+		Client: client, Log: s.log, MaxRecords: id.MaxRecords, MaxBytes: id.MaxBatchBytes,
+		ServerTime: func(server, local time.Time) { s.learnServerTime(context.WithoutCancel(ctx), server, local) },
+		Progress:   progress,
+	})
+}
+
 // Sync pushes the outbox until nothing is pending, or until central is
-// unreachable (sync.ErrUnreachable) or refuses to go on.
+// unreachable (sync.ErrUnreachable) or refuses to go on. Its requests are
+// retried by the site's client (sync.DefaultRetry unless Config.HTTP says
+// otherwise) and it waits as long as ctx lets it: the command line's sync.
+// Staff at the station use SyncWithin.
 func (s *Site) Sync(ctx context.Context) (wire.PushStats, error) {
 	p, err := s.Pusher(ctx)
 	if err != nil {
 		return wire.PushStats{}, err
 	}
 	return p.Push(ctx)
+}
+
+// SyncBound bounds one sync that staff wait for: each HTTP try of a batch
+// times out after Try (the answer read included), and the whole sync, every
+// batch and retry, after Total. The background pusher is not bounded so: it
+// keeps sync.DefaultRetry and its durable loop.
+type SyncBound struct {
+	Try   time.Duration
+	Total time.Duration
+}
+
+// DefaultSyncBound is the station's: a try 8 s, the sync 20 s. A batch is
+// at most 500 records (about 1 MB of version 2 envelopes); 8 s carries it
+// at about 1 Mbit/s up.
+var DefaultSyncBound = SyncBound{Try: 8 * time.Second, Total: 20 * time.Second}
+
+// SyncProgress is how far a sync is.
+type SyncProgress struct {
+	Pending   int // records waiting when the sync began
+	Sending   int // records of the batch on its way now
+	Delivered int // cleared by a verified receipt so far
+	Refused   int // refused by central so far, kept for review
+}
+
+// SyncError is a sync that stopped before the outbox was empty: what it did
+// first, and why it stopped (wrapping sync.ErrUnreachable and
+// sync.ErrTimeout, sync.ErrConnRefused or sync.ErrNoNetwork when that is
+// the cause, a *sync.StatusError when central refused).
+type SyncError struct {
+	Progress SyncProgress
+	Err      error
+}
+
+func (e *SyncError) Error() string {
+	return fmt.Sprintf("sync stopped with %d of %d records delivered: %v", e.Progress.Delivered, e.Progress.Pending, e.Err)
+}
+
+func (e *SyncError) Unwrap() error { return e.Err }
+
+// SyncWithin pushes the outbox once, as Sync does, but gives up within b:
+// a stalled central or network costs staff b.Total at most, not minutes.
+// progress, if set, hears before and after each batch. Records central
+// answered stay delivered whatever happens after; the others stay pending
+// for the background pusher or the next sync. It may run beside the
+// background pusher and Export: a record both pushers send is answered as a
+// duplicate with the same receipt, and stored once.
+func (s *Site) SyncWithin(ctx context.Context, b SyncBound, progress func(SyncProgress)) (wire.PushStats, error) {
+	var pending int
+	err := s.st.View(ctx, func(tx *store.Tx) error {
+		c, err := tx.OutboxCounts()
+		pending = c.Pending
+		return err
+	})
+	if err != nil {
+		return wire.PushStats{}, err
+	}
+	sp := SyncProgress{Pending: pending}
+	client := wire.WithRetry(s.client(), wire.RetryPolicy{Retries: 2, WaitMin: 250 * time.Millisecond, WaitMax: 2 * time.Second, Timeout: b.Try})
+	p, err := s.newPusher(ctx, client, func(pp wire.PushProgress) {
+		sp.Sending, sp.Delivered, sp.Refused = pp.Sending, pp.Delivered(), pp.Conflict+pp.Rejected
+		if progress != nil {
+			progress(sp)
+		}
+	})
+	if err != nil {
+		return wire.PushStats{}, err
+	}
+	if progress != nil {
+		progress(sp)
+	}
+	bctx, cancel := context.WithTimeout(ctx, b.Total)
+	defer cancel()
+	stats, err := p.Push(bctx)
+	if err == nil {
+		return stats, nil
+	}
+	if ctx.Err() == nil && bctx.Err() != nil {
+		err = fmt.Errorf("%w: %w: no answer within %s", wire.ErrUnreachable, wire.ErrTimeout, b.Total)
+	}
+	sp.Sending = 0
+	return stats, &SyncError{Progress: sp, Err: err}
 }
 
 // RunPusher is the durable background push loop; it returns when ctx is done.
@@ -190,10 +282,31 @@ func (s *Site) probe(ctx context.Context, server string) (bool, string) {
 	return true, ""
 }
 
+// ErrNothingPending: no record waits to go to central, so there is
+// nothing to export; no file is written.
+var ErrNothingPending = errors.New("no record is waiting to go to central")
+
+// PendingRecords counts the records waiting to go to central.
+func (s *Site) PendingRecords(ctx context.Context) (int, error) {
+	var n int
+	err := s.st.View(ctx, func(tx *store.Tx) error {
+		c, err := tx.OutboxCounts()
+		n = c.Pending
+		return err
+	})
+	return n, err
+}
+
 // Export writes every pending record to w as an export file (sync.Export),
 // for carrying to central when there is no network. The records stay
 // pending: they leave the outbox only when their receipts come back, at the
-// next sync, as duplicates. It returns how many records it wrote.
+// next sync, as duplicates. It returns how many records it wrote. With
+// nothing pending it writes nothing and returns ErrNothingPending.
+//
+// Export only reads the outbox, so it may run while a sync waits on
+// central: a record exported and then delivered by that sync is answered
+// as a duplicate when the file is imported, and its receipt stays the one
+// the sync stored.
 func (s *Site) Export(ctx context.Context, w io.Writer) (int, error) {
 	e := wire.Export{Format: wire.ExportFormat, Created: s.now().Round(0).UTC(), Envelopes: [][]byte{}}
 	err := s.st.View(ctx, func(tx *store.Tx) error {
@@ -211,6 +324,9 @@ func (s *Site) Export(ctx context.Context, w io.Writer) (int, error) {
 	recs, err := s.st.Pending(ctx, 1<<30, 1<<62)
 	if err != nil {
 		return 0, err
+	}
+	if len(recs) == 0 {
+		return 0, ErrNothingPending
 	}
 	for _, r := range recs {
 		e.Envelopes = append(e.Envelopes, r.Envelope)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -9,25 +10,36 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"onex/client/site"
+	wire "onex/sync"
 )
+
+// syncBound bounds a sync staff start with "sync now" (tests shorten it).
+var syncBound = site.DefaultSyncBound
 
 // todayScreen is the sessions of this site with their state and figures,
 // and the sync panel: central online or not, records pending, the last
 // receipt, progress, sync now and export to a file.
+//
+// Download, sync and export each disable only their own button while they
+// work: export to a file stays at hand while a sync waits on central.
 type todayScreen struct {
 	st  *station
 	obj fyne.CanvasObject
 
 	list                            *widget.List
 	online, pending, receipt, note  *widget.Label
-	bar                             *widget.ProgressBar
+	syncNote                        *widget.Label // the sync's progress, then its outcome
+	bar, syncBar                    *widget.ProgressBar
 	spinner                         *widget.ProgressBarInfinite
 	downloadBtn, syncBtn, exportBtn *widget.Button
-	probing                         bool
+	probing, again                  bool // a status is being read; read it again after
+	panel                           *fyne.Container
+	side                            *container.Scroll
 }
 
 func newToday(st *station) *todayScreen {
@@ -49,10 +61,11 @@ func newToday(st *station) *todayScreen {
 			st.rebuild()
 		}
 	}
-	t.online, t.pending, t.receipt = widget.NewLabel(tr("today.checking")), widget.NewLabel(""), widget.NewLabel("")
-	t.note = wrapped("")
-	t.bar = widget.NewProgressBar()
+	t.online, t.pending, t.receipt = wrapped(tr("today.checking")), widget.NewLabel(""), widget.NewLabel("")
+	t.note, t.syncNote = wrapped(""), wrapped("")
+	t.bar, t.syncBar = widget.NewProgressBar(), widget.NewProgressBar()
 	t.bar.Hide()
+	t.syncBar.Hide()
 	t.spinner = widget.NewProgressBarInfinite()
 	t.spinner.Stop()
 	t.spinner.Hide()
@@ -64,12 +77,12 @@ func newToday(st *station) *todayScreen {
 	if id := st.identity; id != nil {
 		device = tr("today.device", args{"Device": id.DeviceName, "Server": id.Server, "Key": id.CentralKey}) + "\n" + linkText(id.Link)
 	}
-	panel := container.NewVBox(
+	t.panel = container.NewVBox(
 		heading(tr("today.sync_title")),
 		t.online, t.pending, t.receipt,
-		t.bar, t.spinner,
+		t.bar, t.syncBar, t.spinner,
 		container.NewGridWithColumns(1, t.downloadBtn, t.syncBtn, t.exportBtn),
-		t.note,
+		t.syncNote, t.note,
 		widget.NewSeparator(),
 		wrapped(device),
 	)
@@ -77,7 +90,8 @@ func newToday(st *station) *todayScreen {
 	if len(st.sessions) == 0 {
 		sessions = container.NewBorder(heading(tr("today.sessions")), nil, nil, nil, scrolled(wrapped(tr("today.no_sessions"))))
 	}
-	split := container.NewHSplit(sessions, container.NewVScroll(panel))
+	t.side = container.NewVScroll(t.panel)
+	split := container.NewHSplit(sessions, t.side)
 	split.Offset = 0.6
 	t.obj = split
 	return t
@@ -115,8 +129,12 @@ func (t *todayScreen) refresh() {
 }
 
 // probe asks for the site's status, with central's answer, off the UI.
+// Asked while a status is being read (the clock's, say, begun before a
+// sync ended), it reads it again once that one is shown: the panel never
+// ends on figures older than the last sync, export or download.
 func (t *todayScreen) probe() {
 	if t.probing {
+		t.again = true
 		return
 	}
 	t.probing = true
@@ -127,19 +145,26 @@ func (t *todayScreen) probe() {
 	}, func(err error) {
 		t.probing = false
 		if err != nil {
-			t.note.SetText(message(err))
-			return
+			t.say(t.note, message(err))
+		} else {
+			t.show(st)
 		}
-		t.show(st)
+		if t.again {
+			t.again = false
+			t.probe()
+		}
 	})
 }
 
+// show shows a status: central's link, the outbox, and the sessions'
+// figures as the status read them.
 func (t *todayScreen) show(st *site.Status) {
+	t.showSessions(st.Sessions)
 	if st.ServerReachable {
-		t.online.SetText(tr("today.online"))
+		t.say(t.online, tr("today.online"))
 		t.online.Importance = widget.SuccessImportance
 	} else {
-		t.online.SetText(tr("today.offline"))
+		t.say(t.online, tr("today.offline"))
 		t.online.Importance = widget.DangerImportance
 	}
 	t.online.Refresh()
@@ -147,33 +172,74 @@ func (t *todayScreen) show(st *site.Status) {
 	if n := st.Outbox.Refused(); n > 0 {
 		pending += "\n" + tr("today.refused", args{"N": n})
 	}
-	t.pending.SetText(pending)
+	t.say(t.pending, pending)
 	if st.LastReceipt != nil {
-		t.receipt.SetText(tr("today.last_receipt", args{"At": stamp(st.LastReceipt.Acked)}))
+		t.say(t.receipt, tr("today.last_receipt", args{"At": stamp(st.LastReceipt.Acked)}))
 	} else {
-		t.receipt.SetText(tr("today.no_receipt"))
+		t.say(t.receipt, tr("today.no_receipt"))
 	}
 }
 
-// busy shows work in progress: the bar when its progress is known, else
-// the spinner; and disables the buttons meanwhile.
-func (t *todayScreen) busy(on, known bool) {
-	setEnabled(!on, t.downloadBtn, t.syncBtn, t.exportBtn)
-	t.bar.Hidden, t.spinner.Hidden = !on || !known, !on || known
-	if on && !known {
+// showSessions shows the sessions' figures as the site has them now. The
+// card listed the figures the station read at the last download or change
+// of room, so submissions made since (a candidate's, a time-up, the
+// proctor's) did not show after a sync: issue 12. The same sessions take
+// the new figures; others (a session added or gone) rebuild the station.
+func (t *todayScreen) showSessions(ss []site.SessionInfo) {
+	st := t.st
+	if len(ss) != len(st.sessions) {
+		st.sessionsChanged()
+		return
+	}
+	for i := range ss {
+		if ss[i].ID != st.sessions[i].ID {
+			st.sessionsChanged()
+			return
+		}
+	}
+	st.sessions = ss
+	t.list.Refresh()
+}
+
+// say shows text in l, a label of the sync panel.
+func (t *todayScreen) say(l *widget.Label, text string) {
+	l.SetText(text)
+	t.relayout()
+}
+
+// relayout lays the sync panel out again after a label's text or a bar's
+// visibility changed: its box keeps the heights it had otherwise, so a
+// message that grew a line was cut and a bar shown stayed out of sight.
+func (t *todayScreen) relayout() {
+	if t.side == nil {
+		return
+	}
+	t.side.Refresh()
+	t.panel.Refresh()
+}
+
+// busy shows work whose progress is not known with the spinner, and
+// disables b, the button that started it, meanwhile.
+func (t *todayScreen) busy(b *widget.Button, on bool) {
+	setEnabled(!on, b)
+	t.spinner.Hidden = !on
+	if on {
 		t.spinner.Start()
 	} else {
 		t.spinner.Stop()
 	}
-	t.bar.SetValue(0)
 	t.spinner.Refresh()
+	t.relayout()
 }
 
 // download fetches the packages central has for the site.
 func (t *todayScreen) download() {
 	a := t.st.a
-	t.busy(true, true)
-	t.note.SetText(tr("today.downloading"))
+	t.downloadBtn.Disable()
+	t.bar.SetValue(0)
+	t.bar.Show()
+	t.relayout()
+	t.say(t.note, tr("today.downloading"))
 	var res *site.DownloadResult
 	a.run(func(ctx context.Context) (err error) {
 		res, err = a.site.Download(ctx, func(p site.Progress) {
@@ -181,41 +247,102 @@ func (t *todayScreen) download() {
 		})
 		return err
 	}, func(err error) {
-		t.busy(false, true)
+		t.downloadBtn.Enable()
+		t.bar.Hide()
+		t.relayout()
 		if err != nil {
-			t.note.SetText(message(err))
+			t.say(t.note, message(err))
 			return
 		}
-		t.note.SetText(tr("today.downloaded", args{"N": len(res.Updated), "Kept": len(res.Kept)}))
+		t.say(t.note, tr("today.downloaded", args{"N": len(res.Updated), "Kept": len(res.Kept)}))
 		t.st.sessionsChanged()
 	})
 }
 
-// sync pushes the outbox now.
+// sync pushes the outbox now, within syncBound, showing the records
+// delivered of those pending; when it stops early it says why.
 func (t *todayScreen) sync() {
 	a := t.st.a
-	t.busy(true, false)
-	t.note.SetText(tr("today.syncing"))
+	t.syncBtn.Disable()
+	t.syncBar.SetValue(0)
+	t.syncBar.Show()
+	t.relayout()
+	t.say(t.syncNote, tr("today.syncing"))
 	start := time.Now()
-	a.run(func(ctx context.Context) error {
-		stats, err := a.site.Sync(ctx)
-		if err == nil {
-			fyne.Do(func() {
-				t.note.SetText(tr("today.synced", args{"N": stats.Delivered(), "Refused": stats.Conflict + stats.Rejected, "Seconds": time.Since(start).Round(100 * time.Millisecond).Seconds()}))
-			})
-		}
+	var stats wire.PushStats
+	a.run(func(ctx context.Context) (err error) {
+		stats, err = a.site.SyncWithin(ctx, syncBound, func(p site.SyncProgress) {
+			fyne.Do(func() { t.syncProgress(p) })
+		})
 		return err
 	}, func(err error) {
-		t.busy(false, false)
+		t.syncBtn.Enable()
+		t.syncBar.Hide()
+		t.relayout()
 		if err != nil {
-			t.note.SetText(message(err))
+			t.say(t.syncNote, syncMessage(err))
+		} else {
+			t.say(t.syncNote, tr("today.synced", args{"N": stats.Delivered(), "Refused": stats.Conflict + stats.Rejected, "Seconds": time.Since(start).Round(100 * time.Millisecond).Seconds()}))
 		}
 		t.probe()
 	})
 }
 
-// exportFile writes the pending records to a file the person chooses.
+// syncProgress shows how far a sync is.
+func (t *todayScreen) syncProgress(p site.SyncProgress) {
+	done := p.Delivered + p.Refused
+	t.syncBar.SetValue(float64(done) / float64(max(p.Pending, 1)))
+	text := tr("today.sync_progress", args{"Done": done, "Pending": p.Pending})
+	if p.Sending > 0 {
+		text += "\n" + tr("today.sync_sending", args{"N": p.Sending})
+	}
+	t.say(t.syncNote, text)
+}
+
+// syncMessage says why a sync stopped, and how far it got.
+func syncMessage(err error) string {
+	var why string
+	switch {
+	case errors.Is(err, wire.ErrTimeout):
+		why = tr("today.sync_timeout", args{"Seconds": syncBound.Total.Seconds()})
+	case errors.Is(err, wire.ErrConnRefused):
+		why = tr("today.sync_refused")
+	case errors.Is(err, wire.ErrNoNetwork):
+		why = tr("today.sync_no_network")
+	default:
+		why = message(err)
+	}
+	var se *site.SyncError
+	if errors.As(err, &se) && se.Progress.Delivered+se.Progress.Refused > 0 {
+		why += "\n" + tr("today.sync_partial", args{"Done": se.Progress.Delivered + se.Progress.Refused, "Pending": se.Progress.Pending})
+	}
+	return why
+}
+
+// exportFile writes the pending records to a file the person chooses; with
+// none pending it says so and asks for no file.
 func (t *todayScreen) exportFile() {
+	a := t.st.a
+	t.busy(t.exportBtn, true)
+	var n int
+	a.run(func(ctx context.Context) (err error) {
+		n, err = a.site.PendingRecords(ctx)
+		return err
+	}, func(err error) {
+		t.busy(t.exportBtn, false)
+		switch {
+		case err != nil:
+			a.showError(err, a.win)
+		case n == 0:
+			t.say(t.note, tr("today.nothing_to_export"))
+		default:
+			t.chooseFile()
+		}
+	})
+}
+
+// chooseFile asks where to write the export file.
+func (t *todayScreen) chooseFile() {
 	a := t.st.a
 	save := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
 		switch {
@@ -233,25 +360,36 @@ func (t *todayScreen) exportFile() {
 	save.Show()
 }
 
-// exportTo writes the pending records to the file chosen.
+// exportTo writes the pending records to the file chosen. Should none be
+// pending any more (a sync delivered them meanwhile), the empty file the
+// dialog made is removed.
 func (t *todayScreen) exportTo(w fyne.URIWriteCloser) {
 	a := t.st.a
 	var n int
-	t.busy(true, false)
+	t.busy(t.exportBtn, true)
 	a.run(func(ctx context.Context) error {
 		var err error
 		n, err = a.site.Export(ctx, w)
 		if cerr := w.Close(); err == nil {
 			err = cerr
 		}
+		if errors.Is(err, site.ErrNothingPending) {
+			if derr := storage.Delete(w.URI()); derr != nil {
+				return errors.Join(err, derr)
+			}
+		}
 		return err
 	}, func(err error) {
-		t.busy(false, false)
-		if err != nil {
+		t.busy(t.exportBtn, false)
+		switch {
+		case errors.Is(err, site.ErrNothingPending):
+			t.say(t.note, tr("today.nothing_to_export"))
+		case err != nil:
 			a.showError(err, a.win)
-			return
+		default:
+			t.say(t.note, tr("today.exported", args{"N": n, "File": w.URI().Path()}))
 		}
-		t.note.SetText(tr("today.exported", args{"N": n, "File": w.URI().Path()}))
+		t.probe()
 	})
 }
 
