@@ -48,9 +48,9 @@ type candidateWin struct {
 
 	countdown, saved *widget.Label
 	nav              []*widget.Button
-	body                     *fyne.Container
-	prev, next, flag         *widget.Button
-	status                   *widget.Label // the seat screen's
+	body             *fyne.Container
+	prev, next, flag *widget.Button
+	status           *widget.Label // the seat screen's
 }
 
 // openCandidate opens the exam window of a checked-in candidate, after the

@@ -330,7 +330,9 @@ func (c *consoleScreen) extraTime(ticket string) {
 	}
 	c.askReason(title, c.about(ticket), tr("dialog.ok"), extraReasons(), []*widget.FormItem{widget.NewFormItem(tr("console.minutes"), mins)}, func(reason string) {
 		n, _ := strconv.Atoi(strings.TrimSpace(mins.Text))
-		c.act(func(ctx context.Context, id string) error { return a.site.ExtraTime(ctx, id, ticket, n, a.proctor, reason) })
+		c.act(func(ctx context.Context, id string) error {
+			return a.site.ExtraTime(ctx, id, ticket, n, a.proctor, reason)
+		})
 	})
 	a.win.Canvas().Focus(mins)
 }

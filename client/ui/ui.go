@@ -62,9 +62,9 @@ type App struct {
 
 	win     fyne.Window // the station
 	site    *site.Site
-	proctor string    // the staff member on duty, named in proctors' records
+	proctor string          // the staff member on duty, named in proctors' records
 	staff   *site.StaffLock // the staff PIN (set once per run) or passphrase: closes candidate windows, unlocks the station
-	first   *firstRun // the first-run form while it is shown
+	first   *firstRun       // the first-run form while it is shown
 	station *station
 	cands   map[*candidateWin]bool
 
