@@ -425,9 +425,10 @@ func (c *candidateWin) showPaused() {
 	title.Alignment = fyne.TextAlignCenter
 	note := wrapped(c.tr("exam.paused"))
 	note.Alignment = fyne.TextAlignCenter
+	c.saved.Alignment = fyne.TextAlignCenter
+	c.showTime() // before the layout, which sizes the bar to the time's text
 	cover := centred(560, container.NewVBox(widget.NewIcon(theme.MediaPauseIcon()), title, note, c.saved))
 	c.setContent(container.NewBorder(c.top(k, c.countdown), nil, nil, nil, cover))
-	c.showTime()
 	c.a.shown("paused")
 }
 
@@ -474,9 +475,9 @@ func (c *candidateWin) showExam() {
 	// then the bar, then the navigator.
 	content := container.NewBorder(top, bottom, navigator, nil, container.NewVScroll(container.NewPadded(c.body)))
 	content.Objects = []fyne.CanvasObject{content.Objects[0], bottom, top, navigator}
+	c.showTime() // before the layout, which sizes the bar to the time's text
 	c.setContent(content)
 	c.showItem()
-	c.showTime()
 	c.a.shown("exam")
 }
 

@@ -402,10 +402,12 @@ func (st *station) showLock() {
 	secret.OnSubmitted = func(string) { try() }
 	unlock := widget.NewButtonWithIcon(tr("lock.unlock"), theme.LoginIcon(), try)
 	unlock.Importance = widget.HighImportance
+	hint := widget.NewLabel(tr("lock.hint", args{"N": len(a.cands)})) // its own lines: a wrapped label in a box is one line high
+	hint.Alignment = fyne.TextAlignCenter
 	title := heading(tr("lock.title"))
 	title.Alignment = fyne.TextAlignCenter
 	body := container.NewVBox(widget.NewIcon(theme.VisibilityOffIcon()), title,
-		wrapped(tr("lock.hint", args{"N": len(a.cands)})), secret, unlock, problem)
+		hint, secret, unlock, problem)
 	a.win.SetContent(centred(480, body))
 	quit := fyne.NewMenuItem(tr("menu.quit"), a.confirmQuit)
 	quit.IsQuit = true
