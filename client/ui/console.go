@@ -60,7 +60,7 @@ func newConsole(st *station) *consoleScreen {
 					left = countdown(s.Remaining)
 				}
 			}
-			if s.Extra > 0 {
+			if s.Extra > 0 && s.Status.CheckedIn() {
 				extra = tr("console.extra_minutes", args{"N": minutes(s.Extra)})
 			}
 			setColumns(o, s.Seat, s.Ticket, s.Name, seatState(s, !info.Ended.IsZero()), answered, left, extra)
