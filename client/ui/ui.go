@@ -41,7 +41,7 @@ type Options struct {
 	Tick time.Duration
 	// Shown, if set, hears the name of each screen when it is shown
 	// ("first-run", "login", "today", "checkin", "unlock", "proctor",
-	// "seat", "exam", "receipt").
+	// "seat", "exam", "paused", "receipt", and "locked" for the station's lock).
 	Shown func(screen string)
 }
 
