@@ -834,30 +834,9 @@ func (r *crashRig) check() crashFigures {
 // submissionRecords counts central's submission records by session and ticket.
 func submissionRecords(t *testing.T, c *servertest.Central) map[[2]string]int {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(c.Dir, "central.db")+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.Query("SELECT payload FROM records WHERE kind = ?", wire.KindSubmission)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
 	out := map[[2]string]int{}
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			t.Fatal(err)
-		}
-		var sub wire.Submission
-		if err := json.Unmarshal(b, &sub); err != nil {
-			t.Fatal(err)
-		}
+	for _, sub := range centralPayloads[wire.Submission](t, c, wire.KindSubmission) {
 		out[[2]string{sub.SessionID, sub.Ticket}]++
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return out
 }

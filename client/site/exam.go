@@ -320,9 +320,25 @@ func submissionOf(r *room, a *attempt) Submission {
 		At: a.st.Submitted, Forced: a.st.Forced}
 }
 
+// forcing is why a paper is submitted for its candidate: by (a wire.Forced…
+// value) and the proctor's reason; the zero forcing is the candidate's own
+// submission.
+type forcing struct{ by, reason string }
+
 // submit stops a candidate's clock and queues the submission with every
-// saved answer, in tx.
-func (s *Site) submit(tx *store.Tx, r *room, a *attempt, now time.Time, forced bool) (Submission, error) {
+// saved answer, in tx: the candidate's own, or forced by the time running
+// out.
+func (s *Site) submit(tx *store.Tx, r *room, a *attempt, now time.Time, timeOut bool) (Submission, error) {
+	var why forcing
+	if timeOut {
+		why.by = wire.ForcedTimeOut
+	}
+	return s.submitAs(tx, r, a, now, why)
+}
+
+// submitAs is submit for any reason.
+func (s *Site) submitAs(tx *store.Tx, r *room, a *attempt, now time.Time, why forcing) (Submission, error) {
+	forced := why.by != ""
 	saved, err := tx.Answers(r.id, a.ticket)
 	if err != nil {
 		return Submission{}, err
@@ -334,7 +350,7 @@ func (s *Site) submit(tx *store.Tx, r *room, a *attempt, now time.Time, forced b
 		}
 	}
 	rec := wire.Submission{SessionID: r.id, Ticket: a.ticket, PaperID: r.paper.ID, PaperVersion: r.paper.Version,
-		Answers: answers, Forced: forced, Clock: s.stamp(r, now)}
+		Answers: answers, Forced: forced, ForcedBy: why.by, Reason: why.reason, Clock: s.stamp(r, now)}
 	env, err := s.queue(tx, wire.KindSubmission, r.id, rec, now)
 	if err != nil {
 		return Submission{}, err

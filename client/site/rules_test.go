@@ -172,7 +172,7 @@ func TestTimer(t *testing.T) {
 		t.Fatalf("remaining %v and %v, want 80m each", l1, l2)
 	}
 	// A candidate's pause stops only their clock; a room pause stops all.
-	if err := r.s.Pause(ctx, r.session, "2026WEB010001", "张监考"); err != nil {
+	if err := r.s.Pause(ctx, r.session, "2026WEB010001", "张监考", "考生身体不适"); err != nil {
 		t.Fatal(err)
 	}
 	if err := e1.Save(ctx, "q1", exam.Answer{Choices: []string{"b"}}); !errors.Is(err, site.ErrPaused) {
@@ -185,27 +185,27 @@ func TestTimer(t *testing.T) {
 	if err := r.s.Resume(ctx, r.session, "2026WEB010001", "张监考"); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.s.Pause(ctx, r.session, "", "张监考"); err != nil {
+	if err := r.s.Pause(ctx, r.session, "", "张监考", "停电"); err != nil {
 		t.Fatal(err)
 	}
 	r.clock.Add(7 * time.Minute)
 	if l1, l2 := left(e1), left(e2); l1 != 80*time.Minute || l2 != 75*time.Minute {
 		t.Fatalf("after a room pause: %v and %v", l1, l2)
 	}
-	if err := r.s.Pause(ctx, r.session, "", "张监考"); !errors.Is(err, site.ErrInput) {
+	if err := r.s.Pause(ctx, r.session, "", "张监考", "停电"); !errors.Is(err, site.ErrInput) {
 		t.Fatalf("pausing a paused room: %v", err)
 	}
 	if err := r.s.Resume(ctx, r.session, "", "张监考"); err != nil {
 		t.Fatal(err)
 	}
 	// Extra time for one candidate and for the room.
-	if err := r.s.ExtraTime(ctx, r.session, "2026WEB010002", 5, "张监考"); err != nil {
+	if err := r.s.ExtraTime(ctx, r.session, "2026WEB010002", 5, "张监考", "补足暂停时间"); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.s.ExtraTime(ctx, r.session, "", 3, "张监考"); err != nil {
+	if err := r.s.ExtraTime(ctx, r.session, "", 3, "张监考", "补足暂停时间"); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.s.ExtraTime(ctx, r.session, "", 0, "张监考"); !errors.Is(err, site.ErrInput) {
+	if err := r.s.ExtraTime(ctx, r.session, "", 0, "张监考", "补足暂停时间"); !errors.Is(err, site.ErrInput) {
 		t.Fatalf("zero extra time: %v", err)
 	}
 	if l1, l2 := left(e1), left(e2); l1 != 83*time.Minute || l2 != 83*time.Minute {
@@ -258,7 +258,7 @@ func TestTimer(t *testing.T) {
 	if !v.Submitted || !v.Forced || v.ReceiptCode == "" || v.Remaining != 0 {
 		t.Fatalf("view after time-out: submitted %v forced %v code %q left %v", v.Submitted, v.Forced, v.ReceiptCode, v.Remaining)
 	}
-	if err := r.s.ExtraTime(ctx, r.session, "2026WEB010001", 5, "张监考"); !errors.Is(err, site.ErrSubmitted) {
+	if err := r.s.ExtraTime(ctx, r.session, "2026WEB010001", 5, "张监考", "补足暂停时间"); !errors.Is(err, site.ErrSubmitted) {
 		t.Fatalf("extra time after submission: %v", err)
 	}
 	if _, err := r.s.End(ctx, r.session, "张监考"); err != nil {
@@ -285,14 +285,14 @@ func TestForceSubmitAndEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sub, err := r.s.ForceSubmit(ctx, r.session, "2026WEB010001", "张监考")
+	sub, err := r.s.ForceSubmit(ctx, r.session, "2026WEB010001", "张监考", "违纪")
 	if err != nil || !sub.Forced {
 		t.Fatalf("force submit: %+v %v", sub, err)
 	}
-	if _, err := r.s.ForceSubmit(ctx, r.session, "2026WEB010001", "张监考"); !errors.Is(err, site.ErrSubmitted) {
+	if _, err := r.s.ForceSubmit(ctx, r.session, "2026WEB010001", "张监考", "违纪"); !errors.Is(err, site.ErrSubmitted) {
 		t.Fatalf("second force submit: %v", err)
 	}
-	if _, err := r.s.ForceSubmit(ctx, r.session, "2026WEB010002", ""); !errors.Is(err, site.ErrInput) {
+	if _, err := r.s.ForceSubmit(ctx, r.session, "2026WEB010002", "", "违纪"); !errors.Is(err, site.ErrInput) {
 		t.Fatalf("force submit without a proctor: %v", err)
 	}
 	if err := r.s.Incident(ctx, r.session, "2026WEB010002", "misconduct", "看手机，已警告"); err != nil {

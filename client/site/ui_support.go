@@ -93,6 +93,7 @@ type SeatState struct {
 	Answered  int           // items with a saved answer
 	Items     int           // items the candidate answers (practical ones are the examiner's)
 	Remaining time.Duration // the candidate's time left; for one not begun, the room's
+	Extra     time.Duration // extra time given: the room's and the candidate's own
 }
 
 // Seats returns every candidate of the session's roster with the state of
@@ -121,12 +122,13 @@ func (s *Site) Seats(ctx context.Context, sessionID string) ([]SeatState, error)
 	out := make([]SeatState, len(cands))
 	err = s.st.View(ctx, func(tx *store.Tx) error {
 		for i, c := range cands {
-			out[i] = SeatState{Candidate: c, Items: items, Remaining: roomLeft, Paused: r.st.Paused}
+			out[i] = SeatState{Candidate: c, Items: items, Remaining: roomLeft, Paused: r.st.Paused, Extra: time.Duration(r.st.ExtraMS) * time.Millisecond}
 			a, ok := r.att[c.Ticket]
 			if !ok {
 				continue
 			}
 			out[i].Remaining, out[i].Paused = r.remaining(a, now), r.st.Paused || a.st.Paused
+			out[i].Extra += time.Duration(a.st.ExtraMS) * time.Millisecond
 			answers, err := tx.Answers(r.id, c.Ticket)
 			if err != nil {
 				return err

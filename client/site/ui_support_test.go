@@ -53,7 +53,7 @@ func TestSeatsInstructionsAndPracticalItems(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := r.s.Pause(ctx, r.session, a, "张监考"); err != nil {
+	if err := r.s.Pause(ctx, r.session, a, "张监考", "设备故障"); err != nil {
 		t.Fatal(err)
 	}
 	seats, err = r.s.Seats(ctx, r.session)
@@ -70,7 +70,7 @@ func TestSeatsInstructionsAndPracticalItems(t *testing.T) {
 	if s := got[b]; s.Begun || s.Paused || s.Answered != 0 || s.Remaining <= 89*time.Minute {
 		t.Fatalf("seat of the candidate who has not begun: %+v", s)
 	}
-	if err := r.s.Pause(ctx, r.session, "", "张监考"); err != nil {
+	if err := r.s.Pause(ctx, r.session, "", "张监考", "停电"); err != nil {
 		t.Fatal(err)
 	}
 	seats, _ = r.s.Seats(ctx, r.session)

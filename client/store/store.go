@@ -285,6 +285,31 @@ func Open(ctx context.Context, dir, passphrase string, opt Options) (*Store, err
 	return s, nil
 }
 
+// VerifyPassphrase tells whether passphrase is this open store's
+// (ErrWrongPassphrase if not), without opening it again: how staff come back
+// to a station locked while candidates use the machine. It costs the
+// passphrase's argon2id.
+func (s *Store) VerifyPassphrase(ctx context.Context, passphrase string) error {
+	var wrapped []byte
+	if err := s.View(ctx, func(tx *Tx) error {
+		var err error
+		wrapped, err = tx.meta(metaStoreKey)
+		return err
+	}); err != nil {
+		return fmt.Errorf("checking the passphrase: %w", err)
+	}
+	k, err := seal.UnwrapStoreKey(wrapped, passphrase)
+	switch {
+	case errors.Is(err, seal.ErrDecrypt):
+		return ErrWrongPassphrase
+	case err != nil:
+		return fmt.Errorf("checking the passphrase: %w", err)
+	case *k != *s.key:
+		return ErrWrongPassphrase
+	}
+	return nil
+}
+
 // Close closes the store, releasing its lock.
 func (s *Store) Close() error {
 	s.mu.Lock()

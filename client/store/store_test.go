@@ -353,3 +353,22 @@ func TestNewerSchemaRefused(t *testing.T) {
 		t.Fatalf("Open of a newer schema: %v", err)
 	}
 }
+
+func TestVerifyPassphraseOfAnOpenStore(t *testing.T) {
+	ctx := context.Background()
+	s := create(t, t.TempDir())
+	defer s.Close()
+	for _, tc := range []struct {
+		pass string
+		want error
+	}{
+		{pass, nil},
+		{"wrong passphrase!", store.ErrWrongPassphrase},
+		{"", store.ErrWrongPassphrase},
+		{pass + " ", store.ErrWrongPassphrase},
+	} {
+		if err := s.VerifyPassphrase(ctx, tc.pass); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+			t.Errorf("VerifyPassphrase(%q) = %v, want %v", tc.pass, err, tc.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,20 +19,25 @@ import (
 	"onex/exam"
 )
 
-// minPIN is the least length of the proctor PIN.
-const minPIN = 4
-
 // Warnings of the time left, in minutes, latest last.
 var warnings = []int{15, 5}
 
 // candidateWin is a candidate's window: the seat screen until the proctor
-// starts the room, then the exam, then the receipt. Only the proctor PIN
-// lets it close.
+// starts the room, then the exam (covered while paused), then the receipt.
+// Only the staff PIN lets it close. Its language, text size and contrast are
+// the candidate's, apart from the station's.
 type candidateWin struct {
 	a           *App
 	w           fyne.Window
 	sid, ticket string
-	screen      string // "seat", "exam" or "receipt"
+	screen      string // "seat", "exam", "paused" or "receipt"
+
+	lang     Language
+	tr       func(key string, data ...any) string // in lang
+	scale    int                                  // index in TextScales
+	contrast bool
+	themed   *container.ThemeOverride // the window's content in its theme
+	submitQ  dialog.Dialog            // the submission's confirmation while it is up
 
 	ex     *site.Exam
 	view   *site.View
@@ -40,28 +46,30 @@ type candidateWin struct {
 	saver  *saver
 	warned int // the last warning given, in minutes; 0 none
 
-	countdown, saved, paused *widget.Label
-	nav                      []*widget.Button
-	body                     *fyne.Container
-	prev, next, flag         *widget.Button
-	status                   *widget.Label // the seat screen's
+	countdown, saved *widget.Label
+	nav              []*widget.Button
+	body             *fyne.Container
+	prev, next, flag *widget.Button
+	status           *widget.Label // the seat screen's
 }
 
 // openCandidate opens the exam window of a checked-in candidate, after the
-// proctor has set the PIN that closes it.
+// proctor has set the PIN that closes it; the station locks itself while
+// the window is open.
 func (a *App) openCandidate(sessionID, ticket string) {
 	for c := range a.cands {
 		if c.sid == sessionID && c.ticket == ticket {
 			c.w.RequestFocus()
+			a.lockStation()
 			return
 		}
 	}
-	if a.pin == "" {
+	if !a.staff.HasPIN() {
 		a.setPIN(func() { a.openCandidate(sessionID, ticket) })
 		return
 	}
-	c := &candidateWin{a: a, sid: sessionID, ticket: ticket}
-	c.w = a.fa.NewWindow(tr("exam.window_title"))
+	c := &candidateWin{a: a, sid: sessionID, ticket: ticket, lang: Chinese, tr: translator(Chinese)}
+	c.w = a.fa.NewWindow(c.tr("exam.window_title"))
 	c.w.Resize(fyne.NewSize(1100, 760))
 	c.w.SetCloseIntercept(c.askPIN)
 	c.saver = newSaver(c.showSaved)
@@ -71,14 +79,15 @@ func (a *App) openCandidate(sessionID, ticket string) {
 	a.cands[c] = true
 	c.rebuild()
 	c.w.Show()
+	a.lockStation()
 }
 
 // setPIN asks the proctor for the PIN that candidate windows need to close.
 func (a *App) setPIN(then func()) {
 	pin, again := widget.NewPasswordEntry(), widget.NewPasswordEntry()
 	pin.Validator = func(s string) error {
-		if len([]rune(strings.TrimSpace(s))) < minPIN {
-			return errors.New(tr("pin.short", args{"N": minPIN}))
+		if site.CheckPIN(s) != nil {
+			return errors.New(tr("pin.short", args{"N": site.MinPIN}))
 		}
 		return nil
 	}
@@ -93,44 +102,88 @@ func (a *App) setPIN(then func()) {
 		widget.NewFormItem(tr("pin.pin"), pin),
 		widget.NewFormItem(tr("pin.again"), again),
 	}, func() {
-		a.pin = pin.Text
+		if err := a.staff.SetPIN(pin.Text); err != nil {
+			a.showError(err, a.win)
+			return
+		}
 		then()
 	}, a.win)
 	d.Resize(fyne.NewSize(460, 300))
 	a.win.Canvas().Focus(pin)
 }
 
-// askPIN lets the window close when the proctor types the PIN.
+// askPIN lets the window close when the proctor types the staff PIN (or
+// the site passphrase); wrong tries count towards the staff lock's waits.
 func (c *candidateWin) askPIN() {
+	tr := c.tr
 	pin := widget.NewPasswordEntry()
-	d := showForm(tr("pin.leave_title"), tr("pin.leave"), []*widget.FormItem{
+	d := dialog.NewForm(tr("pin.leave_title"), tr("pin.leave"), tr("dialog.cancel"), []*widget.FormItem{
 		widget.NewFormItem("", wrapped(tr("pin.leave_hint"))),
 		widget.NewFormItem(tr("pin.pin"), pin),
-	}, func() {
-		if pin.Text != c.a.pin {
-			inform(tr("pin.leave_title"), tr("pin.wrong"), c.w)
+	}, func(ok bool) {
+		if !ok {
+			return
+		}
+		if err := c.a.staff.Check(c.a.ctx, pin.Text); err != nil {
+			c.inform(tr("pin.leave_title"), pinMessage(tr, err)+" "+tr("pin.not_closed"))
 			return
 		}
 		c.close()
 	}, c.w)
+	pin.OnSubmitted = func(string) { d.Submit() }
 	d.Resize(fyne.NewSize(420, 240))
+	d.Show()
 	c.w.Canvas().Focus(pin)
 }
 
-// close closes the window once its saves are done.
+// inform shows a message in the candidate's language.
+func (c *candidateWin) inform(title, msg string) {
+	d := dialog.NewCustom(title, c.tr("dialog.ok"), wrapped(msg), c.w)
+	d.Resize(fyne.NewSize(420, 0))
+	d.Show()
+}
+
+// message says what went wrong with the candidate's exam, in the
+// candidate's language.
+func (c *candidateWin) message(err error) string {
+	for _, known := range []struct {
+		err  error
+		text string
+	}{
+		{site.ErrPaused, c.tr("error.paused")},
+		{site.ErrTimeUp, c.tr("error.time_up")},
+		{site.ErrSubmitted, c.tr("error.submitted")},
+		{site.ErrEnded, c.tr("error.ended")},
+		{site.ErrNotStarted, c.tr("error.not_started")},
+		{site.ErrNotCheckedIn, c.tr("error.not_checked_in")},
+	} {
+		if errors.Is(err, known.err) {
+			return known.text
+		}
+	}
+	return c.tr("error.other", args{"Err": err.Error()})
+}
+
+// close closes the window once its saves are done; the station, locked
+// for it, comes back when it was the last (the PIN was just given).
 func (c *candidateWin) close() {
 	c.saver.wait()
 	delete(c.a.cands, c)
 	c.w.Close()
+	if len(c.a.cands) == 0 {
+		c.a.unlockStation()
+	}
 }
 
 // rebuild shows the screen the candidate is on, afresh (after a language,
 // text size or state change).
 func (c *candidateWin) rebuild() {
-	c.w.SetTitle(tr("exam.window_title"))
+	c.w.SetTitle(c.tr("exam.window_title"))
 	switch {
 	case c.view != nil && c.view.Submitted:
 		c.showReceipt()
+	case c.ex != nil && c.view.Paused:
+		c.showPaused()
 	case c.ex != nil:
 		c.showExam()
 	default:
@@ -138,13 +191,60 @@ func (c *candidateWin) rebuild() {
 	}
 }
 
+// setContent shows obj in the window with the candidate's own text size and
+// contrast.
+func (c *candidateWin) setContent(obj fyne.CanvasObject) {
+	c.themed = container.NewThemeOverride(obj, appTheme{scale: TextScales[c.scale], contrast: c.contrast})
+	c.w.SetContent(c.themed)
+}
+
 // top is the bar of every candidate screen: who, the settings, and the
 // proctor's way out.
 func (c *candidateWin) top(k site.Candidate, extra ...fyne.CanvasObject) fyne.CanvasObject {
-	who := widget.NewLabelWithStyle(tr("exam.who", args{"Name": k.Name, "Ticket": k.Ticket, "Seat": k.Seat}), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	leave := widget.NewButtonWithIcon(tr("exam.proctor"), theme.LogoutIcon(), c.askPIN)
-	right := container.NewHBox(append(extra, c.a.settingsBar(), leave)...)
+	who := widget.NewLabelWithStyle(c.tr("exam.who", args{"Name": k.Name, "Ticket": k.Ticket, "Seat": k.Seat}), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	leave := widget.NewButtonWithIcon(c.tr("exam.proctor"), theme.LogoutIcon(), c.askPIN)
+	right := container.NewHBox(append(extra, c.settingsBar(), leave)...)
 	return container.NewVBox(container.NewBorder(nil, nil, who, right), widget.NewSeparator())
+}
+
+// settingsBar is the candidate's language, text size and contrast: this
+// window's alone.
+func (c *candidateWin) settingsBar() fyne.CanvasObject {
+	language := widget.NewSelect(nil, nil)
+	for _, l := range Languages {
+		language.Options = append(language.Options, l.Name()) // each in itself, the same in every language
+	}
+	language.SetSelectedIndex(slices.Index(Languages, c.lang))
+	language.OnChanged = func(string) { c.setLanguage(Languages[language.SelectedIndex()]) }
+	smaller := widget.NewButton(c.tr("settings.smaller"), func() { c.textSize(-1) })
+	larger := widget.NewButton(c.tr("settings.larger"), func() { c.textSize(+1) })
+	contrast := widget.NewCheck(c.tr("settings.contrast"), nil)
+	contrast.Checked = c.contrast
+	contrast.OnChanged = func(on bool) {
+		c.contrast = on
+		c.rebuild()
+	}
+	return container.NewHBox(language, widget.NewLabel(c.tr("settings.text_size")), smaller, larger, contrast)
+}
+
+// setLanguage switches this window's language.
+func (c *candidateWin) setLanguage(l Language) {
+	if l != c.lang {
+		c.lang, c.tr = l, translator(l)
+		c.rebuild()
+	}
+}
+
+// textSize moves this window's text size one step up (+1) or down (-1) and
+// tells whether it moved.
+func (c *candidateWin) textSize(step int) bool {
+	i := c.scale + step
+	if i < 0 || i >= len(TextScales) {
+		return false
+	}
+	c.scale = i
+	c.rebuild()
+	return true
 }
 
 // candidate is the candidate's roster entry and check-in.
@@ -166,24 +266,32 @@ func (c *candidateWin) showSeat() {
 	c.screen = "seat"
 	k := c.candidate()
 	photo := photoImage(c.a.photo(c.sid, c.ticket), fyne.NewSize(160, 200))
-	rules := wrapped(tr("seat.rules"))
+	rules := wrapped(c.tr("seat.rules"))
 	if text, err := c.a.site.Instructions(c.a.ctx, c.sid); err == nil {
-		rules.SetText(text + "\n\n" + tr("seat.rules"))
+		rules.SetText(text + "\n\n" + c.tr("seat.rules"))
 	}
 	c.status = heading("")
 	name := heading(k.Name)
 	body := container.NewVBox(
 		container.NewHBox(photo, container.NewVBox(name,
-			widget.NewLabel(tr("seat.details", args{"Ticket": k.Ticket, "Seat": k.Seat, "IDType": idTypeName(k.IDType), "ID": maskID(k.IDNumber)})))),
+			widget.NewLabel(c.tr("seat.details", args{"Ticket": k.Ticket, "Seat": k.Seat, "IDType": c.idTypeName(k.IDType), "ID": maskID(k.IDNumber)})))),
 		widget.NewSeparator(),
-		widget.NewLabelWithStyle(tr("seat.instructions"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabelWithStyle(c.tr("seat.instructions"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		rules,
 		widget.NewSeparator(),
 		c.status,
 	)
-	c.w.SetContent(container.NewBorder(c.top(k), nil, nil, nil, container.NewVScroll(container.NewPadded(body))))
+	c.setContent(container.NewBorder(c.top(k), nil, nil, nil, container.NewVScroll(container.NewPadded(body))))
 	c.tick()
 	c.a.shown("seat")
+}
+
+// idTypeName is an ID type in the candidate's language (see idTypeName).
+func (c *candidateWin) idTypeName(t string) string {
+	if t == exam.ResidentID {
+		return c.tr("roster.resident_id")
+	}
+	return t
 }
 
 // maskID shows the start and the end of an ID number only, as on a screen
@@ -202,7 +310,7 @@ func (c *candidateWin) tick() {
 	switch c.screen {
 	case "seat":
 		c.waitForStart()
-	case "exam":
+	case "exam", "paused":
 		c.follow()
 	}
 }
@@ -212,17 +320,17 @@ func (c *candidateWin) waitForStart() {
 	k := c.candidate()
 	switch {
 	case err != nil:
-		c.status.SetText(message(err))
+		c.status.SetText(c.message(err))
 	case !info.Ended.IsZero():
-		c.status.SetText(tr("seat.ended"))
+		c.status.SetText(c.tr("seat.ended"))
 	case !k.Status.CheckedIn():
-		c.status.SetText(tr("seat.check_in_first"))
+		c.status.SetText(c.tr("seat.check_in_first"))
 	case info.Started.IsZero() || info.Paused && !k.Begun:
-		c.status.SetText(tr("seat.wait"))
+		c.status.SetText(c.tr("seat.wait"))
 	default:
 		ex, err := c.a.site.Begin(c.a.ctx, c.sid, c.ticket)
 		if err != nil {
-			c.status.SetText(message(err))
+			c.status.SetText(c.message(err))
 			return
 		}
 		c.ex = ex
@@ -236,7 +344,7 @@ func (c *candidateWin) waitForStart() {
 func (c *candidateWin) load() bool {
 	v, err := c.ex.View(c.a.ctx)
 	if err != nil {
-		c.a.showError(err, c.w)
+		c.inform(c.tr("error.title"), c.message(err))
 		return false
 	}
 	c.view = v
@@ -255,7 +363,7 @@ func (c *candidateWin) load() bool {
 func (c *candidateWin) follow() {
 	v, err := c.ex.View(c.a.ctx)
 	if err != nil {
-		c.saved.SetText(message(err))
+		c.saved.SetText(c.message(err))
 		return
 	}
 	if v.Submitted {
@@ -263,24 +371,25 @@ func (c *candidateWin) follow() {
 		c.rebuild()
 		return
 	}
+	c.view.Remaining = v.Remaining
 	if v.Paused != c.view.Paused {
 		c.view.Paused = v.Paused
-		c.showItem()
+		c.rebuild() // the cover, or the paper again
+		return
 	}
-	c.view.Remaining = v.Remaining
 	c.showTime()
 }
 
 // showTime shows the time left and gives the warnings once each.
 func (c *candidateWin) showTime() {
 	left := c.view.Remaining
-	c.countdown.SetText(tr("exam.left", args{"Time": countdown(left)}))
+	c.countdown.SetText(c.tr("exam.left", args{"Time": countdown(left)}))
 	for _, m := range warnings {
 		if left > time.Duration(m)*time.Minute || c.warned == m || c.warned != 0 && c.warned < m {
 			continue
 		}
 		c.warned = m
-		inform(tr("exam.warn_title"), tr("exam.warn", args{"N": m}), c.w)
+		c.inform(c.tr("exam.warn_title"), c.tr("exam.warn", args{"N": m}))
 	}
 	switch {
 	case c.warned == warnings[len(warnings)-1]:
@@ -291,19 +400,48 @@ func (c *candidateWin) showTime() {
 	c.countdown.Refresh()
 }
 
+// newStatus makes the countdown and the saved state of the exam's screens.
+func (c *candidateWin) newStatus() {
+	c.countdown = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true, Monospace: true})
+	c.countdown.SizeName = theme.SizeNameSubHeadingText
+	c.saved = widget.NewLabel(c.tr("exam.saved_none"))
+}
+
+// showPaused covers the paper while the proctor has paused the candidate or
+// the room: no item, no navigator and no submission can be reached (the
+// submission's confirmation, if up, goes), only the bar with the time left,
+// the settings and the proctor's way out.
+func (c *candidateWin) showPaused() {
+	c.screen = "paused"
+	if c.submitQ != nil {
+		c.submitQ.Hide()
+		c.submitQ = nil
+	}
+	c.w.Canvas().Unfocus()
+	c.nav, c.body = nil, nil
+	k := c.candidate()
+	c.newStatus()
+	title := heading(c.tr("exam.paused_title"))
+	title.Alignment = fyne.TextAlignCenter
+	note := wrapped(c.tr("exam.paused"))
+	note.Alignment = fyne.TextAlignCenter
+	c.saved.Alignment = fyne.TextAlignCenter
+	c.showTime() // before the layout, which sizes the bar to the time's text
+	cover := centred(560, container.NewVBox(widget.NewIcon(theme.MediaPauseIcon()), title, note, c.saved))
+	c.setContent(container.NewBorder(c.top(k, c.countdown), nil, nil, nil, cover))
+	c.a.shown("paused")
+}
+
 // showExam shows the exam: the navigator, one item, and the buttons.
 func (c *candidateWin) showExam() {
 	c.screen = "exam"
 	k := c.candidate()
-	c.countdown = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true, Monospace: true})
-	c.countdown.SizeName = theme.SizeNameSubHeadingText
-	c.saved = widget.NewLabel(tr("exam.saved_none"))
-	c.paused = widget.NewLabel("")
-	c.prev = widget.NewButtonWithIcon(tr("exam.prev"), theme.NavigateBackIcon(), func() { c.move(-1) })
-	c.next = widget.NewButtonWithIcon(tr("exam.next"), theme.NavigateNextIcon(), func() { c.move(+1) })
+	c.newStatus()
+	c.prev = widget.NewButtonWithIcon(c.tr("exam.prev"), theme.NavigateBackIcon(), func() { c.move(-1) })
+	c.next = widget.NewButtonWithIcon(c.tr("exam.next"), theme.NavigateNextIcon(), func() { c.move(+1) })
 	c.next.IconPlacement = widget.ButtonIconTrailingText
 	c.flag = widget.NewButtonWithIcon("", theme.WarningIcon(), c.toggleFlag)
-	submit := widget.NewButtonWithIcon(tr("exam.submit"), theme.MailSendIcon(), c.confirmSubmit)
+	submit := widget.NewButtonWithIcon(c.tr("exam.submit"), theme.MailSendIcon(), c.confirmSubmit)
 	submit.Importance = widget.HighImportance
 
 	// The navigator: one button per item, by section.
@@ -322,11 +460,11 @@ func (c *candidateWin) showExam() {
 		navBox.Add(grid)
 	}
 	legend := container.NewVBox(
-		container.NewHBox(widget.NewIcon(theme.ConfirmIcon()), widget.NewLabel(tr("exam.legend_answered"))),
-		container.NewHBox(widget.NewIcon(theme.WarningIcon()), widget.NewLabel(tr("exam.legend_flagged"))),
-		container.NewHBox(widget.NewIcon(theme.RadioButtonIcon()), widget.NewLabel(tr("exam.legend_unanswered"))),
+		container.NewHBox(widget.NewIcon(theme.ConfirmIcon()), widget.NewLabel(c.tr("exam.legend_answered"))),
+		container.NewHBox(widget.NewIcon(theme.WarningIcon()), widget.NewLabel(c.tr("exam.legend_flagged"))),
+		container.NewHBox(widget.NewIcon(theme.RadioButtonIcon()), widget.NewLabel(c.tr("exam.legend_unanswered"))),
 	)
-	navigator := container.NewBorder(widget.NewLabelWithStyle(tr("exam.navigator"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+	navigator := container.NewBorder(widget.NewLabelWithStyle(c.tr("exam.navigator"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		legend, nil, nil, container.NewVScroll(container.New(widthLayout{300}, navBox)))
 
 	c.body = container.NewVBox()
@@ -337,9 +475,9 @@ func (c *candidateWin) showExam() {
 	// then the bar, then the navigator.
 	content := container.NewBorder(top, bottom, navigator, nil, container.NewVScroll(container.NewPadded(c.body)))
 	content.Objects = []fyne.CanvasObject{content.Objects[0], bottom, top, navigator}
-	c.w.SetContent(content)
+	c.showTime() // before the layout, which sizes the bar to the time's text
+	c.setContent(content)
 	c.showItem()
-	c.showTime()
 	c.a.shown("exam")
 }
 
@@ -365,9 +503,9 @@ func (c *candidateWin) shortcut(s fyne.Shortcut) bool {
 	case keyFlag.ShortcutName():
 		c.toggleFlag()
 	case keyLarger.ShortcutName():
-		c.a.textSize(+1)
+		c.textSize(+1)
 	case keySmaller.ShortcutName():
-		c.a.textSize(-1)
+		c.textSize(-1)
 	default:
 		return false
 	}
@@ -382,29 +520,23 @@ func (c *candidateWin) showItem() {
 	it := c.items[c.cur]
 	c.body.RemoveAll()
 	c.body.Add(widget.NewLabelWithStyle(c.sectionOf(c.cur), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-	c.body.Add(widget.NewLabel(tr("exam.item_of", args{"N": it.Number, "Total": len(c.items), "Points": it.Points})))
+	c.body.Add(widget.NewLabel(c.tr("exam.item_of", args{"N": it.Number, "Total": len(c.items), "Points": it.Points})))
 	stem := wrapped(it.Stem)
 	stem.SizeName = theme.SizeNameSubHeadingText
 	c.body.Add(stem)
 	// The focus goes with the item: an entry of the item before must not
 	// keep taking what is typed.
 	c.w.Canvas().Unfocus()
-	if c.view.Paused {
-		c.paused.SetText(tr("exam.paused"))
-		c.paused.Importance = widget.WarningImportance
-		c.body.Add(c.paused)
-	} else {
-		ctl := c.control(it)
-		c.body.Add(ctl)
-		if f, ok := focusable(ctl); ok {
-			defer c.w.Canvas().Focus(f)
-		}
+	ctl := c.control(it)
+	c.body.Add(ctl)
+	if f, ok := focusable(ctl); ok {
+		defer c.w.Canvas().Focus(f)
 	}
 	setEnabled(c.cur > 0, c.prev)
 	setEnabled(c.cur < len(c.items)-1, c.next)
 	c.showFlag()
 	c.showNav()
-	c.body.Refresh()
+	c.themed.Refresh() // the new item's widgets take the window's theme
 }
 
 func (c *candidateWin) sectionOf(i int) string {
@@ -420,10 +552,10 @@ func (c *candidateWin) sectionOf(i int) string {
 // showFlag labels the flag button for the current item.
 func (c *candidateWin) showFlag() {
 	if c.items[c.cur].Flagged {
-		c.flag.SetText(tr("exam.unflag"))
+		c.flag.SetText(c.tr("exam.unflag"))
 		c.flag.Importance = widget.WarningImportance
 	} else {
-		c.flag.SetText(tr("exam.flag"))
+		c.flag.SetText(c.tr("exam.flag"))
 		c.flag.Importance = widget.MediumImportance
 	}
 	setEnabled(!c.view.Paused && !c.items[c.cur].Examiner, c.flag)
@@ -455,7 +587,7 @@ func (c *candidateWin) showNav() {
 }
 
 func (c *candidateWin) goTo(i int) {
-	if i >= 0 && i < len(c.items) && i != c.cur {
+	if c.screen == "exam" && i >= 0 && i < len(c.items) && i != c.cur {
 		c.cur = i
 		c.showItem()
 	}
@@ -499,17 +631,17 @@ func (c *candidateWin) showSaved(err error, pending int) {
 	switch {
 	case err != nil:
 		c.saved.Importance = widget.DangerImportance
-		c.saved.SetText(tr("exam.not_saved", args{"Why": message(err)}))
+		c.saved.SetText(c.tr("exam.not_saved", args{"Why": c.message(err)}))
 		if errors.Is(err, site.ErrTimeUp) || errors.Is(err, site.ErrSubmitted) || errors.Is(err, site.ErrPaused) || errors.Is(err, site.ErrEnded) {
 			c.follow()
 		}
 		return
 	case pending > 0:
 		c.saved.Importance = widget.MediumImportance
-		c.saved.SetText(tr("exam.saving"))
+		c.saved.SetText(c.tr("exam.saving"))
 	default:
 		c.saved.Importance = widget.SuccessImportance
-		c.saved.SetText(tr("exam.saved_at", args{"At": clock(time.Now())}))
+		c.saved.SetText(c.tr("exam.saved_at", args{"At": clock(time.Now())}))
 	}
 	c.saved.Refresh()
 }
@@ -517,6 +649,9 @@ func (c *candidateWin) showSaved(err error, pending int) {
 // confirmSubmit lists the unanswered and flagged items and submits when the
 // candidate confirms.
 func (c *candidateWin) confirmSubmit() {
+	if c.screen != "exam" {
+		return
+	}
 	var unanswered, flagged []string
 	for _, it := range c.items {
 		if !it.Answered && !it.Examiner {
@@ -526,21 +661,23 @@ func (c *candidateWin) confirmSubmit() {
 			flagged = append(flagged, strconv.Itoa(it.Number))
 		}
 	}
-	sep := tr("exam.list_sep")
-	msg := tr("exam.all_answered")
+	sep := c.tr("exam.list_sep")
+	msg := c.tr("exam.all_answered")
 	if len(unanswered) > 0 {
-		msg = tr("exam.unanswered", args{"N": len(unanswered), "Items": strings.Join(unanswered, sep)})
+		msg = c.tr("exam.unanswered", args{"N": len(unanswered), "Items": strings.Join(unanswered, sep)})
 	}
 	if len(flagged) > 0 {
-		msg += "\n" + tr("exam.flagged", args{"N": len(flagged), "Items": strings.Join(flagged, sep)})
+		msg += "\n" + c.tr("exam.flagged", args{"N": len(flagged), "Items": strings.Join(flagged, sep)})
 	}
-	msg += "\n\n" + tr("exam.submit_final")
-	d := dialog.NewCustomConfirm(tr("exam.submit_title"), tr("exam.submit"), tr("exam.back"), wrapped(msg), func(ok bool) {
-		if ok {
+	msg += "\n\n" + c.tr("exam.submit_final")
+	d := dialog.NewCustomConfirm(c.tr("exam.submit_title"), c.tr("exam.submit"), c.tr("exam.back"), wrapped(msg), func(ok bool) {
+		c.submitQ = nil
+		if ok && c.screen == "exam" {
 			c.submit()
 		}
 	}, c.w)
 	d.Resize(fyne.NewSize(520, 0))
+	c.submitQ = d
 	d.Show()
 }
 
@@ -548,7 +685,7 @@ func (c *candidateWin) submit() {
 	c.saver.wait()
 	sub, err := c.ex.Submit(c.a.ctx)
 	if err != nil {
-		c.a.showError(err, c.w)
+		c.inform(c.tr("error.title"), c.message(err))
 		return
 	}
 	c.view.Submitted, c.view.Forced, c.view.ReceiptCode = true, sub.Forced, sub.ReceiptCode
@@ -562,18 +699,18 @@ func (c *candidateWin) showReceipt() {
 	code := widget.NewLabelWithStyle(c.view.ReceiptCode, fyne.TextAlignCenter, fyne.TextStyle{Bold: true, Monospace: true})
 	code.SizeName = theme.SizeNameHeadingText
 	code.Selectable = true
-	title := heading(tr("receipt.title"))
+	title := heading(c.tr("receipt.title"))
 	if c.view.Forced {
-		title.SetText(tr("receipt.forced"))
+		title.SetText(c.tr("receipt.forced"))
 	}
 	title.Alignment = fyne.TextAlignCenter
 	body := container.NewVBox(
 		widget.NewIcon(theme.ConfirmIcon()),
 		title,
-		widget.NewLabelWithStyle(tr("receipt.code"), fyne.TextAlignCenter, fyne.TextStyle{}),
+		widget.NewLabelWithStyle(c.tr("receipt.code"), fyne.TextAlignCenter, fyne.TextStyle{}),
 		code,
-		wrapped(tr("receipt.hint")),
+		wrapped(c.tr("receipt.hint")),
 	)
-	c.w.SetContent(container.NewBorder(c.top(k), nil, nil, nil, centred(560, body)))
+	c.setContent(container.NewBorder(c.top(k), nil, nil, nil, centred(560, body)))
 	c.a.shown("receipt")
 }

@@ -76,13 +76,43 @@ func examRig(t *testing.T) (*rig, *candidateWin) {
 	pins[1].SetText("")
 	test.Type(pins[1], "2468")
 	pins[1].OnSubmitted(pins[1].Text)
-	if a.pin != "2468" || len(a.cands) != 1 {
-		t.Fatalf("PIN %q, %d candidate windows", a.pin, len(a.cands))
+	if !a.staff.HasPIN() || len(a.cands) != 1 {
+		t.Fatalf("PIN set %v, %d candidate windows", a.staff.HasPIN(), len(a.cands))
 	}
 	for c := range a.cands {
 		return r, c
 	}
 	return nil, nil
+}
+
+// unlockStation types secret (the staff PIN or the passphrase) into the
+// locked station's cover.
+func unlockStation(t *testing.T, a *App, secret string) {
+	t.Helper()
+	if !a.station.locked {
+		t.Fatal("the station is not locked")
+	}
+	e := entries(a.win.Canvas())
+	if len(e) != 1 || !e[0].Password {
+		t.Fatalf("the lock shows %d entries", len(e))
+	}
+	test.Type(e[0], secret)
+	e[0].OnSubmitted(e[0].Text)
+}
+
+// chooseReason picks the i-th reason of the reason dialog on top of c and
+// types note.
+func chooseReason(t *testing.T, c fyne.Canvas, i int, note string) {
+	t.Helper()
+	for _, o := range objectsIn(c.Overlays().Top()) {
+		if s, ok := o.(*widget.Select); ok {
+			s.SetSelectedIndex(i)
+			e := dialogEntries(t, c)
+			test.Type(e[len(e)-1], note)
+			return
+		}
+	}
+	t.Fatal("no reason to choose in the dialog")
 }
 
 func TestCandidateAnswersEveryItemType(t *testing.T) {
@@ -249,7 +279,7 @@ func TestCandidateWindowClosesOnlyWithThePIN(t *testing.T) {
 	pin := dialogEntries(t, c)
 	test.Type(pin[0], "1357")
 	pin[0].OnSubmitted(pin[0].Text)
-	if !shows(c, "PIN 不正确，窗口未关闭。") || len(a.cands) != 1 || len(a.fa.Driver().AllWindows()) != windows {
+	if !shows(c, "PIN 或口令不正确（还可再试 2 次") || !shows(c, "窗口未关闭。") || len(a.cands) != 1 || len(a.fa.Driver().AllWindows()) != windows {
 		t.Fatal("a wrong PIN closed the window")
 	}
 	tap(t, dialogButton(t, c, "确定"))
@@ -259,6 +289,9 @@ func TestCandidateWindowClosesOnlyWithThePIN(t *testing.T) {
 	tap(t, dialogButton(t, c, "关闭窗口"))
 	if len(a.cands) != 0 || len(a.fa.Driver().AllWindows()) != windows-1 {
 		t.Fatal("the right PIN did not close the window")
+	}
+	if a.station.locked || shows(a.win.Canvas(), "考点程序已锁定") || a.station.tabs == nil {
+		t.Fatal("the station stays locked after the last candidate window closed")
 	}
 }
 
@@ -272,6 +305,7 @@ func TestProctorPausesAndGrantsExtraTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.sessionsChanged()
+	unlockStation(t, a, "2468")
 	st.tabs.SelectIndex(tabProctor)
 	con := st.console
 	tap(t, con.start)
@@ -282,18 +316,20 @@ func TestProctorPausesAndGrantsExtraTime(t *testing.T) {
 	}
 	con.refresh()
 	con.list.Select(0)
-	if !strings.Contains(con.chosen.Text, "毛娜") || seatState(con.seats[0]) != "作答中" {
-		t.Fatalf("chosen %q, state %q", con.chosen.Text, seatState(con.seats[0]))
+	if !strings.Contains(con.chosen.Text, "毛娜") || seatState(con.seats[0], false) != "作答中" {
+		t.Fatalf("chosen %q, state %q", con.chosen.Text, seatState(con.seats[0], false))
 	}
 
 	tap(t, con.pause)
+	chooseReason(t, sc, 1, "")
+	tap(t, dialogButton(t, sc, "暂停"))
 	a.tick()
-	if seatState(con.seats[0]) != "已暂停" || !cw.view.Paused || !shows(cw.w.Canvas(), "考试已暂停") || !cw.flag.Disabled() {
+	if seatState(con.seats[0], false) != "已暂停" || !cw.view.Paused || !shows(cw.w.Canvas(), "考试已暂停") || cw.screen != "paused" {
 		t.Fatal("the pause does not reach the candidate")
 	}
 	tap(t, con.resume)
 	a.tick()
-	if cw.view.Paused || seatState(con.seats[0]) != "作答中" {
+	if cw.view.Paused || seatState(con.seats[0], false) != "作答中" {
 		t.Fatal("the resume does not reach the candidate")
 	}
 
@@ -307,9 +343,16 @@ func TestProctorPausesAndGrantsExtraTime(t *testing.T) {
 	}
 	mins.SetText("")
 	test.Type(mins, "10")
+	if !dialogButton(t, sc, "确定").Disabled() {
+		t.Fatal("extra time without a reason accepted")
+	}
+	chooseReason(t, sc, 0, "")
 	tap(t, dialogButton(t, sc, "确定"))
 	if d := con.seats[0].Remaining - before; d < 9*time.Minute || d > 10*time.Minute {
 		t.Fatalf("extra time added %v", d)
+	}
+	if !shows(sc, "+10 分钟") {
+		t.Fatal("the console does not show the extra time given")
 	}
 	a.tick()
 	if !strings.HasPrefix(cw.countdown.Text, "剩余 1:39:") && cw.countdown.Text != "剩余 1:40:00" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -37,7 +38,7 @@ type consoleScreen struct {
 }
 
 // consoleColumns are the widths of the console's columns.
-var consoleColumns = []float32{50, 140, 110, 130, 100, 100}
+var consoleColumns = []float32{50, 140, 110, 130, 100, 100, 90}
 
 func newConsole(st *station) *consoleScreen {
 	c := &consoleScreen{st: st}
@@ -45,20 +46,24 @@ func newConsole(st *station) *consoleScreen {
 		c.obj = scrolled(wrapped(tr("station.no_session_hint")))
 		return c
 	}
-	header := columns(consoleColumns, true, tr("console.seat"), tr("console.ticket"), tr("console.name"), tr("console.state"), tr("console.answered"), tr("console.remaining"))
+	header := columns(consoleColumns, true, tr("console.seat"), tr("console.ticket"), tr("console.name"), tr("console.state"), tr("console.answered"), tr("console.remaining"), tr("console.extra_given"))
 	c.list = widget.NewList(
 		func() int { return len(c.seats) },
 		func() fyne.CanvasObject { return columns(consoleColumns, false) },
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			s := c.seats[i]
-			answered, left := "—", "—"
+			info, _ := st.info()
+			answered, left, extra := "—", "—", "—"
 			if s.Status.CheckedIn() {
 				answered = fmt.Sprintf("%d/%d", s.Answered, s.Items)
-				if !s.Submitted {
+				if !s.Submitted && info.Ended.IsZero() {
 					left = countdown(s.Remaining)
 				}
 			}
-			setColumns(o, s.Seat, s.Ticket, s.Name, seatState(s), answered, left)
+			if s.Extra > 0 && s.Status.CheckedIn() {
+				extra = tr("console.extra_minutes", args{"N": minutes(s.Extra)})
+			}
+			setColumns(o, s.Seat, s.Ticket, s.Name, seatState(s, !info.Ended.IsZero()), answered, left, extra)
 		})
 	c.list.OnSelected = func(i widget.ListItemID) {
 		c.ticket = c.seats[i].Ticket
@@ -70,9 +75,7 @@ func newConsole(st *station) *consoleScreen {
 	btn := widget.NewButtonWithIcon
 	c.start = btn(tr("console.start"), theme.MediaPlayIcon(), c.startRoom)
 	c.start.Importance = widget.HighImportance
-	c.pauseAll = btn(tr("console.pause_all"), theme.MediaPauseIcon(), func() {
-		c.act(func(ctx context.Context, id string) error { return a.site.Pause(ctx, id, "", a.proctor) })
-	})
+	c.pauseAll = btn(tr("console.pause_all"), theme.MediaPauseIcon(), func() { c.pauseWithReason("") })
 	c.resumeAll = btn(tr("console.resume_all"), theme.MediaPlayIcon(), func() {
 		c.act(func(ctx context.Context, id string) error { return a.site.Resume(ctx, id, "", a.proctor) })
 	})
@@ -80,9 +83,7 @@ func newConsole(st *station) *consoleScreen {
 	c.incidentAll = btn(tr("console.incident_all"), theme.DocumentCreateIcon(), func() { c.recordIncident("") })
 	c.end = btn(tr("console.end"), theme.MediaStopIcon(), c.endSession)
 	c.end.Importance = widget.DangerImportance
-	c.pause = btn(tr("console.pause"), theme.MediaPauseIcon(), func() {
-		c.act(func(ctx context.Context, id string) error { return a.site.Pause(ctx, id, c.ticket, a.proctor) })
-	})
+	c.pause = btn(tr("console.pause"), theme.MediaPauseIcon(), func() { c.pauseWithReason(c.ticket) })
 	c.resume = btn(tr("console.resume"), theme.MediaPlayIcon(), func() {
 		c.act(func(ctx context.Context, id string) error { return a.site.Resume(ctx, id, c.ticket, a.proctor) })
 	})
@@ -111,19 +112,24 @@ func newConsole(st *station) *consoleScreen {
 	return c
 }
 
-// seatState is a candidate's state in the room as a word.
-func seatState(s site.SeatState) string {
-	switch {
-	case s.Status == exam.Absent:
-		return tr("checkin.state_absent")
-	case s.Status == "":
+// seatState is a candidate's state in the room as a word (exam.StandingOf),
+// the room ended or not.
+func seatState(s site.SeatState, ended bool) string {
+	switch exam.StandingOf(s.Status, s.Begun, s.Submitted, ended) {
+	case exam.NotCheckedIn:
+		if s.Status == exam.Absent {
+			return tr("checkin.state_absent")
+		}
 		return tr("checkin.state_none")
-	case s.Submitted:
+	case exam.Submitted:
 		return tr("console.submitted")
-	case s.Begun && s.Paused:
-		return tr("console.paused")
-	case s.Begun:
+	case exam.Answering:
+		if s.Paused {
+			return tr("console.paused")
+		}
 		return tr("console.answering")
+	case exam.EndedUnsubmitted:
+		return tr("console.ended_unsubmitted")
 	}
 	return tr("console.not_started")
 }
@@ -182,6 +188,7 @@ func (c *consoleScreen) seat() (site.SeatState, bool) {
 // act runs a proctor's action on the session and shows the room after.
 func (c *consoleScreen) act(f func(ctx context.Context, sessionID string) error) {
 	a := c.st.a
+	c.st.touch()
 	if err := f(a.ctx, c.st.current); err != nil {
 		a.showError(err, a.win)
 	}
@@ -195,9 +202,18 @@ func (c *consoleScreen) startRoom() {
 	}, a.win)
 }
 
+// endSession ends the room after saying what that does: the time left, who
+// is still answering (their papers are forced), who never began.
 func (c *consoleScreen) endSession() {
 	a := c.st.a
-	ask(tr("console.end"), tr("console.end_question"), tr("console.end"), func() {
+	c.st.touch()
+	sum, err := a.site.BeforeEnd(a.ctx, c.st.current)
+	if err != nil {
+		a.showError(err, a.win)
+		return
+	}
+	q := tr("console.end_question", args{"Left": countdown(sum.Left), "Answering": sum.Answering, "Waiting": sum.Waiting, "Submitted": sum.Submitted})
+	ask(tr("console.end"), q, tr("console.end"), func() {
 		c.act(func(ctx context.Context, id string) error {
 			_, err := a.site.End(ctx, id, a.proctor)
 			return err
@@ -205,18 +221,99 @@ func (c *consoleScreen) endSession() {
 	}, a.win)
 }
 
+// forceSubmit submits the chosen candidate's paper, for a reason.
 func (c *consoleScreen) forceSubmit() {
 	a := c.st.a
 	s, _ := c.seat()
-	ask(tr("console.force"), tr("console.force_question", args{"Name": s.Name, "Ticket": s.Ticket}), tr("console.force"), func() {
-		c.act(func(ctx context.Context, id string) error {
-			_, err := a.site.ForceSubmit(ctx, id, s.Ticket, a.proctor)
-			return err
+	c.askReason(tr("console.force"), tr("console.force_question", args{"Name": s.Name, "Ticket": s.Ticket}), tr("console.force"), forceReasons(), nil,
+		func(reason string) {
+			c.act(func(ctx context.Context, id string) error {
+				_, err := a.site.ForceSubmit(ctx, id, s.Ticket, a.proctor, reason)
+				return err
+			})
 		})
-	}, a.win)
 }
 
-// extraTime grants minutes to one candidate (ticket) or the room ("").
+// pauseWithReason pauses one candidate (ticket) or the room (""), for a reason.
+func (c *consoleScreen) pauseWithReason(ticket string) {
+	a := c.st.a
+	title := tr("console.pause_all")
+	if ticket != "" {
+		title = tr("console.pause")
+	}
+	c.askReason(title, c.about(ticket), title, pauseReasons(), nil, func(reason string) {
+		c.act(func(ctx context.Context, id string) error { return a.site.Pause(ctx, id, ticket, a.proctor, reason) })
+	})
+}
+
+// about names whom an action is for: the chosen candidate, or the room.
+func (c *consoleScreen) about(ticket string) string {
+	if s, ok := c.seat(); ok && ticket != "" {
+		return tr("console.chosen", args{"Seat": s.Seat, "Name": s.Name, "Ticket": s.Ticket})
+	}
+	return tr("console.whole_room")
+}
+
+// The reasons offered for each action; the last is "other", which needs
+// the note.
+func pauseReasons() []string {
+	return []string{tr("reason.device"), tr("reason.unwell"), tr("reason.disturbance"), tr("reason.other")}
+}
+
+func extraReasons() []string {
+	return []string{tr("reason.device"), tr("reason.make_up_pause"), tr("reason.approved_need"), tr("reason.other")}
+}
+
+func forceReasons() []string {
+	return []string{tr("reason.misconduct"), tr("reason.asked_to_leave"), tr("reason.device"), tr("reason.other")}
+}
+
+// askReason asks for the proctor's reason, required: one of choices (the
+// last is "other") with a note, which "other" needs; fields go before it.
+func (c *consoleScreen) askReason(title, about, ok string, choices []string, fields []*widget.FormItem, then func(reason string)) {
+	a := c.st.a
+	c.st.touch()
+	kind := widget.NewSelect(choices, nil)
+	kind.PlaceHolder = tr("reason.choose")
+	note := widget.NewEntry()
+	note.SetPlaceHolder(tr("reason.note_hint"))
+	other := func() bool { return kind.SelectedIndex() < 0 || kind.SelectedIndex() == len(choices)-1 }
+	note.Validator = func(s string) error {
+		switch n := utf8.RuneCountInString(strings.TrimSpace(s)); {
+		case n == 0 && other():
+			return errors.New(tr("reason.required"))
+		case n > site.MaxReasonChars-20:
+			return errors.New(tr("reason.too_long", args{"Max": site.MaxReasonChars - 20}))
+		}
+		return nil
+	}
+	kind.OnChanged = func(string) { note.Validate() }
+	items := append([]*widget.FormItem{widget.NewFormItem(tr("console.about"), wrapped(about))}, fields...)
+	items = append(items, widget.NewFormItem(tr("reason.reason"), kind), widget.NewFormItem(tr("reason.note"), note))
+	d := showForm(title, ok, items, func() {
+		if err := note.Validate(); err != nil {
+			inform(title, err.Error(), a.win)
+			return
+		}
+		text := strings.TrimSpace(note.Text)
+		reason := kind.Selected
+		switch {
+		case other():
+			reason = text
+		case text != "":
+			reason = tr("reason.with_note", args{"Reason": reason, "Note": text})
+		}
+		then(reason)
+	}, a.win)
+	d.Resize(fyne.NewSize(520, 0))
+	// The note's error from the start: Fyne's form dialog otherwise enables
+	// its button once another field validates.
+	note.Validate()
+	a.win.Canvas().Focus(note)
+}
+
+// extraTime grants minutes to one candidate (ticket) or the room (""), for
+// a reason.
 func (c *consoleScreen) extraTime(ticket string) {
 	a := c.st.a
 	mins := widget.NewEntry()
@@ -231,10 +328,12 @@ func (c *consoleScreen) extraTime(ticket string) {
 	if ticket != "" {
 		title = tr("console.extra")
 	}
-	showForm(title, tr("dialog.ok"), []*widget.FormItem{widget.NewFormItem(tr("console.minutes"), mins)}, func() {
+	c.askReason(title, c.about(ticket), tr("dialog.ok"), extraReasons(), []*widget.FormItem{widget.NewFormItem(tr("console.minutes"), mins)}, func(reason string) {
 		n, _ := strconv.Atoi(strings.TrimSpace(mins.Text))
-		c.act(func(ctx context.Context, id string) error { return a.site.ExtraTime(ctx, id, ticket, n, a.proctor) })
-	}, a.win)
+		c.act(func(ctx context.Context, id string) error {
+			return a.site.ExtraTime(ctx, id, ticket, n, a.proctor, reason)
+		})
+	})
 	a.win.Canvas().Focus(mins)
 }
 
@@ -270,12 +369,8 @@ func (c *consoleScreen) recordIncident(ticket string) {
 		}
 		return nil
 	}
-	who := tr("console.whole_room")
-	if s, ok := c.seat(); ok && ticket != "" {
-		who = tr("console.chosen", args{"Seat": s.Seat, "Name": s.Name, "Ticket": s.Ticket})
-	}
 	d := showForm(tr("console.incident"), tr("dialog.ok"), []*widget.FormItem{
-		widget.NewFormItem(tr("console.about"), widget.NewLabel(who)),
+		widget.NewFormItem(tr("console.about"), widget.NewLabel(c.about(ticket))),
 		widget.NewFormItem(tr("console.incident_type"), kind),
 		widget.NewFormItem(tr("console.note"), note),
 	}, func() {

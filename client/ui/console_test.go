@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 )
 
 func TestConsoleScoresIncidentsForcesAndEnds(t *testing.T) {
@@ -24,8 +25,8 @@ func TestConsoleScoresIncidentsForcesAndEnds(t *testing.T) {
 	st := a.station
 	st.tabs.SelectIndex(tabProctor)
 	con := st.console
-	if !shows(c, "A101 考场：考试中") || seatState(con.seats[0]) != "作答中" || seatState(con.seats[2]) != "未签到" {
-		t.Fatalf("console: %q, %q", seatState(con.seats[0]), seatState(con.seats[2]))
+	if !shows(c, "A101 考场：考试中") || seatState(con.seats[0], false) != "作答中" || seatState(con.seats[2], false) != "未签到" {
+		t.Fatalf("console: %q, %q", seatState(con.seats[0], false), seatState(con.seats[2], false))
 	}
 	con.list.Select(0)
 
@@ -70,21 +71,42 @@ func TestConsoleScoresIncidentsForcesAndEnds(t *testing.T) {
 		t.Fatalf("incident %+v", last)
 	}
 
-	// Forced submission, after a confirmation.
+	// Forced submission, after a confirmation with the reason.
 	tap(t, con.force)
 	if !shows(c, "为 毛娜（"+ticket+"）强制交卷吗？") {
 		t.Fatal("no confirmation of the forced submission")
 	}
+	if !dialogButton(t, c, "强制交卷").Disabled() {
+		t.Fatal("a forced submission without a reason accepted")
+	}
+	chooseReason(t, c, 3, "考生离开座位超过十分钟") // other, with the note
 	tap(t, dialogButton(t, c, "强制交卷"))
-	if seatState(con.seats[0]) != "已交卷" || !con.force.Disabled() {
-		t.Fatalf("after forcing: %q", seatState(con.seats[0]))
+	if seatState(con.seats[0], false) != "已交卷" || !con.force.Disabled() {
+		t.Fatalf("after forcing: %q", seatState(con.seats[0], false))
 	}
 
-	// The end submits the rest.
+	// The end says what it does, then submits the rest; the candidate
+	// checked in who never began ends without submission.
+	r.checkIn("2026WEB010003")
+	con.refresh()
 	tap(t, con.end)
+	if !shows(c, "距考试结束还有 1:29:") && !shows(c, "距考试结束还有 1:30:00") {
+		t.Fatal("the end does not say the time left")
+	}
+	if !shows(c, "仍有 1 名考生在作答") || !shows(c, "1 名已签到的考生尚未开始") {
+		t.Fatal("the end does not say who is still working")
+	}
 	tap(t, dialogButton(t, c, "结束考试"))
-	if seatState(con.seats[1]) != "已交卷" || !shows(c, "A101 考场：已结束") || !con.end.Disabled() || !con.start.Disabled() {
-		t.Fatalf("after the end: %q", seatState(con.seats[1]))
+	if seatState(con.seats[1], true) != "已交卷" || !shows(c, "A101 考场：已结束") || !con.end.Disabled() || !con.start.Disabled() {
+		t.Fatalf("after the end: %q", seatState(con.seats[1], true))
+	}
+	if seatState(con.seats[2], true) != "结束，未交卷" || !shows(c, "结束，未交卷") {
+		t.Fatalf("the candidate who never began: %q", seatState(con.seats[2], true))
+	}
+	for _, o := range objects(c) {
+		if l, ok := o.(*widget.Label); ok && strings.Contains(l.Text, ":") && strings.HasPrefix(l.Text, "1:") {
+			t.Fatalf("a time left %q shows after the end", l.Text)
+		}
 	}
 	all, _ := a.site.Candidates(context.Background(), r.central.Session.ID)
 	if !all[0].Submitted || !all[1].Submitted {

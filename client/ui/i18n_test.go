@@ -56,7 +56,9 @@ func sourceStrings(t *testing.T) (keys, literals []string) {
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			if call, ok := n.(*ast.CallExpr); ok {
-				if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "tr" {
+				// tr, or a window's own (c.tr) in its language.
+				sel, isSel := call.Fun.(*ast.SelectorExpr)
+				if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "tr" || isSel && sel.Sel.Name == "tr" {
 					lit, ok := call.Args[0].(*ast.BasicLit)
 					if !ok {
 						t.Errorf("%s: tr with a key that is not a literal", fset.Position(call.Pos()))

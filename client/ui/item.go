@@ -22,7 +22,7 @@ import (
 func (c *candidateWin) control(it *site.ViewItem) fyne.CanvasObject {
 	switch it.Type {
 	case exam.Single, exam.TrueFalse:
-		labels, ids := optionLabels(it)
+		labels, ids := c.optionLabels(it)
 		r := widget.NewRadioGroup(labels, nil)
 		if len(it.Answer.Choices) == 1 {
 			r.SetSelected(labels[slices.Index(ids, it.Answer.Choices[0])])
@@ -36,7 +36,7 @@ func (c *candidateWin) control(it *site.ViewItem) fyne.CanvasObject {
 		}
 		return r
 	case exam.Multiple:
-		labels, ids := optionLabels(it)
+		labels, ids := c.optionLabels(it)
 		g := widget.NewCheckGroup(labels, nil)
 		for _, id := range it.Answer.Choices {
 			if i := slices.Index(ids, id); i >= 0 {
@@ -55,28 +55,28 @@ func (c *candidateWin) control(it *site.ViewItem) fyne.CanvasObject {
 		return g
 	case exam.Fill:
 		e := newExamEntry(c, false)
-		e.SetPlaceHolder(tr("exam.fill_hint"))
+		e.SetPlaceHolder(c.tr("exam.fill_hint"))
 		e.setText(it.Answer.Text)
 		e.OnChanged = func(s string) { c.answer(it, exam.Answer{Text: s}) }
 		return e
 	case exam.Essay:
 		return c.essay(it)
 	}
-	rubric := []string{tr("exam.practical")}
+	rubric := []string{c.tr("exam.practical")}
 	for _, cr := range it.Rubric {
-		rubric = append(rubric, tr("exam.criterion", args{"Criterion": cr.Criterion, "Points": cr.Points}))
+		rubric = append(rubric, c.tr("exam.criterion", args{"Criterion": cr.Criterion, "Points": cr.Points}))
 	}
 	return wrapped(strings.Join(rubric, "\n"))
 }
 
 // optionLabels are an item's options as shown (A. …, B. …, or true and
 // false) and the ids they stand for.
-func optionLabels(it *site.ViewItem) (labels, ids []string) {
+func (c *candidateWin) optionLabels(it *site.ViewItem) (labels, ids []string) {
 	if it.Type == exam.TrueFalse {
-		return []string{tr("exam.true"), tr("exam.false")}, []string{"true", "false"}
+		return []string{c.tr("exam.true"), c.tr("exam.false")}, []string{"true", "false"}
 	}
 	for i, o := range it.Options {
-		labels = append(labels, tr("exam.option", args{"Letter": string(rune('A' + i)), "Text": o.Text}))
+		labels = append(labels, c.tr("exam.option", args{"Letter": string(rune('A' + i)), "Text": o.Text}))
 		ids = append(ids, o.ID)
 	}
 	return labels, ids
@@ -92,13 +92,13 @@ func (c *candidateWin) essay(it *site.ViewItem) fyne.CanvasObject {
 	show := func(n int) {
 		switch {
 		case it.MaxChars == 0:
-			count.SetText(tr("exam.chars", args{"N": n}))
+			count.SetText(c.tr("exam.chars", args{"N": n}))
 		case n >= it.MaxChars:
 			count.Importance = widget.WarningImportance
-			count.SetText(tr("exam.chars_full", args{"N": n, "Max": it.MaxChars}))
+			count.SetText(c.tr("exam.chars_full", args{"N": n, "Max": it.MaxChars}))
 		default:
 			count.Importance = widget.MediumImportance
-			count.SetText(tr("exam.chars_of", args{"N": n, "Max": it.MaxChars}))
+			count.SetText(c.tr("exam.chars_of", args{"N": n, "Max": it.MaxChars}))
 		}
 	}
 	show(utf8.RuneCountInString(it.Answer.Text))

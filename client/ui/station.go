@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -34,7 +35,17 @@ type station struct {
 	unlock  *unlockScreen
 	console *consoleScreen
 	ticks   int
+
+	// While a candidate window is open on this machine the station is
+	// locked: only the staff PIN or the site passphrase brings it back, and
+	// then for as long as staff keep using it (relockAfter).
+	locked     bool
+	lastActive time.Time // of staff at the unlocked station
 }
+
+// relockAfter is how long the station stays unlocked without a staff action
+// while candidate windows are open.
+const relockAfter = 2 * time.Minute
 
 // The station's tabs, in order.
 const (
@@ -120,6 +131,7 @@ func (st *station) build(tab int) {
 		container.NewTabItemWithIcon(names[tabProctor], theme.ComputerIcon(), st.console.obj),
 	)
 	st.tabs.OnSelected = func(*container.TabItem) {
+		st.touch()
 		st.refresh()
 		st.focus()
 		a.shown(tabScreens[st.tabs.SelectedIndex()])
@@ -138,14 +150,22 @@ func (st *station) build(tab int) {
 		siteName = tr("station.site", args{"Code": st.identity.SiteCode, "Name": st.identity.SiteName})
 	}
 	duty := widget.NewButtonWithIcon(tr("station.on_duty", args{"Name": a.proctor}), theme.AccountIcon(), st.changeDuty)
+	right := container.NewHBox(duty)
+	if len(a.cands) > 0 {
+		right.Objects = append([]fyne.CanvasObject{widget.NewButtonWithIcon(tr("lock.now"), theme.VisibilityOffIcon(), st.lock)}, right.Objects...)
+	}
 	bar := container.NewBorder(nil, nil,
 		container.NewHBox(widget.NewLabelWithStyle(siteName, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 			widget.NewLabel(tr("station.session"))),
-		duty, st.picker)
+		right, st.picker)
 	a.win.SetContent(container.NewBorder(container.NewVBox(bar, widget.NewSeparator()), nil, nil, nil, st.tabs))
 	st.names = names
 	a.win.SetMainMenu(st.menu())
 	st.tabs.SelectIndex(tab)
+	if st.locked {
+		st.showLock()
+		return
+	}
 	st.refresh()
 	st.focus()
 	a.shown(tabScreens[tab])
@@ -287,6 +307,13 @@ func (st *station) refresh() {
 // tick runs every Options.Tick: the unlock countdown each time, the console
 // every other, the rest every fifth, and central's status every tenth.
 func (st *station) tick() {
+	if st.locked {
+		return
+	}
+	if len(st.a.cands) > 0 && st.a.now().Sub(st.lastActive) >= relockAfter {
+		st.lock()
+		return
+	}
 	st.ticks++
 	switch st.tabs.SelectedIndex() {
 	case tabUnlock:
@@ -303,6 +330,136 @@ func (st *station) tick() {
 	if st.ticks%10 == 0 {
 		st.today.probe()
 	}
+}
+
+// now is the app's clock (the site's).
+func (a *App) now() time.Time {
+	if a.opt.Site.Now != nil {
+		return a.opt.Site.Now()
+	}
+	return time.Now()
+}
+
+// verifyPassphrase checks the site passphrase of the open store.
+func (a *App) verifyPassphrase(ctx context.Context, passphrase string) error {
+	if a.site == nil {
+		return site.ErrWrongPassphrase
+	}
+	return a.site.VerifyPassphrase(ctx, passphrase)
+}
+
+// lockStation locks the station (a candidate window is open).
+func (a *App) lockStation() {
+	if a.station != nil {
+		a.station.lock()
+	}
+}
+
+// unlockStation unlocks the station without asking (the last candidate
+// window closed with the PIN).
+func (a *App) unlockStation() {
+	if a.station != nil && a.station.locked {
+		a.station.unlocked()
+	}
+}
+
+// touch notes a staff action at the unlocked station.
+func (st *station) touch() { st.lastActive = st.a.now() }
+
+// lock covers the station while candidate windows are open on this
+// machine: no tab, no console, no dialog stays reachable, and the menu
+// keeps only the quit, which asks for the PIN.
+func (st *station) lock() {
+	a := st.a
+	if len(a.cands) == 0 {
+		return
+	}
+	st.locked = true
+	ov := a.win.Canvas().Overlays()
+	for _, o := range ov.List() {
+		ov.Remove(o)
+	}
+	st.showLock()
+}
+
+// showLock shows the lock's cover: the PIN or the passphrase to come back.
+func (st *station) showLock() {
+	a := st.a
+	secret := widget.NewPasswordEntry()
+	secret.SetPlaceHolder(tr("lock.placeholder"))
+	problem := widget.NewLabel("")
+	problem.Importance = widget.DangerImportance
+	problem.Wrapping = fyne.TextWrapWord
+	try := func() {
+		if err := a.staff.Check(a.ctx, secret.Text); err != nil {
+			secret.SetText("")
+			problem.SetText(pinMessage(tr, err))
+			a.win.Canvas().Focus(secret)
+			return
+		}
+		st.unlocked()
+	}
+	secret.OnSubmitted = func(string) { try() }
+	unlock := widget.NewButtonWithIcon(tr("lock.unlock"), theme.LoginIcon(), try)
+	unlock.Importance = widget.HighImportance
+	hint := widget.NewLabel(tr("lock.hint", args{"N": len(a.cands)})) // its own lines: a wrapped label in a box is one line high
+	hint.Alignment = fyne.TextAlignCenter
+	title := heading(tr("lock.title"))
+	title.Alignment = fyne.TextAlignCenter
+	body := container.NewVBox(widget.NewIcon(theme.VisibilityOffIcon()), title,
+		hint, secret, unlock, problem)
+	a.win.SetContent(centred(480, body))
+	quit := fyne.NewMenuItem(tr("menu.quit"), a.confirmQuit)
+	quit.IsQuit = true
+	a.win.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu(tr("menu.site"), quit)))
+	a.win.Canvas().Focus(secret)
+	a.shown("locked")
+}
+
+// unlocked brings the station back.
+func (st *station) unlocked() {
+	st.locked = false
+	st.touch()
+	st.rebuild()
+}
+
+// quitApp quits the app; tests replace it.
+var quitApp = func(fa fyne.App) { fa.Quit() }
+
+// quitWithPIN quits, with candidates at work, only on the staff PIN or the
+// site passphrase.
+func (a *App) quitWithPIN() {
+	secret := widget.NewPasswordEntry()
+	d := dialog.NewForm(tr("quit.title"), tr("quit.ok"), tr("dialog.cancel"), []*widget.FormItem{
+		widget.NewFormItem("", wrapped(tr("quit.candidates", args{"N": len(a.cands)}))),
+		widget.NewFormItem(tr("lock.secret"), secret),
+	}, func(ok bool) {
+		if !ok {
+			return
+		}
+		if err := a.staff.Check(a.ctx, secret.Text); err != nil {
+			inform(tr("quit.title"), pinMessage(tr, err), a.win)
+			return
+		}
+		quitApp(a.fa)
+	}, a.win)
+	secret.OnSubmitted = func(string) { d.Submit() }
+	d.Resize(fyne.NewSize(480, 280))
+	d.Show()
+	a.win.Canvas().Focus(secret)
+}
+
+// pinMessage says why the staff PIN was refused, in tr's language: how many
+// tries are left, or until when no try is taken.
+func pinMessage(tr func(key string, data ...any) string, err error) string {
+	var pe *site.PINError
+	switch {
+	case errors.As(err, &pe) && !pe.Until.IsZero():
+		return tr("pin.wait", args{"N": pe.Failures, "Until": clock(pe.Until)})
+	case errors.As(err, &pe):
+		return tr("pin.wrong_left", args{"N": pe.TriesLeft()})
+	}
+	return tr("error.other", args{"Err": err.Error()})
 }
 
 // settingsBar is the language, text size and contrast controls of a window.

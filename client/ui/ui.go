@@ -41,7 +41,7 @@ type Options struct {
 	Tick time.Duration
 	// Shown, if set, hears the name of each screen when it is shown
 	// ("first-run", "login", "today", "checkin", "unlock", "proctor",
-	// "seat", "exam", "receipt").
+	// "seat", "exam", "paused", "receipt", and "locked" for the station's lock).
 	Shown func(screen string)
 }
 
@@ -62,9 +62,9 @@ type App struct {
 
 	win     fyne.Window // the station
 	site    *site.Site
-	proctor string    // the staff member on duty, named in proctors' records
-	pin     string    // the proctor PIN that lets a candidate window close; set once per run
-	first   *firstRun // the first-run form while it is shown
+	proctor string          // the staff member on duty, named in proctors' records
+	staff   *site.StaffLock // the staff PIN (set once per run) or passphrase: closes candidate windows, unlocks the station
+	first   *firstRun       // the first-run form while it is shown
 	station *station
 	cands   map[*candidateWin]bool
 
@@ -84,6 +84,7 @@ func New(fa fyne.App, opt Options) *App {
 		a.log = slog.New(slog.DiscardHandler)
 	}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
+	a.staff = site.NewStaffLock(opt.Site.Now, a.verifyPassphrase)
 	UseLanguage(a.language())
 	a.applyTheme()
 	return a
@@ -142,11 +143,11 @@ func (a *App) confirmQuit() {
 		a.fa.Quit()
 		return
 	}
-	msg := tr("quit.message")
 	if len(a.cands) > 0 {
-		msg = tr("quit.candidates", args{"N": len(a.cands)})
+		a.quitWithPIN() // candidates at work: staff only
+		return
 	}
-	ask(tr("quit.title"), msg, tr("quit.ok"), a.fa.Quit, a.win)
+	ask(tr("quit.title"), tr("quit.message"), tr("quit.ok"), a.fa.Quit, a.win)
 }
 
 // shown tells Options.Shown that a screen is up.
@@ -179,9 +180,6 @@ func (a *App) setLanguage(l Language) {
 		default:
 			a.showEntry()
 		}
-	}
-	for c := range a.cands {
-		c.rebuild()
 	}
 }
 
