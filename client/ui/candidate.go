@@ -142,6 +142,7 @@ func (c *candidateWin) rebuild() {
 // proctor's way out.
 func (c *candidateWin) top(k site.Candidate, extra ...fyne.CanvasObject) fyne.CanvasObject {
 	who := widget.NewLabelWithStyle(tr("exam.who", args{"Name": k.Name, "Ticket": k.Ticket, "Seat": k.Seat}), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	who.Truncation = fyne.TextTruncateEllipsis // the bar fits the screen at every text size
 	leave := widget.NewButtonWithIcon(tr("exam.proctor"), theme.LogoutIcon(), c.askPIN)
 	right := container.NewHBox(append(extra, c.a.settingsBar(), leave)...)
 	return container.NewVBox(container.NewBorder(nil, nil, who, right), widget.NewSeparator())

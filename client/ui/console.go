@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -94,7 +95,7 @@ func newConsole(st *station) *consoleScreen {
 	c.roomActions = []*widget.Button{c.start, c.pauseAll, c.resumeAll, c.extraAll, c.incidentAll, c.end}
 	c.seatActions = []*widget.Button{c.pause, c.resume, c.extra, c.force, c.incident, c.score, c.openWin}
 
-	room := container.NewHBox()
+	room := container.New(layout.NewRowWrapLayout()) // wraps at large text (issue 12, point 6)
 	for _, b := range c.roomActions {
 		room.Add(b)
 	}

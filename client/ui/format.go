@@ -94,16 +94,19 @@ func centred(width float32, obj fyne.CanvasObject) fyne.CanvasObject {
 }
 
 // columns is a row of labels of the given widths, for lists that read as
-// tables; the last column takes what room is left.
+// tables; the last column takes what room is left. The widths grow with the
+// text size; where the row has less room than they ask, every column gives
+// up the same share and its text is cut with an ellipsis, so that a list
+// never widens its window past the screen.
 func columns(widths []float32, bold bool, texts ...string) *fyne.Container {
-	row := container.NewHBox()
-	for i, w := range widths {
+	row := container.New(columnsLayout{widths})
+	for i := range widths {
 		l := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: bold})
 		l.Truncation = fyne.TextTruncateEllipsis
 		if i < len(texts) {
 			l.Text = texts[i]
 		}
-		row.Add(container.New(widthLayout{w}, l))
+		row.Add(l)
 	}
 	return row
 }
@@ -111,7 +114,49 @@ func columns(widths []float32, bold bool, texts ...string) *fyne.Container {
 // setColumns sets the texts of a row made by columns.
 func setColumns(row fyne.CanvasObject, texts ...string) {
 	for i, cell := range row.(*fyne.Container).Objects {
-		cell.(*fyne.Container).Objects[0].(*widget.Label).SetText(texts[i])
+		cell.(*widget.Label).SetText(texts[i])
+	}
+}
+
+// columnsLayout lays a row of columns out: at their widths (scaled with
+// the text) when there is room, else all narrower in proportion. Its least
+// width is half of what the widths ask.
+type columnsLayout struct{ widths []float32 }
+
+// columnsLeast is the share of its widths a row of columns can shrink to.
+const columnsLeast = 0.5
+
+func (l columnsLayout) wanted() (ws []float32, sum float32) {
+	scale := theme.Size(theme.SizeNameText) / theme.DefaultTheme().Size(theme.SizeNameText)
+	for _, w := range l.widths {
+		ws = append(ws, w*scale)
+		sum += w * scale
+	}
+	return ws, sum + theme.Padding()*float32(len(l.widths)-1)
+}
+
+func (l columnsLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var h float32
+	for _, o := range objs {
+		h = max(h, o.MinSize().Height)
+	}
+	_, sum := l.wanted()
+	return fyne.NewSize(sum*columnsLeast, h)
+}
+
+func (l columnsLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	ws, sum := l.wanted()
+	pad := theme.Padding()
+	share := min(float32(1), (size.Width-pad*float32(len(ws)-1))/(sum-pad*float32(len(ws)-1)))
+	x := float32(0)
+	for i, o := range objs {
+		w := ws[min(i, len(ws)-1)] * share
+		if i == len(objs)-1 {
+			w = max(size.Width-x, 0)
+		}
+		o.Move(fyne.NewPos(x, 0))
+		o.Resize(fyne.NewSize(w, size.Height))
+		x += w + pad
 	}
 }
 

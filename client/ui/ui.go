@@ -67,6 +67,7 @@ type App struct {
 	first   *firstRun // the first-run form while it is shown
 	station *station
 	cands   map[*candidateWin]bool
+	sizes   map[fyne.Window]windowSize // see fitWindow
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -200,10 +201,58 @@ func (a *App) textSize(step int) bool {
 	if i < 0 || i >= len(TextScales) {
 		return false
 	}
+	before := map[fyne.Window]fyne.Size{}
+	for _, w := range a.windows() {
+		before[w] = w.Canvas().Size()
+	}
 	p.SetInt(prefScale, i)
 	a.applyTheme()
+	for w, size := range before {
+		a.fitWindow(w, size)
+	}
 	return true
 }
+
+// windows are the app's windows: the station and the candidates'.
+func (a *App) windows() []fyne.Window {
+	var out []fyne.Window
+	if a.win != nil {
+		out = append(out, a.win)
+	}
+	for c := range a.cands {
+		out = append(out, c.w)
+	}
+	return out
+}
+
+// fitWindow sizes window w after a change of text size: at least what its
+// content needs, and back to the size it had before larger text grew it
+// once the text is small enough again. A window the user has resized since
+// keeps the user's size. Layouts fit 1366×768 at every text size, so a
+// window grows past the screen only if the screen is smaller than that.
+func (a *App) fitWindow(w fyne.Window, before fyne.Size) {
+	if a.sizes == nil {
+		a.sizes = map[fyne.Window]windowSize{}
+	}
+	ws, ok := a.sizes[w]
+	if !ok || ws.set != before {
+		ws = windowSize{chosen: before} // the user's size
+	}
+	least := w.Content().MinSize()
+	if c, ok := w.Canvas().(interface{ MinSize() fyne.Size }); ok {
+		least = c.MinSize() // with the menu bar, on the GL driver
+	}
+	size := fyne.NewSize(max(ws.chosen.Width, least.Width), max(ws.chosen.Height, least.Height))
+	if size != before {
+		w.Resize(size)
+	}
+	ws.set = size
+	a.sizes[w] = ws
+}
+
+// windowSize is what fitWindow knows of a window's size: the size the user
+// chose, and the size fitWindow last gave it.
+type windowSize struct{ chosen, set fyne.Size }
 
 // setContrast turns the high-contrast theme on or off.
 func (a *App) setContrast(on bool) {
