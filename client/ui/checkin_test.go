@@ -121,3 +121,60 @@ func TestLateEntryNeedsTheProctorsOverride(t *testing.T) {
 		t.Fatalf("status %q, count %q", ci.status.Text, ci.count.Text)
 	}
 }
+
+// TestCheckInSearchSaysWhatItFinds: the last digits of a ticket find it
+// ("010005" found nobody), a seat finds its candidate, a search that finds
+// nobody says so (it was silent), typing a new search takes the candidate
+// shown away (they stayed, to be marked by mistake), and late is refused
+// before the scheduled start.
+func TestCheckInSearchSaysWhatItFinds(t *testing.T) {
+	r := newRig(t)
+	a := r.enrolled()
+	c := a.win.Canvas()
+	st := a.station
+	st.tabs.SelectIndex(tabCheckIn)
+	ci := st.checkin
+	found := func(typed string) []string {
+		t.Helper()
+		ci.search.SetText("")
+		test.Type(ci.search, typed)
+		var got []string
+		for _, k := range ci.shown {
+			got = append(got, k.Ticket)
+		}
+		return got
+	}
+	if got := found("010005"); strings.Join(got, " ") != "2026WEB010005" || !ci.none.Hidden {
+		t.Fatalf("010005 found %v", got)
+	}
+	if got := found("07"); len(got) == 0 || got[0] != "2026WEB010007" {
+		t.Fatalf("seat 07 found %v", got)
+	}
+	if got := found("没有这个人"); len(got) != 0 || ci.none.Hidden || !shows(c, "没有符合的考生") {
+		t.Fatalf("a search for nobody: %v, the notice hidden %v", got, ci.none.Hidden)
+	}
+
+	// One candidate shown; the next search takes them away at its first key.
+	found("010005")
+	ci.search.OnSubmitted(ci.search.Text)
+	if ci.ticket != "2026WEB010005" || !ci.detail.Visible() {
+		t.Fatal("Enter on one match does not show it")
+	}
+	test.Type(ci.search, "1")
+	if ci.ticket != "" || ci.detail.Visible() {
+		t.Fatalf("typing a new search leaves %s shown", ci.ticket)
+	}
+
+	// Late before the scheduled start: refused, nothing recorded.
+	found("010005")
+	ci.search.OnSubmitted(ci.search.Text)
+	test.Tap(ci.confirm)
+	tap(t, ci.late)
+	if !shows(c, "开考前不能登记迟到") || !shows(c, "北京时间") {
+		t.Fatal("late before the start is not refused with the start time")
+	}
+	all, _ := a.site.Candidates(context.Background(), r.central.Session.ID)
+	if all[4].Status != "" {
+		t.Fatalf("late recorded before the start: %+v", all[4])
+	}
+}

@@ -71,7 +71,7 @@ func TestFirstRunValidatesAndEnrols(t *testing.T) {
 	f.code.SetText("WRONG-CODE")
 	tap(t, enrol)
 	r.wait()
-	if !strings.HasPrefix(f.problem.Text, "中心拒绝了请求") || a.site != nil || site.Exists(r.opt.Site.Dir) {
+	if !strings.HasPrefix(f.problem.Text, "注册码无效：注册码不存在、已用过或已过期") || strings.Contains(f.problem.Text, "enrolment code") || a.site != nil || site.Exists(r.opt.Site.Dir) {
 		t.Fatalf("wrong code: %q", f.problem.Text)
 	}
 

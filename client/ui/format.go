@@ -10,16 +10,24 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"onex/client/site"
 )
 
-// clock is a time of day as people read it on a clock.
-func clock(t time.Time) string { return t.Local().Format("15:04:05") }
+// Every time the station and the candidate's window show is Beijing time
+// (site.Beijing), as the office shows it, whatever the machine's zone: a
+// machine set to UTC showed 06:47 for the office's 14:47. Dates say so.
 
-// stamp is a date and time to the second.
-func stamp(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }
+// clock is a time of day as people read it on a clock, Beijing time.
+func clock(t time.Time) string { return t.In(site.Beijing).Format("15:04:05") }
 
-// dateTime is a date and time, short.
-func dateTime(t time.Time) string { return t.Local().Format("2006-01-02 15:04") }
+// stamp is a date and time to the second, Beijing time.
+func stamp(t time.Time) string { return t.In(site.Beijing).Format("2006-01-02 15:04:05") }
+
+// dateTime is a date and time, short, saying it is Beijing time.
+func dateTime(t time.Time) string {
+	return tr("time.beijing", args{"At": t.In(site.Beijing).Format("2006-01-02 15:04")})
+}
 
 // countdown is a duration as a countdown: 1:02:03 or 02:03.
 func countdown(d time.Duration) string {

@@ -314,7 +314,6 @@ func showForm(title, ok string, items []*widget.FormItem, then func(), w fyne.Wi
 	return d
 }
 
-// message says what went wrong in the user's language.
 // trustMessage says why enrolment refused a central, naming both fingerprints.
 func trustMessage(e *site.TrustError) string {
 	a := args{"Given": e.Given, "Seen": e.Seen}
@@ -332,14 +331,16 @@ func trustMessage(e *site.TrustError) string {
 	return tr("error.trust_untrusted", a)
 }
 
+// message says what went wrong in the user's language.
 func message(err error) string {
 	var (
-		early  *site.TooEarlyError
-		locked *site.LockedError
-		late   *site.LateError
-		status *wire.StatusError
-		trust  *site.TrustError
-		pin    *wire.PinError
+		early   *site.TooEarlyError
+		notLate *site.NotLateError
+		locked  *site.LockedError
+		late    *site.LateError
+		status  *wire.StatusError
+		trust   *site.TrustError
+		pin     *wire.PinError
 	)
 	switch {
 	case errors.As(err, &trust):
@@ -352,16 +353,20 @@ func message(err error) string {
 		return tr("error.locked", args{"Until": clock(locked.Until)})
 	case errors.As(err, &late):
 		return tr("error.late", args{"Since": minutes(late.Since), "Limit": minutes(late.Limit)})
+	case errors.As(err, &notLate):
+		return tr("error.not_late", args{"Start": dateTime(notLate.Start)})
 	case errors.Is(err, site.ErrWrongPassphrase):
 		return tr("error.wrong_passphrase")
 	case errors.Is(err, site.ErrStoreInUse):
 		return tr("error.store_in_use")
 	case errors.Is(err, site.ErrWrongCode):
 		return tr("error.wrong_code")
+	case errors.As(err, &status) && status.Code != "":
+		return refusal(status) // busy and replayed too, which are also ErrUnreachable
 	case errors.Is(err, wire.ErrUnreachable):
 		return tr("error.unreachable")
 	case errors.As(err, &status):
-		return tr("error.refused", args{"Problem": status.Problem})
+		return refusal(status)
 	case errors.Is(err, site.ErrNotReleased):
 		return tr("error.not_released")
 	case errors.Is(err, site.ErrNotStarted):
@@ -382,4 +387,35 @@ func message(err error) string {
 		return tr("error.bad_package")
 	}
 	return tr("error.other", args{"Err": err.Error()})
+}
+
+// refusals are the translations of central's refusal codes (sync/PROTOCOL.md,
+// "Refusal codes"): the one place a code becomes words.
+var refusals = map[string]func() string{
+	wire.RefusedHeaders:   func() string { return tr("refusal.headers") },
+	wire.RefusedDevice:    func() string { return tr("refusal.device") },
+	wire.RefusedTime:      func() string { return tr("refusal.time") },
+	wire.RefusedSignature: func() string { return tr("refusal.signature") },
+	wire.RefusedReplayed:  func() string { return tr("refusal.replayed") },
+	wire.RefusedBody:      func() string { return tr("refusal.body") },
+	wire.RefusedBusy:      func() string { return tr("refusal.busy") },
+	wire.RefusedEnrolCode: func() string { return tr("refusal.enrol_code") },
+	wire.RefusedThrottled: func() string { return tr("refusal.throttled") },
+	wire.RefusedTooLarge:  func() string { return tr("refusal.too_large") },
+	wire.RefusedNotFound:  func() string { return tr("refusal.not_found") },
+	wire.RefusedInput:     func() string { return tr("refusal.input") },
+}
+
+// refusal says why central refused a request, in the user's language; a
+// code the site does not know is shown with central's own words, which are
+// English, labelled as central's.
+func refusal(e *wire.StatusError) string {
+	if words, ok := refusals[e.Code]; ok {
+		return words()
+	}
+	detail := e.Problem
+	if detail == "" {
+		detail = "—"
+	}
+	return tr("error.refused", args{"Status": e.Status, "Problem": detail})
 }
