@@ -296,3 +296,23 @@ func (c *checkinScreen) mark(status exam.Attendance, override bool) {
 	c.keep = false
 	a.win.Canvas().Focus(c.search)
 }
+
+// startQuestion is the question before the room starts: the scheduled start
+// (and how early it is, when it is early) and how many candidates are not
+// checked in yet, who will be late once it starts.
+func startQuestion(info site.SessionInfo, now time.Time, proctor string) string {
+	var b strings.Builder
+	if early := info.Start.Sub(now); early >= time.Minute {
+		b.WriteString(tr("console.start_early", args{"Start": dateTime(info.Start), "Early": span(early)}))
+	} else {
+		b.WriteString(tr("console.start_scheduled", args{"Start": dateTime(info.Start)}))
+	}
+	b.WriteString("\n")
+	if waiting := info.Candidates - info.Present - info.Late - info.Absent; waiting > 0 {
+		b.WriteString(tr("console.start_waiting", args{"N": waiting, "Roster": info.Candidates}))
+	} else {
+		b.WriteString(tr("console.start_all_in"))
+	}
+	b.WriteString("\n\n" + tr("console.start_question", args{"Proctor": proctor}))
+	return b.String()
+}

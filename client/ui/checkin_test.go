@@ -8,7 +8,9 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"onex/client/site"
 	"onex/exam"
+	"onex/server/servertest"
 )
 
 func TestCheckInSearchAndMarking(t *testing.T) {
@@ -176,5 +178,58 @@ func TestCheckInSearchSaysWhatItFinds(t *testing.T) {
 	all, _ := a.site.Candidates(context.Background(), r.central.Session.ID)
 	if all[4].Status != "" {
 		t.Fatalf("late recorded before the start: %+v", all[4])
+	}
+}
+
+// TestStartingEarlySaysTheTimeAndWhoIsMissing: the question before the
+// room starts gives the scheduled start, how early it is, and how many
+// candidates are not checked in yet. It was one line: start now?
+func TestStartingEarlySaysTheTimeAndWhoIsMissing(t *testing.T) {
+	r := newRig(t)
+	a := r.enrolled()
+	c := a.win.Canvas()
+	r.checkIn(ticket)
+	r.checkIn("2026WEB010002")
+	if _, err := a.site.CheckIn(context.Background(), r.central.Session.ID, site.CheckInRequest{Ticket: "2026WEB010003", Status: exam.Absent}); err != nil {
+		t.Fatal(err)
+	}
+	r.central.Release()
+	if err := a.site.Release(context.Background(), r.central.Session.ID); err != nil {
+		t.Fatal(err)
+	}
+	r.clock.Add(time.Until(servertest.Start) - 75*time.Minute - 30*time.Second) // 1 h 15 min early, and a bit
+	a.station.sessionsChanged()
+	a.station.tabs.SelectIndex(tabProctor)
+	tap(t, a.station.console.start)
+	for _, want := range []string{
+		"预定开考时间为 2026-12-01 09:00（北京时间），现在开始将提前 1 小时 16 分钟。",
+		"应到 40 人中还有 37 人未签到，开考后到场的按迟到处理。",
+		"由 " + proctor + " 宣布开始考试吗？",
+	} {
+		if !shows(c, want) {
+			t.Errorf("the question does not say %q", want)
+		}
+	}
+	if info, _ := a.station.info(); !info.Started.IsZero() {
+		t.Fatal("the room started before the proctor confirmed")
+	}
+}
+
+func TestStartQuestion(t *testing.T) {
+	UseLanguage(Chinese)
+	start := servertest.Start
+	info := site.SessionInfo{Start: start}
+	info.Candidates, info.Present, info.Late, info.Absent = 40, 38, 0, 2
+	for _, tc := range []struct {
+		now  time.Time
+		want string
+	}{
+		{start.Add(-12 * time.Minute), "预定开考时间为 2026-12-01 09:00（北京时间），现在开始将提前 12 分钟。\n应到考生都已签到或登记缺考。"},
+		{start.Add(-30 * time.Second), "预定开考时间为 2026-12-01 09:00（北京时间）。\n应到考生都已签到或登记缺考。"},
+		{start.Add(5 * time.Minute), "预定开考时间为 2026-12-01 09:00（北京时间）。\n应到考生都已签到或登记缺考。"},
+	} {
+		if got := startQuestion(info, tc.now, "王"); !strings.HasPrefix(got, tc.want+"\n\n由 王 宣布开始考试吗") {
+			t.Errorf("at %v: %q", tc.now, got)
+		}
 	}
 }

@@ -191,7 +191,8 @@ func (c *consoleScreen) act(f func(ctx context.Context, sessionID string) error)
 
 func (c *consoleScreen) startRoom() {
 	a := c.st.a
-	ask(tr("console.start"), tr("console.start_question", args{"Proctor": a.proctor}), tr("console.start"), func() {
+	info, _ := c.st.info()
+	ask(tr("console.start"), startQuestion(info, a.now(), a.proctor), tr("console.start"), func() {
 		c.act(func(ctx context.Context, id string) error { return a.site.StartRoom(ctx, id, a.proctor) })
 	}, a.win)
 }

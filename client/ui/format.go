@@ -41,6 +41,16 @@ func countdown(d time.Duration) string {
 // minutes is a duration in whole minutes, rounded up.
 func minutes(d time.Duration) int { return int((d + time.Minute - time.Second) / time.Minute) }
 
+// span is a duration in hours and minutes as people say it, rounded up to
+// the minute: "2 小时 5 分钟", "12 分钟".
+func span(d time.Duration) string {
+	m := minutes(d)
+	if m >= 60 {
+		return tr("time.hours_minutes", args{"H": m / 60, "M": m % 60})
+	}
+	return tr("time.minutes", args{"M": m})
+}
+
 // Passphrase strengths, as the hint under a new passphrase says.
 const (
 	tooShort = iota

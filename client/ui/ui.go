@@ -150,6 +150,14 @@ func (a *App) confirmQuit() {
 	ask(tr("quit.title"), msg, tr("quit.ok"), a.fa.Quit, a.win)
 }
 
+// now is the time by the site's clock (Options.Site.Now, else the machine's).
+func (a *App) now() time.Time {
+	if a.opt.Site.Now != nil {
+		return a.opt.Site.Now()
+	}
+	return time.Now()
+}
+
 // shown tells Options.Shown that a screen is up.
 func (a *App) shown(screen string) {
 	if a.opt.Shown != nil {
