@@ -92,10 +92,11 @@ func (s *Site) Find(ctx context.Context, sessionID, query string) ([]Candidate, 
 }
 
 // Search is the check-in search as staff type: the candidates of all that
-// query finds. A ticket or ID number matches by its beginning or by its last
-// characters ("010005" finds 2026WEB010005, the last digits of an ID number
-// find its holder; ID numbers ignoring case), a seat whole with or without
-// its leading zeros ("5" is seat 05), a name whole or in part. Those that
+// query finds. A ticket matches by any part of it, so by its last digits
+// ("010005" finds 2026WEB010005, and "0100" on the way there finds its
+// neighbours); an ID number by its beginning or its last characters, ignoring
+// case (not its middle: a birth date would find strangers); a seat whole with
+// or without its leading zeros ("5" is seat 05); a name whole or in part. Those that
 // match exactly (a whole ticket or ID number, a seat, a whole name) come
 // first, then the rest, each in the order of all. An empty query finds all.
 func Search(all []Candidate, query string) []Candidate {
@@ -108,7 +109,7 @@ func Search(all []Candidate, query string) []Candidate {
 		switch {
 		case exactly(c, q):
 			exact = append(exact, c)
-		case partly(c.Ticket, q), partly(strings.ToUpper(c.IDNumber), strings.ToUpper(q)), strings.Contains(c.Name, q):
+		case strings.Contains(c.Ticket, q), partly(strings.ToUpper(c.IDNumber), strings.ToUpper(q)), strings.Contains(c.Name, q):
 			partial = append(partial, c)
 		}
 	}

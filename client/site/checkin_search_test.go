@@ -12,9 +12,9 @@ import (
 	"onex/server/servertest"
 )
 
-// TestSearchAsStaffType: tickets and ID numbers by their beginning or their
-// last digits, seats whole with or without leading zeros, names in part;
-// exact matches first. "010005" found nobody: tickets matched by their
+// TestSearchAsStaffType: tickets by any part (so by their last digits), ID
+// numbers by their beginning or their end, seats whole with or without
+// leading zeros, names in part; exact matches first. "010005" found nobody: tickets matched by their
 // beginning only, and seats not at all.
 func TestSearchAsStaffType(t *testing.T) {
 	k := func(ticket, id, seat, name string) site.Candidate {
@@ -35,17 +35,19 @@ func TestSearchAsStaffType(t *testing.T) {
 		{"010005", []string{"2026WEB010005"}},
 		{"0005", []string{"2026WEB010005"}},
 		{"2026WEB0100", []string{"2026WEB010001", "2026WEB010005", "2026WEB010015", "2026WEB010050"}},
-		{"15", []string{"2026WEB010015"}},                                  // seat 15 (also the ticket's and ID's end)
-		{"5", []string{"2026WEB010005", "2026WEB010015", "2026WEB010050"}}, // seat 05 first, then the ticket ending 5, the ID starting 5
-		{"05", []string{"2026WEB010005"}},                                  // seat 05, whose ticket also ends 05
-		{"810x", []string{"2026WEB010005"}},                                // the ID number's end, any case
-		{"3101", []string{"2026WEB010005"}},                                // the ID number's start
-		{"毛", []string{"2026WEB010001", "2026WEB010050"}},                  // a family name
-		{"毛毛", []string{"2026WEB010050"}},                                  // a whole name
-		{"  2026WEB010001 ", []string{"2026WEB010001"}},                    // spaces around
+		{"15", []string{"2026WEB010015"}},                                                      // seat 15 (also the ticket's and ID's end)
+		{"5", []string{"2026WEB010005", "2026WEB010015", "2026WEB010050"}},                     // seat 05 first, then the ticket ending 5, the ID starting 5
+		{"05", []string{"2026WEB010005", "2026WEB010050"}},                                     // seat 05, then a ticket with 05 in it
+		{"0100", []string{"2026WEB010001", "2026WEB010005", "2026WEB010015", "2026WEB010050"}}, // on the way to 010005
+		{"20050", nil},                                    // the middle of an ID number finds nobody
+		{"810x", []string{"2026WEB010005"}},               // the ID number's end, any case
+		{"3101", []string{"2026WEB010005"}},               // the ID number's start
+		{"毛", []string{"2026WEB010001", "2026WEB010050"}}, // a family name
+		{"毛毛", []string{"2026WEB010050"}},                 // a whole name
+		{"  2026WEB010001 ", []string{"2026WEB010001"}},   // spaces around
 		{"", []string{"2026WEB010001", "2026WEB010005", "2026WEB010015", "2026WEB010050"}},
 		{"999999", nil},
-		{"0", []string{"2026WEB010050"}}, // ends in 0; no seat 0
+		{"0", []string{"2026WEB010001", "2026WEB010005", "2026WEB010015", "2026WEB010050"}}, // no seat 0
 	} {
 		t.Run(tc.query, func(t *testing.T) {
 			var got []string

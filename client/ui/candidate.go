@@ -62,7 +62,7 @@ func (a *App) openCandidate(sessionID, ticket string) {
 	}
 	c := &candidateWin{a: a, sid: sessionID, ticket: ticket}
 	c.w = a.fa.NewWindow(tr("exam.window_title"))
-	c.w.Resize(fyne.NewSize(1100, 760))
+	a.sized(c.w, fyne.NewSize(1100, 760)) // remembered, to shrink back to after larger text
 	c.w.SetCloseIntercept(c.askPIN)
 	c.saver = newSaver(c.showSaved)
 	for _, s := range examShortcuts {

@@ -96,7 +96,7 @@ func newCheckIn(st *station) *checkinScreen {
 	left := container.NewBorder(container.NewVBox(c.search, c.count, c.none), nil, nil, nil, c.list)
 	right := scrolled(container.NewVBox(c.rule, widget.NewSeparator(), c.detail))
 	split := container.NewHSplit(left, right)
-	split.Offset = 0.45
+	split.Offset = 0.5
 	c.obj = split
 	return c
 }

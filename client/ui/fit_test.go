@@ -46,7 +46,7 @@ func TestLayoutsFit1366x768(t *testing.T) {
 				fits(t, a.win, l, scale, name)
 			}
 			st.tabs.SelectIndex(tabProctor)
-			within(t, a.win, l, scale, tr("station.on_duty", args{"Name": a.proctor}), tr("console.start"), tr("console.end"))
+			within(t, a.win, l, scale, a.proctor, tr("console.start"), tr("console.end"))
 			fits(t, cw.w, l, scale, "exam")
 			within(t, cw.w, l, scale, tr("exam.submit"), tr("exam.proctor"), tr("settings.larger"))
 		}
@@ -122,7 +122,7 @@ func TestWindowsShrinkBackWithTheText(t *testing.T) {
 	r.startRoom()
 	a.tick()
 	a.station.tabs.SelectIndex(tabProctor)
-	chosen := map[fyne.Window]fyne.Size{a.win: fyne.NewSize(700, 500), cw.w: fyne.NewSize(800, 420)}
+	chosen := map[fyne.Window]fyne.Size{a.win: fyne.NewSize(800, 500), cw.w: fyne.NewSize(800, 420)}
 	for w, size := range chosen {
 		w.Resize(size)
 	}
@@ -144,5 +144,61 @@ func TestWindowsShrinkBackWithTheText(t *testing.T) {
 		if got := w.Canvas().Size(); got != size {
 			t.Errorf("window %q is %v after the text went back, not %v", w.Title(), got, size)
 		}
+	}
+
+	// The app starts with the largest text remembered: the driver grows the
+	// windows it made at their sizes to fit; smaller text takes them back.
+	a.fa.Preferences().SetInt(prefScale, len(TextScales)-1)
+	a.applyTheme()
+	for w, size := range chosen {
+		a.sized(w, size)
+		least := leastSize(w) // the GL driver grows what is short of it
+		w.Resize(fyne.NewSize(max(size.Width, least.Width), max(size.Height, least.Height)))
+	}
+	for range 3 {
+		a.textSize(-1)
+	}
+	for w, size := range chosen {
+		if got := w.Canvas().Size(); got != size {
+			t.Errorf("window %q started with large text is %v after the text went back, not %v", w.Title(), got, size)
+		}
+	}
+	// A size the user chose is kept.
+	a.win.Resize(fyne.NewSize(1000, 600))
+	a.textSize(+1)
+	a.textSize(-1)
+	if got := a.win.Canvas().Size(); got != fyne.NewSize(1000, 600) {
+		t.Errorf("the user's 1000×600 became %v", got)
+	}
+}
+
+// TestMenuMadeAfreshAtEachTextSize: after Ctrl+= the menu cut "Ctrl+=" at
+// its edge (seen under Xvfb): the labels name the keys, Fyne draws none, and
+// the station makes its menu anew at each step (Fyne keeps a menu item's
+// size from the text size it was made at).
+func TestMenuMadeAfreshAtEachTextSize(t *testing.T) {
+	r := newRig(t)
+	a := r.enrolled()
+	before := a.win.MainMenu()
+	a.textSize(+1)
+	after := a.win.MainMenu()
+	if after == before {
+		t.Fatal("the menu made at the old text size is kept")
+	}
+	larger := after.Items[1].Items[0]
+	if larger.Label != "放大字号　Ctrl+=" || larger.Shortcut == nil || larger.Shortcut.ShortcutName() != keyLarger.ShortcutName() {
+		t.Fatalf("the new menu's first view item is %q with shortcut %v", larger.Label, larger.Shortcut)
+	}
+	// Fyne draws a fyne.KeyboardShortcut at the menu's edge and past it:
+	// the label says the key instead.
+	for _, m := range after.Items {
+		for _, it := range m.Items {
+			if _, drawn := it.Shortcut.(fyne.KeyboardShortcut); drawn {
+				t.Errorf("menu item %q has a shortcut Fyne draws", it.Label)
+			}
+		}
+	}
+	if after.Items[0].Items[1].Label != "签到　Ctrl+2" {
+		t.Errorf("the check-in tab's item reads %q", after.Items[0].Items[1].Label)
 	}
 }

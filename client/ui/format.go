@@ -113,9 +113,9 @@ func centred(width float32, obj fyne.CanvasObject) fyne.CanvasObject {
 
 // columns is a row of labels of the given widths, for lists that read as
 // tables; the last column takes what room is left. The widths grow with the
-// text size; where the row has less room than they ask, every column gives
-// up the same share and its text is cut with an ellipsis, so that a list
-// never widens its window past the screen.
+// text size; where the row has less room than they ask, the last column
+// gives up room first, then every column the same share, and texts are cut
+// with an ellipsis, so that a list never widens its window past the screen.
 func columns(widths []float32, bold bool, texts ...string) *fyne.Container {
 	row := container.New(columnsLayout{widths})
 	for i := range widths {
@@ -137,12 +137,12 @@ func setColumns(row fyne.CanvasObject, texts ...string) {
 }
 
 // columnsLayout lays a row of columns out: at their widths (scaled with
-// the text) when there is room, else all narrower in proportion. Its least
-// width is half of what the widths ask.
+// the text) when there is room, else narrower. Its least width is three
+// quarters of what the widths ask.
 type columnsLayout struct{ widths []float32 }
 
 // columnsLeast is the share of its widths a row of columns can shrink to.
-const columnsLeast = 0.5
+const columnsLeast = 0.75
 
 func (l columnsLayout) wanted() (ws []float32, sum float32) {
 	scale := theme.Size(theme.SizeNameText) / theme.DefaultTheme().Size(theme.SizeNameText)
@@ -165,10 +165,24 @@ func (l columnsLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 func (l columnsLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	ws, sum := l.wanted()
 	pad := theme.Padding()
-	share := min(float32(1), (size.Width-pad*float32(len(ws)-1))/(sum-pad*float32(len(ws)-1)))
+	gaps := pad * float32(len(ws)-1)
+	// Short of room, the last column (the one that reads least as an
+	// identifier: a state, a time) gives up to half of its width first,
+	// then every column the same share.
+	if short := sum - size.Width; short > 0 && len(ws) > 0 {
+		last := len(ws) - 1
+		give := min(short, ws[last]/2)
+		ws[last] -= give
+		if short -= give; short > 0 {
+			share := max(0, (sum-gaps-give-short)/(sum-gaps-give))
+			for i := range ws {
+				ws[i] *= share
+			}
+		}
+	}
 	x := float32(0)
 	for i, o := range objs {
-		w := ws[min(i, len(ws)-1)] * share
+		w := ws[min(i, len(ws)-1)]
 		if i == len(objs)-1 {
 			w = max(size.Width-x, 0)
 		}

@@ -14,11 +14,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
 	"onex/client/site"
@@ -101,7 +103,7 @@ func (a *App) Start() fyne.Window {
 	}
 	a.win = a.fa.NewWindow(tr("app.title"))
 	a.win.SetMaster()
-	a.win.Resize(fyne.NewSize(1100, 720))
+	a.sized(a.win, fyne.NewSize(1100, 720))
 	a.win.SetCloseIntercept(a.confirmQuit)
 	if unattended {
 		a.showBusy(tr("login.opening"))
@@ -209,16 +211,41 @@ func (a *App) textSize(step int) bool {
 	if i < 0 || i >= len(TextScales) {
 		return false
 	}
-	before := map[fyne.Window]fyne.Size{}
+	before, least := map[fyne.Window]fyne.Size{}, map[fyne.Window]fyne.Size{}
 	for _, w := range a.windows() {
-		before[w] = w.Canvas().Size()
+		before[w], least[w] = w.Canvas().Size(), leastSize(w)
 	}
 	p.SetInt(prefScale, i)
 	a.applyTheme()
+	if a.station != nil {
+		// Fyne 2.7 keeps a menu's size from the text size it was made at
+		// (its items check their label's size after refreshing it), so
+		// larger text cut the shortcuts (Ctrl+=) at the menu's edge: a new
+		// menu is measured afresh.
+		a.win.SetMainMenu(a.station.menu())
+	}
 	for w, size := range before {
-		a.fitWindow(w, size)
+		a.fitWindow(w, size, least[w])
 	}
 	return true
+}
+
+// leastSize is the least size window w's content needs, with the menu bar
+// on the GL driver.
+func leastSize(w fyne.Window) fyne.Size {
+	if c, ok := w.Canvas().(interface{ MinSize() fyne.Size }); ok {
+		return c.MinSize()
+	}
+	return w.Content().MinSize()
+}
+
+// sized remembers the size a window is made with, as the size chosen for it.
+func (a *App) sized(w fyne.Window, size fyne.Size) {
+	w.Resize(size)
+	if a.sizes == nil {
+		a.sizes = map[fyne.Window]windowSize{}
+	}
+	a.sizes[w] = windowSize{chosen: size, set: size}
 }
 
 // windows are the app's windows: the station and the candidates'.
@@ -233,23 +260,23 @@ func (a *App) windows() []fyne.Window {
 	return out
 }
 
-// fitWindow sizes window w after a change of text size: at least what its
-// content needs, and back to the size it had before larger text grew it
-// once the text is small enough again. A window the user has resized since
-// keeps the user's size. Layouts fit 1366×768 at every text size, so a
-// window grows past the screen only if the screen is smaller than that.
-func (a *App) fitWindow(w fyne.Window, before fyne.Size) {
+// fitWindow sizes window w after a change of text size (it was before, its
+// content needing leastBefore): at least what its content needs now, and
+// back to the size it had before larger text grew it once the text is small
+// enough again. A window the user has resized since keeps the user's size;
+// one the driver grew to fit its content (at the start, with a large text
+// size remembered) is not the user's doing. Layouts fit 1366×768 at every
+// text size, so a window grows past the screen only on a smaller screen.
+func (a *App) fitWindow(w fyne.Window, before, leastBefore fyne.Size) {
 	if a.sizes == nil {
 		a.sizes = map[fyne.Window]windowSize{}
 	}
 	ws, ok := a.sizes[w]
-	if !ok || ws.set != before {
+	grown := fyne.NewSize(max(ws.chosen.Width, leastBefore.Width), max(ws.chosen.Height, leastBefore.Height))
+	if !ok || before != ws.set && before != grown {
 		ws = windowSize{chosen: before} // the user's size
 	}
-	least := w.Content().MinSize()
-	if c, ok := w.Canvas().(interface{ MinSize() fyne.Size }); ok {
-		least = c.MinSize() // with the menu bar, on the GL driver
-	}
+	least := leastSize(w)
 	size := fyne.NewSize(max(ws.chosen.Width, least.Width), max(ws.chosen.Height, least.Height))
 	if size != before {
 		w.Resize(size)
@@ -426,4 +453,41 @@ func refusal(e *wire.StatusError) string {
 		detail = "—"
 	}
 	return tr("error.refused", args{"Status": e.Status, "Problem": detail})
+}
+
+// keyedItem is a menu item with a keyboard shortcut that works wherever the
+// focus is (the driver tries the main menu's shortcuts first) and that the
+// label names ("放大字号 Ctrl+="). Fyne 2.7 draws a shortcut itself at the
+// menu's right edge, and past it once the text is larger (Ctrl+= cut in
+// half under Xvfb at the second text size); a shortcut that is not a
+// fyne.KeyboardShortcut it matches by name and does not draw.
+func keyedItem(label string, key *desktop.CustomShortcut, action func()) *fyne.MenuItem {
+	it := fyne.NewMenuItem(tr("menu.keyed", args{"Label": label, "Key": keyName(key)}), action)
+	it.Shortcut = namedShortcut(key.ShortcutName())
+	return it
+}
+
+// namedShortcut is a shortcut known by its name only.
+type namedShortcut string
+
+func (s namedShortcut) ShortcutName() string { return string(s) }
+
+// keyName is a shortcut as people write it: Ctrl+=.
+func keyName(k *desktop.CustomShortcut) string {
+	var b strings.Builder
+	for _, m := range []struct {
+		mod  fyne.KeyModifier
+		name string
+	}{{fyne.KeyModifierControl, "Ctrl+"}, {fyne.KeyModifierAlt, "Alt+"}, {fyne.KeyModifierShift, "Shift+"}} {
+		if k.Modifier&m.mod != 0 {
+			b.WriteString(m.name)
+		}
+	}
+	names := map[fyne.KeyName]string{fyne.KeyEqual: "=", fyne.KeyMinus: "-"}
+	if n, ok := names[k.KeyName]; ok {
+		b.WriteString(n)
+	} else {
+		b.WriteString(string(k.KeyName))
+	}
+	return b.String()
 }
