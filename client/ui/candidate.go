@@ -62,7 +62,7 @@ func (a *App) openCandidate(sessionID, ticket string) {
 	}
 	c := &candidateWin{a: a, sid: sessionID, ticket: ticket}
 	c.w = a.fa.NewWindow(tr("exam.window_title"))
-	a.sized(c.w, fyne.NewSize(1100, 760)) // remembered, to shrink back to after larger text
+	a.sized(c.w, fyne.NewSize(1100, 700)) // within 1366×768 with the title bar; remembered, to shrink back to after larger text
 	c.w.SetCloseIntercept(c.askPIN)
 	c.saver = newSaver(c.showSaved)
 	for _, s := range examShortcuts {
@@ -142,10 +142,10 @@ func (c *candidateWin) rebuild() {
 // proctor's way out.
 func (c *candidateWin) top(k site.Candidate, extra ...fyne.CanvasObject) fyne.CanvasObject {
 	who := widget.NewLabelWithStyle(tr("exam.who", args{"Name": k.Name, "Ticket": k.Ticket, "Seat": k.Seat}), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	who.Truncation = fyne.TextTruncateEllipsis // the bar fits the screen at every text size
+	who.Truncation = fyne.TextTruncateEllipsis // the bar fits the screen at every text size: who takes the room left
 	leave := widget.NewButtonWithIcon(tr("exam.proctor"), theme.LogoutIcon(), c.askPIN)
 	right := container.NewHBox(append(extra, c.a.settingsBar(), leave)...)
-	return container.NewVBox(container.NewBorder(nil, nil, who, right), widget.NewSeparator())
+	return container.NewVBox(container.NewBorder(nil, nil, nil, right, who), widget.NewSeparator())
 }
 
 // candidate is the candidate's roster entry and check-in.
@@ -322,7 +322,9 @@ func (c *candidateWin) showExam() {
 		}
 		navBox.Add(grid)
 	}
-	legend := container.NewVBox(
+	// The legend on one row, so that the navigator shows every item of the
+	// sample paper at the default size (item 11 was cut).
+	legend := container.NewHBox(
 		container.NewHBox(widget.NewIcon(theme.ConfirmIcon()), widget.NewLabel(tr("exam.legend_answered"))),
 		container.NewHBox(widget.NewIcon(theme.WarningIcon()), widget.NewLabel(tr("exam.legend_flagged"))),
 		container.NewHBox(widget.NewIcon(theme.RadioButtonIcon()), widget.NewLabel(tr("exam.legend_unanswered"))),

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 )
@@ -200,5 +201,39 @@ func TestMenuMadeAfreshAtEachTextSize(t *testing.T) {
 	}
 	if after.Items[0].Items[1].Label != "签到　Ctrl+2" {
 		t.Errorf("the check-in tab's item reads %q", after.Items[0].Items[1].Label)
+	}
+}
+
+// TestNavigatorShowsEveryItemAtTheDefaultSize: in the candidate's window at
+// its default size and text (1100×700: it opened 760 tall, more than a
+// 1366×768 screen leaves below a title bar), every item of the sample
+// paper's navigator is wholly inside the navigator's scroll without
+// scrolling (item 11 was cut at the bottom: the legend took three rows).
+func TestNavigatorShowsEveryItemAtTheDefaultSize(t *testing.T) {
+	r, cw := examRig(t)
+	r.startRoom()
+	r.a.tick()
+	if size := cw.w.Canvas().Size(); size.Height > 700 {
+		t.Fatalf("the candidate's window opens %v, taller than a 768 screen leaves", size)
+	}
+	cw.w.Resize(fyne.NewSize(1100, 700)) // what a 1366×768 screen leaves below a title bar
+	var scroll *container.Scroll
+	for _, o := range objects(cw.w.Canvas()) {
+		if s, ok := o.(*container.Scroll); ok {
+			if _, in := positionIn(s, cw.nav[0], fyne.Position{}); in {
+				scroll = s
+			}
+		}
+	}
+	if scroll == nil {
+		t.Fatal("no scroll holds the navigator")
+	}
+	top, _ := positionIn(cw.w.Content(), scroll, fyne.Position{})
+	bottom := top.Y + scroll.Size().Height
+	for i, b := range cw.nav {
+		p, _ := positionIn(cw.w.Content(), b, fyne.Position{})
+		if p.Y < top.Y || p.Y+b.Size().Height > bottom {
+			t.Errorf("item %d at %.0f–%.0f, the navigator shows %.0f–%.0f", i+1, p.Y, p.Y+b.Size().Height, top.Y, bottom)
+		}
 	}
 }
