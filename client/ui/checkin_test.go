@@ -130,12 +130,9 @@ func TestLateEntryNeedsTheProctorsOverride(t *testing.T) {
 // shown away (they stayed, to be marked by mistake), and late is refused
 // before the scheduled start.
 func TestCheckInSearchSaysWhatItFinds(t *testing.T) {
-	r := newRig(t)
-	a := r.enrolled()
+	r, ci := checkInTab(t)
+	a := r.a
 	c := a.win.Canvas()
-	st := a.station
-	st.tabs.SelectIndex(tabCheckIn)
-	ci := st.checkin
 	found := func(typed string) []string {
 		t.Helper()
 		ci.search.SetText("")
@@ -185,14 +182,18 @@ func TestCheckInSearchSaysWhatItFinds(t *testing.T) {
 // room starts gives the scheduled start, how early it is, and how many
 // candidates are not checked in yet. It was one line: start now?
 func TestStartingEarlySaysTheTimeAndWhoIsMissing(t *testing.T) {
-	r := newRig(t)
-	a := r.enrolled()
-	c := a.win.Canvas()
-	r.checkIn(ticket)
-	r.checkIn("2026WEB010002")
-	if _, err := a.site.CheckIn(context.Background(), r.central.Session.ID, site.CheckInRequest{Ticket: "2026WEB010003", Status: exam.Absent}); err != nil {
-		t.Fatal(err)
+	r, _ := checkInTab(t)
+	a := r.a
+	for _, k := range []site.CheckInRequest{
+		{Ticket: ticket, Status: exam.Present, Confirmed: true},
+		{Ticket: "2026WEB010002", Status: exam.Present, Confirmed: true},
+		{Ticket: "2026WEB010003", Status: exam.Absent},
+	} {
+		if _, err := a.site.CheckIn(context.Background(), r.central.Session.ID, k); err != nil {
+			t.Fatal(err)
+		}
 	}
+	c := a.win.Canvas()
 	r.central.Release()
 	if err := a.site.Release(context.Background(), r.central.Session.ID); err != nil {
 		t.Fatal(err)
@@ -232,4 +233,12 @@ func TestStartQuestion(t *testing.T) {
 			t.Errorf("at %v: %q", tc.now, got)
 		}
 	}
+}
+
+// checkInTab is the station enrolled, on the check-in tab.
+func checkInTab(t *testing.T) (*rig, *checkinScreen) {
+	t.Helper()
+	r := newRig(t)
+	r.enrolled().station.tabs.SelectIndex(tabCheckIn)
+	return r, r.a.station.checkin
 }

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"onex/client/site"
@@ -424,29 +426,20 @@ func message(err error) string {
 	return tr("error.other", args{"Err": err.Error()})
 }
 
-// refusals are the translations of central's refusal codes (sync/PROTOCOL.md,
-// "Refusal codes"): the one place a code becomes words.
-var refusals = map[string]func() string{
-	wire.RefusedHeaders:   func() string { return tr("refusal.headers") },
-	wire.RefusedDevice:    func() string { return tr("refusal.device") },
-	wire.RefusedTime:      func() string { return tr("refusal.time") },
-	wire.RefusedSignature: func() string { return tr("refusal.signature") },
-	wire.RefusedReplayed:  func() string { return tr("refusal.replayed") },
-	wire.RefusedBody:      func() string { return tr("refusal.body") },
-	wire.RefusedBusy:      func() string { return tr("refusal.busy") },
-	wire.RefusedEnrolCode: func() string { return tr("refusal.enrol_code") },
-	wire.RefusedThrottled: func() string { return tr("refusal.throttled") },
-	wire.RefusedTooLarge:  func() string { return tr("refusal.too_large") },
-	wire.RefusedNotFound:  func() string { return tr("refusal.not_found") },
-	wire.RefusedInput:     func() string { return tr("refusal.input") },
-}
+// refusalCodes are central's refusal codes (sync/PROTOCOL.md, "Refusal
+// codes") the site has words for: code C reads as the translation of key
+// "refusal.C". This and refusal are the one place a code becomes words.
+var refusalCodes = []string{wire.RefusedHeaders, wire.RefusedDevice, wire.RefusedTime, wire.RefusedSignature,
+	wire.RefusedReplayed, wire.RefusedBody, wire.RefusedBusy, wire.RefusedEnrolCode, wire.RefusedThrottled,
+	wire.RefusedTooLarge, wire.RefusedNotFound, wire.RefusedInput}
 
 // refusal says why central refused a request, in the user's language; a
 // code the site does not know is shown with central's own words, which are
 // English, labelled as central's.
 func refusal(e *wire.StatusError) string {
-	if words, ok := refusals[e.Code]; ok {
-		return words()
+	if slices.Contains(refusalCodes, e.Code) {
+		key := "refusal." + e.Code
+		return lang.X(key, key)
 	}
 	detail := e.Problem
 	if detail == "" {
