@@ -140,7 +140,7 @@ func (c *Central) AuthenticateDevice(ctx context.Context, a osync.Auth, sig []by
 		return Device{}, fmt.Errorf("%w: %w", ErrUnauthorized, ae)
 	}
 	if dev.Revoked() {
-		return Device{}, unauthorized(RefusedRevoked, "device %s was revoked by the office at %s: enrol this machine again with a new enrolment code",
+		return Device{}, unauthorized(osync.RefusedRevoked, "device %s was revoked by the office at %s: enrol this machine again with a new enrolment code",
 			dev.ID, dev.RevokedAt.In(CST).Format(time.RFC3339))
 	}
 	c.forgetNonces(ctx, now)
@@ -155,14 +155,9 @@ func (c *Central) AuthenticateDevice(ctx context.Context, a osync.Auth, sig []by
 	return dev, nil
 }
 
-// RefusedRevoked is the code (sync.AuthError) of a request of a revoked
-// device, answered 403: the device's signature holds, but the office took
-// its right away.
-const RefusedRevoked = "revoked"
-
 // RevokeDevice revokes an enrolled device, for a reason (a stolen or
 // retired machine): from then on central refuses its requests (403, code
-// RefusedRevoked) and the records it sealed, whether they come over the
+// osync.RefusedRevoked) and the records it sealed, whether they come over the
 // network or in an export file. It is audited and cannot be undone; the
 // machine can be enrolled again with a new code, as a new device.
 func (c *Central) RevokeDevice(ctx context.Context, id, reason, actor string) error {

@@ -46,6 +46,14 @@ const (
 	RefusedReplayed  = "replayed"  // central has seen the nonce: a replay, or a request the network delivered twice
 	RefusedBody      = "body"      // the body is not the one signed
 	RefusedBusy      = "busy"      // 503: central takes no more batches now; try after Retry-After
+	RefusedRevoked   = "revoked"   // 403: the office revoked the device (its signature holds); enrol the machine again
+	// Refusals of enrolment and of any request [added, issue 12]: the site
+	// shows each in its staff's language.
+	RefusedEnrolCode = "enrol_code" // 400: the enrolment code is unknown, used or expired
+	RefusedThrottled = "throttled"  // 429: too many failed attempts from this address; try after Retry-After
+	RefusedTooLarge  = "too_large"  // 413: the request body is larger than central takes
+	RefusedNotFound  = "not_found"  // 404: no such session for this device's site
+	RefusedInput     = "input"      // 400: the request is malformed (the detail says how)
 )
 
 // AuthScheme is the scheme of central's WWW-Authenticate header.

@@ -67,31 +67,76 @@ func (r *room) candidate(rc exam.Candidate, ci store.CheckIn) Candidate {
 	return c
 }
 
-// Find looks a candidate up by ticket number, ID number or name, as staff
-// type them: a ticket or ID number matches whole (ID numbers ignoring case),
-// a name matches whole or in part. It returns every match, by ticket.
+// Find looks a candidate up by ticket number, ID number, seat or name, as
+// staff type them, by the rule of Search; when some candidates match the
+// query exactly (a whole ticket or ID number, a seat, a whole name), only
+// those. It returns every match, by ticket.
 func (s *Site) Find(ctx context.Context, sessionID, query string) ([]Candidate, error) {
 	q := strings.TrimSpace(query)
 	if q == "" {
-		return nil, inputf("search is empty: type a ticket number, ID number or name")
+		return nil, inputf("search is empty: type a ticket number, ID number, seat or name")
 	}
 	all, err := s.Candidates(ctx, sessionID)
 	if err != nil {
 		return nil, err
 	}
+	found := Search(all, q)
+	if len(found) > 0 && exactly(found[0], q) {
+		n := 1
+		for n < len(found) && exactly(found[n], q) {
+			n++
+		}
+		found = found[:n]
+	}
+	return found, nil
+}
+
+// Search is the check-in search as staff type: the candidates of all that
+// query finds. A ticket matches by any part of it, so by its last digits
+// ("010005" finds 2026WEB010005, and "0100" on the way there finds its
+// neighbours); an ID number by its beginning or its last characters, ignoring
+// case (not its middle: a birth date would find strangers); a seat whole with
+// or without its leading zeros ("5" is seat 05); a name whole or in part. Those that
+// match exactly (a whole ticket or ID number, a seat, a whole name) come
+// first, then the rest, each in the order of all. An empty query finds all.
+func Search(all []Candidate, query string) []Candidate {
+	q := strings.TrimSpace(query)
+	if q == "" {
+		return slices.Clone(all)
+	}
 	var exact, partial []Candidate
 	for _, c := range all {
 		switch {
-		case c.Ticket == q, strings.EqualFold(c.IDNumber, q), c.Name == q:
+		case exactly(c, q):
 			exact = append(exact, c)
-		case strings.Contains(c.Name, q):
+		case strings.Contains(c.Ticket, q), partly(strings.ToUpper(c.IDNumber), strings.ToUpper(q)), strings.Contains(c.Name, q):
 			partial = append(partial, c)
 		}
 	}
-	if len(exact) > 0 {
-		return exact, nil
+	return append(exact, partial...)
+}
+
+// exactly reports whether q names candidate c whole: ticket, ID number
+// (ignoring case), seat (leading zeros aside) or name.
+func exactly(c Candidate, q string) bool {
+	return c.Ticket == q || strings.EqualFold(c.IDNumber, q) || c.Name == q || sameSeat(c.Seat, q)
+}
+
+// partly reports whether q is the beginning or the end of number.
+func partly(number, q string) bool {
+	return strings.HasPrefix(number, q) || strings.HasSuffix(number, q)
+}
+
+// sameSeat reports whether q is seat, leading zeros aside.
+func sameSeat(seat, q string) bool {
+	if seat == "" {
+		return false
 	}
-	return partial, nil
+	if seat == q {
+		return true
+	}
+	a, b := strings.TrimLeft(seat, "0"), strings.TrimLeft(q, "0")
+	return a != "" && a == b
 }
 
 // CheckInRequest is a proctor's check-in of one candidate.
@@ -140,7 +185,9 @@ func (req CheckInRequest) check(begun bool) error {
 }
 
 // CheckIn marks a candidate present, late or absent and assigns a seat, and
-// records it. Once the room has started a present candidate counts as late;
+// records it. Before the scheduled start, with the room not started, nobody
+// is late: late is refused with a *NotLateError. Once the room has started a
+// present candidate counts as late;
 // a late entry past the late limit (counted from the actual start) is
 // refused with a *LateError unless a proctor overrides it.
 func (s *Site) CheckIn(ctx context.Context, sessionID string, req CheckInRequest) (Candidate, error) {
@@ -162,6 +209,9 @@ func (s *Site) CheckIn(ctx context.Context, sessionID string, req CheckInRequest
 		return Candidate{}, err
 	}
 	now := s.now()
+	if req.Status == exam.Late && !r.started() && now.Before(r.sess.Start) {
+		return Candidate{}, &NotLateError{Ticket: req.Ticket, Start: r.sess.Start}
+	}
 	since, limit := r.clock.Elapsed(now), exam.LateLimit(r.sess.LateLimitMinutes)
 	adm := exam.Admit(req.Status, r.started(), since, limit, req.Override)
 	if adm.Refused {

@@ -42,11 +42,20 @@ var (
 	ErrLocked = errors.New("unlocking is locked after wrong codes")
 	// ErrLateLimit: a late candidate came after the late limit; see *LateError.
 	ErrLateLimit = errors.New("past the late limit")
+	// ErrNotLate: a candidate marked late before the scheduled start, with
+	// the room not started; see *NotLateError.
+	ErrNotLate = errors.New("nobody is late before the scheduled start")
 	// ErrTooEarly: central refuses the release before its time; see *TooEarlyError.
 	ErrTooEarly = errors.New("too early: central releases the paper later")
 	// ErrBadPackage: a package from central failed its checks and was not stored.
 	ErrBadPackage = errors.New("package refused")
 )
+
+// Beijing is China Standard Time (UTC+8; China has kept no daylight saving
+// since 1991), central's time (server.CST): every time the site shows, on
+// screen and in its errors, is Beijing time, whatever the machine's zone.
+// A fixed zone needs no zoneinfo on the machine.
+var Beijing = time.FixedZone("CST", 8*60*60)
 
 func inputf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInput, fmt.Sprintf(format, args...))
@@ -60,7 +69,7 @@ type TooEarlyError struct {
 }
 
 func (e *TooEarlyError) Error() string {
-	return fmt.Sprintf("session %s: central releases the paper at %s, in %s", e.SessionID, e.ReleaseAt.Local().Format(time.DateTime), e.Remaining.Round(time.Second))
+	return fmt.Sprintf("session %s: central releases the paper at %s, in %s", e.SessionID, e.ReleaseAt.In(Beijing).Format(time.DateTime)+" Beijing time", e.Remaining.Round(time.Second))
 }
 
 // Unwrap makes errors.Is(err, ErrTooEarly) true.
@@ -74,7 +83,7 @@ type LockedError struct {
 }
 
 func (e *LockedError) Error() string {
-	return fmt.Sprintf("session %s: %d wrong unlock codes; unlocking is locked until %s", e.SessionID, e.Failures, e.Until.Local().Format(time.TimeOnly))
+	return fmt.Sprintf("session %s: %d wrong unlock codes; unlocking is locked until %s", e.SessionID, e.Failures, e.Until.In(Beijing).Format(time.TimeOnly)+" Beijing time")
 }
 
 // Unwrap makes errors.Is(err, ErrLocked) true.
@@ -94,3 +103,17 @@ func (e *LateError) Error() string {
 
 // Unwrap makes errors.Is(err, ErrLateLimit) true.
 func (e *LateError) Unwrap() error { return ErrLateLimit }
+
+// NotLateError refuses a late check-in before the session's scheduled start
+// (the room not started): the candidate is present.
+type NotLateError struct {
+	Ticket string
+	Start  time.Time // the scheduled start
+}
+
+func (e *NotLateError) Error() string {
+	return fmt.Sprintf("ticket %s: the session starts at %s; nobody is late before then (mark the candidate present)", e.Ticket, e.Start.In(Beijing).Format(time.DateTime)+" Beijing time")
+}
+
+// Unwrap makes errors.Is(err, ErrNotLate) true.
+func (e *NotLateError) Unwrap() error { return ErrNotLate }

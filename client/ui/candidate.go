@@ -70,7 +70,7 @@ func (a *App) openCandidate(sessionID, ticket string) {
 	}
 	c := &candidateWin{a: a, sid: sessionID, ticket: ticket, lang: Chinese, tr: translator(Chinese)}
 	c.w = a.fa.NewWindow(c.tr("exam.window_title"))
-	c.w.Resize(fyne.NewSize(1100, 760))
+	a.sized(c.w, fyne.NewSize(1100, 700)) // within 1366×768 with the title bar; remembered, to shrink back to after larger text
 	c.w.SetCloseIntercept(c.askPIN)
 	c.saver = newSaver(c.showSaved)
 	for _, s := range examShortcuts {
@@ -202,9 +202,10 @@ func (c *candidateWin) setContent(obj fyne.CanvasObject) {
 // proctor's way out.
 func (c *candidateWin) top(k site.Candidate, extra ...fyne.CanvasObject) fyne.CanvasObject {
 	who := widget.NewLabelWithStyle(c.tr("exam.who", args{"Name": k.Name, "Ticket": k.Ticket, "Seat": k.Seat}), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	who.Truncation = fyne.TextTruncateEllipsis // the bar fits the screen at every text size: who takes the room left
 	leave := widget.NewButtonWithIcon(c.tr("exam.proctor"), theme.LogoutIcon(), c.askPIN)
 	right := container.NewHBox(append(extra, c.settingsBar(), leave)...)
-	return container.NewVBox(container.NewBorder(nil, nil, who, right), widget.NewSeparator())
+	return container.NewVBox(container.NewBorder(nil, nil, nil, right, who), widget.NewSeparator())
 }
 
 // settingsBar is the candidate's language, text size and contrast: this
@@ -459,7 +460,9 @@ func (c *candidateWin) showExam() {
 		}
 		navBox.Add(grid)
 	}
-	legend := container.NewVBox(
+	// The legend on one row, so that the navigator shows every item of the
+	// sample paper at the default size (item 11 was cut).
+	legend := container.NewHBox(
 		container.NewHBox(widget.NewIcon(theme.ConfirmIcon()), widget.NewLabel(c.tr("exam.legend_answered"))),
 		container.NewHBox(widget.NewIcon(theme.WarningIcon()), widget.NewLabel(c.tr("exam.legend_flagged"))),
 		container.NewHBox(widget.NewIcon(theme.RadioButtonIcon()), widget.NewLabel(c.tr("exam.legend_unanswered"))),

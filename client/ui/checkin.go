@@ -26,10 +26,11 @@ type checkinScreen struct {
 
 	all, shown []site.Candidate
 	ticket     string // the candidate shown
+	keep       bool   // the search is being cleared after a check-in: keep showing the candidate
 
 	search                         *widget.Entry
 	list                           *widget.List
-	count, rule                    *widget.Label
+	count, rule, none              *widget.Label
 	photo                          *canvas.Image
 	name, details, status          *widget.Label
 	seat                           *widget.Entry
@@ -50,7 +51,7 @@ func newCheckIn(st *station) *checkinScreen {
 	}
 	c.search = widget.NewEntry()
 	c.search.SetPlaceHolder(tr("checkin.search"))
-	c.search.OnChanged = func(string) { c.filter() }
+	c.search.OnChanged = func(string) { c.typed() }
 	c.search.OnSubmitted = func(string) {
 		if len(c.shown) == 1 {
 			c.list.Select(0)
@@ -65,6 +66,9 @@ func newCheckIn(st *station) *checkinScreen {
 		})
 	c.list.OnSelected = func(i widget.ListItemID) { c.show(c.shown[i].Ticket) }
 	c.count = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	c.none = wrapped(tr("checkin.none"))
+	c.none.Importance = widget.WarningImportance
+	c.none.Hide()
 	c.rule = wrapped("")
 
 	c.photo = photoImage(theme.AccountIcon(), fyne.NewSize(120, 150))
@@ -89,10 +93,10 @@ func newCheckIn(st *station) *checkinScreen {
 		c.openWin,
 	)
 	c.detail.Hide()
-	left := container.NewBorder(container.NewVBox(c.search, c.count), nil, nil, nil, c.list)
+	left := container.NewBorder(container.NewVBox(c.search, c.count, c.none), nil, nil, nil, c.list)
 	right := scrolled(container.NewVBox(c.rule, widget.NewSeparator(), c.detail))
 	split := container.NewHSplit(left, right)
-	split.Offset = 0.45
+	split.Offset = 0.5
 	c.obj = split
 	return c
 }
@@ -191,16 +195,23 @@ func (c *checkinScreen) showRule() {
 	}
 }
 
-// filter lists the candidates matching the search as typed so far: a
-// ticket or ID number by its beginning, a name by any part; all when empty.
-func (c *checkinScreen) filter() {
-	q := strings.TrimSpace(c.search.Text)
-	c.shown = c.shown[:0]
-	for _, k := range c.all {
-		if q == "" || strings.HasPrefix(k.Ticket, q) || strings.HasPrefix(strings.ToUpper(k.IDNumber), strings.ToUpper(q)) || strings.Contains(k.Name, q) {
-			c.shown = append(c.shown, k)
-		}
+// typed follows the search as staff type it: the candidate shown goes, so
+// that nobody marks the one found by an earlier search, and the list shows
+// what the new one finds.
+func (c *checkinScreen) typed() {
+	if !c.keep {
+		c.ticket = ""
+		c.detail.Hide()
 	}
+	c.filter()
+}
+
+// filter lists the candidates the search finds as typed so far (the rule is
+// site.Search), and says so when it finds nobody.
+func (c *checkinScreen) filter() {
+	c.shown = site.Search(c.all, c.search.Text)
+	c.none.Hidden = len(c.shown) > 0 || strings.TrimSpace(c.search.Text) == ""
+	c.none.Refresh()
 	c.list.UnselectAll()
 	c.list.Refresh()
 }
@@ -280,6 +291,28 @@ func (c *checkinScreen) mark(status exam.Attendance, override bool) {
 		return
 	}
 	c.st.sessionsChanged()
+	c.keep = true
 	c.search.SetText("")
+	c.keep = false
 	a.win.Canvas().Focus(c.search)
+}
+
+// startQuestion is the question before the room starts: the scheduled start
+// (and how early it is, when it is early) and how many candidates are not
+// checked in yet, who will be late once it starts.
+func startQuestion(info site.SessionInfo, now time.Time, proctor string) string {
+	var b strings.Builder
+	if early := info.Start.Sub(now); early >= time.Minute {
+		b.WriteString(tr("console.start_early", args{"Start": dateTime(info.Start), "Early": span(early)}))
+	} else {
+		b.WriteString(tr("console.start_scheduled", args{"Start": dateTime(info.Start)}))
+	}
+	b.WriteString("\n")
+	if waiting := info.Candidates - info.Present - info.Late - info.Absent; waiting > 0 {
+		b.WriteString(tr("console.start_waiting", args{"N": waiting, "Roster": info.Candidates}))
+	} else {
+		b.WriteString(tr("console.start_all_in"))
+	}
+	b.WriteString("\n\n" + tr("console.start_question", args{"Proctor": proctor}))
+	return b.String()
 }

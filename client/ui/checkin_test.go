@@ -8,7 +8,9 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"onex/client/site"
 	"onex/exam"
+	"onex/server/servertest"
 )
 
 func TestCheckInSearchAndMarking(t *testing.T) {
@@ -120,4 +122,123 @@ func TestLateEntryNeedsTheProctorsOverride(t *testing.T) {
 	if !strings.Contains(ci.status.Text, "经监考员特批入场") || ci.count.Text != "已签到 1 / 应到 40 人（缺考 0）" {
 		t.Fatalf("status %q, count %q", ci.status.Text, ci.count.Text)
 	}
+}
+
+// TestCheckInSearchSaysWhatItFinds: the last digits of a ticket find it
+// ("010005" found nobody), a seat finds its candidate, a search that finds
+// nobody says so (it was silent), typing a new search takes the candidate
+// shown away (they stayed, to be marked by mistake), and late is refused
+// before the scheduled start.
+func TestCheckInSearchSaysWhatItFinds(t *testing.T) {
+	r, ci := checkInTab(t)
+	a := r.a
+	c := a.win.Canvas()
+	found := func(typed string) []string {
+		t.Helper()
+		ci.search.SetText("")
+		test.Type(ci.search, typed)
+		var got []string
+		for _, k := range ci.shown {
+			got = append(got, k.Ticket)
+		}
+		return got
+	}
+	if got := found("010005"); strings.Join(got, " ") != "2026WEB010005" || !ci.none.Hidden {
+		t.Fatalf("010005 found %v", got)
+	}
+	if got := found("07"); len(got) == 0 || got[0] != "2026WEB010007" {
+		t.Fatalf("seat 07 found %v", got)
+	}
+	if got := found("没有这个人"); len(got) != 0 || ci.none.Hidden || !shows(c, "没有符合的考生") {
+		t.Fatalf("a search for nobody: %v, the notice hidden %v", got, ci.none.Hidden)
+	}
+
+	// One candidate shown; the next search takes them away at its first key.
+	found("010005")
+	ci.search.OnSubmitted(ci.search.Text)
+	if ci.ticket != "2026WEB010005" || !ci.detail.Visible() {
+		t.Fatal("Enter on one match does not show it")
+	}
+	test.Type(ci.search, "1")
+	if ci.ticket != "" || ci.detail.Visible() {
+		t.Fatalf("typing a new search leaves %s shown", ci.ticket)
+	}
+
+	// Late before the scheduled start: refused, nothing recorded.
+	found("010005")
+	ci.search.OnSubmitted(ci.search.Text)
+	test.Tap(ci.confirm)
+	tap(t, ci.late)
+	if !shows(c, "开考前不能登记迟到") || !shows(c, "北京时间") {
+		t.Fatal("late before the start is not refused with the start time")
+	}
+	all, _ := a.site.Candidates(context.Background(), r.central.Session.ID)
+	if all[4].Status != "" {
+		t.Fatalf("late recorded before the start: %+v", all[4])
+	}
+}
+
+// TestStartingEarlySaysTheTimeAndWhoIsMissing: the question before the
+// room starts gives the scheduled start, how early it is, and how many
+// candidates are not checked in yet. It was one line: start now?
+func TestStartingEarlySaysTheTimeAndWhoIsMissing(t *testing.T) {
+	r, _ := checkInTab(t)
+	a := r.a
+	for _, k := range []site.CheckInRequest{
+		{Ticket: ticket, Status: exam.Present, Confirmed: true},
+		{Ticket: "2026WEB010002", Status: exam.Present, Confirmed: true},
+		{Ticket: "2026WEB010003", Status: exam.Absent},
+	} {
+		if _, err := a.site.CheckIn(context.Background(), r.central.Session.ID, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := a.win.Canvas()
+	r.central.Release()
+	if err := a.site.Release(context.Background(), r.central.Session.ID); err != nil {
+		t.Fatal(err)
+	}
+	r.clock.Add(time.Until(servertest.Start) - 75*time.Minute - 30*time.Second) // 1 h 15 min early, and a bit
+	a.station.sessionsChanged()
+	a.station.tabs.SelectIndex(tabProctor)
+	tap(t, a.station.console.start)
+	for _, want := range []string{
+		"预定开考时间为 2026-12-01 09:00（北京时间），现在开始将提前 1 小时 16 分钟。",
+		"应到 40 人中还有 37 人未签到，开考后到场的按迟到处理。",
+		"由 " + proctor + " 宣布开始考试吗？",
+	} {
+		if !shows(c, want) {
+			t.Errorf("the question does not say %q", want)
+		}
+	}
+	if info, _ := a.station.info(); !info.Started.IsZero() {
+		t.Fatal("the room started before the proctor confirmed")
+	}
+}
+
+func TestStartQuestion(t *testing.T) {
+	UseLanguage(Chinese)
+	start := servertest.Start
+	info := site.SessionInfo{Start: start}
+	info.Candidates, info.Present, info.Late, info.Absent = 40, 38, 0, 2
+	for _, tc := range []struct {
+		now  time.Time
+		want string
+	}{
+		{start.Add(-12 * time.Minute), "预定开考时间为 2026-12-01 09:00（北京时间），现在开始将提前 12 分钟。\n应到考生都已签到或登记缺考。"},
+		{start.Add(-30 * time.Second), "预定开考时间为 2026-12-01 09:00（北京时间）。\n应到考生都已签到或登记缺考。"},
+		{start.Add(5 * time.Minute), "预定开考时间为 2026-12-01 09:00（北京时间）。\n应到考生都已签到或登记缺考。"},
+	} {
+		if got := startQuestion(info, tc.now, "王"); !strings.HasPrefix(got, tc.want+"\n\n由 王 宣布开始考试吗") {
+			t.Errorf("at %v: %q", tc.now, got)
+		}
+	}
+}
+
+// checkInTab is the station enrolled, on the check-in tab.
+func checkInTab(t *testing.T) (*rig, *checkinScreen) {
+	t.Helper()
+	r := newRig(t)
+	r.enrolled().station.tabs.SelectIndex(tabCheckIn)
+	return r, r.a.station.checkin
 }

@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -95,7 +96,7 @@ func newConsole(st *station) *consoleScreen {
 	c.roomActions = []*widget.Button{c.start, c.pauseAll, c.resumeAll, c.extraAll, c.incidentAll, c.end}
 	c.seatActions = []*widget.Button{c.pause, c.resume, c.extra, c.force, c.incident, c.score, c.openWin}
 
-	room := container.NewHBox()
+	room := container.New(layout.NewRowWrapLayout()) // wraps at large text (issue 12, point 6)
 	for _, b := range c.roomActions {
 		room.Add(b)
 	}
@@ -197,7 +198,8 @@ func (c *consoleScreen) act(f func(ctx context.Context, sessionID string) error)
 
 func (c *consoleScreen) startRoom() {
 	a := c.st.a
-	ask(tr("console.start"), tr("console.start_question", args{"Proctor": a.proctor}), tr("console.start"), func() {
+	info, _ := c.st.info()
+	ask(tr("console.start"), startQuestion(info, a.now(), a.proctor), tr("console.start"), func() {
 		c.act(func(ctx context.Context, id string) error { return a.site.StartRoom(ctx, id, a.proctor) })
 	}, a.win)
 }

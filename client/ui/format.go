@@ -10,16 +10,24 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"onex/client/site"
 )
 
-// clock is a time of day as people read it on a clock.
-func clock(t time.Time) string { return t.Local().Format("15:04:05") }
+// Every time the station and the candidate's window show is Beijing time
+// (site.Beijing), as the office shows it, whatever the machine's zone: a
+// machine set to UTC showed 06:47 for the office's 14:47. Dates say so.
 
-// stamp is a date and time to the second.
-func stamp(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }
+// clock is a time of day as people read it on a clock, Beijing time.
+func clock(t time.Time) string { return t.In(site.Beijing).Format("15:04:05") }
 
-// dateTime is a date and time, short.
-func dateTime(t time.Time) string { return t.Local().Format("2006-01-02 15:04") }
+// stamp is a date and time to the second, Beijing time.
+func stamp(t time.Time) string { return t.In(site.Beijing).Format("2006-01-02 15:04:05") }
+
+// dateTime is a date and time, short, saying it is Beijing time.
+func dateTime(t time.Time) string {
+	return tr("time.beijing", args{"At": t.In(site.Beijing).Format("2006-01-02 15:04")})
+}
 
 // countdown is a duration as a countdown: 1:02:03 or 02:03.
 func countdown(d time.Duration) string {
@@ -32,6 +40,16 @@ func countdown(d time.Duration) string {
 
 // minutes is a duration in whole minutes, rounded up.
 func minutes(d time.Duration) int { return int((d + time.Minute - time.Second) / time.Minute) }
+
+// span is a duration in hours and minutes as people say it, rounded up to
+// the minute: "2 小时 5 分钟", "12 分钟".
+func span(d time.Duration) string {
+	m := minutes(d)
+	if m >= 60 {
+		return tr("time.hours_minutes", args{"H": m / 60, "M": m % 60})
+	}
+	return tr("time.minutes", args{"M": m})
+}
 
 // Passphrase strengths, as the hint under a new passphrase says.
 const (
@@ -94,16 +112,19 @@ func centred(width float32, obj fyne.CanvasObject) fyne.CanvasObject {
 }
 
 // columns is a row of labels of the given widths, for lists that read as
-// tables; the last column takes what room is left.
+// tables; the last column takes what room is left. The widths grow with the
+// text size; where the row has less room than they ask, the last column
+// gives up room first, then every column the same share, and texts are cut
+// with an ellipsis, so that a list never widens its window past the screen.
 func columns(widths []float32, bold bool, texts ...string) *fyne.Container {
-	row := container.NewHBox()
-	for i, w := range widths {
+	row := container.New(columnsLayout{widths})
+	for i := range widths {
 		l := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: bold})
 		l.Truncation = fyne.TextTruncateEllipsis
 		if i < len(texts) {
 			l.Text = texts[i]
 		}
-		row.Add(container.New(widthLayout{w}, l))
+		row.Add(l)
 	}
 	return row
 }
@@ -111,7 +132,63 @@ func columns(widths []float32, bold bool, texts ...string) *fyne.Container {
 // setColumns sets the texts of a row made by columns.
 func setColumns(row fyne.CanvasObject, texts ...string) {
 	for i, cell := range row.(*fyne.Container).Objects {
-		cell.(*fyne.Container).Objects[0].(*widget.Label).SetText(texts[i])
+		cell.(*widget.Label).SetText(texts[i])
+	}
+}
+
+// columnsLayout lays a row of columns out: at their widths (scaled with
+// the text) when there is room, else narrower. Its least width is three
+// quarters of what the widths ask.
+type columnsLayout struct{ widths []float32 }
+
+// columnsLeast is the share of its widths a row of columns can shrink to.
+const columnsLeast = 0.75
+
+func (l columnsLayout) wanted() (ws []float32, sum float32) {
+	scale := theme.Size(theme.SizeNameText) / theme.DefaultTheme().Size(theme.SizeNameText)
+	for _, w := range l.widths {
+		ws = append(ws, w*scale)
+		sum += w * scale
+	}
+	return ws, sum + theme.Padding()*float32(len(l.widths)-1)
+}
+
+func (l columnsLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var h float32
+	for _, o := range objs {
+		h = max(h, o.MinSize().Height)
+	}
+	_, sum := l.wanted()
+	return fyne.NewSize(sum*columnsLeast, h)
+}
+
+func (l columnsLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	ws, sum := l.wanted()
+	pad := theme.Padding()
+	gaps := pad * float32(len(ws)-1)
+	// Short of room, the last column (the one that reads least as an
+	// identifier: a state, a time) gives up to half of its width first,
+	// then every column the same share.
+	if short := sum - size.Width; short > 0 && len(ws) > 0 {
+		last := len(ws) - 1
+		give := min(short, ws[last]/2)
+		ws[last] -= give
+		if short -= give; short > 0 {
+			share := max(0, (sum-gaps-give-short)/(sum-gaps-give))
+			for i := range ws {
+				ws[i] *= share
+			}
+		}
+	}
+	x := float32(0)
+	for i, o := range objs {
+		w := ws[min(i, len(ws)-1)]
+		if i == len(objs)-1 {
+			w = max(size.Width-x, 0)
+		}
+		o.Move(fyne.NewPos(x, 0))
+		o.Resize(fyne.NewSize(w, size.Height))
+		x += w + pad
 	}
 }
 

@@ -149,8 +149,10 @@ func (st *station) build(tab int) {
 	if st.identity != nil {
 		siteName = tr("station.site", args{"Code": st.identity.SiteCode, "Name": st.identity.SiteName})
 	}
-	duty := widget.NewButtonWithIcon(tr("station.on_duty", args{"Name": a.proctor}), theme.AccountIcon(), st.changeDuty)
-	right := container.NewHBox(duty)
+	// The name alone on the button: Fyne 2.7 cuts the descenders of Latin
+	// text set after Chinese in one bold string ("值班：Wang Jing").
+	duty := widget.NewButtonWithIcon(a.proctor, theme.AccountIcon(), st.changeDuty)
+	right := container.NewHBox(widget.NewLabel(tr("station.on_duty")), duty)
 	if len(a.cands) > 0 {
 		right.Objects = append([]fyne.CanvasObject{widget.NewButtonWithIcon(tr("lock.now"), theme.VisibilityOffIcon(), st.lock)}, right.Objects...)
 	}
@@ -179,16 +181,12 @@ func (st *station) menu() *fyne.MainMenu {
 	a := st.a
 	var items []*fyne.MenuItem
 	for i, name := range st.names {
-		it := fyne.NewMenuItem(name, func() { st.tabs.SelectIndex(i) })
-		it.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyName(rune('1' + i)), Modifier: fyne.KeyModifierControl}
-		items = append(items, it)
+		items = append(items, keyedItem(name, &desktop.CustomShortcut{KeyName: fyne.KeyName(rune('1' + i)), Modifier: fyne.KeyModifierControl}, func() { st.tabs.SelectIndex(i) }))
 	}
 	quit := fyne.NewMenuItem(tr("menu.quit"), a.confirmQuit)
 	quit.IsQuit = true
-	larger := fyne.NewMenuItem(tr("menu.larger"), func() { a.textSize(+1) })
-	larger.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyEqual, Modifier: fyne.KeyModifierControl}
-	smaller := fyne.NewMenuItem(tr("menu.smaller"), func() { a.textSize(-1) })
-	smaller.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyMinus, Modifier: fyne.KeyModifierControl}
+	larger := keyedItem(tr("menu.larger"), &desktop.CustomShortcut{KeyName: fyne.KeyEqual, Modifier: fyne.KeyModifierControl}, func() { a.textSize(+1) })
+	smaller := keyedItem(tr("menu.smaller"), &desktop.CustomShortcut{KeyName: fyne.KeyMinus, Modifier: fyne.KeyModifierControl}, func() { a.textSize(-1) })
 	contrast := fyne.NewMenuItem(tr("settings.contrast"), func() {
 		a.setContrast(!a.fa.Preferences().Bool(prefContrast))
 		a.win.SetMainMenu(st.menu())
@@ -330,14 +328,6 @@ func (st *station) tick() {
 	if st.ticks%10 == 0 {
 		st.today.probe()
 	}
-}
-
-// now is the app's clock (the site's).
-func (a *App) now() time.Time {
-	if a.opt.Site.Now != nil {
-		return a.opt.Site.Now()
-	}
-	return time.Now()
 }
 
 // verifyPassphrase checks the site passphrase of the open store.

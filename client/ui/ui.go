@@ -14,11 +14,15 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"onex/client/site"
@@ -67,6 +71,7 @@ type App struct {
 	first   *firstRun       // the first-run form while it is shown
 	station *station
 	cands   map[*candidateWin]bool
+	sizes   map[fyne.Window]windowSize // see fitWindow
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -101,7 +106,7 @@ func (a *App) Start() fyne.Window {
 	}
 	a.win = a.fa.NewWindow(tr("app.title"))
 	a.win.SetMaster()
-	a.win.Resize(fyne.NewSize(1100, 720))
+	a.sized(a.win, fyne.NewSize(1100, 720))
 	a.win.SetCloseIntercept(a.confirmQuit)
 	if unattended {
 		a.showBusy(tr("login.opening"))
@@ -148,6 +153,14 @@ func (a *App) confirmQuit() {
 		return
 	}
 	ask(tr("quit.title"), tr("quit.message"), tr("quit.ok"), a.fa.Quit, a.win)
+}
+
+// now is the time by the site's clock (Options.Site.Now, else the machine's).
+func (a *App) now() time.Time {
+	if a.opt.Site.Now != nil {
+		return a.opt.Site.Now()
+	}
+	return time.Now()
 }
 
 // shown tells Options.Shown that a screen is up.
@@ -198,10 +211,83 @@ func (a *App) textSize(step int) bool {
 	if i < 0 || i >= len(TextScales) {
 		return false
 	}
+	before, least := map[fyne.Window]fyne.Size{}, map[fyne.Window]fyne.Size{}
+	for _, w := range a.windows() {
+		before[w], least[w] = w.Canvas().Size(), leastSize(w)
+	}
 	p.SetInt(prefScale, i)
 	a.applyTheme()
+	if a.station != nil {
+		// Fyne 2.7 keeps a menu's size from the text size it was made at
+		// (its items check their label's size after refreshing it), so
+		// larger text cut the shortcuts (Ctrl+=) at the menu's edge: a new
+		// menu is measured afresh.
+		a.win.SetMainMenu(a.station.menu())
+	}
+	for w, size := range before {
+		a.fitWindow(w, size, least[w])
+	}
 	return true
 }
+
+// leastSize is the least size window w's content needs, with the menu bar
+// on the GL driver.
+func leastSize(w fyne.Window) fyne.Size {
+	if c, ok := w.Canvas().(interface{ MinSize() fyne.Size }); ok {
+		return c.MinSize()
+	}
+	return w.Content().MinSize()
+}
+
+// sized remembers the size a window is made with, as the size chosen for it.
+func (a *App) sized(w fyne.Window, size fyne.Size) {
+	w.Resize(size)
+	if a.sizes == nil {
+		a.sizes = map[fyne.Window]windowSize{}
+	}
+	a.sizes[w] = windowSize{chosen: size, set: size}
+}
+
+// windows are the app's windows: the station and the candidates'.
+func (a *App) windows() []fyne.Window {
+	var out []fyne.Window
+	if a.win != nil {
+		out = append(out, a.win)
+	}
+	for c := range a.cands {
+		out = append(out, c.w)
+	}
+	return out
+}
+
+// fitWindow sizes window w after a change of text size (it was before, its
+// content needing leastBefore): at least what its content needs now, and
+// back to the size it had before larger text grew it once the text is small
+// enough again. A window the user has resized since keeps the user's size;
+// one the driver grew to fit its content (at the start, with a large text
+// size remembered) is not the user's doing. Layouts fit 1366×768 at every
+// text size, so a window grows past the screen only on a smaller screen.
+func (a *App) fitWindow(w fyne.Window, before, leastBefore fyne.Size) {
+	if a.sizes == nil {
+		a.sizes = map[fyne.Window]windowSize{}
+	}
+	ws, ok := a.sizes[w]
+	grown := fyne.NewSize(max(ws.chosen.Width, leastBefore.Width), max(ws.chosen.Height, leastBefore.Height))
+	if !ok || before != ws.set && before != grown {
+		ws = windowSize{chosen: before} // the user's size
+	}
+	least := leastSize(w)
+	size := fyne.NewSize(max(ws.chosen.Width, least.Width), max(ws.chosen.Height, least.Height))
+	if size != before {
+		w.Resize(size)
+	}
+	ws.set = size
+	a.sizes[w] = ws
+}
+
+// windowSize is what fitWindow knows of a window's size: the size the user
+// chose, and the size fitWindow last gave it.
+type windowSize struct{ chosen, set fyne.Size }
 
 // setContrast turns the high-contrast theme on or off.
 func (a *App) setContrast(on bool) {
@@ -263,7 +349,6 @@ func showForm(title, ok string, items []*widget.FormItem, then func(), w fyne.Wi
 	return d
 }
 
-// message says what went wrong in the user's language.
 // trustMessage says why enrolment refused a central, naming both fingerprints.
 func trustMessage(e *site.TrustError) string {
 	a := args{"Given": e.Given, "Seen": e.Seen}
@@ -281,14 +366,16 @@ func trustMessage(e *site.TrustError) string {
 	return tr("error.trust_untrusted", a)
 }
 
+// message says what went wrong in the user's language.
 func message(err error) string {
 	var (
-		early  *site.TooEarlyError
-		locked *site.LockedError
-		late   *site.LateError
-		status *wire.StatusError
-		trust  *site.TrustError
-		pin    *wire.PinError
+		early   *site.TooEarlyError
+		notLate *site.NotLateError
+		locked  *site.LockedError
+		late    *site.LateError
+		status  *wire.StatusError
+		trust   *site.TrustError
+		pin     *wire.PinError
 	)
 	switch {
 	case errors.As(err, &trust):
@@ -301,16 +388,20 @@ func message(err error) string {
 		return tr("error.locked", args{"Until": clock(locked.Until)})
 	case errors.As(err, &late):
 		return tr("error.late", args{"Since": minutes(late.Since), "Limit": minutes(late.Limit)})
+	case errors.As(err, &notLate):
+		return tr("error.not_late", args{"Start": dateTime(notLate.Start)})
 	case errors.Is(err, site.ErrWrongPassphrase):
 		return tr("error.wrong_passphrase")
 	case errors.Is(err, site.ErrStoreInUse):
 		return tr("error.store_in_use")
 	case errors.Is(err, site.ErrWrongCode):
 		return tr("error.wrong_code")
+	case errors.As(err, &status) && status.Code != "":
+		return refusal(status) // busy and replayed too, which are also ErrUnreachable
 	case errors.Is(err, wire.ErrUnreachable):
 		return tr("error.unreachable")
 	case errors.As(err, &status):
-		return tr("error.refused", args{"Problem": status.Problem})
+		return refusal(status)
 	case errors.Is(err, site.ErrNotReleased):
 		return tr("error.not_released")
 	case errors.Is(err, site.ErrNotStarted):
@@ -331,4 +422,63 @@ func message(err error) string {
 		return tr("error.bad_package")
 	}
 	return tr("error.other", args{"Err": err.Error()})
+}
+
+// refusalCodes are central's refusal codes (sync/PROTOCOL.md, "Refusal
+// codes") the site has words for: code C reads as the translation of key
+// "refusal.C". This and refusal are the one place a code becomes words.
+var refusalCodes = []string{wire.RefusedHeaders, wire.RefusedDevice, wire.RefusedTime, wire.RefusedSignature,
+	wire.RefusedReplayed, wire.RefusedBody, wire.RefusedBusy, wire.RefusedEnrolCode, wire.RefusedThrottled,
+	wire.RefusedTooLarge, wire.RefusedNotFound, wire.RefusedInput, wire.RefusedRevoked}
+
+// refusal says why central refused a request, in the user's language; a
+// code the site does not know is shown with central's own words, which are
+// English, labelled as central's.
+func refusal(e *wire.StatusError) string {
+	if slices.Contains(refusalCodes, e.Code) {
+		key := "refusal." + e.Code
+		return lang.X(key, key)
+	}
+	detail := e.Problem
+	if detail == "" {
+		detail = "—"
+	}
+	return tr("error.refused", args{"Status": e.Status, "Problem": detail})
+}
+
+// keyedItem is a menu item with a keyboard shortcut that works wherever the
+// focus is (the driver tries the main menu's shortcuts first) and that the
+// label names ("放大字号 Ctrl+="). Fyne 2.7 draws a shortcut itself at the
+// menu's right edge, and past it once the text is larger (Ctrl+= cut in
+// half under Xvfb at the second text size); a shortcut that is not a
+// fyne.KeyboardShortcut it matches by name and does not draw.
+func keyedItem(label string, key *desktop.CustomShortcut, action func()) *fyne.MenuItem {
+	it := fyne.NewMenuItem(tr("menu.keyed", args{"Label": label, "Key": keyName(key)}), action)
+	it.Shortcut = namedShortcut(key.ShortcutName())
+	return it
+}
+
+// namedShortcut is a shortcut known by its name only.
+type namedShortcut string
+
+func (s namedShortcut) ShortcutName() string { return string(s) }
+
+// keyName is a shortcut as people write it: Ctrl+=.
+func keyName(k *desktop.CustomShortcut) string {
+	var b strings.Builder
+	for _, m := range []struct {
+		mod  fyne.KeyModifier
+		name string
+	}{{fyne.KeyModifierControl, "Ctrl+"}, {fyne.KeyModifierAlt, "Alt+"}, {fyne.KeyModifierShift, "Shift+"}} {
+		if k.Modifier&m.mod != 0 {
+			b.WriteString(m.name)
+		}
+	}
+	names := map[fyne.KeyName]string{fyne.KeyEqual: "=", fyne.KeyMinus: "-"}
+	if n, ok := names[k.KeyName]; ok {
+		b.WriteString(n)
+	} else {
+		b.WriteString(string(k.KeyName))
+	}
+	return b.String()
 }

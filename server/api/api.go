@@ -56,9 +56,9 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, http.StatusTooEarly, early.Body)
 	case errors.As(err, &throttled):
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(throttled.Left/time.Second), 10))
-		writeJSON(w, http.StatusTooManyRequests, osync.Problem{Error: err.Error()})
+		writeJSON(w, http.StatusTooManyRequests, osync.Problem{Error: err.Error(), Code: osync.RefusedThrottled})
 	case errors.As(err, &tooBig):
-		writeJSON(w, http.StatusRequestEntityTooLarge, osync.Problem{Error: fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit)})
+		writeJSON(w, http.StatusRequestEntityTooLarge, osync.Problem{Error: fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit), Code: osync.RefusedTooLarge})
 	case errors.As(err, &refused):
 		w.Header().Set("WWW-Authenticate", osync.AuthScheme+` error="`+refused.Code+`"`)
 		if r.ContentLength != 0 {
@@ -66,14 +66,16 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 			w.Header().Set("Connection", "close")
 		}
 		status, word := http.StatusUnauthorized, "unauthorized: "
-		if refused.Code == server.RefusedRevoked { // authenticated, and refused: the office revoked the device
+		if refused.Code == osync.RefusedRevoked { // authenticated, and refused: the office revoked the device
 			status, word = http.StatusForbidden, "forbidden: "
 		}
 		writeJSON(w, status, osync.Problem{Error: word + refused.Reason, Code: refused.Code})
+	case errors.Is(err, server.ErrEnrolCode):
+		writeJSON(w, http.StatusBadRequest, osync.Problem{Error: err.Error(), Code: osync.RefusedEnrolCode})
 	case errors.Is(err, server.ErrInput):
-		writeJSON(w, http.StatusBadRequest, osync.Problem{Error: err.Error()})
+		writeJSON(w, http.StatusBadRequest, osync.Problem{Error: err.Error(), Code: osync.RefusedInput})
 	case errors.Is(err, server.ErrNotFound):
-		writeJSON(w, http.StatusNotFound, osync.Problem{Error: err.Error()})
+		writeJSON(w, http.StatusNotFound, osync.Problem{Error: err.Error(), Code: osync.RefusedNotFound})
 	default:
 		a.log.Error("request failed", "route", r.Pattern, "err", err)
 		writeJSON(w, http.StatusInternalServerError, osync.Problem{Error: "internal error"})
@@ -205,7 +207,7 @@ func (a *api) records(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(b.Envelopes) > limits.MaxRecords {
-		writeJSON(w, http.StatusRequestEntityTooLarge, osync.Problem{Error: fmt.Sprintf("%d envelopes, at most %d in one batch", len(b.Envelopes), limits.MaxRecords)})
+		writeJSON(w, http.StatusRequestEntityTooLarge, osync.Problem{Error: fmt.Sprintf("%d envelopes, at most %d in one batch", len(b.Envelopes), limits.MaxRecords), Code: osync.RefusedTooLarge})
 		return
 	}
 	resp, err := a.central.IngestFrom(r.Context(), b, server.Sender{DeviceID: dev.ID, Time: time.Unix(auth.Clock, 0)})

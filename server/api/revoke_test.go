@@ -45,11 +45,11 @@ func TestRevokedDeviceIsRefused(t *testing.T) {
 	}
 
 	var p osync.Problem
-	if code := d.Get(osync.PathPackage, &p); code != http.StatusForbidden || p.Code != server.RefusedRevoked || !strings.Contains(p.Error, "enrol this machine again") {
+	if code := d.Get(osync.PathPackage, &p); code != http.StatusForbidden || p.Code != osync.RefusedRevoked || !strings.Contains(p.Error, "enrol this machine again") {
 		t.Errorf("package of a revoked device: %d %+v", code, p)
 	}
 	p = osync.Problem{}
-	if code := d.Get(osync.PathRelease(c.Session.ID), &p); code != http.StatusForbidden || p.Code != server.RefusedRevoked {
+	if code := d.Get(osync.PathRelease(c.Session.ID), &p); code != http.StatusForbidden || p.Code != osync.RefusedRevoked {
 		t.Errorf("release to a revoked device: %d %+v", code, p)
 	}
 	resp, err := c.HTTP.Do(d.BatchRequest(pending.Bytes))

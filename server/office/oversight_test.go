@@ -239,7 +239,7 @@ func TestOfficeRevokesADevice(t *testing.T) {
 		t.Error("the sites page does not show the device revoked, by whom and why")
 	}
 	var p osync.Problem
-	if code := d.Get(osync.PathPackage, &p); code != http.StatusForbidden || p.Code != server.RefusedRevoked {
+	if code := d.Get(osync.PathPackage, &p); code != http.StatusForbidden || p.Code != osync.RefusedRevoked {
 		t.Errorf("the revoked device: %d %+v", code, p)
 	}
 	if code, _, _ := admin.Post(revoke, url.Values{"reason": {"again"}}); code != http.StatusBadRequest {
