@@ -243,8 +243,10 @@ func (c *candidateWin) textSize(step int) bool {
 	if i < 0 || i >= len(TextScales) {
 		return false
 	}
+	before, least := c.w.Canvas().Size(), leastSize(c.w)
 	c.scale = i
 	c.rebuild()
+	c.a.fitWindow(c.w, before, least)
 	return true
 }
 

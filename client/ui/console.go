@@ -39,7 +39,7 @@ type consoleScreen struct {
 }
 
 // consoleColumns are the widths of the console's columns.
-var consoleColumns = []float32{50, 140, 110, 130, 100, 100, 90}
+var consoleColumns = []float32{50, 130, 110, 120, 100, 100, 80} // with the extra-time column, within 1366 at the largest text
 
 func newConsole(st *station) *consoleScreen {
 	c := &consoleScreen{st: st}

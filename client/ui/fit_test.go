@@ -33,13 +33,16 @@ func TestLayoutsFit1366x768(t *testing.T) {
 	if cw.screen != "exam" {
 		t.Fatalf("the candidate is on %s, not the exam", cw.screen)
 	}
+	unlockStation(t, a, "2468") // the station locks while a candidate window is open
 	a.win.Resize(contentAt)
 	cw.w.Resize(contentAt)
 	for _, l := range Languages {
 		a.setLanguage(l)
+		cw.setLanguage(l) // the candidate's window has a language of its own
 		for i, scale := range TextScales {
 			a.fa.Preferences().SetInt(prefScale, i)
 			a.applyTheme()
+			cw.scale = i // and a text size of its own
 			cw.rebuild()
 			st := a.station
 			for tab, name := range tabScreens {
@@ -49,7 +52,7 @@ func TestLayoutsFit1366x768(t *testing.T) {
 			st.tabs.SelectIndex(tabProctor)
 			within(t, a.win, l, scale, a.proctor, tr("console.start"), tr("console.end"))
 			fits(t, cw.w, l, scale, "exam")
-			within(t, cw.w, l, scale, tr("exam.submit"), tr("exam.proctor"), tr("settings.larger"))
+			within(t, cw.w, l, scale, cw.tr("exam.submit"), cw.tr("exam.proctor"), cw.tr("settings.larger"))
 		}
 	}
 }
@@ -127,8 +130,8 @@ func TestWindowsShrinkBackWithTheText(t *testing.T) {
 	for w, size := range chosen {
 		w.Resize(size)
 	}
-	for range 3 {
-		if !a.textSize(+1) {
+	for range 3 { // the station's text, and the candidate's, which is the candidate's own
+		if !a.textSize(+1) || !cw.textSize(+1) {
 			t.Fatal("the text did not grow")
 		}
 	}
@@ -140,6 +143,7 @@ func TestWindowsShrinkBackWithTheText(t *testing.T) {
 	}
 	for range 3 {
 		a.textSize(-1)
+		cw.textSize(-1)
 	}
 	for w, size := range chosen {
 		if got := w.Canvas().Size(); got != size {
