@@ -156,12 +156,13 @@ func (st *station) build(tab int) {
 	if len(a.cands) > 0 {
 		right.Objects = append([]fyne.CanvasObject{widget.NewButtonWithIcon(tr("lock.now"), theme.VisibilityOffIcon(), st.lock)}, right.Objects...)
 	}
-	// The site's name takes the room left, cut with an ellipsis when the
-	// text is large, so the bar fits 1366 wide at every text size.
+	// The site's name and the session picker share the room left, the name
+	// cut with an ellipsis when the text is large, so the bar fits 1366 wide
+	// at every text size.
 	site := widget.NewLabelWithStyle(siteName, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	site.Truncation = fyne.TextTruncateEllipsis
 	bar := container.NewBorder(nil, nil, nil, right,
-		container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewLabel(tr("station.session")), st.picker), site))
+		container.NewGridWithColumns(2, site, container.NewBorder(nil, nil, widget.NewLabel(tr("station.session")), nil, st.picker)))
 	a.win.SetContent(container.NewBorder(container.NewVBox(bar, widget.NewSeparator()), nil, nil, nil, st.tabs))
 	st.names = names
 	a.win.SetMainMenu(st.menu())

@@ -346,8 +346,14 @@ func showForm(title, ok string, items []*widget.FormItem, then func(), w fyne.Wi
 		}
 	}
 	d.Show()
+	// Fyne sizes a form to its entries' placeholders, which left a name
+	// box two characters wide: a form is at least formWidth wide.
+	d.Resize(fyne.NewSize(max(d.MinSize().Width, formWidth), d.MinSize().Height))
 	return d
 }
+
+// formWidth is the least width of a form dialog, within 1366 at every text size.
+const formWidth = 420
 
 // trustMessage says why enrolment refused a central, naming both fingerprints.
 func trustMessage(e *site.TrustError) string {
