@@ -74,7 +74,7 @@ func (r *room) candidate(rc exam.Candidate, ci store.CheckIn) Candidate {
 func (s *Site) Find(ctx context.Context, sessionID, query string) ([]Candidate, error) {
 	q := strings.TrimSpace(query)
 	if q == "" {
-		return nil, inputf("search is empty: type a ticket number, ID number, seat or name")
+		return nil, inputf("search_empty", "search is empty: type a ticket number, ID number, seat or name")
 	}
 	all, err := s.Candidates(ctx, sessionID)
 	if err != nil {
@@ -163,23 +163,23 @@ func (req CheckInRequest) check(begun bool) error {
 	switch {
 	case req.Status.CheckedIn():
 		if !req.Confirmed {
-			return inputf("ticket %s: confirm the candidate's identity against the photo ID first", req.Ticket)
+			return inputf("confirm_identity", "ticket %s: confirm the candidate's identity against the photo ID first", req.Ticket)
 		}
 	case req.Status == exam.Absent:
 		if req.Override {
-			return inputf("ticket %s: an override applies to late entry, not to absence", req.Ticket)
+			return inputf("override_not_absent", "ticket %s: an override applies to late entry, not to absence", req.Ticket)
 		}
 		if begun {
-			return inputf("ticket %s has begun the exam and cannot be marked absent", req.Ticket)
+			return inputf("begun_not_absent", "ticket %s has begun the exam and cannot be marked absent", req.Ticket)
 		}
 	default:
-		return inputf("status %q is not %s, %s or %s", req.Status, exam.Present, exam.Late, exam.Absent)
+		return inputf("bad_status", "status %q is not %s, %s or %s", req.Status, exam.Present, exam.Late, exam.Absent)
 	}
 	if req.Override && strings.TrimSpace(req.Proctor) == "" {
-		return inputf("ticket %s: a late-entry override needs the proctor's name", req.Ticket)
+		return inputf("override_needs_proctor", "ticket %s: a late-entry override needs the proctor's name", req.Ticket)
 	}
 	if !plain(req.Seat, 32) || !plain(req.Proctor, 64) {
-		return inputf("seat or proctor name is too long or has control characters")
+		return inputf("seat_or_proctor", "seat or proctor name is too long or has control characters")
 	}
 	return nil
 }
@@ -202,7 +202,7 @@ func (s *Site) CheckIn(ctx context.Context, sessionID string, req CheckInRequest
 	}
 	rc, ok := r.roster[req.Ticket]
 	if !ok {
-		return Candidate{}, inputf("ticket %q is not on the roster of session %s", req.Ticket, sessionID)
+		return Candidate{}, inputf("not_on_roster", "ticket %q is not on the roster of session %s", req.Ticket, sessionID)
 	}
 	_, begun := r.att[req.Ticket]
 	if err := req.check(begun); err != nil {
@@ -231,7 +231,7 @@ func (s *Site) CheckIn(ctx context.Context, sessionID string, req CheckInRequest
 			}
 			for _, c := range checks {
 				if c.Ticket != req.Ticket && c.Seat == seat && c.Status.CheckedIn() {
-					return inputf("seat %s is taken by ticket %s", seat, c.Ticket)
+					return inputf("seat_taken", "seat %s is taken by ticket %s", seat, c.Ticket)
 				}
 			}
 		}

@@ -52,7 +52,7 @@ func (s *Site) Drill(ctx context.Context, opt DrillOptions) (*DrillReport, error
 		opt.Examiner = "drill"
 	}
 	if opt.Candidates < 0 {
-		return nil, inputf("candidates %d is negative", opt.Candidates)
+		return nil, inputf("drill_candidates", "candidates %d is negative", opt.Candidates)
 	}
 	paper, err := s.releasedPaper(ctx, opt.SessionID)
 	if err != nil {
@@ -67,7 +67,7 @@ func (s *Site) Drill(ctx context.Context, opt DrillOptions) (*DrillReport, error
 		n = len(cands)
 	}
 	if n > len(cands) {
-		return nil, inputf("the roster of session %s has %d candidates, not %d", opt.SessionID, len(cands), n)
+		return nil, inputf("drill_roster", "the roster of session %s has %d candidates, not %d", opt.SessionID, len(cands), n)
 	}
 	cands = cands[:n]
 	rng := rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9e3779b97f4a7c15))

@@ -57,8 +57,24 @@ var (
 // A fixed zone needs no zoneinfo on the machine.
 var Beijing = time.FixedZone("CST", 8*60*60)
 
-func inputf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInput, fmt.Sprintf(format, args...))
+// InputError is input refused (errors.Is ErrInput): Key names the message
+// for the screens, which show it in the user's language (client/ui's
+// translation "input.Key", its values {{.V0}}, {{.V1}}… being Values in
+// order); Error is the English for logs and the command line.
+type InputError struct {
+	Key    string
+	Values []any
+	text   string
+}
+
+func (e *InputError) Error() string { return ErrInput.Error() + ": " + e.text }
+
+// Unwrap makes errors.Is(err, ErrInput) true.
+func (e *InputError) Unwrap() error { return ErrInput }
+
+// inputf is an InputError with the message key and its English.
+func inputf(key, format string, values ...any) error {
+	return &InputError{Key: key, Values: values, text: fmt.Sprintf(format, values...)}
 }
 
 // TooEarlyError is central's refusal to release a paper before its time.

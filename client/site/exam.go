@@ -34,7 +34,7 @@ func (s *Site) Begin(ctx context.Context, sessionID, ticket string) (*Exam, erro
 		return &Exam{s: s, sessionID: sessionID, ticket: ticket}, nil
 	}
 	if _, ok := r.roster[ticket]; !ok {
-		return nil, inputf("ticket %q is not on the roster of session %s", ticket, sessionID)
+		return nil, inputf("not_on_roster", "ticket %q is not on the roster of session %s", ticket, sessionID)
 	}
 	switch {
 	case r.paper == nil:
@@ -221,7 +221,7 @@ func (e *Exam) change(ctx context.Context, itemID string, fn func(exam.Item, fun
 	}
 	it, ok := r.paper.Item(itemID)
 	if !ok {
-		return inputf("item %q is not in paper %s", itemID, r.paper.ID)
+		return inputf("item_not_in_paper", "item %q is not in paper %s", itemID, r.paper.ID)
 	}
 	cur := store.Answer{ItemID: itemID, Flagged: a.flags[itemID], Rev: a.revs[itemID] + 1, Saved: now}
 	var answered bool

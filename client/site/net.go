@@ -44,7 +44,7 @@ type EnrolOptions struct {
 func checkServerURL(s string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", inputf("server URL %q is not an http:// or https:// address of central", s)
+		return "", inputf("server_url_scheme", "server URL %q is not an http:// or https:// address of central", s)
 	}
 	return strings.TrimRight(u.String(), "/"), nil
 }
@@ -59,7 +59,7 @@ func Enrol(ctx context.Context, cfg Config, opt EnrolOptions) (*Site, error) {
 	}
 	code := strings.TrimSpace(opt.Code)
 	if code == "" || len(code) > 64 {
-		return nil, inputf("enrolment code is empty or too long")
+		return nil, inputf("enrol_code", "enrolment code is empty or too long")
 	}
 	fp, err := seal.ParseFingerprint(opt.Fingerprint)
 	if err != nil {
@@ -72,7 +72,7 @@ func Enrol(ctx context.Context, cfg Config, opt EnrolOptions) (*Site, error) {
 		}
 	}
 	if n := utf8.RuneCountInString(name); n > 64 || !utf8.ValidString(name) {
-		return nil, inputf("device name has %d characters, at most 64", n)
+		return nil, inputf("device_name", "device name has %d characters, at most 64", n)
 	}
 	var st *store.Store
 	created := false
@@ -133,7 +133,7 @@ func (s *Site) enrol(ctx context.Context, server, code, name string, fp seal.Fin
 	// One try only: a retried enrolment could spend the one-time code twice.
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, server+wire.PathEnrol, bytes.NewReader(body))
 	if err != nil {
-		return inputf("server URL: %v", err)
+		return inputf("server_url", "server URL: %v", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := s.client().HTTPClient.Do(req)
@@ -241,7 +241,7 @@ func (s *Site) signer(ctx context.Context, id *store.Identity) *wire.Signer {
 func (s *Site) get(ctx context.Context, id *store.Identity, target string, limit int64, out any) (wire.Auth, error) {
 	req, err := s.signer(ctx, id).NewRequest(ctx, http.MethodGet, id.ServerURL+target, nil)
 	if err != nil {
-		return wire.Auth{}, inputf("server URL: %v", err)
+		return wire.Auth{}, inputf("server_url", "server URL: %v", err)
 	}
 	resp, err := s.client().Do(req)
 	if err != nil {

@@ -29,10 +29,10 @@ const (
 
 // checkReason checks the reason a proctor gives for an action on a
 // candidate's time or paper: required, one line, at most MaxReasonChars.
-func checkReason(action, reason string) (string, error) {
+func checkReason(reason string) (string, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" || !plain(reason, MaxReasonChars) {
-		return "", inputf("the reason for %s is empty, longer than %d characters or has control characters", action, MaxReasonChars)
+		return "", inputf("reason", "the reason is empty, longer than %d characters or has control characters", MaxReasonChars)
 	}
 	return reason, nil
 }
@@ -40,7 +40,7 @@ func checkReason(action, reason string) (string, error) {
 // proctorRoom returns a started, unended room with s.mu held.
 func (s *Site) proctorRoom(ctx context.Context, sessionID, proctor string) (*room, error) {
 	if strings.TrimSpace(proctor) == "" || !plain(proctor, 64) {
-		return nil, inputf("the proctor's name is empty, too long or has control characters")
+		return nil, inputf("proctor_name", "the proctor's name is empty, too long or has control characters")
 	}
 	r, err := s.room(ctx, sessionID)
 	if err != nil {
@@ -68,7 +68,7 @@ func (s *Site) StartRoom(ctx context.Context, sessionID, proctor string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if strings.TrimSpace(proctor) == "" || !plain(proctor, 64) {
-		return inputf("the proctor's name is empty, too long or has control characters")
+		return inputf("proctor_name", "the proctor's name is empty, too long or has control characters")
 	}
 	r, err := s.room(ctx, sessionID)
 	if err != nil {
@@ -105,7 +105,7 @@ func (s *Site) StartRoom(ctx context.Context, sessionID, proctor string) error {
 // empty), for the reason the proctor gives (required; it goes into the
 // record); paused candidates cannot change answers.
 func (s *Site) Pause(ctx context.Context, sessionID, ticket, proctor, reason string) error {
-	reason, err := checkReason("a pause", reason)
+	reason, err := checkReason(reason)
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,10 @@ func (s *Site) pauseResume(ctx context.Context, sessionID, ticket, proctor, reas
 	var a *attempt
 	if ticket == "" {
 		if r.st.Paused == pause {
-			return inputf("the room is %s already", map[bool]string{true: "paused", false: "running"}[pause])
+			if pause {
+				return inputf("room_paused", "the room is paused already")
+			}
+			return inputf("room_running", "the room is running already")
 		}
 		r.st.Paused = pause
 	} else {
@@ -139,7 +142,10 @@ func (s *Site) pauseResume(ctx context.Context, sessionID, ticket, proctor, reas
 			return err
 		}
 		if a.st.Paused == pause {
-			return inputf("ticket %s is %s already", ticket, map[bool]string{true: "paused", false: "running"}[pause])
+			if pause {
+				return inputf("ticket_paused", "ticket %s is paused already", ticket)
+			}
+			return inputf("ticket_running", "ticket %s is running already", ticket)
 		}
 		a.st.Paused = pause
 	}
@@ -163,7 +169,7 @@ func (s *Site) pauseResume(ctx context.Context, sessionID, ticket, proctor, reas
 func (r *room) openAttempt(ticket string) (*attempt, error) {
 	a, ok := r.att[ticket]
 	if !ok {
-		return nil, inputf("ticket %q has not begun the exam", ticket)
+		return nil, inputf("not_begun", "ticket %q has not begun the exam", ticket)
 	}
 	if !a.st.Submitted.IsZero() {
 		return a, fmt.Errorf("ticket %s: %w", ticket, ErrSubmitted)
@@ -175,9 +181,9 @@ func (r *room) openAttempt(ticket string) (*attempt, error) {
 // whole room (ticket empty), for the reason the proctor gives (required).
 func (s *Site) ExtraTime(ctx context.Context, sessionID, ticket string, minutes int, proctor, reason string) error {
 	if minutes < 1 || minutes > MaxExtraMinutes {
-		return inputf("extra time of %d minutes is not 1 to %d", minutes, MaxExtraMinutes)
+		return inputf("extra_range", "extra time of %d minutes is not 1 to %d", minutes, MaxExtraMinutes)
 	}
-	reason, err := checkReason("extra time", reason)
+	reason, err := checkReason(reason)
 	if err != nil {
 		return err
 	}
@@ -213,7 +219,7 @@ func (s *Site) ExtraTime(ctx context.Context, sessionID, ticket string, minutes 
 // ForceSubmit submits a candidate's paper on a proctor's decision, for the
 // reason the proctor gives (required): the submission and its event carry it.
 func (s *Site) ForceSubmit(ctx context.Context, sessionID, ticket, proctor, reason string) (Submission, error) {
-	reason, err := checkReason("a forced submission", reason)
+	reason, err := checkReason(reason)
 	if err != nil {
 		return Submission{}, err
 	}
@@ -341,10 +347,10 @@ func (s *Site) BeforeEnd(ctx context.Context, sessionID string) (EndSummary, err
 func (s *Site) Incident(ctx context.Context, sessionID, ticket, typ, note string) error {
 	typ, note = strings.TrimSpace(typ), strings.TrimSpace(note)
 	if typ == "" || !plain(typ, 32) {
-		return inputf("incident type is empty, too long or has control characters")
+		return inputf("incident_type", "incident type is empty, too long or has control characters")
 	}
 	if note == "" || !utf8.ValidString(note) || utf8.RuneCountInString(note) > maxNoteChars {
-		return inputf("incident note is empty or longer than %d characters", maxNoteChars)
+		return inputf("incident_note", "incident note is empty or longer than %d characters", maxNoteChars)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -353,7 +359,7 @@ func (s *Site) Incident(ctx context.Context, sessionID, ticket, typ, note string
 		return err
 	}
 	if _, ok := r.roster[ticket]; ticket != "" && !ok {
-		return inputf("ticket %q is not on the roster of session %s", ticket, sessionID)
+		return inputf("not_on_roster", "ticket %q is not on the roster of session %s", ticket, sessionID)
 	}
 	now := s.now()
 	return s.update(ctx, r, func(tx *store.Tx) error { return s.incident(tx, r, ticket, typ, note, now) })
@@ -375,7 +381,7 @@ func (s *Site) Incidents(ctx context.Context, sessionID string) ([]store.Inciden
 // criterion's points, and records them. Scoring again replaces the marks.
 func (s *Site) ScorePractical(ctx context.Context, sessionID, ticket, itemID string, marks []float64, examiner string) error {
 	if strings.TrimSpace(examiner) == "" || !plain(examiner, 64) {
-		return inputf("the examiner's name is empty, too long or has control characters")
+		return inputf("examiner_name", "the examiner's name is empty, too long or has control characters")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -387,14 +393,14 @@ func (s *Site) ScorePractical(ctx context.Context, sessionID, ticket, itemID str
 		return fmt.Errorf("session %s: %w", sessionID, ErrNotReleased)
 	}
 	if _, ok := r.roster[ticket]; !ok {
-		return inputf("ticket %q is not on the roster of session %s", ticket, sessionID)
+		return inputf("not_on_roster", "ticket %q is not on the roster of session %s", ticket, sessionID)
 	}
 	it, ok := r.paper.Item(itemID)
 	switch {
 	case !ok:
-		return inputf("item %q is not in paper %s", itemID, r.paper.ID)
+		return inputf("item_not_in_paper", "item %q is not in paper %s", itemID, r.paper.ID)
 	case it.Type != exam.Practical:
-		return inputf("item %s is a %s item; examiners score practical items", itemID, it.Type)
+		return inputf("not_practical", "item %s is a %s item; examiners score practical items", itemID, it.Type)
 	}
 	if err := it.CheckMarks(marks); err != nil {
 		return fmt.Errorf("%w: %w", ErrInput, err)
@@ -511,7 +517,7 @@ func NewStaffLock(now func() time.Time, passphrase func(ctx context.Context, pas
 // one line, not only spaces.
 func CheckPIN(pin string) error {
 	if n := utf8.RuneCountInString(strings.TrimSpace(pin)); n < MinPIN || !plain(pin, maxPIN) {
-		return inputf("a PIN has %d to %d characters on one line", MinPIN, maxPIN)
+		return inputf("pin_length", "a PIN has %d to %d characters on one line", MinPIN, maxPIN)
 	}
 	return nil
 }
@@ -525,7 +531,7 @@ func (l *StaffLock) SetPIN(pin string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.set {
-		return inputf("the PIN is set already")
+		return inputf("pin_set", "the PIN is set already")
 	}
 	l.pin, l.set = sha256.Sum256([]byte(pin)), true
 	return nil

@@ -99,11 +99,11 @@ type centralTrust struct {
 func (s *Site) meetCentral(ctx context.Context, server string, fp seal.Fingerprint) (*centralTrust, error) {
 	u, err := url.Parse(server)
 	if err != nil {
-		return nil, inputf("server URL: %v", err)
+		return nil, inputf("server_url", "server URL: %v", err)
 	}
 	if u.Scheme == "http" {
 		if fp.IsTLS() {
-			return nil, inputf("a certificate fingerprint needs central's https:// address; %s is plain HTTP", server)
+			return nil, inputf("fingerprint_needs_https", "a certificate fingerprint needs central's https:// address; %s is plain HTTP", server)
 		}
 		if !fp.IsKey() {
 			return &centralTrust{}, nil
@@ -176,7 +176,7 @@ func (s *Site) centralInfo(ctx context.Context, server string) (*wire.CentralInf
 	}
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, server+wire.PathCentral, nil)
 	if err != nil {
-		return nil, nil, inputf("server URL: %v", err)
+		return nil, nil, inputf("server_url", "server URL: %v", err)
 	}
 	req.Close = true
 	resp, err := client.Do(req)

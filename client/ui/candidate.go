@@ -161,7 +161,7 @@ func (c *candidateWin) message(err error) string {
 			return known.text
 		}
 	}
-	return c.tr("error.other", args{"Err": err.Error()})
+	return otherMessage(c.tr, err)
 }
 
 // close closes the window once its saves are done; the station, locked

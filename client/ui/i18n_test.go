@@ -1,11 +1,15 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"image/color"
+	"onex/client/site"
+	"onex/exam"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -59,6 +63,9 @@ func sourceStrings(t *testing.T) (keys, literals []string) {
 				// tr, or a window's own (c.tr) in its language.
 				sel, isSel := call.Fun.(*ast.SelectorExpr)
 				if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "tr" || isSel && sel.Sel.Name == "tr" {
+					if isInputKey(call.Args[0]) { // "input." + key: siteInputKeys reads those
+						return true
+					}
 					lit, ok := call.Args[0].(*ast.BasicLit)
 					if !ok {
 						t.Errorf("%s: tr with a key that is not a literal", fset.Position(call.Pos()))
@@ -101,6 +108,18 @@ func TestEveryKeyInBothLanguages(t *testing.T) {
 	for _, code := range refusalCodes { // read by refusal as "refusal." + code
 		used["refusal."+code] = true
 		keys = append(keys, "refusal."+code)
+	}
+	for key, verbs := range siteInputKeys(t) { // read by otherMessage as "input." + key
+		k := "input." + key
+		used[k] = true
+		keys = append(keys, k)
+		for l, m := range files {
+			for _, f := range fields(m[k]) {
+				if i, err := strconv.Atoi(strings.TrimPrefix(f, "V")); err != nil || i >= verbs {
+					t.Errorf("%s: key %q uses %s, but the site gives %d values", l, k, f, verbs)
+				}
+			}
+		}
 	}
 	for _, k := range keys {
 		used[k] = true
@@ -225,5 +244,81 @@ func TestTextSizeStepsAndHighContrast(t *testing.T) {
 	a.setContrast(false)
 	if a.fa.Settings().Theme().Color(theme.ColorNameBackground, v) == color.Black {
 		t.Fatal("the high-contrast theme stays on")
+	}
+}
+
+// siteInputKeys reads the message keys of the site's input errors
+// (inputf("key", "format", …) in client/site) with the number of values
+// each format takes.
+func siteInputKeys(t *testing.T) map[string]int {
+	t.Helper()
+	files, err := filepath.Glob("../site/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := regexp.MustCompile(`inputf\("([a-z_]+)", "((?:[^"\\]|\\.)*)"`)
+	verb := regexp.MustCompile(`%[sdvq]`)
+	out := map[string]int{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range call.FindAllStringSubmatch(string(b), -1) {
+			out[m[1]] = len(verb.FindAllString(m[2], -1))
+		}
+	}
+	if len(out) < 25 {
+		t.Fatalf("only %d input messages found in client/site", len(out))
+	}
+	return out
+}
+
+// isInputKey tells whether e is "input." + something, the key of a site's
+// input message.
+func isInputKey(e ast.Expr) bool {
+	b, ok := e.(*ast.BinaryExpr)
+	if !ok || b.Op != token.ADD {
+		return false
+	}
+	lit, ok := b.X.(*ast.BasicLit)
+	return ok && lit.Value == `"input."`
+}
+
+// TestSiteInputErrorsInTheUsersLanguage: what the site refuses as input
+// reads in the user's language, values in place — it was the site's English
+// inside "操作未完成：…".
+func TestSiteInputErrorsInTheUsersLanguage(t *testing.T) {
+	r := newRig(t)
+	a := r.enrolled()
+	ctx := context.Background()
+	sid := r.central.Session.ID
+	if _, err := a.site.CheckIn(ctx, sid, site.CheckInRequest{Ticket: "2026WEB010001", Status: exam.Present, Confirmed: true, Seat: "07"}); err != nil {
+		t.Fatal(err)
+	}
+	_, taken := a.site.CheckIn(ctx, sid, site.CheckInRequest{Ticket: "2026WEB010002", Status: exam.Present, Confirmed: true, Seat: "07"})
+	_, unknown := a.site.CheckIn(ctx, sid, site.CheckInRequest{Ticket: "2026WEB999999", Status: exam.Present, Confirmed: true})
+	for _, c := range []struct {
+		err  error
+		l    Language
+		want string
+	}{
+		{taken, Chinese, "座位 07 已被准考证号 2026WEB010001 占用。"},
+		{taken, English, "Seat 07 is taken by ticket 2026WEB010001."},
+		{unknown, Chinese, "准考证号 2026WEB999999 不在场次 " + sid + " 的名单上。"},
+	} {
+		if c.err == nil {
+			t.Fatalf("no error for %q", c.want)
+		}
+		if got := otherMessage(translator(c.l), c.err); got != c.want {
+			t.Errorf("%s: %q, want %q (from %v)", c.l, got, c.want, c.err)
+		}
+	}
+	a.setLanguage(Chinese)
+	if got := message(taken); got != "座位 07 已被准考证号 2026WEB010001 占用。" {
+		t.Errorf("the station says %q", got)
 	}
 }

@@ -452,7 +452,7 @@ func pinMessage(tr func(key string, data ...any) string, err error) string {
 	case errors.As(err, &pe):
 		return tr("pin.wrong_left", args{"N": pe.TriesLeft()})
 	}
-	return tr("error.other", args{"Err": err.Error()})
+	return otherMessage(tr, err)
 }
 
 // settingsBar is the language, text size and contrast controls of a window.

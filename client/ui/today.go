@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -341,23 +342,51 @@ func (t *todayScreen) exportFile() {
 	})
 }
 
-// chooseFile asks where to write the export file.
+// chooseFile asks where to write the export file: a USB stick found on
+// the machine, the home folder, or a folder typed, and the file's name.
+// (Fyne's file dialog names its places Home and Computer in English
+// whatever the language.)
 func (t *todayScreen) chooseFile() {
 	a := t.st.a
-	save := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-		switch {
-		case err != nil:
-			a.showError(err, a.win)
-		case w != nil: // nil: cancelled
-			t.exportTo(w)
+	places := site.ExportPlaces()
+	var labels []string
+	for _, p := range places {
+		if p.Removable {
+			labels = append(labels, tr("export.drive", args{"Name": p.Name}))
+		} else {
+			labels = append(labels, tr("export.home"))
 		}
-	}, a.win)
+	}
+	folder := widget.NewEntry()
+	folder.Validator = func(s string) error {
+		if fi, err := os.Stat(s); err != nil || !fi.IsDir() {
+			return errors.New(tr("export.no_folder"))
+		}
+		return nil
+	}
+	where := widget.NewSelect(labels, func(string) {})
+	where.OnChanged = func(string) { folder.SetText(places[where.SelectedIndex()].Path) }
+	if len(places) > 0 {
+		where.SetSelectedIndex(0) // a USB stick first, when there is one
+	}
 	code := "site"
 	if t.st.identity != nil {
 		code = t.st.identity.SiteCode
 	}
-	save.SetFileName(fmt.Sprintf("onex-export-%s-%s.json", code, time.Now().Format("20060102-1504")))
-	save.Show()
+	name := widget.NewEntry()
+	name.SetText(fmt.Sprintf("onex-export-%s-%s.json", code, a.now().In(site.Beijing).Format("20060102-1504")))
+	showForm(tr("export.title"), tr("export.ok"), []*widget.FormItem{
+		widget.NewFormItem(tr("export.where"), where),
+		widget.NewFormItem(tr("export.folder"), folder),
+		widget.NewFormItem(tr("export.name"), name),
+	}, func() {
+		w, err := storage.Writer(storage.NewFileURI(filepath.Join(folder.Text, filepath.Base(name.Text))))
+		if err != nil {
+			a.showError(err, a.win)
+			return
+		}
+		t.exportTo(w)
+	}, a.win)
 }
 
 // exportTo writes the pending records to the file chosen. Should none be

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/widget"
 
 	"onex/client/site"
 	"onex/internal/faultproxy"
@@ -215,17 +216,34 @@ func TestTodayCountsAfterSync(t *testing.T) {
 	}
 }
 
-// exportTo has the Today screen export to a new file, as if chosen in the
-// file dialog, and returns its path.
+// exportTo has the Today screen export to a new file in a folder typed
+// into its export dialog, and returns the file's path.
 func exportTo(t *testing.T, td *todayScreen) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "export.json")
-	w, err := storage.Writer(storage.NewFileURI(path))
-	if err != nil {
-		t.Fatal(err)
+	dir := t.TempDir()
+	td.chooseFile()
+	c := td.st.a.win.Canvas()
+	var where *widget.Select
+	for _, o := range objectsIn(c.Overlays().Top()) {
+		if s, ok := o.(*widget.Select); ok {
+			where = s
+		}
 	}
-	td.exportTo(w)
-	return path
+	if where == nil || !slices.Contains(where.Options, tr("export.home")) {
+		t.Fatalf("the export dialog offers no home folder: %v", where)
+	}
+	e := dialogEntries(t, c) // the folder, the file's name
+	if len(e) != 2 {
+		t.Fatalf("the export dialog has %d entries", len(e))
+	}
+	e[0].SetText(filepath.Join(dir, "missing"))
+	if ok := dialogButton(t, c, tr("export.ok")); !ok.Disabled() {
+		t.Fatal("export offered into a folder that does not exist")
+	}
+	e[0].SetText(dir)
+	e[1].SetText("export.json")
+	tap(t, dialogButton(t, c, tr("export.ok")))
+	return filepath.Join(dir, "export.json")
 }
 
 // laidOut fails unless each object has at least the room it asks for: the

@@ -13,6 +13,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -426,6 +427,23 @@ func message(err error) string {
 		return tr("error.time_up")
 	case errors.Is(err, site.ErrBadPackage):
 		return tr("error.bad_package")
+	}
+	return otherMessage(tr, err)
+}
+
+// otherMessage says in tr's language what an error no screen knows better
+// means: input the site refused, by its message key (translation
+// "input.KEY", values V0, V1…), or the error's own words.
+func otherMessage(tr func(key string, data ...any) string, err error) string {
+	var in *site.InputError
+	if errors.As(err, &in) {
+		values := args{}
+		for i, v := range in.Values {
+			values[fmt.Sprintf("V%d", i)] = v
+		}
+		// A key built from the site's message key: TestEveryKeyInBothLanguages
+		// reads those from client/site (siteInputKeys).
+		return tr("input."+in.Key, values)
 	}
 	return tr("error.other", args{"Err": err.Error()})
 }
