@@ -91,47 +91,8 @@ func (e *Exam) lock(ctx context.Context) (*room, *attempt, error) {
 	return r, a, nil
 }
 
-// View is what a candidate's screen shows: the paper in the candidate's
-// order, with the answers saved so far, but no answer key.
-type View struct {
-	SessionID    string
-	Ticket       string
-	Title        string
-	Instructions string
-	Sections     []ViewSection
-	Remaining    time.Duration
-	Paused       bool // by a proctor, for the candidate or the room
-	Submitted    bool
-	Forced       bool
-	ReceiptCode  string
-}
-
-// ViewSection is a section as the candidate sees it.
-type ViewSection struct {
-	Title string
-	Items []ViewItem
-}
-
-// ViewItem is an item as the candidate sees it.
-type ViewItem struct {
-	ID       string
-	Number   int // 1-based, in the candidate's order
-	Type     exam.ItemType
-	Points   float64
-	Stem     string
-	Options  []exam.Option // in the candidate's order
-	MaxChars int
-	Rubric   []exam.Criterion // for essay and practical items
-	Answer   exam.Answer
-	Answered bool
-	Flagged  bool
-	// Examiner is true for practical items: the examiner scores them on
-	// site, the candidate gives no answer.
-	Examiner bool
-}
-
 // View returns the candidate's paper with the answers saved so far.
-func (e *Exam) View(ctx context.Context) (*View, error) {
+func (e *Exam) View(ctx context.Context) (*exam.View, error) {
 	r, a, err := e.lock(ctx)
 	if err != nil {
 		return nil, err
@@ -145,16 +106,16 @@ func (e *Exam) View(ctx context.Context) (*View, error) {
 		return nil, err
 	}
 	now := e.s.now()
-	v := &View{SessionID: e.sessionID, Ticket: e.ticket, Title: r.paper.Title, Instructions: r.paper.Instructions,
+	v := &exam.View{SessionID: e.sessionID, Ticket: e.ticket, Title: r.paper.Title, Instructions: r.paper.Instructions,
 		Remaining: r.remaining(a, now), Paused: a.st.Paused || r.st.Paused, Submitted: !a.st.Submitted.IsZero(),
 		Forced: a.st.Forced, ReceiptCode: a.st.ReceiptCode}
 	n := 0
 	for _, ps := range r.paper.Present(e.sessionID, e.ticket).Sections {
-		vs := ViewSection{Title: ps.Title}
+		vs := exam.ViewSection{Title: ps.Title}
 		for _, pi := range ps.Items {
 			it, _ := r.paper.Item(pi.ItemID)
 			n++
-			vi := ViewItem{ID: it.ID, Number: n, Type: it.Type, Points: it.Points, Stem: it.Stem, MaxChars: it.MaxChars,
+			vi := exam.ViewItem{ID: it.ID, Number: n, Type: it.Type, Points: it.Points, Stem: it.Stem, MaxChars: it.MaxChars,
 				Rubric: it.Rubric, Examiner: it.Type == exam.Practical, Flagged: a.flags[it.ID]}
 			for _, oid := range pi.Options {
 				i := slices.IndexFunc(it.Options, func(o exam.Option) bool { return o.ID == oid })

@@ -66,7 +66,7 @@ func (s *Site) Instructions(ctx context.Context, sessionID string) (string, erro
 
 // PracticalItems returns the practical items of a session's released paper,
 // in paper order and numbered in it, with their rubrics, for examiners.
-func (s *Site) PracticalItems(ctx context.Context, sessionID string) ([]ViewItem, error) {
+func (s *Site) PracticalItems(ctx context.Context, sessionID string) ([]exam.ViewItem, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, err := s.room(ctx, sessionID)
@@ -76,10 +76,10 @@ func (s *Site) PracticalItems(ctx context.Context, sessionID string) ([]ViewItem
 	if r.paper == nil {
 		return nil, fmt.Errorf("session %s: %w", sessionID, ErrNotReleased)
 	}
-	var out []ViewItem
+	var out []exam.ViewItem
 	for i, it := range r.paper.Items() {
 		if it.Type == exam.Practical {
-			out = append(out, ViewItem{ID: it.ID, Number: i + 1, Type: it.Type, Points: it.Points, Stem: it.Stem,
+			out = append(out, exam.ViewItem{ID: it.ID, Number: i + 1, Type: it.Type, Points: it.Points, Stem: it.Stem,
 				Rubric: it.Rubric, Examiner: true})
 		}
 	}

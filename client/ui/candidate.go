@@ -40,8 +40,8 @@ type candidateWin struct {
 	submitQ  dialog.Dialog            // the submission's confirmation while it is up
 
 	ex     *site.Exam
-	view   *site.View
-	items  []*site.ViewItem // in the candidate's order
+	view   *exam.View
+	items  []*exam.ViewItem // in the candidate's order
 	cur    int
 	saver  *saver
 	warned int // the last warning given, in minutes; 0 none
@@ -350,13 +350,7 @@ func (c *candidateWin) load() bool {
 		c.inform(c.tr("error.title"), c.message(err))
 		return false
 	}
-	c.view = v
-	c.items = c.items[:0]
-	for si := range v.Sections {
-		for ii := range v.Sections[si].Items {
-			c.items = append(c.items, &v.Sections[si].Items[ii])
-		}
-	}
+	c.view, c.items = v, v.Items()
 	c.cur = min(c.cur, max(len(c.items)-1, 0))
 	return true
 }
@@ -620,7 +614,7 @@ func (c *candidateWin) toggleFlag() {
 }
 
 // answer keeps an item's new answer and saves it at once.
-func (c *candidateWin) answer(it *site.ViewItem, ans exam.Answer) {
+func (c *candidateWin) answer(it *exam.ViewItem, ans exam.Answer) {
 	it.Answer = ans
 	it.Answered = ans.Answered()
 	id := it.ID

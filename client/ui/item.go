@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"onex/client/site"
 	"onex/exam"
 )
 
@@ -19,7 +18,7 @@ import (
 // single choice and true/false, check boxes for multiple choice, an entry
 // for a fill-in, a multi-line entry with a character count for an essay,
 // and the rubric of a practical task (the examiner scores it).
-func (c *candidateWin) control(it *site.ViewItem) fyne.CanvasObject {
+func (c *candidateWin) control(it *exam.ViewItem) fyne.CanvasObject {
 	switch it.Type {
 	case exam.Single, exam.TrueFalse:
 		labels, ids := c.optionLabels(it)
@@ -71,7 +70,7 @@ func (c *candidateWin) control(it *site.ViewItem) fyne.CanvasObject {
 
 // optionLabels are an item's options as shown (A. …, B. …, or true and
 // false) and the ids they stand for.
-func (c *candidateWin) optionLabels(it *site.ViewItem) (labels, ids []string) {
+func (c *candidateWin) optionLabels(it *exam.ViewItem) (labels, ids []string) {
 	if it.Type == exam.TrueFalse {
 		return []string{c.tr("exam.true"), c.tr("exam.false")}, []string{"true", "false"}
 	}
@@ -84,7 +83,7 @@ func (c *candidateWin) optionLabels(it *site.ViewItem) (labels, ids []string) {
 
 // essay is a multi-line entry counting characters against the item's
 // limit; text past the limit is cut off, and the candidate told.
-func (c *candidateWin) essay(it *site.ViewItem) fyne.CanvasObject {
+func (c *candidateWin) essay(it *exam.ViewItem) fyne.CanvasObject {
 	e := newExamEntry(c, true)
 	e.SetMinRowsVisible(12)
 	e.setText(it.Answer.Text)
