@@ -63,6 +63,9 @@ func (f Fingerprint) IsKey() bool { return f.key != "" }
 // IsTLS reports whether f is a SHA-256 of a TLS certificate or public key.
 func (f Fingerprint) IsTLS() bool { return f.isTL }
 
+// TLSHash is the SHA-256 of an IsTLS fingerprint; zero otherwise.
+func (f Fingerprint) TLSHash() Hash { return f.tls }
+
 // String writes f as it is shown: XXXX-XXXX-XXXX-XXXX, or hex pairs
 // joined by colons.
 func (f Fingerprint) String() string {
