@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,7 +20,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"onex/client/cli"
-	"onex/exam"
+	"onex/server/servertest"
 )
 
 // hello is the floor of the start-up benchmark: a bare Fyne window, started
@@ -176,7 +175,9 @@ func bigSite(b *testing.B, env []string) string {
 	dir := b.TempDir()
 	paper, roster := filepath.Join(dir, "paper.json"), filepath.Join(dir, "roster.csv")
 	writePaper(b, paper, 200)
-	writeRoster(b, roster, 1000)
+	if err := os.WriteFile(roster, servertest.Roster(1000), 0o600); err != nil {
+		b.Fatal(err)
+	}
 	data := filepath.Join(dir, "demo")
 	stop, central := demo(b, data, append(env, "PAPER="+paper, "PAPER_ID=BENCH-200", "ROSTER="+roster))
 	defer stop()
@@ -240,33 +241,6 @@ func writePaper(b *testing.B, path string, n int) {
 		b.Fatal(err)
 	}
 	if err := os.WriteFile(path, out, 0o600); err != nil {
-		b.Fatal(err)
-	}
-}
-
-// writeRoster writes a roster of n candidates in room A101 with valid
-// resident ID numbers.
-func writeRoster(b *testing.B, path string, n int) {
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	w := csv.NewWriter(f)
-	w.Write([]string{"准考证号", "姓名", "证件类型", "证件号码", "性别", "考生类别", "所在院校", "免考试费", "考场", "座位号"})
-	surnames, given := []rune("王李张刘陈杨黄赵吴周"), []rune("伟芳娜敏静丽强磊洋艳勇军杰娟涛明超秀霞平")
-	for i := range n {
-		first17 := fmt.Sprintf("110101%s%03d", time.Date(2004, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i/900).Format("20060102"), i%900+100)
-		gender := "女"
-		if (first17[16]-'0')%2 == 1 {
-			gender = "男"
-		}
-		name := string([]rune{surnames[i%len(surnames)], given[i%len(given)], given[(i/len(given))%len(given)]})
-		w.Write([]string{fmt.Sprintf("2026BENCH%05d", i+1), name, exam.ResidentID, first17 + string(exam.ResidentIDCheck(first17)),
-			gender, "在校学生", "示例职业技术学院", "否", "A101", strconv.Itoa(i + 1)})
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -12,7 +12,9 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"log"
@@ -29,6 +31,7 @@ import (
 	"time"
 
 	"onex/assets"
+	"onex/exam"
 	"onex/exam/seal"
 	"onex/server"
 	"onex/server/store"
@@ -83,6 +86,7 @@ type options struct {
 	cfg      server.Config
 	tls      bool
 	release1 bool
+	roster   int // candidates of a made-up roster instead of the sample's
 }
 
 // WithTLS serves central over HTTPS with the self-signed certificate that
@@ -126,6 +130,10 @@ func Release2() Option { return func(o *options) { o.release1 = false } }
 // session's release time, ten minutes before its start).
 func At(t time.Time) Option { return func(o *options) { o.now = t } }
 
+// WithRoster gives the sample session a roster of n made-up candidates
+// (Roster) instead of the sample's 40.
+func WithRoster(n int) Option { return func(o *options) { o.roster = n } }
+
 // New starts a central.
 func New(t testing.TB, opts ...Option) *Central {
 	t.Helper()
@@ -160,7 +168,11 @@ func New(t testing.TB, opts ...Option) *Central {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.ImportRoster(ctx, c.Session.ID, Sample(t, "roster-web-elementary.csv"), "auto", "test"); err != nil {
+	roster := Sample(t, "roster-web-elementary.csv")
+	if o.roster > 0 {
+		roster = bytes.NewReader(Roster(o.roster))
+	}
+	if _, err := c.ImportRoster(ctx, c.Session.ID, roster, "auto", "test"); err != nil {
 		t.Fatal(err)
 	}
 	c.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*c.routes.Load()).ServeHTTP(w, r) })
@@ -338,6 +350,27 @@ func (c countingConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	c.n.Add(int64(n))
 	return n, err
+}
+
+// Roster is a roster CSV of n made-up candidates in room A101, tickets
+// 2026BENCH00001 on, with valid resident ID numbers and seats 1 to n.
+func Roster(n int) []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"准考证号", "姓名", "证件类型", "证件号码", "性别", "考生类别", "所在院校", "免考试费", "考场", "座位号"})
+	surnames, given := []rune("王李张刘陈杨黄赵吴周"), []rune("伟芳娜敏静丽强磊洋艳勇军杰娟涛明超秀霞平")
+	for i := range n {
+		first17 := fmt.Sprintf("110101%s%03d", time.Date(2004, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i/900).Format("20060102"), i%900+100)
+		gender := "女"
+		if (first17[16]-'0')%2 == 1 {
+			gender = "男"
+		}
+		name := string([]rune{surnames[i%len(surnames)], given[i%len(given)], given[(i/len(given))%len(given)]})
+		w.Write([]string{fmt.Sprintf("2026BENCH%05d", i+1), name, exam.ResidentID, first17 + string(exam.ResidentIDCheck(first17)),
+			gender, "在校学生", "示例职业技术学院", "否", "A101", strconv.Itoa(i + 1)})
+	}
+	w.Flush()
+	return b.Bytes()
 }
 
 // Sample returns a sample file of package assets.
