@@ -15,8 +15,9 @@ import (
 // Candidate is one roster entry with its state on this site.
 type Candidate struct {
 	exam.Candidate
-	Status      exam.Attendance `json:"status"` // "" until checked in; present, late or absent
-	Seat        string          `json:"seat"`   // assigned at check-in (the roster's by default)
+	Status      exam.Attendance `json:"status"`              // "" until checked in; present, late or absent
+	Seat        string          `json:"seat"`                // assigned at check-in (the roster's by default)
+	SeatCode    string          `json:"seat_code,omitempty"` // issued at check-in: signs the candidate in on a terminal, once
 	Override    bool            `json:"override,omitempty"`
 	CheckedIn   time.Time       `json:"checked_in,omitzero"`
 	Begun       bool            `json:"begun,omitempty"`
