@@ -4,14 +4,19 @@
 //	onex-site enrol    --data DIR --server URL --code CODE [--fingerprint FP] [--name NAME]
 //	onex-site download --data DIR
 //	onex-site unlock   --data DIR --session ID [--code CODE]
-//	onex-site drill    --data DIR --session ID [--candidates N] [--seed S]
+//	onex-site drill    --data DIR --session ID [--candidates N | --terminals N] [--seed S]
+//	onex-site room     --data DIR [--listen ADDR] [--room ROOM]
+//	onex-site pair-code --data DIR --room ROOM [--terminals N] [--ttl D]
+//	onex-site terminal --data DIR --pair CODE [--name NAME] [--seat SEAT]
 //	onex-site sync     --data DIR
 //	onex-site status   --data DIR [--json]
 //	onex-site export   --data DIR --to FILE
 //
 // The site passphrase comes from the environment variable ONEX_PASSPHRASE or
 // from the file named by --passphrase-file; never from an argument of its
-// own. Results go to stdout, progress and logs to stderr. Exit status: 0
+// own. pair-code and terminal need none: pair-code asks the room server
+// running on the data directory, over its control socket, and a terminal
+// holds no site passphrase. Results go to stdout, progress and logs to stderr. Exit status: 0
 // done, 1 failed, 2 bad usage, 3 central unreachable with records pending.
 package cli
 
@@ -52,6 +57,10 @@ commands:
   download  --data DIR                            fetch or refresh the site's session packages
   unlock    --data DIR --session ID [--code CODE] release the paper online, or with the phoned-in code
   drill     --data DIR --session ID [--candidates N] [--seed S]   rehearse with simulated candidates
+            [--terminals N]                       ... each on a simulated terminal over the room's network
+  room      --data DIR [--listen ADDR] [--room ROOM]   serve the room's terminals (the app starts it too)
+  pair-code --data DIR --room ROOM [--terminals N]   a one-time pairing code from the running room server
+  terminal  --data DIR --pair CODE [--seat SEAT]  pair this computer with a station, as an exam terminal
   sync      --data DIR                            push the outbox until empty or central is unreachable
   status    --data DIR [--json]                   sessions, check-ins, submissions, outbox, central
   export    --data DIR --to FILE                  pending records to a file for carrying to central
@@ -81,6 +90,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 	cmds := map[string]func(context.Context, *command) error{
 		"enrol": cmdEnrol, "download": cmdDownload, "unlock": cmdUnlock, "drill": cmdDrill,
 		"sync": cmdSync, "status": cmdStatus, "export": cmdExport,
+		"room": cmdRoom, "pair-code": cmdPairCode, "terminal": cmdTerminal,
 	}
 	run, ok := cmds[args[0]]
 	if !ok {
@@ -283,6 +293,7 @@ func cmdUnlock(ctx context.Context, c *command) error {
 func cmdDrill(ctx context.Context, c *command) error {
 	session := c.fs.String("session", "", "the session id (required)")
 	n := c.fs.Int("candidates", 0, "how many candidates of the roster, in ticket order (0: all)")
+	terms := c.fs.Int("terminals", 0, "sit the first N candidates on N simulated terminals over the room's network (loopback TLS)")
 	seed := c.fs.Uint64("seed", 0, "seed of the random answers (0: from the clock)")
 	s, err := c.parseAndOpen(ctx, "session")
 	if err != nil {
@@ -292,9 +303,13 @@ func cmdDrill(ctx context.Context, c *command) error {
 		*seed = uint64(time.Now().UnixNano())
 	}
 	defer s.Close()
-	rep, err := s.Drill(ctx, site.DrillOptions{SessionID: *session, Candidates: *n, Seed: *seed, Progress: func(done, total int) {
+	opt := site.DrillOptions{SessionID: *session, Candidates: *n, Seed: *seed, Progress: func(done, total int) {
 		fmt.Fprintf(c.env.Stderr, "drill: %d/%d submitted\n", done, total)
-	}})
+	}}
+	if *terms > 0 {
+		return drillTerminals(ctx, c, s, opt, *terms)
+	}
+	rep, err := s.Drill(ctx, opt)
 	if err != nil {
 		return err
 	}

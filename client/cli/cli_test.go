@@ -44,7 +44,13 @@ func runEnv(t *testing.T, env map[string]string, args ...string) (string, string
 // must runs a command that must succeed and returns its stdout.
 func must(t *testing.T, args ...string) string {
 	t.Helper()
-	out, errOut, code := run(t, args...)
+	return mustEnv(t, map[string]string{cli.PassphraseEnv: pass}, args...)
+}
+
+// mustEnv is must with an environment of its own.
+func mustEnv(t *testing.T, env map[string]string, args ...string) string {
+	t.Helper()
+	out, errOut, code := runEnv(t, env, args...)
 	if code != cli.ExitOK {
 		t.Fatalf("onex-site %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
 	}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"slices"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"onex/exam"
@@ -21,6 +23,19 @@ type DrillOptions struct {
 	Examiner   string // default "drill"
 	// Progress, if set, hears after each candidate submits.
 	Progress func(done, total int)
+	// Sitter, when set, sits every candidate's exam elsewhere, all at once
+	// (client/drill: each on a terminal over the room's network), making
+	// the changes steps lists in order; nil sits them one after another on
+	// this station.
+	Sitter func(ctx context.Context, c Candidate, steps []DrillStep) (Submission, error)
+}
+
+// DrillStep is one change a drilled candidate makes: an answer saved, or
+// a review flag set when Flag.
+type DrillStep struct {
+	ItemID string
+	Answer exam.Answer
+	Flag   bool
 }
 
 // DrillReport is what a drill did.
@@ -80,20 +95,28 @@ func (s *Site) Drill(ctx context.Context, opt DrillOptions) (*DrillReport, error
 	if err := s.StartRoom(ctx, opt.SessionID, opt.Proctor); err != nil && !errors.Is(err, ErrStarted) {
 		return rep, fmt.Errorf("drill: %w", err)
 	}
-	for i, c := range cands {
-		if c.Submitted || c.Status == exam.Absent {
-			continue
+	// Check-in issued seat codes: read the candidates again.
+	if cands, err = s.Candidates(ctx, opt.SessionID); err != nil {
+		return rep, err
+	}
+	cands = cands[:n]
+	var due []Candidate
+	for _, c := range cands {
+		if !c.Submitted && c.Status != exam.Absent {
+			due = append(due, c)
 		}
-		sub, err := s.drillCandidate(ctx, rng, paper, opt, c.Ticket, rep)
-		if err != nil {
-			return rep, fmt.Errorf("drill: ticket %s: %w", c.Ticket, err)
-		}
+	}
+	subs, err := s.drillSit(ctx, paper, opt, due, rep)
+	if err != nil {
+		return rep, err
+	}
+	for i, sub := range subs {
 		rep.Submissions = append(rep.Submissions, sub)
-		if err := s.drillPractical(ctx, rng, paper, opt, c.Ticket, rep); err != nil {
+		if err := s.drillPractical(ctx, rng, paper, opt, sub.Ticket, rep); err != nil {
 			return rep, err
 		}
 		if opt.Progress != nil {
-			opt.Progress(i+1, n)
+			opt.Progress(i+1, len(subs))
 		}
 	}
 	if err := s.drillEnd(ctx, opt, rep); err != nil {
@@ -179,41 +202,91 @@ func (s *Site) drillEnd(ctx context.Context, opt DrillOptions, rep *DrillReport)
 	return nil
 }
 
-// drillCandidate answers and submits one candidate's paper.
-func (s *Site) drillCandidate(ctx context.Context, rng *rand.Rand, paper *exam.Paper, opt DrillOptions, ticket string, rep *DrillReport) (Submission, error) {
-	e, err := s.Begin(ctx, opt.SessionID, ticket)
+// drillSit sits the candidates' exams, on this station one after another
+// or through opt.Sitter all at once, and returns their submissions in the
+// candidates' order.
+func (s *Site) drillSit(ctx context.Context, paper *exam.Paper, opt DrillOptions, cands []Candidate, rep *DrillReport) ([]Submission, error) {
+	subs := make([]Submission, len(cands))
+	errs := make([]error, len(cands))
+	plans := make([][]DrillStep, len(cands))
+	for i, c := range cands {
+		plans[i] = drillPlan(paper, opt.SessionID, opt.Seed, c.Ticket)
+		for _, st := range plans[i] {
+			if st.Flag {
+				rep.Flags++
+			} else {
+				rep.Saves++
+			}
+		}
+	}
+	if opt.Sitter == nil {
+		for i, c := range cands {
+			if subs[i], errs[i] = s.drillCandidate(ctx, opt.SessionID, c.Ticket, plans[i]); errs[i] != nil {
+				break
+			}
+		}
+	} else {
+		var wg gosync.WaitGroup
+		for i, c := range cands {
+			wg.Go(func() { subs[i], errs[i] = opt.Sitter(ctx, c, plans[i]) })
+		}
+		wg.Wait()
+	}
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("drill: ticket %s: %w", cands[i].Ticket, err)
+		}
+	}
+	return subs, nil
+}
+
+// drillCandidate makes a candidate's changes on this station and submits.
+func (s *Site) drillCandidate(ctx context.Context, sessionID, ticket string, steps []DrillStep) (Submission, error) {
+	e, err := s.Begin(ctx, sessionID, ticket)
 	if err != nil {
 		return Submission{}, err
 	}
-	v, err := e.View(ctx)
-	if err != nil {
-		return Submission{}, err
+	for _, st := range steps {
+		if st.Flag {
+			err = e.Flag(ctx, st.ItemID, true)
+		} else {
+			err = e.Save(ctx, st.ItemID, st.Answer)
+		}
+		if err != nil {
+			return Submission{}, err
+		}
 	}
-	for _, sec := range v.Sections {
-		for _, vi := range sec.Items {
-			if vi.Examiner {
+	return e.Submit(ctx)
+}
+
+// drillPlan is what a drilled candidate does, item by item in their order:
+// an answer to each item they answer, a changed mind on some, a review
+// flag on a few. It follows from the seed and the ticket alone, so that
+// candidates sat at once do what they would one by one.
+func drillPlan(paper *exam.Paper, sessionID string, seed uint64, ticket string) []DrillStep {
+	h := fnv.New64a()
+	h.Write([]byte(ticket))
+	rng := rand.New(rand.NewPCG(seed, h.Sum64()))
+	var steps []DrillStep
+	for _, sec := range paper.Present(sessionID, ticket).Sections {
+		for _, pi := range sec.Items {
+			it, _ := paper.Item(pi.ItemID)
+			if it.Type == exam.Practical {
 				continue
 			}
-			it, _ := paper.Item(vi.ID)
 			changes := 1
 			if rng.IntN(10) < 3 {
 				changes = 2 // the candidate changes their mind
 			}
 			for range changes {
-				if err := e.Save(ctx, vi.ID, drillAnswer(rng, opt.Seed, ticket, it)); err != nil {
-					return Submission{}, err
-				}
-				rep.Saves++
+				steps = append(steps, DrillStep{ItemID: it.ID, Answer: drillAnswer(rng, seed, ticket, it)})
 			}
 			if rng.IntN(10) == 0 {
-				if err := e.Flag(ctx, vi.ID, true); err != nil {
-					return Submission{}, err
-				}
-				rep.Flags++
+				steps = append(steps, DrillStep{ItemID: it.ID, Flag: true})
 			}
 		}
 	}
-	return e.Submit(ctx)
+	return steps
 }
 
 // drillAnswer is a random valid answer to an item: right about half the
