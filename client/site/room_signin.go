@@ -281,4 +281,3 @@ func (s *Site) MoveCandidate(ctx context.Context, sessionID, ticket, proctor, re
 	s.bump()
 	return code, nil
 }
-
