@@ -6,7 +6,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
 )
 
 // BenchmarkApplyChanges is the station's side of the room's load: 40

@@ -329,8 +329,8 @@ func (s *Site) RevokeTerminal(ctx context.Context, id, proctor, reason string) e
 	if err != nil {
 		return err
 	}
-	if strings.TrimSpace(proctor) == "" || !plain(proctor, 64) {
-		return inputf("proctor_name", "the proctor's name is empty, too long or has control characters")
+	if err := checkProctor(proctor); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
