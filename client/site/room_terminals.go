@@ -366,7 +366,8 @@ func (s *Site) RevokeTerminal(ctx context.Context, id, proctor, reason string) e
 	return nil
 }
 
-// Heard notes that a terminal was heard from now (memory only).
+// Heard notes that a terminal was heard from now (memory only); call it for
+// a request that authenticated as the terminal.
 func (s *Site) Heard(id string) {
 	now := s.now()
 	s.heardMu.Lock()
@@ -382,7 +383,9 @@ func (s *Site) lastHeard(id string) time.Time {
 
 // Watch returns a channel closed at the next change a terminal must hear of
 // (start, pause, resume, extra time, submission, end, check-in, a sign-in,
-// a move, a revocation; not an answer saved): a long poll waits on it.
+// a move, a revocation; not an answer saved): a long poll waits on it. Take
+// the channel before reading RoomState, so that a change committed in
+// between closes the channel held rather than a later one.
 func (s *Site) Watch() <-chan struct{} {
 	s.watchMu.Lock()
 	defer s.watchMu.Unlock()
