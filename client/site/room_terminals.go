@@ -250,13 +250,15 @@ func (s *Site) makeRoomKeys(ctx context.Context) (*store.RoomKeys, error) {
 // its key, and returns it with the id it is given.
 func (s *Site) PairTerminal(ctx context.Context, roomName string, key *seal.DevicePublicKey, name, seat string) (Terminal, error) {
 	name, seat, roomName = strings.TrimSpace(name), strings.TrimSpace(seat), strings.TrimSpace(roomName)
+	// What a terminal sends over the network: refused in English for the
+	// station's log and the terminal, not shown on the station's screens.
 	switch {
 	case key == nil:
-		return Terminal{}, inputf("terminal_key", "the terminal's key is missing")
+		return Terminal{}, fmt.Errorf("%w: the terminal's key is missing", ErrInput)
 	case name == "" || !plain(name, 64):
-		return Terminal{}, inputf("terminal_name", "the terminal's name is empty, longer than 64 characters or has control characters")
+		return Terminal{}, fmt.Errorf("%w: the terminal's name is empty, longer than 64 characters or has control characters", ErrInput)
 	case !plain(seat, 32) || !plain(roomName, 64):
-		return Terminal{}, inputf("seat_or_room", "seat or room is too long or has control characters")
+		return Terminal{}, fmt.Errorf("%w: the terminal's seat (32) or room (64) is too long or has control characters", ErrInput)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
