@@ -231,6 +231,17 @@ func (a *Acks) note(ticket string, st site.DrillStep, w terminal.Where, d time.D
 		}
 		a.saved[ticket][st.ItemID] = st.Answer
 	}
+	a.noteLocked(w, d)
+}
+
+// Note notes a change that was where w is d after it was made.
+func (a *Acks) Note(w terminal.Where, d time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.noteLocked(w, d)
+}
+
+func (a *Acks) noteLocked(w terminal.Where, d time.Duration) {
 	if w == terminal.AtStation {
 		a.at = append(a.at, d)
 	} else {

@@ -17,6 +17,10 @@ import (
 
 func TestMain(m *testing.M) {
 	seal.CheapStoreKeysInShortTests()
+	if os.Getenv(stationDirEnv) != "" {
+		stationChild()
+		return
+	}
 	os.Exit(m.Run())
 }
 
@@ -24,9 +28,14 @@ const pass = "station passphrase for tests"
 
 // released is a station enrolled with a real central, its session
 // downloaded and released, the room not started.
-func released(t testing.TB, opts ...servertest.Option) (*servertest.Central, *site.Site) {
+func released(t testing.TB, opts ...servertest.Option) (*servertest.Central, *site.Site, string) {
 	t.Helper()
-	c := servertest.New(t, opts...)
+	return releasedWith(t, servertest.New(t, opts...))
+}
+
+// releasedWith is released with central c.
+func releasedWith(t testing.TB, c *servertest.Central) (*servertest.Central, *site.Site, string) {
+	t.Helper()
 	ctx := context.Background()
 	cfg := site.Config{Dir: t.TempDir(), Passphrase: pass,
 		HTTP: wire.NewClient(wire.RetryPolicy{Retries: 2, WaitMin: 5 * time.Millisecond, WaitMax: 20 * time.Millisecond, Timeout: 10 * time.Second}, nil)}
@@ -42,14 +51,14 @@ func released(t testing.TB, opts ...servertest.Option) (*servertest.Central, *si
 	if err := s.Release(ctx, c.Session.ID); err != nil {
 		t.Fatal(err)
 	}
-	return c, s
+	return c, s, cfg.Dir
 }
 
 // TestFortyTerminalsSitASession: forty terminals sit the sample session
 // through the room server over TLS; every change a terminal saw
 // acknowledged is in the station's store, and after sync at central.
 func TestFortyTerminalsSitASession(t *testing.T) {
-	c, s := released(t)
+	c, s, _ := released(t)
 	ctx := context.Background()
 	rep, err := drill.Run(ctx, s, drill.Options{DrillOptions: site.DrillOptions{SessionID: c.Session.ID, Seed: 13}, Terminals: 40})
 	if err != nil {

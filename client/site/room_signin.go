@@ -179,8 +179,8 @@ func (s *Site) TerminalView(ctx context.Context, terminalID, sessionID, ticket s
 // roomCandidate returns a session's room and a roster ticket checked in,
 // for a proctor's action on the candidate's sign-in; the caller holds s.mu.
 func (s *Site) roomCandidate(ctx context.Context, sessionID, ticket, proctor string) (*room, error) {
-	if strings.TrimSpace(proctor) == "" || !plain(proctor, 64) {
-		return nil, inputf("proctor_name", "the proctor's name is empty, too long or has control characters")
+	if err := checkProctor(proctor); err != nil {
+		return nil, err
 	}
 	r, err := s.room(ctx, sessionID)
 	if err != nil {
@@ -210,28 +210,9 @@ func (s *Site) roomCandidate(ctx context.Context, sessionID, ticket, proctor str
 
 // NewSeatCode issues a checked-in candidate a new seat code (a lost slip, or
 // one voided by wrong codes), noting an incident; the code before is void.
+// The candidate stays signed in where they are.
 func (s *Site) NewSeatCode(ctx context.Context, sessionID, ticket, proctor string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := s.roomCandidate(ctx, sessionID, ticket, proctor)
-	if err != nil {
-		return "", err
-	}
-	code, err := newSeatCode()
-	if err != nil {
-		return "", err
-	}
-	now := s.now()
-	err = s.update(ctx, r, func(tx *store.Tx) error {
-		if err := tx.PutSeatCode(r.id, ticket, code); err != nil {
-			return err
-		}
-		return s.incident(tx, r, ticket, IncidentSeatCode, "a new seat code issued by "+proctor, now)
-	})
-	if err != nil {
-		return "", err
-	}
-	return code, nil
+	return s.reissue(ctx, sessionID, ticket, proctor, "", false)
 }
 
 // MoveCandidate lets a candidate continue on another terminal, for the
@@ -244,6 +225,13 @@ func (s *Site) MoveCandidate(ctx context.Context, sessionID, ticket, proctor, re
 	if err != nil {
 		return "", err
 	}
+	return s.reissue(ctx, sessionID, ticket, proctor, reason, true)
+}
+
+// reissue issues a checked-in candidate a new seat code and notes the
+// incident, in one transaction; with move, it first revokes the terminal
+// the candidate is signed in on.
+func (s *Site) reissue(ctx context.Context, sessionID, ticket, proctor, reason string, move bool) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, err := s.roomCandidate(ctx, sessionID, ticket, proctor)
@@ -254,10 +242,14 @@ func (s *Site) MoveCandidate(ctx context.Context, sessionID, ticket, proctor, re
 	if err != nil {
 		return "", err
 	}
-	old := s.boundTerm(sessionID, ticket)
-	note := fmt.Sprintf("moved to another terminal by %s: %s", proctor, reason)
-	if old != nil {
-		note = fmt.Sprintf("moved from terminal %s (revoked) by %s: %s", old.ID, proctor, reason)
+	var old *term
+	typ, note := IncidentSeatCode, "a new seat code issued by "+proctor
+	if move {
+		old = s.boundTerm(sessionID, ticket)
+		typ, note = IncidentMoved, fmt.Sprintf("moved to another terminal by %s: %s", proctor, reason)
+		if old != nil {
+			note = fmt.Sprintf("moved from terminal %s (revoked) by %s: %s", old.ID, proctor, reason)
+		}
 	}
 	now := s.now()
 	err = s.update(ctx, r, func(tx *store.Tx) error {
@@ -269,7 +261,7 @@ func (s *Site) MoveCandidate(ctx context.Context, sessionID, ticket, proctor, re
 		if err := tx.PutSeatCode(r.id, ticket, code); err != nil {
 			return err
 		}
-		return s.incident(tx, r, ticket, IncidentMoved, note, now)
+		return s.incident(tx, r, ticket, typ, note, now)
 	})
 	if err != nil {
 		return "", err
@@ -277,8 +269,7 @@ func (s *Site) MoveCandidate(ctx context.Context, sessionID, ticket, proctor, re
 	if old != nil {
 		old.Revoked, old.sessionID, old.ticket, old.candSeat = now.Round(0).UTC(), "", "", ""
 		s.log.Info("candidate moved: terminal revoked", "session", sessionID, "terminal", old.ID)
+		s.bump()
 	}
-	s.bump()
 	return code, nil
 }
-

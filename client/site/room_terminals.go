@@ -250,13 +250,15 @@ func (s *Site) makeRoomKeys(ctx context.Context) (*store.RoomKeys, error) {
 // its key, and returns it with the id it is given.
 func (s *Site) PairTerminal(ctx context.Context, roomName string, key *seal.DevicePublicKey, name, seat string) (Terminal, error) {
 	name, seat, roomName = strings.TrimSpace(name), strings.TrimSpace(seat), strings.TrimSpace(roomName)
+	// What a terminal sends over the network: refused in English for the
+	// station's log and the terminal, not shown on the station's screens.
 	switch {
 	case key == nil:
-		return Terminal{}, inputf("terminal_key", "the terminal's key is missing")
+		return Terminal{}, fmt.Errorf("%w: the terminal's key is missing", ErrInput)
 	case name == "" || !plain(name, 64):
-		return Terminal{}, inputf("terminal_name", "the terminal's name is empty, longer than 64 characters or has control characters")
+		return Terminal{}, fmt.Errorf("%w: the terminal's name is empty, longer than 64 characters or has control characters", ErrInput)
 	case !plain(seat, 32) || !plain(roomName, 64):
-		return Terminal{}, inputf("seat_or_room", "seat or room is too long or has control characters")
+		return Terminal{}, fmt.Errorf("%w: the terminal's seat (32) or room (64) is too long or has control characters", ErrInput)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -329,8 +331,8 @@ func (s *Site) RevokeTerminal(ctx context.Context, id, proctor, reason string) e
 	if err != nil {
 		return err
 	}
-	if strings.TrimSpace(proctor) == "" || !plain(proctor, 64) {
-		return inputf("proctor_name", "the proctor's name is empty, too long or has control characters")
+	if err := checkProctor(proctor); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -366,7 +368,8 @@ func (s *Site) RevokeTerminal(ctx context.Context, id, proctor, reason string) e
 	return nil
 }
 
-// Heard notes that a terminal was heard from now (memory only).
+// Heard notes that a terminal was heard from now (memory only); call it for
+// a request that authenticated as the terminal.
 func (s *Site) Heard(id string) {
 	now := s.now()
 	s.heardMu.Lock()
@@ -382,7 +385,9 @@ func (s *Site) lastHeard(id string) time.Time {
 
 // Watch returns a channel closed at the next change a terminal must hear of
 // (start, pause, resume, extra time, submission, end, check-in, a sign-in,
-// a move, a revocation; not an answer saved): a long poll waits on it.
+// a move, a revocation; not an answer saved): a long poll waits on it. Take
+// the channel before reading RoomState, so that a change committed in
+// between closes the channel held rather than a later one.
 func (s *Site) Watch() <-chan struct{} {
 	s.watchMu.Lock()
 	defer s.watchMu.Unlock()

@@ -16,6 +16,8 @@ import (
 	"onex/client/store"
 	"onex/exam"
 	"onex/exam/seal"
+
+	"pgregory.net/rapid"
 )
 
 const (
@@ -641,4 +643,74 @@ func TestMoveCandidateKeepsEveryAnswer(t *testing.T) {
 	}) {
 		t.Fatalf("incidents %+v", ins)
 	}
+}
+
+// TestChangesExactlyOnceProperty: whatever a terminal sends (retries,
+// replays, envelopes out of order, gaps), the station commits each change
+// of its chain once and in order: its acknowledged place and the answer it
+// holds are those of the longest run of the chain it was sent in order.
+func TestChangesExactlyOnceProperty(t *testing.T) {
+	ctx := context.Background()
+	r, tm := roomRig(t)
+	const chain = 6
+	rapid.Check(t, func(rt *rapid.T) {
+		// A fresh terminal for each run: the candidate moves to it.
+		code, err := r.s.MoveCandidate(ctx, r.session, ticketA, "张监考", "换终端")
+		if err != nil {
+			rt.Fatal(err)
+		}
+		tm = r.pair("", "01")
+		if _, err := r.s.SignIn(ctx, tm.id, ticketA, code); err != nil {
+			rt.Fatal(err)
+		}
+		before, _ := r.s.Answers(ctx, r.session, ticketA)
+		envs := make([][]byte, chain)
+		for i := range envs {
+			envs[i] = tm.seal(save(r.session, ticketA, "q8", fmt.Sprintf("第%d次", i+1), time.Minute))
+		}
+		acked := 0
+		for range rapid.IntRange(1, 5).Draw(rt, "requests") {
+			req := rapid.SliceOfN(rapid.IntRange(0, chain-1), 1, 4).Draw(rt, "request")
+			// The model: duplicates below acked, the next in order, else a gap.
+			want, next, gap := []string(nil), acked, false
+			for _, i := range req {
+				seq := i + 1
+				switch {
+				case seq <= next:
+					want = append(want, fmt.Sprintf("%d duplicate", seq))
+				case seq == next+1:
+					want = append(want, fmt.Sprintf("%d applied", seq))
+					next = seq
+				default:
+					gap = true
+				}
+			}
+			var batch [][]byte
+			for _, i := range req {
+				batch = append(batch, envs[i])
+			}
+			res, err := r.s.ApplyChanges(ctx, tm.id, batch)
+			if gap {
+				if !errors.Is(err, site.ErrGap) {
+					rt.Fatalf("request %v after %d: %v, want a gap", req, acked, err)
+				}
+			} else {
+				if err != nil || !slices.Equal(outcomes(res), want) || res.Acked != uint64(next) {
+					rt.Fatalf("request %v after %d: %v (acked %d), %v; want %v", req, acked, outcomes(res), res.Acked, err, want)
+				}
+				acked = next
+			}
+			got, _ := r.s.Answers(ctx, r.session, ticketA)
+			wantText := before["q8"].Text
+			if acked > 0 {
+				wantText = fmt.Sprintf("第%d次", acked)
+			}
+			if got["q8"].Text != wantText {
+				rt.Fatalf("after %v: q8 = %q, want %q", req, got["q8"].Text, wantText)
+			}
+			if st, _ := r.s.TerminalByID(ctx, tm.id); st.Acked != uint64(acked) {
+				rt.Fatalf("after %v: acked %d, want %d", req, st.Acked, acked)
+			}
+		}
+	})
 }

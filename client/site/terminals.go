@@ -62,8 +62,8 @@ type Terminal struct {
 // TerminalStatus is a terminal as the proctor console shows it.
 type TerminalStatus struct {
 	Terminal
-	LastHeard time.Time       `json:"last_heard,omitzero"` // in this run of the station
-	Silent    bool            `json:"silent,omitempty"`    // not heard for roomwire.Silent
-	LastSave  time.Time       `json:"last_save,omitzero"`  // its last change committed
+	LastHeard time.Time           `json:"last_heard,omitzero"` // in this run of the station
+	Silent    bool                `json:"silent,omitempty"`    // not heard for roomwire.Silent
+	LastSave  time.Time           `json:"last_save,omitzero"`  // its last change committed
 	Candidate *roomwire.Candidate `json:"candidate,omitempty"`
 }

@@ -155,8 +155,8 @@ func (s *Server) authenticate(r *http.Request) (site.Terminal, []byte, error) {
 	if osync.BodyHash(body) != auth.BodyHash {
 		return t, nil, refuse(osync.RefusedBody, "the body is not the one signed (%s)", osync.HeaderBodyHash)
 	}
-	if auth.Time <= s.started {
-		return t, nil, refuse(osync.RefusedReplayed, "request signed at %d, no later than the station started (%d): sign it again", auth.Time, s.started)
+	if auth.Time < s.started {
+		return t, nil, refuse(osync.RefusedReplayed, "request signed at %d, before the station started (%d): sign it again", auth.Time, s.started)
 	}
 	if !s.nonces.use(t.ID+" "+auth.Nonce, time.Unix(auth.Time, 0), now) {
 		return t, nil, refuse(osync.RefusedReplayed, "request replayed: the station has answered nonce %s of terminal %s", auth.Nonce, t.ID)

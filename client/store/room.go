@@ -244,4 +244,3 @@ func (tx *Tx) SeatCodeFailed(sessionID, ticket string) (int, error) {
 	}
 	return n, nil
 }
-
