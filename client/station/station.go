@@ -84,6 +84,7 @@ type Server struct {
 	pairing  pairings
 	throttle throttle
 
+	ready       chan struct{} // closed once Serve serves (tests wait on it)
 	closing     chan struct{} // closed when Serve stops: long polls answer at once
 	closingOnce gosync.Once
 }
@@ -123,7 +124,7 @@ func newServer(ctx context.Context, b backend, ln net.Listener, cfg Config) (*Se
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{site: b, ln: ln, cfg: cfg, log: log, id: id, closing: make(chan struct{})}
+	s := &Server{site: b, ln: ln, cfg: cfg, log: log, id: id, closing: make(chan struct{}), ready: make(chan struct{})}
 	s.started = cfg.Now().Unix()
 	if s.addr, err = reachable(ln.Addr(), cfg.Advertise); err != nil {
 		return nil, err
@@ -243,6 +244,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(tls.NewListener(s.ln, s.tls)) }()
+	close(s.ready)
 	s.log.Info("room server listening", "addr", s.addr.String(), "pin", seal.TLSFingerprint(s.id.SPKI))
 	select {
 	case err := <-errc:
