@@ -413,7 +413,9 @@ func TestStateLongPoll(t *testing.T) {
 }
 
 // jsonUnmarshal is encoding/json's, here so that the tests read as the terminal does.
-func jsonUnmarshal(b []byte, v any) error { return decode(&http.Request{Body: io.NopCloser(bytes.NewReader(b))}, v) }
+func jsonUnmarshal(b []byte, v any) error {
+	return decode(&http.Request{Body: io.NopCloser(bytes.NewReader(b))}, v)
+}
 
 func TestServeStopsGracefully(t *testing.T) {
 	_, srv, term := paired(t, Config{DataDir: t.TempDir()})
@@ -549,4 +551,3 @@ func FuzzPair(f *testing.F) {
 		}
 	})
 }
-
