@@ -412,7 +412,7 @@ func TestStateLongPoll(t *testing.T) {
 	}
 }
 
-// jsonUnmarshal is encoding/json's, here so that the tests read as the terminal does.
+// jsonUnmarshal reads an answer strictly, as the station reads a request.
 func jsonUnmarshal(b []byte, v any) error {
 	return decode(&http.Request{Body: io.NopCloser(bytes.NewReader(b))}, v)
 }
