@@ -29,7 +29,7 @@ import (
 
 func TestPairing(t *testing.T) {
 	f := newFakeSite(t)
-	clk := &clock{off: -2 * time.Second}
+	clk := behind(2 * time.Second)
 	srv := serve(t, f, Config{Now: clk.now})
 
 	t.Run("the right secret pins and works", func(t *testing.T) {
@@ -160,7 +160,7 @@ func TestPairingThroughAMachineInTheMiddle(t *testing.T) {
 
 func TestPairingThrottled(t *testing.T) {
 	f := newFakeSite(t)
-	clk := &clock{off: -2 * time.Second}
+	clk := behind(2 * time.Second)
 	srv := serve(t, f, Config{Now: clk.now})
 	code, _ := srv.PairingCode("R101", 1, time.Hour)
 	wrong, _ := seal.NewPairingSecret()
@@ -275,12 +275,12 @@ func TestSignedRequestsRefused(t *testing.T) {
 		if resp, body := term.send(t, req); resp.StatusCode != http.StatusOK {
 			t.Fatalf("first: %s %s", resp.Status, body)
 		}
-		heard := f.heardOf(term.id)
+		heard := f.heardOf()
 		resp, body := term.send(t, copyOf)
 		if resp.StatusCode != http.StatusUnauthorized || refusal(t, body) != osync.RefusedReplayed {
 			t.Fatalf("the same request again: %s %s, want 401 replayed", resp.Status, body)
 		}
-		if f.heardOf(term.id) != heard {
+		if f.heardOf() != heard {
 			t.Error("a replayed request counted as the terminal heard")
 		}
 	})
@@ -360,7 +360,7 @@ func TestSiteErrorsAnswerWithTheirCodes(t *testing.T) {
 	if resp, body := term.do(t, http.MethodPost, srv.url+room.PathSignIn, room.SignInRequest{Ticket: "1", SeatCode: "123456"}, true); resp.StatusCode != 200 {
 		t.Fatalf("sign-in: %s %s", resp.Status, body)
 	}
-	if n := f.heardOf(term.id); n < 31 {
+	if n := f.heardOf(); n < 31 {
 		t.Errorf("heard %d times, want every authenticated request", n)
 	}
 }
