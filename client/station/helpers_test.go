@@ -12,10 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	gosync "sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,9 +34,7 @@ func selfSigned(t testing.TB) (tls.Certificate, seal.Hash) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, err := seal.SelfSignedCertificate(key, "test", nil, time.Now(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,9 +54,9 @@ type fakeSite struct {
 
 	mu        gosync.Mutex
 	terminals map[string]site.Terminal
-	heard     map[string]int
+	heard     atomic.Int64 // requests heard, of any terminal
 	gen       uint64
-	watch     chan struct{}
+	watch     atomic.Pointer[chan struct{}]
 	err       error // what SignIn, TerminalView and ApplyChanges return
 }
 
@@ -68,8 +66,11 @@ func newFakeSite(t testing.TB) *fakeSite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fakeSite{id: &site.RoomIdentity{Certificate: cert, SPKI: spki, RecordKey: ck.Public(), Site: "S01"},
-		terminals: map[string]site.Terminal{}, heard: map[string]int{}, watch: make(chan struct{}), gen: 1}
+	f := &fakeSite{id: &site.RoomIdentity{Certificate: cert, SPKI: spki, RecordKey: ck.Public(), Site: "S01"},
+		terminals: map[string]site.Terminal{}, gen: 1}
+	ch := make(chan struct{})
+	f.watch.Store(&ch)
+	return f
 }
 
 func (f *fakeSite) RoomIdentity(context.Context) (*site.RoomIdentity, error) { return f.id, nil }
@@ -100,31 +101,17 @@ func (f *fakeSite) revoke(id string) {
 	f.terminals[id] = t
 }
 
-func (f *fakeSite) Heard(id string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.heard[id]++
-}
-
-func (f *fakeSite) heardOf(id string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.heard[id]
-}
-
-func (f *fakeSite) Watch() <-chan struct{} {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.watch
-}
+func (f *fakeSite) Heard(string)           { f.heard.Add(1) }
+func (f *fakeSite) heardOf() int64         { return f.heard.Load() }
+func (f *fakeSite) Watch() <-chan struct{} { return *f.watch.Load() }
 
 // change moves the generation on and wakes the watchers.
 func (f *fakeSite) change() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.gen++
-	close(f.watch)
-	f.watch = make(chan struct{})
+	next := make(chan struct{})
+	close(*f.watch.Swap(&next))
 }
 
 func (f *fakeSite) RoomState(_ context.Context, id string) (room.State, error) {
@@ -171,7 +158,7 @@ func serve(t testing.TB, b backend, cfg Config) *running {
 	if cfg.Now == nil {
 		// A request signed in the second the station started is refused
 		// as replayed: the test's station started two seconds ago.
-		cfg.Now = (&clock{off: -2 * time.Second}).now
+		cfg.Now = behind(2 * time.Second).now
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -316,20 +303,16 @@ func refusal(t testing.TB, body []byte) string {
 	return p.Code
 }
 
-// clock is the station's clock in a test, which the test moves on.
-type clock struct {
-	mu  gosync.Mutex
-	off time.Duration
-}
+// clock is the station's clock in a test, off time.Now by what the test
+// adds.
+type clock struct{ off atomic.Int64 }
 
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
+func (c *clock) now() time.Time      { return time.Now().Add(time.Duration(c.off.Load())) }
+func (c *clock) add(d time.Duration) { c.off.Add(int64(d)) }
 
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.off += d
+// behind is a clock d behind time.Now.
+func behind(d time.Duration) *clock {
+	c := &clock{}
+	c.add(-d)
+	return c
 }

@@ -309,21 +309,13 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, t site.Terminal)
 		return
 	}
 	c, err := s.site.SignIn(r.Context(), t.ID, req.Ticket, req.SeatCode)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
+	s.reply(w, r, c, err)
 }
 
 func (s *Server) paper(w http.ResponseWriter, r *http.Request, t site.Terminal) {
 	q := r.URL.Query()
 	v, err := s.site.TerminalView(r.Context(), t.ID, q.Get("session"), q.Get("ticket"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+	s.reply(w, r, v, err)
 }
 
 func (s *Server) changes(w http.ResponseWriter, r *http.Request, t site.Terminal) {
@@ -333,11 +325,16 @@ func (s *Server) changes(w http.ResponseWriter, r *http.Request, t site.Terminal
 		return
 	}
 	resp, err := s.site.ApplyChanges(r.Context(), t.ID, req.Envelopes)
+	s.reply(w, r, resp, err)
+}
+
+// reply answers v, or the error.
+func (s *Server) reply(w http.ResponseWriter, r *http.Request, v any, err error) {
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, resp)
+	writeJSON(w, http.StatusOK, v)
 }
 
 // problem is a refusal's body.

@@ -16,11 +16,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"onex/client/discover"
 	"onex/client/room"
 	"onex/client/site"
 	"onex/exam/seal"
@@ -29,7 +31,7 @@ import (
 
 func TestPairing(t *testing.T) {
 	f := newFakeSite(t)
-	clk := &clock{off: -2 * time.Second}
+	clk := behind(2 * time.Second)
 	srv := serve(t, f, Config{Now: clk.now})
 
 	t.Run("the right secret pins and works", func(t *testing.T) {
@@ -160,7 +162,7 @@ func TestPairingThroughAMachineInTheMiddle(t *testing.T) {
 
 func TestPairingThrottled(t *testing.T) {
 	f := newFakeSite(t)
-	clk := &clock{off: -2 * time.Second}
+	clk := behind(2 * time.Second)
 	srv := serve(t, f, Config{Now: clk.now})
 	code, _ := srv.PairingCode("R101", 1, time.Hour)
 	wrong, _ := seal.NewPairingSecret()
@@ -199,8 +201,25 @@ func paired(t *testing.T, cfg Config) (*fakeSite, *running, *terminal) {
 	return f, srv, term
 }
 
+// TestSignedRequestsRefused runs over the test's stand-in for the station
+// logic and over the real one (client/site with a real central).
 func TestSignedRequestsRefused(t *testing.T) {
-	f, srv, term := paired(t, Config{})
+	t.Run("fake site", func(t *testing.T) {
+		f, srv, term := paired(t, Config{})
+		signedRequestsRefused(t, srv, term, f.revoke, f.heardOf)
+	})
+	t.Run("real site", func(t *testing.T) {
+		rs := newRealStation(t)
+		revoke := func(id string) {
+			if err := rs.site.RevokeTerminal(context.Background(), id, "张监考", "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		signedRequestsRefused(t, rs.srv, rs.pairNew(t, false), revoke, nil)
+	})
+}
+
+func signedRequestsRefused(t *testing.T, srv *running, term *terminal, revoke func(id string), heardOf func() int64) {
 	stranger := newTerminal(t)
 	stranger.sg = &osync.Signer{DeviceID: term.id, Key: stranger.key} // another key, the terminal's id
 	unknown := newTerminal(t)
@@ -269,24 +288,26 @@ func TestSignedRequestsRefused(t *testing.T) {
 	}
 
 	t.Run("replayed", func(t *testing.T) {
-		req := term.request(t, http.MethodPost, srv.url+room.PathChanges, changes, true)
+		req := term.request(t, http.MethodGet, srv.url+room.PathState, nil, true)
 		copyOf := req.Clone(context.Background())
-		copyOf.Body, _ = req.GetBody()
 		if resp, body := term.send(t, req); resp.StatusCode != http.StatusOK {
 			t.Fatalf("first: %s %s", resp.Status, body)
 		}
-		heard := f.heardOf(term.id)
+		var heard int64
+		if heardOf != nil {
+			heard = heardOf()
+		}
 		resp, body := term.send(t, copyOf)
 		if resp.StatusCode != http.StatusUnauthorized || refusal(t, body) != osync.RefusedReplayed {
 			t.Fatalf("the same request again: %s %s, want 401 replayed", resp.Status, body)
 		}
-		if f.heardOf(term.id) != heard {
+		if heardOf != nil && heardOf() != heard {
 			t.Error("a replayed request counted as the terminal heard")
 		}
 	})
 
 	t.Run("revoked", func(t *testing.T) {
-		f.revoke(term.id)
+		revoke(term.id)
 		resp, body := term.do(t, http.MethodGet, srv.url+room.PathState, nil, true)
 		if resp.StatusCode != http.StatusForbidden || refusal(t, body) != osync.RefusedRevoked {
 			t.Fatalf("%s %s, want 403 revoked", resp.Status, body)
@@ -301,13 +322,18 @@ func TestRestartRefusesWhatItForgot(t *testing.T) {
 	f, srv, term := paired(t, Config{})
 	req := term.request(t, http.MethodGet, srv.url+room.PathState, nil, true)
 	again := req.Clone(context.Background())
+	signed, err := strconv.ParseInt(req.Header.Get(osync.HeaderTime), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if resp, body := term.send(t, req); resp.StatusCode != http.StatusOK {
 		t.Fatalf("before the restart: %s %s", resp.Status, body)
 	}
 	if err := srv.stop(); err != nil {
 		t.Fatal(err)
 	}
-	restarted := serve(t, f, Config{Now: time.Now}) // started now, after the request was signed
+	time.Sleep(time.Until(time.Unix(signed+1, 0))) // a restart in a later second than the signature
+	restarted := serve(t, f, Config{Now: time.Now})
 	if restarted.nonces.len() != 0 {
 		t.Fatal("the new process remembers nonces")
 	}
@@ -316,8 +342,7 @@ func TestRestartRefusesWhatItForgot(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized || refusal(t, body) != osync.RefusedReplayed {
 		t.Fatalf("after the restart: %s %s, want 401 replayed", resp.Status, body)
 	}
-	// A request signed now is answered, once the station's second has passed.
-	time.Sleep(time.Until(time.Unix(restarted.started+1, 0)))
+	// A request signed now, in the second it started, is answered.
 	if resp, body := term.do(t, http.MethodGet, restarted.url+room.PathState, nil, true); resp.StatusCode != http.StatusOK {
 		t.Fatalf("a fresh request after the restart: %s %s", resp.Status, body)
 	}
@@ -360,7 +385,7 @@ func TestSiteErrorsAnswerWithTheirCodes(t *testing.T) {
 	if resp, body := term.do(t, http.MethodPost, srv.url+room.PathSignIn, room.SignInRequest{Ticket: "1", SeatCode: "123456"}, true); resp.StatusCode != 200 {
 		t.Fatalf("sign-in: %s %s", resp.Status, body)
 	}
-	if n := f.heardOf(term.id); n < 31 {
+	if n := f.heardOf(); n < 31 {
 		t.Errorf("heard %d times, want every authenticated request", n)
 	}
 }
@@ -412,7 +437,7 @@ func TestStateLongPoll(t *testing.T) {
 	}
 }
 
-// jsonUnmarshal is encoding/json's, here so that the tests read as the terminal does.
+// jsonUnmarshal reads an answer strictly, as the station reads a request.
 func jsonUnmarshal(b []byte, v any) error {
 	return decode(&http.Request{Body: io.NopCloser(bytes.NewReader(b))}, v)
 }
@@ -550,4 +575,29 @@ func FuzzPair(f *testing.F) {
 			t.Fatalf("%q: %d", body, rec.Code)
 		}
 	})
+}
+
+// TestServeAnnounces: a station told to announce itself is heard by mDNS
+// with its address and pin while it serves, and no longer once it stopped.
+func TestServeAnnounces(t *testing.T) {
+	f := newFakeSite(t)
+	srv := serve(t, f, Config{Announce: true, Room: "A101"})
+	var found []discover.Station
+	var err error
+	for try := 0; try < 5 && len(found) == 0; try++ {
+		if found, err = discover.Browse(context.Background(), 500*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		found = slices.DeleteFunc(found, func(st discover.Station) bool { return st.Pin != srv.SPKI() })
+	}
+	if len(found) != 1 || found[0].Addr != srv.Addr() || found[0].Room != "A101" || found[0].Site != "S01" {
+		t.Fatalf("heard %+v, want the station at %v", found, srv.Addr())
+	}
+	if err := srv.stop(); err != nil {
+		t.Fatal(err)
+	}
+	found, err = discover.Browse(context.Background(), 300*time.Millisecond)
+	if err != nil || slices.ContainsFunc(found, func(st discover.Station) bool { return st.Pin == srv.SPKI() }) {
+		t.Fatalf("after the stop: %+v %v", found, err)
+	}
 }
