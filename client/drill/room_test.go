@@ -317,7 +317,7 @@ func TestStationKilledMidExam(t *testing.T) {
 func TestTerminalCutOff(t *testing.T) {
 	cut := 60 * time.Second
 	if testing.Short() {
-		cut = 3 * time.Second
+		cut = room.Silent + time.Second
 	}
 	c, s, _ := released(t)
 	ctx, cancel := context.WithTimeout(context.Background(), cut+2*time.Minute)
@@ -362,6 +362,17 @@ func TestTerminalCutOff(t *testing.T) {
 	if got := term.Status(); got.Connected || got.Pending == 0 {
 		t.Fatalf("cut off, the terminal says connected %v with %d pending", got.Connected, got.Pending)
 	}
+	console := func() site.TerminalStatus {
+		t.Helper()
+		all, err := s.Terminals(ctx)
+		if err != nil || len(all) != 1 || all[0].Candidate == nil {
+			t.Fatalf("the console's terminals: %+v, %v", all, err)
+		}
+		return all[0]
+	}
+	if ts := console(); !ts.Silent || ts.Candidate.Answered != min(5, len(st.items)) {
+		t.Errorf("cut off for %v, the console shows the terminal silent %v, %d answered (want 5)", cut, ts.Silent, ts.Candidate.Answered)
+	}
 	if left := term.Remaining(); before-left < cut*8/10 {
 		t.Errorf("cut off for %v, the terminal's clock moved %v", cut, before-left)
 	}
@@ -378,6 +389,9 @@ func TestTerminalCutOff(t *testing.T) {
 	}
 	if d := term.Remaining() - seats[0].Remaining; d > 2*time.Second || d < -2*time.Second {
 		t.Errorf("after the cut the terminal's clock is %v off the station's", d)
+	}
+	if ts := console(); ts.Silent || ts.LastSave.IsZero() || ts.Candidate.Remaining <= 0 {
+		t.Errorf("back, the console shows the terminal silent %v, last save %v, %v left", ts.Silent, ts.LastSave, ts.Candidate.Remaining)
 	}
 	checkExactlyOnce(t, s, c.Session.ID, []*sitter{st})
 }
