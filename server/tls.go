@@ -5,12 +5,9 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -85,27 +82,7 @@ func InitTLS(dataDir string, hosts []string, now time.Time) (*x509.Certificate, 
 	if err != nil {
 		return nil, err
 	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: hosts[0], Organization: []string{"OneX central"}},
-		NotBefore:             now.Add(-time.Hour), // a machine whose clock is a little behind
-		NotAfter:              now.Add(SelfSignedValidity),
-		KeyUsage:              x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-	}
-	for _, h := range hosts {
-		if ip, err := netip.ParseAddr(h); err == nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, net.IP(ip.AsSlice()))
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, h)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, err := seal.SelfSignedCertificate(key, hosts[0], hosts, now, SelfSignedValidity)
 	if err != nil {
 		return nil, fmt.Errorf("tls: %w", err)
 	}

@@ -38,9 +38,13 @@ func (s *Site) Candidates(ctx context.Context, sessionID string) ([]Candidate, e
 
 func (s *Site) candidates(ctx context.Context, r *room) ([]Candidate, error) {
 	var checks []store.CheckIn
+	var codes map[string]string
 	if err := s.st.View(ctx, func(tx *store.Tx) error {
 		var err error
-		checks, err = tx.CheckIns(r.id)
+		if checks, err = tx.CheckIns(r.id); err != nil {
+			return err
+		}
+		codes, err = tx.SeatCodes(r.id)
 		return err
 	}); err != nil {
 		return nil, err
@@ -51,7 +55,9 @@ func (s *Site) candidates(ctx context.Context, r *room) ([]Candidate, error) {
 	}
 	out := make([]Candidate, 0, len(r.sess.Candidates))
 	for _, rc := range r.sess.Candidates {
-		out = append(out, r.candidate(rc, byTicket[rc.Ticket]))
+		c := r.candidate(rc, byTicket[rc.Ticket])
+		c.SeatCode = codes[rc.Ticket]
+		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b Candidate) int { return strings.Compare(a.Ticket, b.Ticket) })
 	return out, nil
@@ -236,9 +242,25 @@ func (s *Site) CheckIn(ctx context.Context, sessionID string, req CheckInRequest
 				}
 			}
 		}
+		before, err := tx.CheckIn(r.id, req.Ticket)
+		if err != nil {
+			return err
+		}
 		ci := store.CheckIn{Ticket: req.Ticket, Status: status, Seat: seat, Override: override, At: now}
 		if err := tx.PutCheckIn(r.id, ci); err != nil {
 			return err
+		}
+		code, _, err := tx.SeatCode(r.id, req.Ticket)
+		if err != nil {
+			return err
+		}
+		if status.CheckedIn() && !before.Status.CheckedIn() && code == "" {
+			if code, err = newSeatCode(); err != nil {
+				return err
+			}
+			if err := tx.PutSeatCode(r.id, req.Ticket, code); err != nil {
+				return err
+			}
 		}
 		if len(req.Photo) > 0 {
 			if err := tx.PutPhoto(r.id, req.Ticket, req.Photo); err != nil {
@@ -253,6 +275,7 @@ func (s *Site) CheckIn(ctx context.Context, sessionID string, req CheckInRequest
 			return err
 		}
 		out = r.candidate(rc, ci)
+		out.SeatCode = code
 		return nil
 	})
 	if err != nil {

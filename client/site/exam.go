@@ -2,6 +2,7 @@ package site
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -30,42 +31,48 @@ func (s *Site) Begin(ctx context.Context, sessionID, ticket string) (*Exam, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := s.begin(ctx, r, ticket); err != nil {
+		return nil, err
+	}
+	return &Exam{s: s, sessionID: sessionID, ticket: ticket}, nil
+}
+
+// begin begins a candidate's exam in room r if it has not begun; the
+// caller holds s.mu.
+func (s *Site) begin(ctx context.Context, r *room, ticket string) error {
 	if _, ok := r.att[ticket]; ok {
-		return &Exam{s: s, sessionID: sessionID, ticket: ticket}, nil
+		return nil
 	}
 	if _, ok := r.roster[ticket]; !ok {
-		return nil, inputf("not_on_roster", "ticket %q is not on the roster of session %s", ticket, sessionID)
+		return inputf("not_on_roster", "ticket %q is not on the roster of session %s", ticket, r.id)
 	}
 	switch {
 	case r.paper == nil:
-		return nil, fmt.Errorf("session %s: %w", sessionID, ErrNotReleased)
+		return fmt.Errorf("session %s: %w", r.id, ErrNotReleased)
 	case !r.started():
-		return nil, fmt.Errorf("session %s: %w", sessionID, ErrNotStarted)
+		return fmt.Errorf("session %s: %w", r.id, ErrNotStarted)
 	case r.ended():
-		return nil, fmt.Errorf("session %s: %w", sessionID, ErrEnded)
+		return fmt.Errorf("session %s: %w", r.id, ErrEnded)
 	}
 	var ci store.CheckIn
 	if err := s.st.View(ctx, func(tx *store.Tx) error {
-		ci, err = tx.CheckIn(sessionID, ticket)
+		var err error
+		ci, err = tx.CheckIn(r.id, ticket)
 		return err
 	}); err != nil {
-		return nil, err
+		return err
 	}
 	if !ci.Status.CheckedIn() {
-		return nil, fmt.Errorf("ticket %s: %w", ticket, ErrNotCheckedIn)
+		return fmt.Errorf("ticket %s: %w", ticket, ErrNotCheckedIn)
 	}
 	now := s.now()
-	a := &attempt{ticket: ticket, revs: map[string]int{}, flags: map[string]bool{}, snaps: map[string]time.Time{}}
+	a := newAttempt(ticket)
 	a.st.Begun = now
 	// The time the room has run is time this candidate has used.
 	a.clock, _ = exam.Restore(r.clock.Elapsed(now), false, time.Time{}, now)
 	r.att[ticket] = a
 	r.setClocks(now)
-	err = s.update(ctx, r, func(tx *store.Tx) error { return r.saveAttempt(tx, a, now) })
-	if err != nil {
-		return nil, err
-	}
-	return &Exam{s: s, sessionID: sessionID, ticket: ticket}, nil
+	return s.update(ctx, r, func(tx *store.Tx) error { return r.saveAttempt(tx, a, now) })
 }
 
 // SessionID is the exam's session.
@@ -146,30 +153,42 @@ func (e *Exam) Remaining(ctx context.Context) (time.Duration, error) {
 // (see Config.SnapshotEvery). An empty answer clears the item. Once the time
 // is up the paper is submitted and Save returns ErrTimeUp.
 func (e *Exam) Save(ctx context.Context, itemID string, ans exam.Answer) error {
-	return e.change(ctx, itemID, func(it exam.Item, _ func() (exam.Answer, error), cur *store.Answer) (bool, error) {
+	return e.change(ctx, itemID, setAnswer(ans))
+}
+
+// Flag marks or unmarks an item for review; the flag is saved like an answer.
+func (e *Exam) Flag(ctx context.Context, itemID string, flagged bool) error {
+	return e.change(ctx, itemID, setFlag(flagged))
+}
+
+// itemChange is one change to an item's saved answer: it gets the item, the
+// answer saved before (read on demand) and the row to write, and reports
+// whether the answer itself changed (and so may need a record).
+type itemChange func(it exam.Item, prev func() (exam.Answer, error), cur *store.Answer) (bool, error)
+
+// setAnswer makes ans the item's answer, if the item takes it (ErrInput).
+func setAnswer(ans exam.Answer) itemChange {
+	return func(it exam.Item, _ func() (exam.Answer, error), cur *store.Answer) (bool, error) {
 		a, err := it.CheckAnswer(ans)
 		if err != nil {
 			return false, fmt.Errorf("%w: %w", ErrInput, err)
 		}
 		cur.Value = a
 		return true, nil
-	})
+	}
 }
 
-// Flag marks or unmarks an item for review; the flag is saved like an answer.
-func (e *Exam) Flag(ctx context.Context, itemID string, flagged bool) error {
-	return e.change(ctx, itemID, func(it exam.Item, prev func() (exam.Answer, error), cur *store.Answer) (bool, error) {
+// setFlag sets the item's review flag, keeping its answer.
+func setFlag(flagged bool) itemChange {
+	return func(_ exam.Item, prev func() (exam.Answer, error), cur *store.Answer) (bool, error) {
 		v, err := prev()
 		cur.Value, cur.Flagged = v, flagged
 		return false, err
-	})
+	}
 }
 
 // change applies one change to an item's saved answer in one transaction.
-// fn gets the item, the answer saved before (read on demand) and the row to
-// write, and reports whether the answer itself changed (and so may need a
-// record).
-func (e *Exam) change(ctx context.Context, itemID string, fn func(exam.Item, func() (exam.Answer, error), *store.Answer) (bool, error)) error {
+func (e *Exam) change(ctx context.Context, itemID string, fn itemChange) error {
 	r, a, err := e.lock(ctx)
 	if err != nil {
 		return err
@@ -184,66 +203,78 @@ func (e *Exam) change(ctx context.Context, itemID string, fn func(exam.Item, fun
 	if !ok {
 		return inputf("item_not_in_paper", "item %q is not in paper %s", itemID, r.paper.ID)
 	}
-	cur := store.Answer{ItemID: itemID, Flagged: a.flags[itemID], Rev: a.revs[itemID] + 1, Saved: now}
-	var answered bool
-	err = s.update(ctx, r, func(tx *store.Tx) error {
-		prev := func() (exam.Answer, error) {
-			if a.revs[itemID] == 0 {
-				return exam.Answer{}, nil
-			}
-			p, err := tx.Answer(e.sessionID, e.ticket, itemID)
-			return p.Value, err
+	return s.update(ctx, r, func(tx *store.Tx) error { return s.changeItem(tx, r, a, it, fn, now) })
+}
+
+// changeItem applies fn to item it of a candidate's paper in tx: the row,
+// the clock's checkpoint when due, and the answer-snapshot record when due.
+// Memory follows at once: if tx does not commit, s.update drops the room and
+// it is read again from the store.
+func (s *Site) changeItem(tx *store.Tx, r *room, a *attempt, it exam.Item, fn itemChange, now time.Time) error {
+	cur := store.Answer{ItemID: it.ID, Flagged: a.flags[it.ID], Rev: a.revs[it.ID] + 1, Saved: now}
+	prev := func() (exam.Answer, error) {
+		if a.revs[it.ID] == 0 {
+			return exam.Answer{}, nil
 		}
-		if answered, err = fn(it, prev, &cur); err != nil {
-			return err
-		}
-		if err := tx.PutAnswer(e.sessionID, e.ticket, cur); err != nil {
-			return err
-		}
-		// The clock's checkpoint need not be fresh: a restart counts the
-		// time since the last one anyway.
-		if now.Sub(a.st.Clock.Checkpoint) >= s.cfg.CheckpointEvery {
-			if err := r.saveAttempt(tx, a, now); err != nil {
-				return err
-			}
-		}
-		if answered && (s.cfg.SnapshotEvery < 0 || now.Sub(a.snaps[itemID]) >= s.cfg.SnapshotEvery) {
-			rec := wire.AnswerSnapshot{SessionID: e.sessionID, Ticket: e.ticket, ItemID: itemID, Answer: cur.Value, Clock: s.stamp(r, now)}
-			if _, err := s.queue(tx, wire.KindAnswer, e.sessionID, rec, now); err != nil {
-				return err
-			}
-			a.snaps[itemID] = now
-		}
-		return nil
-	})
+		p, err := tx.Answer(r.id, a.ticket, it.ID)
+		return p.Value, err
+	}
+	answered, err := fn(it, prev, &cur)
 	if err != nil {
 		return err
 	}
-	a.revs[itemID], a.flags[itemID] = cur.Rev, cur.Flagged
+	if err := tx.PutAnswer(r.id, a.ticket, cur); err != nil {
+		return err
+	}
+	// The clock's checkpoint need not be fresh: a restart counts the
+	// time since the last one anyway.
+	if now.Sub(a.st.Clock.Checkpoint) >= s.cfg.CheckpointEvery {
+		if err := r.saveAttempt(tx, a, now); err != nil {
+			return err
+		}
+	}
+	if answered && (s.cfg.SnapshotEvery < 0 || now.Sub(a.snaps[it.ID]) >= s.cfg.SnapshotEvery) {
+		rec := wire.AnswerSnapshot{SessionID: r.id, Ticket: a.ticket, ItemID: it.ID, Answer: cur.Value, Clock: s.stamp(r, now)}
+		if _, err := s.queue(tx, wire.KindAnswer, r.id, rec, now); err != nil {
+			return err
+		}
+		a.snaps[it.ID] = now
+	}
+	a.revs[it.ID], a.flags[it.ID], a.answered[it.ID] = cur.Rev, cur.Flagged, cur.Value.Answered()
+	return nil
+}
+
+// refusal says why a candidate's paper takes no change now: it is
+// submitted (ErrSubmitted), the session ended (ErrEnded), it is paused
+// (ErrPaused), or the time is up (ErrTimeUp: the caller submits it).
+func (r *room) refusal(a *attempt, now time.Time) error {
+	switch {
+	case !a.st.Submitted.IsZero():
+		return fmt.Errorf("ticket %s: %w", a.ticket, ErrSubmitted)
+	case r.ended():
+		return fmt.Errorf("session %s: %w", r.id, ErrEnded)
+	case a.st.Paused || r.st.Paused:
+		return fmt.Errorf("ticket %s: %w", a.ticket, ErrPaused)
+	case r.remaining(a, now) <= 0:
+		return fmt.Errorf("ticket %s: %w", a.ticket, ErrTimeUp)
+	}
 	return nil
 }
 
 // writable refuses a change to a paper that is submitted, paused or out of
 // time; at time-out it submits the paper first.
 func (e *Exam) writable(ctx context.Context, r *room, a *attempt, now time.Time) error {
-	switch {
-	case !a.st.Submitted.IsZero():
-		return fmt.Errorf("ticket %s: %w", e.ticket, ErrSubmitted)
-	case r.ended():
-		return fmt.Errorf("session %s: %w", e.sessionID, ErrEnded)
-	case a.st.Paused || r.st.Paused:
-		return fmt.Errorf("ticket %s: %w", e.ticket, ErrPaused)
-	case r.remaining(a, now) <= 0:
-		err := e.s.update(ctx, r, func(tx *store.Tx) error {
-			_, err := e.s.submit(tx, r, a, now, true)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		return fmt.Errorf("ticket %s: %w: the paper was submitted", e.ticket, ErrTimeUp)
+	err := r.refusal(a, now)
+	if !errors.Is(err, ErrTimeUp) {
+		return err
 	}
-	return nil
+	if err := e.s.update(ctx, r, func(tx *store.Tx) error {
+		_, err := e.s.submit(tx, r, a, now, true)
+		return err
+	}); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: the paper was submitted", err)
 }
 
 // Submission is a submitted paper: what the candidate is shown.

@@ -37,10 +37,19 @@ func checkReason(reason string) (string, error) {
 	return reason, nil
 }
 
+// checkProctor checks a proctor's name: not empty, one line, at most 64
+// characters.
+func checkProctor(proctor string) error {
+	if strings.TrimSpace(proctor) == "" || !plain(proctor, 64) {
+		return inputf("proctor_name", "the proctor's name is empty, too long or has control characters")
+	}
+	return nil
+}
+
 // proctorRoom returns a started, unended room with s.mu held.
 func (s *Site) proctorRoom(ctx context.Context, sessionID, proctor string) (*room, error) {
-	if strings.TrimSpace(proctor) == "" || !plain(proctor, 64) {
-		return nil, inputf("proctor_name", "the proctor's name is empty, too long or has control characters")
+	if err := checkProctor(proctor); err != nil {
+		return nil, err
 	}
 	r, err := s.room(ctx, sessionID)
 	if err != nil {

@@ -89,6 +89,9 @@ type Site struct {
 	queued     bool // records were queued by the current change
 	lastCkpt   time.Time
 	enrolledAt time.Time
+	notify     bool // the current change is one terminals must hear of (see Watch)
+
+	roomNet // the exam room's terminals (room_*.go)
 }
 
 // Open opens the site store in cfg.Dir.
@@ -102,6 +105,7 @@ func Open(ctx context.Context, cfg Config) (*Site, error) {
 
 func newSite(ctx context.Context, cfg Config, st *store.Store) (*Site, error) {
 	s := &Site{cfg: cfg, st: st, log: cfg.Log, now: cfg.Now, base: cfg.HTTP, rooms: map[string]*room{}}
+	s.roomNet.init()
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -174,7 +178,7 @@ func (s *Site) identity(ctx context.Context) (*store.Identity, error) {
 // memory never runs ahead of what was committed. After a commit that queued
 // records, the pusher is woken.
 func (s *Site) update(ctx context.Context, r *room, fn func(tx *store.Tx) error) error {
-	s.queued = false
+	s.queued, s.notify = false, false
 	err := s.st.Update(ctx, fn)
 	if err != nil {
 		if r != nil {
@@ -185,6 +189,9 @@ func (s *Site) update(ctx context.Context, r *room, fn func(tx *store.Tx) error)
 	if s.queued && s.pusher != nil {
 		s.pusher.Notify()
 	}
+	if s.notify {
+		s.bump()
+	}
 	return nil
 }
 
@@ -193,6 +200,10 @@ func (s *Site) queue(tx *store.Tx, kind, sessionID string, payload any, now time
 	env, err := tx.Queue(kind, sessionID, payload, now)
 	if err == nil {
 		s.queued = true
+		// Every record but an answer snapshot reports a change of a room or
+		// of a candidate's state that terminals hear of (start, pause,
+		// resume, extra time, submission, end, check-in, incident).
+		s.notify = s.notify || kind != wire.KindAnswer
 	}
 	return env, err
 }
@@ -280,6 +291,13 @@ type attempt struct {
 	revs   map[string]int
 	flags  map[string]bool
 	snaps  map[string]time.Time // last answer-snapshot record of each item, this run
+	// answered says which items have an answer (what a terminal's console
+	// line counts).
+	answered map[string]bool
+}
+
+func newAttempt(ticket string) *attempt {
+	return &attempt{ticket: ticket, revs: map[string]int{}, flags: map[string]bool{}, snaps: map[string]time.Time{}, answered: map[string]bool{}}
 }
 
 // room is a session in memory: its verified package, roster, paper once
@@ -436,7 +454,7 @@ func readAttempts(tx *store.Tx, sessionID string) (map[string]*attempt, error) {
 	}
 	att := make(map[string]*attempt, len(tickets))
 	for _, t := range tickets {
-		a := &attempt{ticket: t, revs: map[string]int{}, flags: map[string]bool{}, snaps: map[string]time.Time{}}
+		a := newAttempt(t)
 		if _, err := tx.Attempt(sessionID, t, &a.st); err != nil {
 			return nil, err
 		}
@@ -447,6 +465,7 @@ func readAttempts(tx *store.Tx, sessionID string) (map[string]*attempt, error) {
 		for item, ans := range answers {
 			a.revs[item] = ans.Rev
 			a.flags[item] = ans.Flagged
+			a.answered[item] = ans.Value.Answered()
 		}
 		att[t] = a
 	}
@@ -585,7 +604,10 @@ func (s *Site) Sessions(ctx context.Context) ([]SessionInfo, error) {
 
 // Tick forces the submission of every candidate whose time is up and
 // checkpoints the running clocks (at most every CheckpointEvery). The UI
-// calls it about once a second; it returns the submissions it forced.
+// calls it about once a second; it returns the submissions it forced. A
+// candidate signed in on a terminal is held for roomwire.Silent past their
+// time, and for SubmitGrace while that terminal is silent, so that changes
+// made in time can still arrive (holdSubmission).
 func (s *Site) Tick(ctx context.Context) ([]Submission, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -599,6 +621,10 @@ func (s *Site) Tick(ctx context.Context) ([]Submission, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The terminals say whose forced submission waits (holdSubmission).
+	if _, err := s.terminals(ctx); err != nil {
+		return nil, err
+	}
 	var out []Submission
 	for _, id := range ids {
 		r, err := s.room(ctx, id)
@@ -607,7 +633,7 @@ func (s *Site) Tick(ctx context.Context) ([]Submission, error) {
 		}
 		var due []*attempt
 		for _, t := range slices.Sorted(maps.Keys(r.att)) {
-			if a := r.att[t]; r.runs(a) && r.remaining(a, now) <= 0 {
+			if a := r.att[t]; r.runs(a) && r.remaining(a, now) <= 0 && !s.holdSubmission(r, a, now) {
 				due = append(due, a)
 			}
 		}

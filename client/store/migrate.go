@@ -115,6 +115,26 @@ var migrations = []migration{
 	);`),
 	// 2: examiners' names sealed like their marks (kept in the clear before).
 	sealExaminers,
+	// 3: the exam room (issue 13): paired terminals with their chain of
+	// changes and the candidate each serves, and seat codes.
+	ddl(`CREATE TABLE terminals (
+		id             TEXT PRIMARY KEY,
+		key            BLOB NOT NULL,             -- the terminal's public key
+		name           TEXT NOT NULL,             -- the machine's name
+		seat           TEXT NOT NULL DEFAULT '',
+		room           TEXT NOT NULL DEFAULT '',  -- '': every room of the station
+		paired         TEXT NOT NULL,
+		revoked        TEXT,                      -- NULL while it may talk to the station
+		revoked_reason BLOB,                      -- sealed
+		acked          INTEGER NOT NULL DEFAULT 0, -- its last change committed
+		acked_hash     BLOB,                      -- that change's envelope hash
+		last_save      TEXT,
+		session_id     TEXT NOT NULL DEFAULT '',  -- the candidate it serves, if any
+		ticket         TEXT NOT NULL DEFAULT ''
+	);
+	CREATE UNIQUE INDEX terminals_candidate ON terminals (session_id, ticket) WHERE ticket != '' AND revoked IS NULL;
+	ALTER TABLE candidates ADD COLUMN seat_code BLOB;  -- sealed; NULL: none (not issued, used or voided)
+	ALTER TABLE candidates ADD COLUMN seat_code_failures INTEGER NOT NULL DEFAULT 0;`),
 }
 
 // sealExaminers seals every examiner's name still stored in the clear.

@@ -1,11 +1,13 @@
 // Package store is the site's local store: one SQLite file (modernc.org/sqlite,
 // WAL, synchronous=FULL) in the site's data directory, holding the device's
 // identity, the session packages as central signed them, check-ins, exam
-// state, answers, examiner marks, incidents, and the outbox of sealed records
-// with the receipts that cleared them.
+// state, answers, examiner marks, incidents, the outbox of sealed records
+// with the receipts that cleared them, and (schema 3) the exam room's
+// terminals with their chain of changes and the candidates' seat codes.
 //
 // Sensitive values (the roster inside each session package, photos, answers,
-// marks, incident notes, the device key, release keys and exam state) are
+// marks, incident notes, the device key, release keys, exam state, seat
+// codes, the station's room keys and why a terminal was revoked) are
 // sealed field by field with exam/seal under a random store key bound to
 // table, column and row; the store key is wrapped under the site passphrase.
 // Papers are kept only as central sealed them. Neither the database file nor

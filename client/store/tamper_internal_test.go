@@ -71,8 +71,17 @@ func TestEveryByteOfEverySealedField(t *testing.T) {
 			if _, err := tx.AddIncident(Incident{SessionID: "S-1", Ticket: tk, Type: "misconduct", Note: "note on " + tk, At: now}); err != nil {
 				return err
 			}
+			if err := tx.PutSeatCode("S-1", tk, "12345"+tk[len(tk)-1:]); err != nil {
+				return err
+			}
+			if err := tx.AddTerminal(Terminal{ID: "T-" + tk, Key: dk.Public().Marshal(), Name: "终端", Paired: now}); err != nil {
+				return err
+			}
+			if err := tx.RevokeTerminal("T-"+tk, now, "terminal froze at "+tk); err != nil {
+				return err
+			}
 		}
-		return nil
+		return tx.SetRoomKeys(&RoomKeys{TLSKey: []byte("tls key"), RecordKey: []byte("record key")})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -105,6 +114,14 @@ func TestEveryByteOfEverySealedField(t *testing.T) {
 			func(tx *Tx) error { _, err := tx.Marks("S-1", tickets[0]); return err }, func(tx *Tx) error { _, err := tx.Marks("S-1", tickets[1]); return err }},
 		{"incidents", "note", "ticket = ?", []any{tickets[0]},
 			func(tx *Tx) error { _, err := tx.Incidents("S-1"); return err }, nil},
+		{"meta", "value", "key = ?", []any{metaRoomKeys}, func(tx *Tx) error { _, err := tx.RoomKeys(); return err },
+			func(tx *Tx) error { _, err := tx.readIdentity(); return err }},
+		{"candidates", "seat_code", "session_id = ? AND ticket = ?", []any{"S-1", tickets[0]},
+			func(tx *Tx) error { _, _, err := tx.SeatCode("S-1", tickets[0]); return err },
+			func(tx *Tx) error { _, _, err := tx.SeatCode("S-1", tickets[1]); return err }},
+		{"terminals", "revoked_reason", "id = ?", []any{"T-" + tickets[0]},
+			func(tx *Tx) error { _, err := tx.RevokedReason("T-" + tickets[0]); return err },
+			func(tx *Tx) error { _, err := tx.RevokedReason("T-" + tickets[1]); return err }},
 	}
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
@@ -182,7 +199,11 @@ func TestExaminerSealed(t *testing.T) {
 		if _, err := tx.exec("UPDATE marks SET examiner = '李考评' WHERE ticket = 'T2'"); err != nil {
 			return err
 		}
-		_, err := tx.exec("PRAGMA user_version = 1")
+		// Nor had it the tables of schema 3, which opening adds.
+		_, err := tx.exec(`DROP TABLE terminals;
+			ALTER TABLE candidates DROP COLUMN seat_code;
+			ALTER TABLE candidates DROP COLUMN seat_code_failures;
+			PRAGMA user_version = 1`)
 		return err
 	})
 	if err != nil {
