@@ -34,12 +34,9 @@ func chain(t testing.TB, dk *seal.DeviceKey, ck *seal.CentralKeys, base uint64, 
 
 func keys(t testing.TB) (*seal.DeviceKey, *seal.CentralKeys) {
 	t.Helper()
-	dk, err := seal.GenerateDeviceKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ck, err := seal.GenerateCentralKeys()
-	if err != nil {
+	dk, err1 := seal.GenerateDeviceKey()
+	ck, err2 := seal.GenerateCentralKeys()
+	if err := errors.Join(err1, err2); err != nil {
 		t.Fatal(err)
 	}
 	return dk, ck

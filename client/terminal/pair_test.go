@@ -2,16 +2,13 @@ package terminal
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
+	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
 	"log"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -31,16 +28,12 @@ import (
 // retries over a real TLS 1.3 connection on loopback; they are not a
 // station (the end-to-end tests use client/station).
 
-// tlsServer serves h over TLS with a self-signed ECDSA certificate of its
+// tlsServer serves h over TLS with a self-signed Ed25519 certificate of its
 // own, and returns it with the SHA-256 of its public key.
 func tlsServer(t *testing.T, h http.Handler) (*httptest.Server, seal.Hash) {
 	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	_, priv, _ := ed25519.GenerateKey(nil) // crypto/rand
+	der, err := seal.SelfSignedCertificate(priv, "station", nil, time.Now(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
