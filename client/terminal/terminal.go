@@ -236,4 +236,3 @@ func stationTLS(pin seal.Hash) *tls.Config {
 
 // now is the terminal's clock.
 func (t *Terminal) now() time.Time { return t.cfg.Clock() }
-
