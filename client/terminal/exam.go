@@ -47,6 +47,7 @@ func (w Where) String() string {
 type examState struct {
 	gen     uint64
 	known   bool            // a State has come since Open
+	signIns uint64          // sign-ins in this run: a State asked for before the last is stale
 	cand    *room.Candidate // as the station last said, or as SignIn returned
 	candAt  time.Time       // our clock when cand's times were read
 	paper   *exam.View      // as the station sent it, with acknowledged changes applied
@@ -141,6 +142,11 @@ func (t *Terminal) SignIn(ctx context.Context, ticket, seatCode string) (room.Ca
 	}
 	t.mu.Lock()
 	t.setCandidate(&c)
+	// A state on its way was put together before the sign-in and would
+	// take the candidate away again: it is dropped, and the next is asked
+	// for at once.
+	t.ex.signIns++
+	t.ex.known = false
 	t.mu.Unlock()
 	t.notify()
 	return c, nil
@@ -426,6 +432,7 @@ func (t *Terminal) flush(ctx context.Context) error {
 	defer t.release()
 	for gaps := 0; ; {
 		t.mu.Lock()
+		signIns := t.ex.signIns
 		var envs [][]byte
 		size, last := 0, uint64(0)
 		for _, f := range t.journal.frames {
@@ -451,7 +458,7 @@ func (t *Terminal) flush(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := t.settle(resp); err != nil {
+		if err := t.settle(resp, signIns); err != nil {
 			return err
 		}
 		if resp.Acked < last {
@@ -460,8 +467,9 @@ func (t *Terminal) flush(ctx context.Context) error {
 	}
 }
 
-// settle takes the station's answer to a batch of changes.
-func (t *Terminal) settle(resp room.ChangesResponse) error {
+// settle takes the station's answer to a batch of changes, sent after
+// signIns sign-ins.
+func (t *Terminal) settle(resp room.ChangesResponse, signIns uint64) error {
 	t.mu.Lock()
 	defer t.notify()
 	defer t.mu.Unlock()
@@ -481,7 +489,7 @@ func (t *Terminal) settle(resp room.ChangesResponse) error {
 		}
 	}
 	t.st.lastAck = t.now()
-	return t.applyState(resp.State)
+	return t.applyState(resp.State, signIns)
 }
 
 // committed applies what the station committed of a change to the paper;
@@ -497,8 +505,12 @@ func (t *Terminal) committed(p pending, r room.ChangeResult) {
 	}
 }
 
-// applyState takes the station's state; t.mu held.
-func (t *Terminal) applyState(st room.State) error {
+// applyState takes the station's state, asked for after signIns sign-ins
+// (a state asked for before the last sign-in is dropped); t.mu held.
+func (t *Terminal) applyState(st room.State, signIns uint64) error {
+	if signIns != t.ex.signIns {
+		return nil
+	}
 	now := t.now()
 	if !st.StationTime.IsZero() {
 		t.learn(st.StationTime, now)
@@ -537,6 +549,9 @@ const anyGen = ^uint64(0)
 
 // fetchState asks for the station's state now and takes it.
 func (t *Terminal) fetchState(ctx context.Context) error {
+	t.mu.Lock()
+	signIns := t.ex.signIns
+	t.mu.Unlock()
 	var st room.State
 	err := t.do(ctx, t.client, http.MethodGet, stateTarget(anyGen), nil, &st)
 	t.heard(err)
@@ -544,7 +559,7 @@ func (t *Terminal) fetchState(ctx context.Context) error {
 		return err
 	}
 	t.mu.Lock()
-	err = t.applyState(st)
+	err = t.applyState(st, signIns)
 	t.mu.Unlock()
 	t.notify()
 	return err
@@ -590,7 +605,7 @@ func (t *Terminal) Run(ctx context.Context) error {
 	wait := ReconnectMin
 	for ctx.Err() == nil {
 		t.mu.Lock()
-		gen := t.ex.gen
+		gen, signIns := t.ex.gen, t.ex.signIns
 		if !t.ex.known {
 			gen = anyGen
 		}
@@ -600,7 +615,7 @@ func (t *Terminal) Run(ctx context.Context) error {
 		t.heard(err)
 		if err == nil {
 			t.mu.Lock()
-			err = t.applyState(st)
+			err = t.applyState(st, signIns)
 			t.mu.Unlock()
 			t.notify()
 		}

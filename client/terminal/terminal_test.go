@@ -215,7 +215,7 @@ func TestRemainingCountsDownOnTheMonotonicClockAndReconciles(t *testing.T) {
 	state := func(c room.Candidate) {
 		tm.mu.Lock()
 		defer tm.mu.Unlock()
-		if err := tm.applyState(room.State{Gen: 2, StationTime: clk.Now(), Candidate: &c}); err != nil {
+		if err := tm.applyState(room.State{Gen: 2, StationTime: clk.Now(), Candidate: &c}, tm.ex.signIns); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -248,10 +248,40 @@ func TestRemainingCountsDownOnTheMonotonicClockAndReconciles(t *testing.T) {
 	}
 	// The station's time teaches the signer its offset.
 	tm.mu.Lock()
-	tm.applyState(room.State{Gen: 3, StationTime: clk.Now().Add(42 * time.Second)})
+	tm.applyState(room.State{Gen: 3, StationTime: clk.Now().Add(42 * time.Second)}, tm.ex.signIns)
 	tm.mu.Unlock()
 	if off := time.Duration(tm.offset.Load()); off != 42*time.Second {
 		t.Errorf("offset %v after the station said it is 42 s ahead", off)
+	}
+}
+
+// TestAStateFromBeforeASignInIsDropped: a long poll answered with the
+// state put together before the candidate signed in (no candidate) must not
+// sign the candidate out again (it did: the paper was then never fetched).
+func TestAStateFromBeforeASignInIsDropped(t *testing.T) {
+	tm, _, _ := identityAt(t, closedPort(t), seal.Hash{1}, Config{})
+	tm.mu.Lock()
+	before := tm.ex.signIns // the poll is sent
+	tm.mu.Unlock()
+	c := running30()
+	tm.mu.Lock()
+	tm.setCandidate(&c) // SignIn's answer, as SignIn takes it
+	tm.ex.signIns++
+	tm.mu.Unlock()
+	tm.mu.Lock()
+	err := tm.applyState(room.State{Gen: 7}, before) // the poll's answer: no candidate
+	tm.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := tm.Status(); st.Candidate == nil || st.Candidate.Ticket != c.Ticket {
+		t.Fatalf("a state from before the sign-in took the candidate away: %+v", st.Candidate)
+	}
+	tm.mu.Lock()
+	err = tm.applyState(room.State{Gen: 8}, tm.ex.signIns) // a state asked for after it is taken
+	tm.mu.Unlock()
+	if err != nil || tm.Status().Candidate != nil {
+		t.Fatalf("a state from after the sign-in was not taken: %v, %+v", err, tm.Status().Candidate)
 	}
 }
 
@@ -282,7 +312,7 @@ func TestTheOverlayFollowsTheStation(t *testing.T) {
 	// The station applies the first, refuses the second (say, paused).
 	tm.settle(room.ChangesResponse{Acked: 2, AckedHash: hash(2), Results: []room.ChangeResult{
 		{Seq: 1, Outcome: room.Applied}, {Seq: 2, Outcome: room.Refused, Code: CodePaused}},
-		State: room.State{Gen: 5, Acked: 2, AckedHash: hash(2), Candidate: &c}})
+		State: room.State{Gen: 5, Acked: 2, AckedHash: hash(2), Candidate: &c}}, tm.ex.signIns)
 	if it := view(); it[0].Answer.Text != "first" || it[1].Answer.Choices[0] != "b" {
 		t.Errorf("after the station refused the second: %q, want the first", it[0].Answer.Text)
 	}
@@ -293,7 +323,7 @@ func TestTheOverlayFollowsTheStation(t *testing.T) {
 	// says so; the paper is taken as applied and fetched again.
 	h3 := hash(3)
 	tm.mu.Lock()
-	tm.applyState(room.State{Gen: 6, Acked: 3, AckedHash: h3, Candidate: &c})
+	tm.applyState(room.State{Gen: 6, Acked: 3, AckedHash: h3, Candidate: &c}, tm.ex.signIns)
 	stale, pend := tm.ex.stale, len(tm.ex.pending)
 	tm.mu.Unlock()
 	if !stale || pend != 0 {
@@ -304,7 +334,7 @@ func TestTheOverlayFollowsTheStation(t *testing.T) {
 	}
 	// The candidate moved away: nothing of theirs is shown.
 	tm.mu.Lock()
-	tm.applyState(room.State{Gen: 7, Acked: 3, AckedHash: h3})
+	tm.applyState(room.State{Gen: 7, Acked: 3, AckedHash: h3}, tm.ex.signIns)
 	tm.mu.Unlock()
 	if _, err := tm.View(ctx); !errors.Is(err, ErrNotSignedIn) {
 		t.Errorf("after the binding ended: %v", err)
