@@ -34,50 +34,38 @@ const roomEpoch = 1
 // is not submitted; one past the time submits the paper (forced) and is
 // refused time_up.
 func (s *Site) ApplyChanges(ctx context.Context, terminalID string, envelopes [][]byte) (roomwire.ChangesResponse, error) {
+	// The envelopes are verified and opened before the station's lock is
+	// taken, so that one terminal's cryptography does not hold up the
+	// others' saves; if another request of the terminal moved its chain
+	// meanwhile, they are opened again under the lock.
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	t, err := s.activeTerm(ctx, terminalID)
+	if err == nil {
+		err = s.roomKeys(ctx)
+	}
+	var o opened
+	if err == nil {
+		o = opened{acked: t.Acked, tip: t.AckedHash}
+	}
+	s.mu.Unlock()
 	if err != nil {
 		return roomwire.ChangesResponse{}, err
 	}
-	if err := s.roomKeys(ctx); err != nil {
+	if err := o.open(s.keys, t, envelopes); err != nil {
 		return roomwire.ChangesResponse{}, err
 	}
-	type next struct {
-		i      int // in results
-		change roomwire.Change
-		bad    error // the change does not decode: refused input
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, err = s.activeTerm(ctx, terminalID); err != nil {
+		return roomwire.ChangesResponse{}, err
 	}
-	acked, tip := t.Acked, t.AckedHash
-	results := make([]roomwire.ChangeResult, 0, len(envelopes))
-	var todo []next
-	for i, b := range envelopes {
-		h, err := seal.VerifyEnvelope(b, t.Key)
-		if err != nil {
-			return roomwire.ChangesResponse{}, fmt.Errorf("%w: envelope %d of terminal %s: %w", ErrInput, i+1, t.ID, err)
-		}
-		if h.DeviceID != t.ID || h.Epoch != roomEpoch || h.Kind != roomwire.KindChange {
-			return roomwire.ChangesResponse{}, fmt.Errorf("%w: envelope %d of terminal %s is of device %q, epoch %d, kind %q (want %q, %d, %q)",
-				ErrInput, i+1, t.ID, h.DeviceID, h.Epoch, h.Kind, t.ID, roomEpoch, roomwire.KindChange)
-		}
-		switch {
-		case h.Seq <= acked:
-			results = append(results, roomwire.ChangeResult{Seq: h.Seq, Outcome: roomwire.Duplicate})
-		case h.Seq == acked+1 && h.Prev == tip:
-			rec, err := seal.OpenEnvelope(s.keys, b, t.Key)
-			if err != nil {
-				return roomwire.ChangesResponse{}, fmt.Errorf("%w: envelope %d (seq %d) of terminal %s: %w", ErrInput, i+1, h.Seq, t.ID, err)
-			}
-			n := next{i: len(results)}
-			n.bad = decodeChange(rec.Plaintext, &n.change)
-			results = append(results, roomwire.ChangeResult{Seq: h.Seq})
-			todo = append(todo, n)
-			acked, tip = h.Seq, rec.Hash
-		default:
-			return roomwire.ChangesResponse{}, fmt.Errorf("%w: terminal %s sent seq %d after %d (prev %.8s, acknowledged %.8s): send from %d",
-				ErrGap, t.ID, h.Seq, acked, h.Prev, tip, acked+1)
+	if t.Acked != o.from || t.AckedHash != o.fromHash {
+		o = opened{acked: t.Acked, tip: t.AckedHash}
+		if err := o.open(s.keys, t, envelopes); err != nil {
+			return roomwire.ChangesResponse{}, err
 		}
 	}
+	results, todo, acked, tip := o.results, o.todo, o.acked, o.tip
 	if len(todo) > 0 {
 		var r *room
 		if t.ticket != "" {
@@ -124,6 +112,61 @@ const (
 	RefusedEnded     = "ended"
 	RefusedInput     = "input"
 )
+
+// opened is a request's envelopes verified and opened against a terminal's
+// chain as it stood (from, fromHash): the result of each, the changes to
+// apply, and where the chain ends after them (acked, tip).
+type opened struct {
+	from     uint64
+	fromHash seal.Hash
+	acked    uint64
+	tip      seal.Hash
+	results  []roomwire.ChangeResult
+	todo     []next
+}
+
+// next is a change to apply: its place in the results, the change, or why
+// it does not decode (refused input).
+type next struct {
+	i      int
+	change roomwire.Change
+	bad    error
+}
+
+// open verifies and opens envelopes of terminal t after o.acked; keys are
+// the station's record keys. It needs no lock: t's id and key do not change.
+func (o *opened) open(keys *seal.CentralKeys, t *term, envelopes [][]byte) error {
+	o.from, o.fromHash = o.acked, o.tip
+	o.results = make([]roomwire.ChangeResult, 0, len(envelopes))
+	for i, b := range envelopes {
+		h, err := seal.VerifyEnvelope(b, t.Key)
+		if err != nil {
+			return fmt.Errorf("%w: envelope %d of terminal %s: %w", ErrInput, i+1, t.ID, err)
+		}
+		if h.DeviceID != t.ID || h.Epoch != roomEpoch || h.Kind != roomwire.KindChange {
+			return fmt.Errorf("%w: envelope %d of terminal %s is of device %q, epoch %d, kind %q (want %q, %d, %q)",
+				ErrInput, i+1, t.ID, h.DeviceID, h.Epoch, h.Kind, t.ID, roomEpoch, roomwire.KindChange)
+		}
+		switch {
+		case h.Seq <= o.acked:
+			o.results = append(o.results, roomwire.ChangeResult{Seq: h.Seq, Outcome: roomwire.Duplicate})
+		case h.Seq == o.acked+1 && h.Prev == o.tip:
+			rec, err := seal.OpenEnvelope(keys, b, t.Key)
+			if err != nil {
+				return fmt.Errorf("%w: envelope %d (seq %d) of terminal %s: %w", ErrInput, i+1, h.Seq, t.ID, err)
+			}
+			n := next{i: len(o.results)}
+			n.bad = decodeChange(rec.Plaintext, &n.change)
+			o.results = append(o.results, roomwire.ChangeResult{Seq: h.Seq})
+			o.todo = append(o.todo, n)
+			o.acked, o.tip = h.Seq, rec.Hash
+		default:
+			return fmt.Errorf("%w: terminal %s sent seq %d after %d (prev %.8s, acknowledged %.8s): send from %d",
+				ErrGap, t.ID, h.Seq, o.acked, h.Prev, o.tip, o.acked+1)
+		}
+	}
+	return nil
+}
 
 // decodeChange reads a change's plaintext strictly.
 func decodeChange(b []byte, c *roomwire.Change) error {
