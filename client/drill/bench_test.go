@@ -36,7 +36,7 @@ func BenchmarkRoom(b *testing.B) {
 	floor := autosaveFloor(b, s, c.Session.ID, cands[terminals].Ticket, 200)
 	s.Close()
 
-	p := &stationProcess{t: b, dir: dir, addr: freeAddr(b)}
+	p := &stationProcess{t: b, dir: dir, addr: freeAddr(b), profile: os.Getenv("ONEX_ROOM_STATION_CPUPROFILE")}
 	p.start()
 	defer p.kill()
 	code, err := station.RequestPairingCode(ctx, dir, "A101", terminals, 10*time.Minute)
@@ -91,6 +91,10 @@ func BenchmarkRoom(b *testing.B) {
 	b.StopTimer()
 	wall := time.Since(t0)
 	cpu := p.cpu(b) - cpu0
+	if p.profile != "" {
+		p.cmd.Process.Signal(os.Interrupt)
+		p.cmd.Wait()
+	}
 	at, journalled, p50, p99 := acks.Summary()
 	if journalled > 0 {
 		b.Errorf("%d of %d saves were not acknowledged within the terminal's wait", journalled, at+journalled)

@@ -10,8 +10,10 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"reflect"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	gosync "sync"
@@ -33,6 +35,10 @@ import (
 const (
 	stationDirEnv  = "ONEX_ROOM_STATION_DIR"
 	stationAddrEnv = "ONEX_ROOM_STATION_ADDR"
+	// stationProfileEnv, when set, names the file the child writes its CPU
+	// profile to, from its start until SIGINT (BenchmarkRoom passes on
+	// $ONEX_ROOM_STATION_CPUPROFILE).
+	stationProfileEnv = "ONEX_ROOM_STATION_PROFILE"
 )
 
 // stationChild serves the room of the store in $ONEX_ROOM_STATION_DIR on
@@ -55,6 +61,24 @@ func stationChild() {
 			s.Tick(ctx)
 		}
 	}()
+	if path := os.Getenv(stationProfileEnv); path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "station child:", err)
+			os.Exit(1)
+		}
+		go func() { // the parent ends the profile with SIGINT
+			sig := make(chan os.Signal, 1)
+			signal.Notify(sig, os.Interrupt)
+			<-sig
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(0)
+		}()
+	}
 	if err := srv.Serve(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "station child:", err)
 		os.Exit(1)
@@ -67,16 +91,17 @@ const saveWait = 500 * time.Millisecond
 
 // stationProcess is a station child run and killed by a test.
 type stationProcess struct {
-	t    testing.TB
-	dir  string
-	addr string
-	cmd  *exec.Cmd
+	t       testing.TB
+	dir     string
+	addr    string
+	profile string // where the child writes its CPU profile, if anywhere
+	cmd     *exec.Cmd
 }
 
 func (p *stationProcess) start() {
 	p.t.Helper()
 	p.cmd = exec.Command(os.Args[0], "-test.run=^$")
-	p.cmd.Env = append(os.Environ(), stationDirEnv+"="+p.dir, stationAddrEnv+"="+p.addr)
+	p.cmd.Env = append(os.Environ(), stationDirEnv+"="+p.dir, stationAddrEnv+"="+p.addr, stationProfileEnv+"="+p.profile)
 	p.cmd.Stderr = os.Stderr
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatal(err)
