@@ -487,16 +487,8 @@ func TestPauseAndExtraTimeReachEveryTerminal(t *testing.T) {
 	cands := candidateSeats(t, s, c.Session.ID, 40)
 	srv, serve := serveRoom(t, s)
 	defer serve()
-	terms, err := drill.Pair(ctx, srv, "A101", t.TempDir(), 40, terminal.Config{Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, stop := context.WithCancel(ctx)
-	var wg gosync.WaitGroup
-	defer wg.Wait()
-	defer stop()
+	terms := runTerminals(t, ctx, srv, 40)
 	for i, term := range terms {
-		wg.Go(func() { term.Run(rctx) })
 		sit(t, ctx, term, cands[i])
 	}
 	every := func(what string, ok func(*room.Candidate) bool) time.Duration {
@@ -528,6 +520,29 @@ func TestPauseAndExtraTimeReachEveryTerminal(t *testing.T) {
 	}
 	extra := every("the extra time", func(c *room.Candidate) bool { return c.Remaining > extraBefore+9*time.Minute })
 	t.Logf("40 terminals heard the pause in %v, the resumption in %v, extra time in %v", paused, resumed, extra)
+}
+
+// runTerminals pairs n terminals with srv and runs them until the test
+// ends.
+func runTerminals(t *testing.T, ctx context.Context, srv *station.Server, n int) []*terminal.Terminal {
+	t.Helper()
+	terms, err := drill.Pair(ctx, srv, "A101", t.TempDir(), n, terminal.Config{Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(ctx)
+	var wg gosync.WaitGroup
+	for _, term := range terms {
+		wg.Go(func() { term.Run(rctx) })
+	}
+	t.Cleanup(func() {
+		stop()
+		wg.Wait()
+		for _, term := range terms {
+			term.Close()
+		}
+	})
+	return terms
 }
 
 // serveRoom serves the station's room on a loopback port until the
