@@ -68,7 +68,7 @@ func TestFortyTerminalsSitASession(t *testing.T) {
 		t.Fatalf("drill: %d submissions, ended %v, %d+%d acknowledged of %d saves and %d flags", len(rep.Submissions), rep.Ended,
 			rep.AtStation, rep.Journalled, rep.Saves, rep.Flags)
 	}
-	t.Logf("40 terminals: %d changes, ack p50 %v p99 %v, %d journalled first", rep.AtStation+rep.Journalled, rep.AckP50, rep.AckP99, rep.Journalled)
+	t.Logf("reliability: 40 terminals: %d changes, acknowledged in p50 %v p99 %v, %d journalled first", rep.AtStation+rep.Journalled, rep.AckP50, rep.AckP99, rep.Journalled)
 	for _, sub := range rep.Submissions {
 		if sub.ReceiptCode == "" {
 			t.Errorf("ticket %s: no receipt code", sub.Ticket)
