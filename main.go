@@ -25,6 +25,7 @@ import (
 	"onex/client/cli"
 	"onex/client/locale"
 	"onex/client/site"
+	"onex/client/station"
 	"onex/client/ui"
 	"onex/internal/headless"
 )
@@ -53,6 +54,7 @@ func main() {
 		Site:       site.Config{Dir: dataDir(), Log: log},
 		Server:     os.Getenv("ONEX_SERVER"),
 		Passphrase: os.Getenv(cli.PassphraseEnv),
+		Room:       roomAddr(),
 		Shown: func(screen string) {
 			log.Info("screen shown", "screen", screen, "since_start", time.Since(start))
 		},
@@ -75,4 +77,17 @@ func dataDir() string {
 		return "onex-site"
 	}
 	return filepath.Join(home, ".local", "share", "onex-site")
+}
+
+// roomAddr is where the station serves the room's terminals: $ONEX_ROOM
+// (an address such as :7443, or "off"), by default station.DefaultAddr.
+func roomAddr() string {
+	switch a := os.Getenv("ONEX_ROOM"); a {
+	case "":
+		return station.DefaultAddr
+	case "off":
+		return ""
+	default:
+		return a
+	}
 }

@@ -261,5 +261,6 @@ func (a *App) opened(s *site.Site, proctor string) {
 	a.site, a.proctor = s, proctor
 	a.fa.Preferences().SetString(prefProctor, proctor)
 	a.startBackground()
+	a.serveRoom()
 	a.showStation()
 }

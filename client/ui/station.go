@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"onex/client/site"
+	roomserver "onex/client/station"
 	wire "onex/sync"
 )
 
@@ -468,6 +470,27 @@ func (a *App) settingsBar() fyne.CanvasObject {
 	contrast := widget.NewCheck(tr("settings.contrast"), a.setContrast)
 	contrast.Checked = a.fa.Preferences().Bool(prefContrast)
 	return container.NewHBox(language, widget.NewLabel(tr("settings.text_size")), smaller, larger, contrast)
+}
+
+// serveRoom starts the station's room server (Options.Room) for the room's
+// terminals; a station whose address is taken (another station on this
+// machine) says so in its log and goes on without one.
+func (a *App) serveRoom() {
+	if a.opt.Room == "" {
+		return
+	}
+	srv, err := roomserver.Listen(a.ctx, a.site, a.opt.Room, roomserver.Config{DataDir: a.opt.Site.Dir, Announce: true, Log: a.log, Now: a.opt.Site.Now})
+	if err != nil {
+		a.log.Warn("no room server", "err", err)
+		return
+	}
+	a.room = srv
+	a.log.Info("room server", "addr", srv.Addr().String(), "tls_key_sha256", fmt.Sprintf("%x", srv.SPKI()))
+	a.served.Go(func() {
+		if err := srv.Serve(a.ctx); err != nil {
+			a.log.Error("room server", "err", err)
+		}
+	})
 }
 
 // startBackground starts the outbox pusher and the clock that forces

@@ -27,6 +27,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"onex/client/site"
+	roomserver "onex/client/station"
 	wire "onex/sync"
 )
 
@@ -44,6 +45,10 @@ type Options struct {
 	// 0 is one second. Negative stops the background loops (tests drive
 	// the refreshes themselves).
 	Tick time.Duration
+	// Room is the address the station's room server listens on for the
+	// room's terminals (client/station), announced by mDNS, once the store
+	// is open; "" serves none. **[added: issue 13]**
+	Room string
 	// Shown, if set, hears the name of each screen when it is shown
 	// ("first-run", "login", "today", "checkin", "unlock", "proctor",
 	// "seat", "exam", "paused", "receipt", and "locked" for the station's lock).
@@ -77,7 +82,9 @@ type App struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	jobs   sync.WaitGroup
-	ready  chan struct{} // closed once Start has made the window
+	ready  chan struct{}      // closed once Start has made the window
+	room   *roomserver.Server // the room server, once serving
+	served sync.WaitGroup     // the room server's Serve
 }
 
 // New makes the app; Start shows it.
@@ -136,6 +143,7 @@ func (a *App) Close() {
 	}
 	a.cancel()
 	a.jobs.Wait()
+	a.served.Wait()
 	if a.site != nil {
 		if err := a.site.Close(); err != nil {
 			a.log.Error("closing the site store", "err", err)
