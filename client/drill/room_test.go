@@ -39,50 +39,125 @@ const (
 	// profile to, from its start until SIGINT (BenchmarkRoom passes on
 	// $ONEX_ROOM_STATION_CPUPROFILE).
 	stationProfileEnv = "ONEX_ROOM_STATION_PROFILE"
+	// stationLocalEnv names a candidate whom the child has save on its
+	// own screen every 100 ms; it writes their saves' count, p50 and p99
+	// (ns) to the file stationReportEnv names at SIGINT.
+	stationLocalEnv  = "ONEX_ROOM_STATION_LOCAL"
+	stationReportEnv = "ONEX_ROOM_STATION_REPORT"
 )
 
 // stationChild serves the room of the store in $ONEX_ROOM_STATION_DIR on
-// $ONEX_ROOM_STATION_ADDR, ticking the site's clock, until killed.
+// $ONEX_ROOM_STATION_ADDR, ticking the site's clock, until killed; or,
+// for BenchmarkRoom, until SIGINT, when it writes what it measured.
 func stationChild() {
 	ctx := context.Background()
-	dir := os.Getenv(stationDirEnv)
-	s, err := site.Open(ctx, site.Config{Dir: dir, Passphrase: pass})
-	if err != nil {
+	fail := func(err error) {
 		fmt.Fprintln(os.Stderr, "station child:", err)
 		os.Exit(1)
 	}
+	dir := os.Getenv(stationDirEnv)
+	s, err := site.Open(ctx, site.Config{Dir: dir, Passphrase: pass})
+	if err != nil {
+		fail(err)
+	}
 	srv, err := station.Listen(ctx, s, os.Getenv(stationAddrEnv), station.Config{DataDir: dir})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "station child:", err)
-		os.Exit(1)
+		fail(err)
 	}
 	go func() {
 		for range time.Tick(time.Second) {
 			s.Tick(ctx)
 		}
 	}()
+	var local *localSaves
+	if ticket := os.Getenv(stationLocalEnv); ticket != "" {
+		if local, err = saveLocally(ctx, s, ticket); err != nil {
+			fail(err)
+		}
+	}
 	if path := os.Getenv(stationProfileEnv); path != "" {
 		f, err := os.Create(path)
 		if err == nil {
 			err = pprof.StartCPUProfile(f)
 		}
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "station child:", err)
-			os.Exit(1)
+			fail(err)
 		}
-		go func() { // the parent ends the profile with SIGINT
-			sig := make(chan os.Signal, 1)
-			signal.Notify(sig, os.Interrupt)
-			<-sig
-			pprof.StopCPUProfile()
-			f.Close()
-			os.Exit(0)
-		}()
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
-	if err := srv.Serve(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "station child:", err)
-		os.Exit(1)
+	go func() {
+		if err := srv.Serve(ctx); err != nil {
+			fail(err)
+		}
+	}()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	<-sig
+	if local != nil {
+		if err := local.report(os.Getenv(stationReportEnv)); err != nil {
+			fail(err)
+		}
 	}
+}
+
+// localSaves is a candidate on the station's own screen saving an answer
+// every 100 ms, beside the terminals: the station's autosave under the
+// same load.
+type localSaves struct {
+	mu    gosync.Mutex
+	times []time.Duration
+}
+
+func saveLocally(ctx context.Context, s *site.Site, ticket string) (*localSaves, error) {
+	sessions, err := s.Sessions(ctx)
+	if err != nil || len(sessions) == 0 {
+		return nil, fmt.Errorf("the station's session: %v", err)
+	}
+	e, err := s.Begin(ctx, sessions[0].ID, ticket)
+	if err != nil {
+		return nil, err
+	}
+	item, err := textItem(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	l := &localSaves{}
+	go func() {
+		for k := 0; ; k++ {
+			t0 := time.Now()
+			if err := e.Save(ctx, item, exam.Answer{Text: fmt.Sprintf("第%d次作答", k)}); err != nil {
+				fmt.Fprintln(os.Stderr, "station child: local save:", err)
+				return
+			}
+			d := time.Since(t0)
+			l.mu.Lock()
+			l.times = append(l.times, d)
+			l.mu.Unlock()
+			time.Sleep(100*time.Millisecond - d)
+		}
+	}()
+	return l, nil
+}
+
+// report writes the local saves' count, p50 and p99 to path, one a line.
+func (l *localSaves) report(path string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return os.WriteFile(path, fmt.Appendf(nil, "%d\n%d\n%d\n", len(l.times), drill.Percentile(l.times, 50), drill.Percentile(l.times, 99)), 0o600)
+}
+
+// textItem is a fill or essay item of a candidate's paper.
+func textItem(ctx context.Context, e *site.Exam) (string, error) {
+	v, err := e.View(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, it := range v.Items() {
+		if it.Type == exam.Essay || it.Type == exam.Fill {
+			return it.ID, nil
+		}
+	}
+	return "", errors.New("the paper has no text item")
 }
 
 // saveWait is how long a terminal's save waits for the station in these
@@ -91,17 +166,17 @@ const saveWait = 500 * time.Millisecond
 
 // stationProcess is a station child run and killed by a test.
 type stationProcess struct {
-	t       testing.TB
-	dir     string
-	addr    string
-	profile string // where the child writes its CPU profile, if anywhere
-	cmd     *exec.Cmd
+	t    testing.TB
+	dir  string
+	addr string
+	env  []string // more of the child's environment
+	cmd  *exec.Cmd
 }
 
 func (p *stationProcess) start() {
 	p.t.Helper()
 	p.cmd = exec.Command(os.Args[0], "-test.run=^$")
-	p.cmd.Env = append(os.Environ(), stationDirEnv+"="+p.dir, stationAddrEnv+"="+p.addr, stationProfileEnv+"="+p.profile)
+	p.cmd.Env = append(append(os.Environ(), stationDirEnv+"="+p.dir, stationAddrEnv+"="+p.addr), p.env...)
 	p.cmd.Stderr = os.Stderr
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatal(err)
