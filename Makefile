@@ -6,7 +6,7 @@ DATA ?= tmp/demo
 ADDR ?= 127.0.0.1:8080
 FUZZTIME ?= 30s
 
-.PHONY: all deps build run check test vet bench fuzz soak clean
+.PHONY: all deps build run check test vet bench fuzz soak release release-deps clean
 
 all: build
 
@@ -82,5 +82,15 @@ soak: deps
 	ONEX_SOAK=1 $(GO) test -count=1 -timeout 4h -v -run '^(TestSiteSurvivesKill9|TestPowerCutCopies)$$' ./client/site/
 	ONEX_SOAK=1 $(GO) test -count=1 -timeout 4h -v ./internal/reliability/
 
+# The archives for exam rooms in dist/ (README, "Release builds"):
+# onex-site for Linux and, cross-compiled with mingw-w64 and never run
+# here, Windows; onex-central for Linux; SHA256SUMS.
+release: deps release-deps
+	scripts/release.sh
+
+# The Debian packages make release needs beyond make deps: mingw-w64, xz, zip.
+release-deps:
+	@scripts/deps.sh release
+
 clean:
-	rm -rf bin tmp
+	rm -rf bin tmp dist
