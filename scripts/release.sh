@@ -71,8 +71,15 @@ stage=$tmp/stage/$site_linux
 mkdir -p "$stage"
 packaged=("$src"/*.tar.xz)
 [ ${#packaged[@]} -eq 1 ] || { echo "release: fyne package made ${#packaged[@]} archives: ${packaged[*]}" >&2; exit 1; }
-tar -xJf "${packaged[0]}" -C "$stage"
+# Its archive holds the tree (Makefile, usr/) under a folder named after the
+# executable; the tree goes to the top of ours.
+mkdir "$tmp/fyne-linux"
+tar -xJf "${packaged[0]}" -C "$tmp/fyne-linux"
 rm -f "${packaged[@]}"
+tree=$tmp/fyne-linux
+[ -f "$tree/Makefile" ] || tree=$tmp/fyne-linux/onex-site
+[ -f "$tree/Makefile" ] && [ -d "$tree/usr" ] || { echo "release: fyne package's archive has no Makefile and usr/:" >&2; find "$tmp/fyne-linux" >&2; exit 1; }
+cp -a "$tree/." "$stage/"
 cat >"$stage/README.txt" <<EOF
 OneX 考点 $version (Linux amd64)
 
