@@ -10,7 +10,8 @@
 #   SHA256SUMS
 #
 # VERSION is `git describe --tags --always --dirty`, stamped into both
-# programs (-X main.version: `onex-site --version`, `onex-central version`).
+# programs (`onex-site --version`, `onex-central version`): -X main.version
+# for onex-central, main.go's default in the build copy for onex-site (below).
 # Builds are -trimpath from a copy of the work tree's files (git ls-files),
 # so fyne package's generated files never land in the tree; archives hold
 # the commit's time and no owner, so the same commit gives the same files
@@ -49,9 +50,12 @@ echo "release: building the fyne command ($FYNE_TOOLS)" >&2
 GOBIN=$tmp/bin nice -n 19 "$GO" install "$FYNE_TOOLS"
 fyne=$tmp/bin/fyne
 
-# fyne package passes -ldflags= entries of GOFLAGS on to go build, beside its
-# own (-s -w, and -H=windowsgui for Windows); -release adds -trimpath.
-stamp="${GOFLAGS:-} -ldflags=-X=main.version=$version"
+# onex-site's version is written into the copy's main.go: fyne package passes
+# GOFLAGS' -ldflags= on to its first go build only, and for Windows builds a
+# second time (with the icon and manifest) without it. -release gives
+# -trimpath and -s -w (and -H=windowsgui for Windows).
+sed -i "s/^var version = \"dev\"\$/var version = \"$version\"/" "$src/main.go"
+grep -qxF "var version = \"$version\"" "$src/main.go" || { echo "release: no 'var version = \"dev\"' in main.go to stamp" >&2; exit 1; }
 
 # tarxz DIR NAME: DIR's contents as dist/NAME.tar.xz under NAME/, sorted, with
 # the commit's time and no owner.
@@ -66,7 +70,7 @@ mkdir -p "$DIST"
 # --- onex-site, Linux amd64 -------------------------------------------------
 site_linux=onex-site-$version-linux-amd64
 echo "release: $site_linux" >&2
-(cd "$src" && GOFLAGS="$stamp" nice -n 19 "$fyne" package -os linux -release -executable onex-site)
+(cd "$src" && nice -n 19 "$fyne" package -os linux -release -executable onex-site)
 stage=$tmp/stage/$site_linux
 mkdir -p "$stage"
 packaged=("$src"/*.tar.xz)
@@ -95,7 +99,7 @@ tarxz "$stage" "$site_linux"
 # --- onex-site, Windows amd64 -----------------------------------------------
 site_win=onex-site-$version-windows-amd64
 echo "release: $site_win (cross-compiled with $MINGW_CC, not run here)" >&2
-(cd "$src" && GOFLAGS="$stamp" GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC="$MINGW_CC" \
+(cd "$src" && GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC="$MINGW_CC" \
   nice -n 19 "$fyne" package -os windows -release -executable onex-site.exe)
 stage=$tmp/stage/$site_win
 mkdir -p "$stage"
