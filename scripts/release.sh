@@ -116,7 +116,7 @@ Double-click onex-site.exe for the site's desktop app; run it with a command
 in cmd.exe or PowerShell for its command line (onex-site.exe help).
 Windows 10 or later, 64-bit, with OpenGL 2.1 (a graphics driver).
 EOF
-touch -d "@$epoch" "$stage"/*
+touch -d "@$epoch" "$stage"/* "$stage"
 (cd "$tmp/stage" && zip -X -9 -q -r "$root/$DIST/$site_win.zip" "$site_win")
 
 # --- onex-central, Linux amd64 ----------------------------------------------
