@@ -30,8 +30,9 @@ import (
 	"onex/internal/headless"
 )
 
-// version is this build's version: make release sets it from git describe
-// (-ldflags -X main.version=...); a plain go build says "dev".
+// version is this build's version: make release writes git describe here
+// in its build copy (fyne package drops -ldflags -X on its Windows
+// rebuild); a plain go build says "dev".
 var version = "dev"
 
 func main() {
