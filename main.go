@@ -8,11 +8,12 @@
 // ONEX_SERVER prefills central's address on first run; ONEX_PASSPHRASE, as
 // for the command line, opens the store without asking (unattended
 // terminals); ONEX_LOG sets the log level on stderr (debug, info, warn,
-// error; default warn).
+// error; default warn). `onex-site --version` prints the build's version.
 package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -30,12 +31,22 @@ import (
 	"onex/internal/headless"
 )
 
+// version is this build's version: make release writes git describe here
+// in its build copy (fyne package drops -ldflags -X on its Windows
+// rebuild); a plain go build says "dev".
+var version = "dev"
+
 func main() {
 	start := time.Now()
 	// A command ran Fyne's initialisation without the locale variables, so
 	// that Fyne printed nothing; the command gets them back.
 	headless.Restore()
 	if len(os.Args) > 1 {
+		headless.Console()
+		if a := os.Args[1]; len(os.Args) == 2 && (a == "version" || a == "--version") {
+			fmt.Println("onex-site", version)
+			return
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := cli.Main(ctx, os.Args[1:], cli.Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
 		stop()
@@ -49,6 +60,7 @@ func main() {
 	// Input methods' text (Chinese) reaches Fyne's windows only in a UTF-8
 	// LC_CTYPE, set before Fyne starts GLFW.
 	locale.Setup(log)
+	log.Info("onex-site starting", "version", version)
 	a := app.NewWithID("cn.onex.site")
 	desk := ui.New(a, ui.Options{
 		Site:       site.Config{Dir: dataDir(), Log: log},

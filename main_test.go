@@ -90,6 +90,41 @@ func TestCommandsPrintNothingOfFyne(t *testing.T) {
 	}
 }
 
+// TestVersion: `onex-site --version` and `onex-site version` print the
+// version make release stamps in (-X main.version), "dev" in a plain build,
+// and nothing of Fyne; "version" with more arguments is left to the command
+// line, which does not know it.
+func TestVersion(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		stdout string
+		code   int
+	}{
+		{[]string{"--version"}, "onex-site " + version + "\n", 0},
+		{[]string{"version"}, "onex-site " + version + "\n", 0},
+		{[]string{"version", "--data", "x"}, "", 2},
+	} {
+		cmd := exec.Command(os.Args[0], tc.args...)
+		cmd.Env = append(os.Environ(), childEnv+"=site", "LANG=C.UTF-8")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if stdout.String() != tc.stdout || code != tc.code {
+			t.Errorf("onex-site %v: exit %d, stdout %q, want %d, %q (stderr %q)", tc.args, code, stdout.String(), tc.code, tc.stdout, stderr.String())
+		}
+		if tc.code == 0 && stderr.Len() > 0 {
+			t.Errorf("onex-site %v: stderr %q", tc.args, stderr.String())
+		}
+	}
+}
+
 // demo runs scripts/demo.sh headless with central built afresh and this
 // test binary as onex-site, and returns once the site is enrolled, with a
 // function that stops central and central's binary.

@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages OneX needs to build, test and run, but only the
-# ones this machine lacks. Uses sudo only when not root.
+# ones this machine lacks. Uses sudo only when not root. `deps.sh release`
+# installs instead what make release needs beyond that (make release-deps).
 set -euo pipefail
 
+case "${1:-}" in
+release)
+  pkgs=(
+    gcc-mingw-w64-x86-64      # cgo for the Windows build of onex-site (Fyne's GLFW driver)
+    xz-utils                  # the Linux archives (.tar.xz)
+    zip unzip                 # the Windows archive, and the check of what it lists
+    file                      # the check that onex-site.exe is a PE32+ x86-64 program
+  ) ;;
+"")
 pkgs=(
   gcc pkg-config libc6-dev                     # cgo
   libgl1-mesa-dev libx11-dev libxcursor-dev    # Fyne's GLFW driver
@@ -13,7 +23,11 @@ pkgs=(
   chromium                                     # the office pages are tested in headless Chromium
   fcitx5 fcitx5-chinese-addons                 # TestChineseInputMethod: pinyin typed into the app through XIM,
   xdotool xclip x11-utils                      #   keys typed with xdotool, the entry read back with xclip, xprop
-)
+) ;;
+*)
+  echo "usage: deps.sh [release]" >&2
+  exit 2 ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -13,10 +13,14 @@
 //
 // Imported for its init by the main package, this package hides those
 // variables from the process while the packages initialise, and Restore,
-// called first in main, puts them back exactly as they were. Its
+// called first in main, puts them back exactly as they were.
+//
+// **[added: issue 14]** On Windows, where the release build is a GUI
+// program, Console gives a command the console it was typed in. Its
 // init runs before lang's: packages are initialised one at a time, each
 // time the first in import-path order whose imports are all initialised
-// (Go spec, "Package initialization"); this package imports only os, and
+// (Go spec, "Package initialization"); this package imports only os (and
+// syscall, which os imports, on Windows), and
 // lang cannot start before text/template, which sorts after onex/... and
 // imports os through fmt. So Fyne's lang sees no locale and says nothing.
 package headless

@@ -9,6 +9,7 @@
 //	onex-central unlock-code --data DIR --session ID
 //	onex-central results --data DIR --session ID --format csv|json
 //	onex-central device revoke --data DIR --device ID --reason TEXT
+//	onex-central version
 //
 // Every command that takes --data also takes --db postgres://... to keep the
 // database in PostgreSQL instead of DIR/central.db.
@@ -48,9 +49,14 @@ commands:
   unlock-code   print a session's unlock code (audited)
   results       print a session's results as CSV or JSON
   device        revoke: refuse a device's requests and records from now on (audited)
+  version       print this build's version
 
 Run "onex-central <command> --help" for a command's flags.
 `
+
+// version is this build's version: make release sets it from git describe
+// (-ldflags -X main.version=...); a plain go build says "dev".
+var version = "dev"
 
 func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -76,6 +82,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog
 	switch cmd {
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
+		return nil
+	case "version", "--version":
+		fmt.Fprintln(stdout, "onex-central", version)
 		return nil
 	case "init":
 		return cmdInit(ctx, args, stdout)
@@ -278,11 +287,11 @@ func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
 		if cert != nil {
 			hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*cert}}
 			go func() { errc <- hs.ServeTLS(ln, "", "") }()
-			log.Info("central listening", "office", "https://"+ln.Addr().String()+"/office/", "key", c.PublicKey().Fingerprint(), "key_release1", c.PublicKey().V1().Fingerprint(),
+			log.Info("central listening", "version", version, "office", "https://"+ln.Addr().String()+"/office/", "key", c.PublicKey().Fingerprint(), "key_release1", c.PublicKey().V1().Fingerprint(),
 				"tls_certificate", seal.TLSFingerprint(seal.CertificateHash(cert.Leaf)), "tls_key", seal.TLSFingerprint(seal.SPKIHash(cert.Leaf)))
 		} else {
 			go func() { errc <- hs.Serve(ln) }()
-			log.Info("central listening", "office", "http://"+ln.Addr().String()+"/office/", "key", c.PublicKey().Fingerprint(), "key_release1", c.PublicKey().V1().Fingerprint(), "trust_proxy", *trustProxy)
+			log.Info("central listening", "version", version, "office", "http://"+ln.Addr().String()+"/office/", "key", c.PublicKey().Fingerprint(), "key_release1", c.PublicKey().V1().Fingerprint(), "trust_proxy", *trustProxy)
 			if !*trustProxy {
 				log.Warn("serving plain HTTP: the link is not encrypted; give --tls-cert and --tls-key, run init --self-signed-tls, or put a TLS proxy in front and serve --trust-proxy")
 			}

@@ -176,6 +176,17 @@ func TestHelp(t *testing.T) {
 	}
 }
 
+// TestVersion: `version` and `--version` print the version make release
+// stamps in (-X main.version), "dev" in a plain build.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		out, err := cli(t, args...)
+		if want := "onex-central " + version + "\n"; err != nil || out != want {
+			t.Errorf("%v: %q %v, want %q", args, out, err, want)
+		}
+	}
+}
+
 // TestResultsWarn: `results` warns, beside the results, of an open conflict
 // about a candidate's submission and of a record whose device time is
 // implausible, and carries both in its JSON and its CSV.
