@@ -22,6 +22,32 @@ import (
 // Warnings of the time left, in minutes, latest last.
 var warnings = []int{15, 5}
 
+// examSource is the candidate's exam as the screens drive it: the
+// station's own (*site.Exam, through siteExam) or a terminal's
+// (*terminal.Terminal, through terminalExam). **[added: issue 14]**
+type examSource interface {
+	View(ctx context.Context) (*exam.View, error)
+	// Save and Flag return errOnlyHere when the change is kept on this
+	// computer but has not reached the station yet.
+	Save(ctx context.Context, itemID string, ans exam.Answer) error
+	Flag(ctx context.Context, itemID string, flagged bool) error
+	// Submit submits; the receipt code is "" while the station has not
+	// acknowledged the submission.
+	Submit(ctx context.Context) (forced bool, receipt string, err error)
+}
+
+// errOnlyHere: the change is saved on this computer, not yet at the
+// station (a terminal's journal keeps it until the station answers).
+var errOnlyHere = errors.New("saved on this computer, not yet at the station")
+
+// siteExam is the station's own exam as an examSource.
+type siteExam struct{ *site.Exam }
+
+func (e siteExam) Submit(ctx context.Context) (bool, string, error) {
+	sub, err := e.Exam.Submit(ctx)
+	return sub.Forced, sub.ReceiptCode, err
+}
+
 // candidateWin is a candidate's window: the seat screen until the proctor
 // starts the room, then the exam (covered while paused), then the receipt.
 // Only the staff PIN lets it close. Its language, text size and contrast are
@@ -39,7 +65,8 @@ type candidateWin struct {
 	themed   *container.ThemeOverride // the window's content in its theme
 	submitQ  dialog.Dialog            // the submission's confirmation while it is up
 
-	ex     *site.Exam
+	ex     examSource
+	term   *terminalMode // the terminal this window is the screens of; nil on the station
 	view   *exam.View
 	items  []*exam.ViewItem // in the candidate's order
 	cur    int
@@ -124,7 +151,7 @@ func (c *candidateWin) askPIN() {
 		if !ok {
 			return
 		}
-		if err := c.a.staff.Check(c.a.ctx, pin.Text); err != nil {
+		if err := c.a.leaveLock().Check(c.a.ctx, pin.Text); err != nil {
 			c.inform(tr("pin.leave_title"), pinMessage(tr, err)+" "+tr("pin.not_closed"))
 			return
 		}
@@ -146,6 +173,11 @@ func (c *candidateWin) inform(title, msg string) {
 // message says what went wrong with the candidate's exam, in the
 // candidate's language.
 func (c *candidateWin) message(err error) string {
+	if c.term != nil {
+		if text, ok := terminalMessage(c.tr, err); ok {
+			return text
+		}
+	}
 	for _, known := range []struct {
 		err  error
 		text string
@@ -168,6 +200,10 @@ func (c *candidateWin) message(err error) string {
 // for it, comes back when it was the last (the PIN was just given).
 func (c *candidateWin) close() {
 	c.saver.wait()
+	if c.term != nil {
+		c.term.left(c)
+		return
+	}
 	delete(c.a.cands, c)
 	c.w.Close()
 	if len(c.a.cands) == 0 {
@@ -201,6 +237,9 @@ func (c *candidateWin) setContent(obj fyne.CanvasObject) {
 // top is the bar of every candidate screen: who, the settings, and the
 // proctor's way out.
 func (c *candidateWin) top(k site.Candidate, extra ...fyne.CanvasObject) fyne.CanvasObject {
+	if c.term != nil {
+		extra = append([]fyne.CanvasObject{c.term.stateLabel(c.tr)}, extra...)
+	}
 	who := widget.NewLabelWithStyle(c.tr("exam.who", args{"Name": k.Name, "Ticket": k.Ticket, "Seat": k.Seat}), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	who.Truncation = fyne.TextTruncateEllipsis // the bar fits the screen at every text size: who takes the room left
 	leave := widget.NewButtonWithIcon(c.tr("exam.proctor"), theme.LogoutIcon(), c.askPIN)
@@ -252,6 +291,9 @@ func (c *candidateWin) textSize(step int) bool {
 
 // candidate is the candidate's roster entry and check-in.
 func (c *candidateWin) candidate() site.Candidate {
+	if c.term != nil {
+		return c.term.candidate()
+	}
 	all, err := c.a.site.Candidates(c.a.ctx, c.sid)
 	if err == nil {
 		for _, k := range all {
@@ -268,10 +310,15 @@ func (c *candidateWin) candidate() site.Candidate {
 func (c *candidateWin) showSeat() {
 	c.screen = "seat"
 	k := c.candidate()
-	photo := photoImage(c.a.photo(c.sid, c.ticket), fyne.NewSize(160, 200))
+	var photo fyne.CanvasObject
 	rules := wrapped(c.tr("seat.rules"))
-	if text, err := c.a.site.Instructions(c.a.ctx, c.sid); err == nil {
-		rules.SetText(text + "\n\n" + c.tr("seat.rules"))
+	if c.term != nil { // a terminal holds no photo and no instructions: a placeholder
+		photo = photoImage(theme.AccountIcon(), fyne.NewSize(160, 200))
+	} else {
+		photo = photoImage(c.a.photo(c.sid, c.ticket), fyne.NewSize(160, 200))
+		if text, err := c.a.site.Instructions(c.a.ctx, c.sid); err == nil {
+			rules.SetText(text + "\n\n" + c.tr("seat.rules"))
+		}
 	}
 	c.status = heading("")
 	name := heading(k.Name)
@@ -319,6 +366,10 @@ func (c *candidateWin) tick() {
 }
 
 func (c *candidateWin) waitForStart() {
+	if c.term != nil {
+		c.term.waitForStart(c)
+		return
+	}
 	info, err := c.a.sessionInfo(c.a.ctx, c.sid)
 	k := c.candidate()
 	switch {
@@ -336,7 +387,7 @@ func (c *candidateWin) waitForStart() {
 			c.status.SetText(c.message(err))
 			return
 		}
-		c.ex = ex
+		c.ex = siteExam{ex}
 		if c.load() {
 			c.rebuild()
 		}
@@ -628,6 +679,9 @@ func (c *candidateWin) showSaved(err error, pending int) {
 		return
 	}
 	switch {
+	case errors.Is(err, errOnlyHere):
+		c.saved.Importance = widget.WarningImportance
+		c.saved.SetText(c.tr("terminal.saved_here", args{"N": c.term.pending()}))
 	case err != nil:
 		c.saved.Importance = widget.DangerImportance
 		c.saved.SetText(c.tr("exam.not_saved", args{"Why": c.message(err)}))
@@ -682,12 +736,12 @@ func (c *candidateWin) confirmSubmit() {
 
 func (c *candidateWin) submit() {
 	c.saver.wait()
-	sub, err := c.ex.Submit(c.a.ctx)
+	forced, receipt, err := c.ex.Submit(c.a.ctx)
 	if err != nil {
 		c.inform(c.tr("error.title"), c.message(err))
 		return
 	}
-	c.view.Submitted, c.view.Forced, c.view.ReceiptCode = true, sub.Forced, sub.ReceiptCode
+	c.view.Submitted, c.view.Forced, c.view.ReceiptCode = true, forced, receipt
 	c.rebuild()
 }
 
@@ -695,7 +749,11 @@ func (c *candidateWin) submit() {
 func (c *candidateWin) showReceipt() {
 	c.screen = "receipt"
 	k := c.candidate()
-	code := widget.NewLabelWithStyle(c.view.ReceiptCode, fyne.TextAlignCenter, fyne.TextStyle{Bold: true, Monospace: true})
+	receipt := c.view.ReceiptCode
+	if receipt == "" { // a terminal's submission not yet at the station
+		receipt = c.tr("terminal.receipt_pending")
+	}
+	code := widget.NewLabelWithStyle(receipt, fyne.TextAlignCenter, fyne.TextStyle{Bold: true, Monospace: true})
 	code.SizeName = theme.SizeNameHeadingText
 	code.Selectable = true
 	title := heading(c.tr("receipt.title"))

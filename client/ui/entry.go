@@ -6,7 +6,9 @@ import (
 	"net/url"
 	"strings"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"onex/client/site"
@@ -81,7 +83,17 @@ func (a *App) showFirstRun() {
 		widget.NewFormItem(tr("first.again"), f.again),
 		widget.NewFormItem("", f.hint),
 	)
-	box := container.NewVBox(heading(tr("first.title")), wrapped(tr("first.intro")), form, f.problem, f.enrol)
+	// The other choice of a first start: this is an exam computer, paired
+	// with the room's station. **[added: issue 14]**
+	asTerminal := widget.NewButtonWithIcon(tr("pair.choose"), theme.ComputerIcon(), func() {
+		a.first = nil
+		a.showPairing()
+	})
+	asStation := widget.NewButtonWithIcon(tr("first.as_station"), theme.HomeIcon(), func() { a.win.Canvas().Focus(f.server) })
+	asStation.Importance = widget.HighImportance
+	choice := container.NewVBox(widget.NewLabelWithStyle(tr("first.which"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewGridWithColumns(2, asStation, asTerminal))
+	box := container.NewVBox(heading(tr("first.title")), choice, widget.NewSeparator(), wrapped(tr("first.intro")), form, f.problem, f.enrol)
 	a.first = f
 	a.win.SetContent(container.NewVScroll(centred(560, box)))
 	a.win.Canvas().Focus(f.server)

@@ -26,7 +26,9 @@ import (
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
+	"onex/client/discover"
 	"onex/client/site"
+	"onex/client/terminal"
 	roomserver "onex/client/station"
 	wire "onex/sync"
 )
@@ -49,9 +51,16 @@ type Options struct {
 	// room's terminals (client/station), announced by mDNS, once the store
 	// is open; "" serves none. **[added: issue 13]**
 	Room string
+	// Kiosk runs a terminal as a kiosk: full screen, and leaving or
+	// closing needs the proctor PIN. **[added: issue 14]**
+	Kiosk bool
+	// Browse finds the stations announced on the room's network for the
+	// pairing screen; nil is client/discover's Browse. **[added: issue 14]**
+	Browse func(ctx context.Context) ([]discover.Station, error)
 	// Shown, if set, hears the name of each screen when it is shown
 	// ("first-run", "login", "today", "checkin", "unlock", "proctor",
-	// "seat", "exam", "paused", "receipt", and "locked" for the station's lock).
+	// "seat", "exam", "paused", "receipt", and "locked" for the station's lock;
+	// a terminal's "pair", "terminal-seat" and "confirm").
 	Shown func(screen string)
 }
 
@@ -84,6 +93,8 @@ type App struct {
 	jobs   sync.WaitGroup
 	ready  chan struct{}      // closed once Start has made the window
 	room   *roomserver.Server // the room server, once serving
+	term   *terminalMode      // this computer as a terminal, once paired **[added: issue 14]**
+	pair   *pairing           // the pairing form while it is shown
 	served sync.WaitGroup     // the room server's Serve
 }
 
@@ -106,6 +117,9 @@ func New(fa fyne.App, opt Options) *App {
 // Start opens the station window: first run when the data directory holds
 // no store, else the passphrase (or, given Options.Passphrase, the station).
 func (a *App) Start() fyne.Window {
+	if terminal.Paired(a.opt.Site.Dir) {
+		return a.startTerminal()
+	}
 	unattended := a.opt.Passphrase != "" && site.Exists(a.opt.Site.Dir)
 	if unattended {
 		// Deriving the store key takes a while, and so does making the
@@ -128,9 +142,12 @@ func (a *App) Start() fyne.Window {
 
 // showEntry shows first run or the passphrase screen.
 func (a *App) showEntry() {
-	if site.Exists(a.opt.Site.Dir) {
+	switch {
+	case site.Exists(a.opt.Site.Dir):
 		a.showLogin()
-	} else {
+	case a.pair != nil:
+		a.showPairing()
+	default:
 		a.showFirstRun()
 	}
 }
@@ -141,9 +158,13 @@ func (a *App) Close() {
 	for c := range a.cands {
 		c.saver.wait()
 	}
+	if a.term != nil && a.term.cand != nil {
+		a.term.cand.saver.wait()
+	}
 	a.cancel()
 	a.jobs.Wait()
 	a.served.Wait()
+	a.closeTerminal()
 	if a.site != nil {
 		if err := a.site.Close(); err != nil {
 			a.log.Error("closing the site store", "err", err)
@@ -162,6 +183,20 @@ func (a *App) confirmQuit() {
 		return
 	}
 	ask(tr("quit.title"), tr("quit.message"), tr("quit.ok"), a.fa.Quit, a.win)
+}
+
+// pinChecker checks the PIN that lets a candidate's screens close:
+// the station's staff lock, or a terminal's proctor PIN.
+type pinChecker interface {
+	Check(ctx context.Context, pin string) error
+}
+
+// leaveLock is what the candidate's screens ask to close.
+func (a *App) leaveLock() pinChecker {
+	if a.term != nil {
+		return a.term.lock
+	}
+	return a.staff
 }
 
 // now is the time by the site's clock (Options.Site.Now, else the machine's).
@@ -199,6 +234,8 @@ func (a *App) setLanguage(l Language) {
 		switch {
 		case a.station != nil:
 			a.station.rebuild()
+		case a.term != nil:
+			a.term.rebuild()
 		default:
 			a.showEntry()
 		}
