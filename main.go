@@ -9,6 +9,11 @@
 // for the command line, opens the store without asking (unattended
 // terminals); ONEX_LOG sets the log level on stderr (debug, info, warn,
 // error; default warn). `onex-site --version` prints the build's version.
+//
+// When ONEX_DATA holds a paired terminal (terminal.json, from the first
+// start's "this is an exam computer" or `onex-site terminal --pair`) the app
+// opens as that exam computer, at its seat screen; ONEX_KIOSK=1 makes it a
+// kiosk: full screen, leaving only with the proctor PIN (docs/kiosk.md).
 package main
 
 import (
@@ -18,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -67,6 +73,7 @@ func main() {
 		Server:     os.Getenv("ONEX_SERVER"),
 		Passphrase: os.Getenv(cli.PassphraseEnv),
 		Room:       roomAddr(),
+		Kiosk:      kiosk(),
 		Shown: func(screen string) {
 			log.Info("screen shown", "screen", screen, "since_start", time.Since(start))
 		},
@@ -102,4 +109,13 @@ func roomAddr() string {
 	default:
 		return a
 	}
+}
+
+// kiosk reports whether $ONEX_KIOSK asks for a kiosk (1, true, yes, on).
+func kiosk() bool {
+	switch strings.ToLower(os.Getenv("ONEX_KIOSK")) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
 }

@@ -540,6 +540,8 @@ func terminalText(tr func(key string, data ...any) string, err error) string {
 func pairingCodeText(tr func(key string, data ...any) string, err error) string {
 	s := err.Error()
 	switch {
+	case strings.Contains(s, "separated by a space"):
+		return tr("pair.bad_form")
 	case strings.Contains(s, "the station's address"):
 		return tr("pair.bad_address")
 	case strings.Contains(s, "the secret"):

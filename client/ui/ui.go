@@ -28,8 +28,8 @@ import (
 
 	"onex/client/discover"
 	"onex/client/site"
-	"onex/client/terminal"
 	roomserver "onex/client/station"
+	"onex/client/terminal"
 	wire "onex/sync"
 )
 

@@ -1,0 +1,314 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"onex/client/discover"
+	"onex/client/site"
+	roomserver "onex/client/station"
+	"onex/client/terminal"
+	"onex/exam"
+	"onex/server/servertest"
+	wire "onex/sync"
+)
+
+const termTicket = "2026WEB010001"
+
+// roomStation is a real station: a site enrolled with a real central, its
+// sample session downloaded, its room server on loopback.
+type roomStation struct {
+	central *servertest.Central
+	site    *site.Site
+	session string
+	srv     *roomserver.Server
+}
+
+func newRoomStation(t *testing.T) *roomStation {
+	t.Helper()
+	ctx := context.Background()
+	c := servertest.New(t)
+	fast := wire.RetryPolicy{Retries: 2, WaitMin: 5 * time.Millisecond, WaitMax: 20 * time.Millisecond, Timeout: 10 * time.Second}
+	s, err := site.Enrol(ctx, site.Config{Dir: t.TempDir(), Passphrase: pass, HTTP: wire.NewClient(fast, nil)},
+		site.EnrolOptions{ServerURL: c.URL, Code: c.EnrolCode(t), DeviceName: "A101 主机"})
+	if err == nil {
+		t.Cleanup(func() { s.Close() })
+		_, err = s.Download(ctx, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := roomserver.New(ctx, s, ln, roomserver.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(sctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("the station's Serve: %v", err)
+		}
+	})
+	// A request signed in the second the station started is refused as
+	// replayed (PROTOCOL.md): a test need not wait on the retries.
+	time.Sleep(1100 * time.Millisecond)
+	return &roomStation{central: c, site: s, session: c.Session.ID, srv: srv}
+}
+
+// checkIn checks the candidate in and returns the seat code.
+func (st *roomStation) checkIn(t *testing.T, ticket string) string {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := st.site.CheckIn(ctx, st.session, site.CheckInRequest{Ticket: ticket, Status: exam.Present, Confirmed: true}); err != nil {
+		t.Fatal(err)
+	}
+	found, err := st.site.Find(ctx, st.session, ticket)
+	if err != nil || len(found) != 1 || found[0].SeatCode == "" {
+		t.Fatal(found, err)
+	}
+	return found[0].SeatCode
+}
+
+// start releases the paper and starts the room.
+func (st *roomStation) start(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	st.central.Release()
+	if err := st.site.Release(ctx, st.session); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.site.StartRoom(ctx, st.session, proctor); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// termRig is the app on Fyne's test driver as an exam computer.
+type termRig struct {
+	t     *testing.T
+	a     *App
+	clock *skewClock
+	dir   string
+}
+
+func newTermRig(t *testing.T) *termRig {
+	t.Helper()
+	r := &termRig{t: t, clock: &skewClock{}, dir: t.TempDir()}
+	r.a = New(test.NewTempApp(t), Options{Site: site.Config{Dir: r.dir, Now: r.clock.Now}, Tick: -1,
+		Browse: func(context.Context) ([]discover.Station, error) { return nil, nil }})
+	t.Cleanup(func() {
+		r.a.Close()
+		UseLanguage(Chinese)
+	})
+	r.a.Start()
+	return r
+}
+
+// until waits for cond, letting the terminal's changes reach the screens.
+func (r *termRig) until(what string, d time.Duration, cond func() bool) {
+	r.t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		r.a.jobs.Wait()
+		if time.Now().After(deadline) {
+			r.t.Fatalf("%s: not within %v; terminal status %+v", what, d, r.a.term.t.Status())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// pair pairs on the pairing screen with code.
+func (r *termRig) pair(code string) {
+	r.t.Helper()
+	if r.a.pair == nil {
+		tap(r.t, button(r.t, r.a.win.Canvas(), tr("pair.choose")))
+	}
+	p := r.a.pair
+	p.code.SetText(code)
+	p.seat.SetText("07")
+	p.name.SetText("PC-07")
+	p.pin.SetText("2468")
+	p.again.SetText("2468")
+	tap(r.t, p.pair)
+	r.a.jobs.Wait()
+}
+
+// TestTerminalPairing: the first start offers "this is an exam computer";
+// a wrong code is named by its part in Chinese; the typed code pairs, and
+// the terminal waits at its seat screen with its room and seat.
+func TestTerminalPairing(t *testing.T) {
+	st := newRoomStation(t)
+	r := newTermRig(t)
+	c := r.a.win.Canvas()
+	if !shows(c, tr("pair.choose")) || !shows(c, tr("first.as_station")) {
+		t.Fatal("the first start does not offer the two choices")
+	}
+	code, err := st.srv.PairingCode("A101", 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []struct{ code, want string }{
+		{"nonsense", "pair.bad_form"},
+		{"192.168.1:7443 " + code.Secret.String(), "pair.bad_address"},
+		{code.Station.String() + " 2XGWR-VYGY7", "pair.bad_secret"},
+		{"onex-room://" + code.Station.String() + "/" + code.Secret.String() + "?pin=abc", "pair.bad_pin"},
+	} {
+		r.pair(bad.code)
+		if !shows(c, tr(bad.want)) {
+			t.Errorf("code %q: the screen does not say %q but %q", bad.code, tr(bad.want), r.a.pair.problem.Text)
+		}
+		if terminal.Paired(r.dir) {
+			t.Fatalf("code %q paired", bad.code)
+		}
+	}
+	r.pair(code.Station.String() + " " + code.Secret.String()) // the typed form
+	if r.a.term == nil || !shows(c, tr("terminal.waiting")) {
+		t.Fatalf("not at the seat screen after pairing; problem %q", r.a.pair.problem.Text)
+	}
+	if !shows(c, tr("terminal.where", args{"Room": "A101", "Seat": "07", "Site": dash(r.a.term.t.Info().Site)})) {
+		t.Error("the seat screen does not name the room and seat")
+	}
+	r.until("connected", 5*time.Second, func() bool { return shows(c, tr("terminal.connected")) })
+	if !terminal.HasProctorPIN(r.dir) {
+		t.Error("no proctor PIN kept")
+	}
+	// The same code again (used up) is refused, in Chinese.
+	r2 := newTermRig(t)
+	r2.pair(code.Station.String() + " " + code.Secret.String())
+	if r2.a.term != nil || !shows(r2.a.win.Canvas(), tr("pair.refused")) {
+		t.Errorf("a used code: %q", r2.a.pair.problem.Text)
+	}
+}
+
+// pairedTerminal pairs a terminal through a relay in front of the station.
+func pairedTerminal(t *testing.T, st *roomStation) (*termRig, *servertest.Relay) {
+	t.Helper()
+	relay, err := servertest.NewRelay(st.srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := st.srv.PairingCode("A101", 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code.Station = netip.MustParseAddrPort(relay.Addr())
+	r := newTermRig(t)
+	r.pair(code.String())
+	if r.a.term == nil {
+		t.Fatalf("not paired: %q", r.a.pair.problem.Text)
+	}
+	return r, relay
+}
+
+// signIn signs the candidate in on the seat screen.
+func (r *termRig) signIn(ticket, seatCode string) {
+	r.t.Helper()
+	es := entries(r.a.win.Canvas())
+	if len(es) != 2 {
+		r.t.Fatalf("the seat screen has %d entries", len(es))
+	}
+	es[0].SetText(ticket)
+	es[1].SetText(seatCode)
+	tap(r.t, button(r.t, r.a.win.Canvas(), tr("terminal.sign_in")))
+	r.a.jobs.Wait()
+}
+
+// TestTerminalExamCutOff: a wrong seat code is refused in Chinese; the
+// candidate confirms who they are and takes the exam on the candidate's
+// screens; with the station cut off an answer is "saved on this computer,
+// not yet at the station", never "saved"; back, it reaches the station and
+// the state is connected again. The proctor PIN closes the screens, with
+// longer waits after wrong PINs.
+func TestTerminalExamCutOff(t *testing.T) {
+	st := newRoomStation(t)
+	r, relay := pairedTerminal(t, st)
+	c := r.a.win.Canvas()
+	seatCode := st.checkIn(t, termTicket)
+
+	r.signIn(termTicket, "000000")
+	if seatCode != "000000" && !shows(c, tr("terminal.wrong_seat_code")) {
+		t.Fatal("a wrong seat code is not shown as one")
+	}
+	r.signIn(termTicket, seatCode)
+	if !shows(c, tr("terminal.confirm_title")) {
+		t.Fatal("no identity to confirm")
+	}
+	tap(t, button(t, c, tr("terminal.its_me")))
+	cw := r.a.term.cand
+	if cw == nil || cw.screen != "seat" || !shows(c, tr("seat.wait")) {
+		t.Fatal("the candidate does not wait for the start")
+	}
+	st.start(t)
+	r.until("the exam", 5*time.Second, func() bool { return cw.screen == "exam" })
+	if !shows(c, tr("terminal.connected")) {
+		t.Error("the exam screen does not show the connection")
+	}
+	var fill *exam.ViewItem
+	for _, it := range cw.items {
+		if it.Type == exam.Fill {
+			fill = it
+		}
+	}
+	if fill == nil {
+		t.Fatal("no fill item")
+	}
+
+	relay.SetTarget("127.0.0.1:1") // the station cut off
+	cw.answer(fill, exam.Answer{Text: "cut-off-answer"})
+	cw.saver.wait()
+	r.until("saved here", 10*time.Second, func() bool {
+		return shows(c, cw.tr("terminal.saved_here", args{"N": 1})) || shows(c, cw.tr("terminal.reconnecting_pending", args{"N": 1}))
+	})
+	if want := cw.tr("terminal.saved_here", args{"N": 1}); cw.saved.Text != want {
+		t.Errorf("the save reads %q with the station cut off, want %q", cw.saved.Text, want)
+	}
+	if ans, _ := st.site.Answers(context.Background(), st.session, termTicket); ans[fill.ID].Text == "cut-off-answer" {
+		t.Fatal("the station holds the answer though cut off")
+	}
+
+	relay.SetTarget(st.srv.Addr().String()) // back
+	r.until("connected again", 15*time.Second, func() bool { return shows(c, tr("terminal.connected")) })
+	if ans, _ := st.site.Answers(context.Background(), st.session, termTicket); ans[fill.ID].Text != "cut-off-answer" {
+		t.Errorf("the station holds %+v after the reconnection", ans[fill.ID])
+	}
+
+	// The proctor PIN: wrong ones wait longer and longer.
+	lock := r.a.term.lock
+	var waits []time.Duration
+	for range site.PINFreeTries + 2 {
+		err := lock.Check(context.Background(), "0000")
+		var pe *site.PINError
+		if !errors.As(err, &pe) {
+			t.Fatalf("a wrong PIN: %v", err)
+		}
+		if !pe.Until.IsZero() {
+			waits = append(waits, pe.Until.Sub(r.clock.Now()))
+			if err := lock.Check(context.Background(), "2468"); err == nil {
+				t.Fatal("the right PIN during a wait was taken")
+			}
+			r.clock.Add(pe.Until.Sub(r.clock.Now()) + time.Second)
+		}
+	}
+	if len(waits) != 2 || waits[1] <= waits[0] {
+		t.Errorf("waits after wrong PINs: %v, want two, growing", waits)
+	}
+	cw.askPIN()
+	es := entries(c)
+	es[len(es)-1].SetText("2468")
+	tap(t, button(t, c, cw.tr("pin.leave")))
+	if r.a.term.cand != nil || !shows(c, tr("terminal.waiting")) {
+		t.Error("the right PIN does not bring the seat screen back")
+	}
+}
+
