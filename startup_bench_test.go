@@ -41,13 +41,21 @@ func hello() {
 // other work on the machine), and reads its resident memory a second later: a
 // bare Fyne window (the floor), and the site app opening (passphrase from
 // the environment) on the check-in screen of a session whose released paper
-// has 200 items and whose roster has 1,000 candidates.
+// has 200 items and whose roster has 1,000 candidates; and a paired
+// terminal opening at its seat screen (its station serving in this
+// process). **[added: issue 14]**
 func BenchmarkStartup(b *testing.B) {
 	display := xvfb(b)
 	home := b.TempDir()
 	env := []string{"DISPLAY=" + display, "HOME=" + home, "ONEX_LOG=info", "GOTRACEBACK=all"}
 	b.Run("floor-hello-window", func(b *testing.B) {
 		timeStart(b, append(env, childEnv+"=hello"), "hello")
+	})
+	// A terminal's start to its seat screen: no store, no argon2 (the
+	// proctor PIN is checked only when the proctor types it).
+	term := pairedTerminal(b)
+	b.Run("terminal-seat", func(b *testing.B) {
+		timeStart(b, append(env, childEnv+"=site", "ONEX_DATA="+term), "terminal-seat")
 	})
 	site := bigSite(b, append(env, childEnv+"=site"))
 	b.Run("site-checkin-200-items-1000-candidates", func(b *testing.B) {

@@ -237,13 +237,14 @@ func (c *candidateWin) setContent(obj fyne.CanvasObject) {
 // top is the bar of every candidate screen: who, the settings, and the
 // proctor's way out.
 func (c *candidateWin) top(k site.Candidate, extra ...fyne.CanvasObject) fyne.CanvasObject {
-	if c.term != nil {
-		extra = append([]fyne.CanvasObject{c.term.stateLabel(c.tr)}, extra...)
-	}
+
 	who := widget.NewLabelWithStyle(c.tr("exam.who", args{"Name": k.Name, "Ticket": k.Ticket, "Seat": k.Seat}), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	who.Truncation = fyne.TextTruncateEllipsis // the bar fits the screen at every text size: who takes the room left
 	leave := widget.NewButtonWithIcon(c.tr("exam.proctor"), theme.LogoutIcon(), c.askPIN)
 	right := container.NewHBox(append(extra, c.settingsBar(), leave)...)
+	if c.term != nil { // a terminal's connection state, always in sight, on a row of its own
+		return container.NewVBox(container.NewBorder(nil, nil, nil, right, who), c.term.stateLabel(c.tr), widget.NewSeparator())
+	}
 	return container.NewVBox(container.NewBorder(nil, nil, nil, right, who), widget.NewSeparator())
 }
 

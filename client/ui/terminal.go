@@ -247,6 +247,7 @@ func (m *terminalMode) pending() int { return m.t.Status().Pending }
 // kept up to date while it is on screen.
 func (m *terminalMode) stateLabel(tr func(key string, data ...any) string) *widget.Label {
 	m.state, m.stateTr = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), tr
+	m.state.Wrapping = fyne.TextWrapWord
 	m.showState()
 	return m.state
 }
@@ -609,9 +610,11 @@ func (a *App) showPairing() {
 		widget.NewFormItem(tr("pair.pin"), p.pin),
 		widget.NewFormItem(tr("pin.again"), p.again),
 	)
-	box := container.NewVBox(heading(tr("pair.title")), wrapped(tr("pair.intro")), form, p.problem,
-		container.NewBorder(nil, nil, back, nil, p.pair))
-	a.win.SetContent(container.NewVScroll(centred(620, box)))
+	// The problem and the buttons stay in sight below the form, which
+	// scrolls at large text sizes.
+	box := container.NewVBox(heading(tr("pair.title")), wrapped(tr("pair.intro")), form)
+	bottom := centred(620, container.NewVBox(p.problem, container.NewBorder(nil, nil, back, nil, p.pair)))
+	a.win.SetContent(container.NewBorder(nil, container.NewPadded(bottom), nil, nil, container.NewVScroll(centred(620, box))))
 	a.win.Canvas().Focus(p.code)
 	a.shown("pair")
 }

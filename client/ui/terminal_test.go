@@ -3,11 +3,15 @@ package ui
 import (
 	"context"
 	"errors"
+	"image/png"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"onex/client/discover"
@@ -183,11 +187,37 @@ func TestTerminalPairing(t *testing.T) {
 	if !terminal.HasProctorPIN(r.dir) {
 		t.Error("no proctor PIN kept")
 	}
+	// The seat screen fits 1366×768 in both languages at every text size.
+	r.a.win.Resize(contentAt)
+	for _, l := range Languages {
+		r.a.setLanguage(l)
+		for i, scale := range TextScales {
+			r.a.fa.Preferences().SetInt(prefScale, i)
+			r.a.applyTheme()
+			r.a.term.showSeat()
+			fits(t, r.a.win, l, scale, "terminal seat")
+			within(t, r.a.win, l, scale, tr("terminal.sign_in"), tr("exam.proctor"))
+		}
+	}
+	r.a.setLanguage(Chinese)
+	r.a.fa.Preferences().SetInt(prefScale, 0)
+	r.a.applyTheme()
 	// The same code again (used up) is refused, in Chinese.
 	r2 := newTermRig(t)
 	r2.pair(code.Station.String() + " " + code.Secret.String())
 	if r2.a.term != nil || !shows(r2.a.win.Canvas(), tr("pair.refused")) {
 		t.Errorf("a used code: %q", r2.a.pair.problem.Text)
+	}
+	r2.a.win.Resize(contentAt)
+	for _, l := range Languages {
+		r2.a.setLanguage(l)
+		for i, scale := range TextScales {
+			r2.a.fa.Preferences().SetInt(prefScale, i)
+			r2.a.applyTheme()
+			r2.a.showPairing()
+			fits(t, r2.a.win, l, scale, "pairing")
+			within(t, r2.a.win, l, scale, tr("pair.pair"))
+		}
 	}
 }
 
@@ -254,6 +284,21 @@ func TestTerminalExamCutOff(t *testing.T) {
 	if !shows(c, tr("terminal.connected")) {
 		t.Error("the exam screen does not show the connection")
 	}
+	// Every terminal screen fits 1366×768 in both languages at every text
+	// size, with submit and the proctor's button inside the window.
+	r.a.win.Resize(contentAt)
+	for _, l := range Languages {
+		cw.setLanguage(l)
+		for i, scale := range TextScales {
+			cw.scale = i
+			cw.rebuild()
+			fits(t, r.a.win, l, scale, "terminal exam")
+			within(t, r.a.win, l, scale, cw.tr("exam.submit"), cw.tr("exam.proctor"), cw.tr("settings.larger"))
+		}
+	}
+	cw.setLanguage(Chinese)
+	cw.scale = 0
+	cw.rebuild()
 	var fill *exam.ViewItem
 	for _, it := range cw.items {
 		if it.Type == exam.Fill {
@@ -273,6 +318,8 @@ func TestTerminalExamCutOff(t *testing.T) {
 	if want := cw.tr("terminal.saved_here", args{"N": 1}); cw.saved.Text != want {
 		t.Errorf("the save reads %q with the station cut off, want %q", cw.saved.Text, want)
 	}
+	r.a.win.Resize(fyne.NewSize(1366, 768))
+	keepScreen(t, r.a.win, "terminal-exam-cut-off")
 	if ans, _ := st.site.Answers(context.Background(), st.session, termTicket); ans[fill.ID].Text == "cut-off-answer" {
 		t.Fatal("the station holds the answer though cut off")
 	}
@@ -312,3 +359,21 @@ func TestTerminalExamCutOff(t *testing.T) {
 	}
 }
 
+
+// keepScreen keeps what window w shows, rendered by the test driver, in
+// the repository's tmp/screenshots/NAME.png, for people to look at.
+func keepScreen(t *testing.T, w fyne.Window, name string) {
+	t.Helper()
+	dir := filepath.Join("..", "..", "tmp", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, name+".png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, w.Canvas().Capture()); err != nil {
+		t.Fatal(err)
+	}
+}
