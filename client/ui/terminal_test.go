@@ -359,7 +359,6 @@ func TestTerminalExamCutOff(t *testing.T) {
 	}
 }
 
-
 // keepScreen keeps what window w shows, rendered by the test driver, in
 // the repository's tmp/screenshots/NAME.png, for people to look at.
 func keepScreen(t *testing.T, w fyne.Window, name string) {
