@@ -166,28 +166,29 @@ func (a *App) beginTerminal(t *terminal.Terminal) {
 	a.win.SetTitle(tr("terminal.title"))
 	ctx, stop := context.WithCancel(a.ctx)
 	m.stop = stop
-	m.wg.Add(2)
+	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
 		if err := t.Run(ctx); err != nil {
 			a.log.Warn("the terminal stopped", "err", err)
 		}
 	}()
+	if a.opt.Tick < 0 {
+		m.showSeat()
+		return // tests call changed themselves, on their goroutine
+	}
+	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		var tick <-chan time.Time
-		if a.opt.Tick > 0 {
-			tk := time.NewTicker(a.opt.Tick)
-			defer tk.Stop()
-			tick = tk.C
-		}
+		tk := time.NewTicker(a.opt.Tick)
+		defer tk.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.Changed():
 				fyne.Do(m.changed)
-			case <-tick:
+			case <-tk.C:
 				fyne.Do(m.tick)
 			}
 		}

@@ -123,8 +123,14 @@ func newTermRig(t *testing.T) *termRig {
 func (r *termRig) until(what string, d time.Duration, cond func() bool) {
 	r.t.Helper()
 	deadline := time.Now().Add(d)
-	for !cond() {
+	for {
 		r.a.jobs.Wait()
+		if r.a.term != nil {
+			r.a.term.changed() // what the app's loop does on each of the terminal's changes
+		}
+		if cond() {
+			return
+		}
 		if time.Now().After(deadline) {
 			r.t.Fatalf("%s: not within %v; terminal status %+v", what, d, r.a.term.t.Status())
 		}
@@ -313,7 +319,7 @@ func TestTerminalExamCutOff(t *testing.T) {
 	cw.answer(fill, exam.Answer{Text: "cut-off-answer"})
 	cw.saver.wait()
 	r.until("saved here", 10*time.Second, func() bool {
-		return shows(c, cw.tr("terminal.saved_here", args{"N": 1})) || shows(c, cw.tr("terminal.reconnecting_pending", args{"N": 1}))
+		return r.a.term.state.Text == cw.tr("terminal.reconnecting_pending", args{"N": 1})
 	})
 	if want := cw.tr("terminal.saved_here", args{"N": 1}); cw.saved.Text != want {
 		t.Errorf("the save reads %q with the station cut off, want %q", cw.saved.Text, want)
@@ -328,6 +334,26 @@ func TestTerminalExamCutOff(t *testing.T) {
 	r.until("connected again", 15*time.Second, func() bool { return shows(c, tr("terminal.connected")) })
 	if ans, _ := st.site.Answers(context.Background(), st.session, termTicket); ans[fill.ID].Text != "cut-off-answer" {
 		t.Errorf("the station holds %+v after the reconnection", ans[fill.ID])
+	}
+
+	// Pause, resume and a forced submission reach the screens through the
+	// long poll: the cover, the paper again, the receipt with its code.
+	ctx := context.Background()
+	if err := st.site.Pause(ctx, st.session, termTicket, proctor, "测试暂停"); err != nil {
+		t.Fatal(err)
+	}
+	r.until("the pause cover", 5*time.Second, func() bool { return cw.screen == "paused" })
+	if err := st.site.Resume(ctx, st.session, termTicket, proctor); err != nil {
+		t.Fatal(err)
+	}
+	r.until("the paper again", 5*time.Second, func() bool { return cw.screen == "exam" })
+	sub, err := st.site.ForceSubmit(ctx, st.session, termTicket, proctor, "测试收卷")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.until("the receipt", 5*time.Second, func() bool { return cw.screen == "receipt" && cw.view.ReceiptCode == sub.ReceiptCode })
+	if !cw.view.Forced || !shows(c, sub.ReceiptCode) {
+		t.Errorf("the forced submission's receipt: forced %v, code %q on screen %v: %q", cw.view.Forced, sub.ReceiptCode, shows(c, sub.ReceiptCode), texts(c))
 	}
 
 	// The proctor PIN: wrong ones wait longer and longer.
