@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,71 +13,36 @@ import (
 	"onex/client/station"
 	"onex/client/terminal"
 	"onex/exam"
+	"onex/internal/roomtest"
 	"onex/server/servertest"
-	osync "onex/sync"
 )
 
 const ticket = "2026WEB010001"
 
-// room is a real station: a site enrolled with a real central, its sample
-// session downloaded, and its room server on loopback, which the test
+// stationUnderTest is a real station (internal/roomtest), which the test
 // stops and starts again at the same address.
 type stationUnderTest struct {
+	*roomtest.Station
 	central *servertest.Central
 	site    *site.Site
 	session string
-	addr    string
 	srv     *station.Server
-	stop    func()
 }
 
 func newStation(t *testing.T) *stationUnderTest {
 	t.Helper()
-	ctx := context.Background()
-	c := servertest.New(t)
-	fast := osync.RetryPolicy{Retries: 2, WaitMin: 5 * time.Millisecond, WaitMax: 20 * time.Millisecond, Timeout: 10 * time.Second}
-	s, err := site.Enrol(ctx, site.Config{Dir: t.TempDir(), Passphrase: "site passphrase for tests", HTTP: osync.NewClient(fast, nil)},
-		site.EnrolOptions{ServerURL: c.URL, Code: c.EnrolCode(t), DeviceName: "A101 主机"})
-	if err == nil {
-		t.Cleanup(func() { s.Close() })
-		_, err = s.Download(ctx, nil)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := &stationUnderTest{central: c, site: s, session: c.Session.ID, addr: "127.0.0.1:0"}
-	st.start(t)
-	return st
+	rs := roomtest.New(t)
+	return &stationUnderTest{Station: rs, central: rs.Central, site: rs.Site, session: rs.Session, srv: rs.Server}
 }
 
-// start serves the room at st.addr (the same address after a stop).
+// stop stops serving the room.
+func (st *stationUnderTest) stop() { st.Station.Stop() }
+
+// start serves the room again at the same address.
 func (st *stationUnderTest) start(t *testing.T) {
 	t.Helper()
-	ln, err := net.Listen("tcp", st.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.addr = ln.Addr().String()
-	srv, err := station.New(context.Background(), st.site, ln, station.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	st.srv = srv
-	st.stop = func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("the station's Serve: %v", err)
-		}
-		st.stop = func() {}
-	}
-	t.Cleanup(func() { st.stop() })
-	// A request signed in the second the station started is refused as
-	// replayed (PROTOCOL.md); the terminal signs again, but a test need not
-	// wait on its retries.
-	time.Sleep(1100 * time.Millisecond)
+	st.Station.Start(t)
+	st.srv = st.Server
 }
 
 // until waits for cond, reading the terminal's status at each change it

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"image/png"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -16,69 +15,27 @@ import (
 
 	"onex/client/discover"
 	"onex/client/site"
-	roomserver "onex/client/station"
 	"onex/client/terminal"
 	"onex/exam"
+	"onex/internal/roomtest"
 	"onex/server/servertest"
-	wire "onex/sync"
 )
 
 const termTicket = "2026WEB010001"
 
-// roomStation is a real station: a site enrolled with a real central, its
-// sample session downloaded, its room server on loopback.
-type roomStation struct {
-	central *servertest.Central
-	site    *site.Site
-	session string
-	srv     *roomserver.Server
-}
+// roomStation is a real station serving the room (internal/roomtest).
+type roomStation struct{ *roomtest.Station }
 
-func newRoomStation(t *testing.T) *roomStation {
-	t.Helper()
-	ctx := context.Background()
-	c := servertest.New(t)
-	fast := wire.RetryPolicy{Retries: 2, WaitMin: 5 * time.Millisecond, WaitMax: 20 * time.Millisecond, Timeout: 10 * time.Second}
-	s, err := site.Enrol(ctx, site.Config{Dir: t.TempDir(), Passphrase: pass, HTTP: wire.NewClient(fast, nil)},
-		site.EnrolOptions{ServerURL: c.URL, Code: c.EnrolCode(t), DeviceName: "A101 主机"})
-	if err == nil {
-		t.Cleanup(func() { s.Close() })
-		_, err = s.Download(ctx, nil)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := roomserver.New(ctx, s, ln, roomserver.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(sctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("the station's Serve: %v", err)
-		}
-	})
-	// A request signed in the second the station started is refused as
-	// replayed (PROTOCOL.md): a test need not wait on the retries.
-	time.Sleep(1100 * time.Millisecond)
-	return &roomStation{central: c, site: s, session: c.Session.ID, srv: srv}
-}
+func newRoomStation(t *testing.T) *roomStation { return &roomStation{roomtest.New(t)} }
 
 // checkIn checks the candidate in and returns the seat code.
 func (st *roomStation) checkIn(t *testing.T, ticket string) string {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := st.site.CheckIn(ctx, st.session, site.CheckInRequest{Ticket: ticket, Status: exam.Present, Confirmed: true}); err != nil {
+	if _, err := st.Site.CheckIn(ctx, st.Session, site.CheckInRequest{Ticket: ticket, Status: exam.Present, Confirmed: true}); err != nil {
 		t.Fatal(err)
 	}
-	found, err := st.site.Find(ctx, st.session, ticket)
+	found, err := st.Site.Find(ctx, st.Session, ticket)
 	if err != nil || len(found) != 1 || found[0].SeatCode == "" {
 		t.Fatal(found, err)
 	}
@@ -89,11 +46,11 @@ func (st *roomStation) checkIn(t *testing.T, ticket string) string {
 func (st *roomStation) start(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
-	st.central.Release()
-	if err := st.site.Release(ctx, st.session); err != nil {
+	st.Central.Release()
+	if err := st.Site.Release(ctx, st.Session); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.site.StartRoom(ctx, st.session, proctor); err != nil {
+	if err := st.Site.StartRoom(ctx, st.Session, proctor); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -164,7 +121,7 @@ func TestTerminalPairing(t *testing.T) {
 	if !shows(c, tr("pair.choose")) || !shows(c, tr("first.as_station")) {
 		t.Fatal("the first start does not offer the two choices")
 	}
-	code, err := st.srv.PairingCode("A101", 1, 0)
+	code, err := st.Server.PairingCode("A101", 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,47 +151,24 @@ func TestTerminalPairing(t *testing.T) {
 		t.Error("no proctor PIN kept")
 	}
 	// The seat screen fits 1366×768 in both languages at every text size.
-	r.a.win.Resize(contentAt)
-	for _, l := range Languages {
-		r.a.setLanguage(l)
-		for i, scale := range TextScales {
-			r.a.fa.Preferences().SetInt(prefScale, i)
-			r.a.applyTheme()
-			r.a.term.showSeat()
-			fits(t, r.a.win, l, scale, "terminal seat")
-			within(t, r.a.win, l, scale, tr("terminal.sign_in"), tr("exam.proctor"))
-		}
-	}
-	r.a.setLanguage(Chinese)
-	r.a.fa.Preferences().SetInt(prefScale, 0)
-	r.a.applyTheme()
+	fitsEverywhere(t, r.a, "terminal seat", func() { r.a.term.showSeat() }, "terminal.sign_in", "exam.proctor")
 	// The same code again (used up) is refused, in Chinese.
 	r2 := newTermRig(t)
 	r2.pair(code.Station.String() + " " + code.Secret.String())
 	if r2.a.term != nil || !shows(r2.a.win.Canvas(), tr("pair.refused")) {
 		t.Errorf("a used code: %q", r2.a.pair.problem.Text)
 	}
-	r2.a.win.Resize(contentAt)
-	for _, l := range Languages {
-		r2.a.setLanguage(l)
-		for i, scale := range TextScales {
-			r2.a.fa.Preferences().SetInt(prefScale, i)
-			r2.a.applyTheme()
-			r2.a.showPairing()
-			fits(t, r2.a.win, l, scale, "pairing")
-			within(t, r2.a.win, l, scale, tr("pair.pair"))
-		}
-	}
+	fitsEverywhere(t, r2.a, "pairing", r2.a.showPairing, "pair.pair")
 }
 
 // pairedTerminal pairs a terminal through a relay in front of the station.
 func pairedTerminal(t *testing.T, st *roomStation) (*termRig, *servertest.Relay) {
 	t.Helper()
-	relay, err := servertest.NewRelay(st.srv.Addr().String())
+	relay, err := servertest.NewRelay(st.Server.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, err := st.srv.PairingCode("A101", 1, 0)
+	code, err := st.Server.PairingCode("A101", 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,28 +260,28 @@ func TestTerminalExamCutOff(t *testing.T) {
 	}
 	r.a.win.Resize(fyne.NewSize(1366, 768))
 	keepScreen(t, r.a.win, "terminal-exam-cut-off")
-	if ans, _ := st.site.Answers(context.Background(), st.session, termTicket); ans[fill.ID].Text == "cut-off-answer" {
+	if ans, _ := st.Site.Answers(context.Background(), st.Session, termTicket); ans[fill.ID].Text == "cut-off-answer" {
 		t.Fatal("the station holds the answer though cut off")
 	}
 
-	relay.SetTarget(st.srv.Addr().String()) // back
+	relay.SetTarget(st.Server.Addr().String()) // back
 	r.until("connected again", 15*time.Second, func() bool { return shows(c, tr("terminal.connected")) })
-	if ans, _ := st.site.Answers(context.Background(), st.session, termTicket); ans[fill.ID].Text != "cut-off-answer" {
+	if ans, _ := st.Site.Answers(context.Background(), st.Session, termTicket); ans[fill.ID].Text != "cut-off-answer" {
 		t.Errorf("the station holds %+v after the reconnection", ans[fill.ID])
 	}
 
 	// Pause, resume and a forced submission reach the screens through the
 	// long poll: the cover, the paper again, the receipt with its code.
 	ctx := context.Background()
-	if err := st.site.Pause(ctx, st.session, termTicket, proctor, "测试暂停"); err != nil {
+	if err := st.Site.Pause(ctx, st.Session, termTicket, proctor, "测试暂停"); err != nil {
 		t.Fatal(err)
 	}
 	r.until("the pause cover", 5*time.Second, func() bool { return cw.screen == "paused" })
-	if err := st.site.Resume(ctx, st.session, termTicket, proctor); err != nil {
+	if err := st.Site.Resume(ctx, st.Session, termTicket, proctor); err != nil {
 		t.Fatal(err)
 	}
 	r.until("the paper again", 5*time.Second, func() bool { return cw.screen == "exam" })
-	sub, err := st.site.ForceSubmit(ctx, st.session, termTicket, proctor, "测试收卷")
+	sub, err := st.Site.ForceSubmit(ctx, st.Session, termTicket, proctor, "测试收卷")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,4 +335,29 @@ func keepScreen(t *testing.T, w fyne.Window, name string) {
 	if err := png.Encode(f, w.Canvas().Capture()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// fitsEverywhere shows a screen of the app's window in both languages at
+// every text size, and checks that it fits 1366×768 with the buttons
+// labelled by keys inside the window.
+func fitsEverywhere(t *testing.T, a *App, name string, show func(), keys ...string) {
+	t.Helper()
+	a.win.Resize(contentAt)
+	for _, l := range Languages {
+		a.setLanguage(l)
+		for i, scale := range TextScales {
+			a.fa.Preferences().SetInt(prefScale, i)
+			a.applyTheme()
+			show()
+			fits(t, a.win, l, scale, name)
+			var labels []string
+			for _, k := range keys {
+				labels = append(labels, tr(k))
+			}
+			within(t, a.win, l, scale, labels...)
+		}
+	}
+	a.setLanguage(Chinese)
+	a.fa.Preferences().SetInt(prefScale, 0)
+	a.applyTheme()
 }
