@@ -31,6 +31,7 @@ var refusals = []struct {
 	{site.ErrUnknownTerminal, http.StatusUnauthorized, osync.RefusedDevice},
 	{site.ErrRevoked, http.StatusForbidden, osync.RefusedRevoked},
 	{site.ErrSeatCode, http.StatusForbidden, room.RefusedSeatCode},
+	{site.ErrNotCheckedIn, http.StatusForbidden, room.RefusedSeatCode}, // as PROTOCOL.md says; was a 500 **[added: issue 14]**
 	{site.ErrElsewhere, http.StatusConflict, room.RefusedElsewhere},
 	{site.ErrNotYours, http.StatusForbidden, room.RefusedNotYours},
 	{site.ErrNotStarted, http.StatusConflict, room.RefusedNotStarted},

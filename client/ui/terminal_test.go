@@ -159,6 +159,29 @@ func TestTerminalPairing(t *testing.T) {
 		t.Errorf("a used code: %q", r2.a.pair.problem.Text)
 	}
 	fitsEverywhere(t, r2.a, "pairing", r2.a.showPairing, "pair.pair")
+
+	// A station found on the network: picked, its address fills the code,
+	// and only the secret is typed.
+	code2, err := st.Server.PairingCode("A101", 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.a.opt.Browse = func(context.Context) ([]discover.Station, error) {
+		return []discover.Station{{Room: "A101", Site: "S1", Addr: code2.Station}}, nil
+	}
+	tap(t, button(t, r2.a.win.Canvas(), tr("pair.find")))
+	r2.a.jobs.Wait()
+	p := r2.a.pair
+	p.found.SetSelectedIndex(0)
+	if p.code.Text != code2.Station.String()+" " {
+		t.Fatalf("picking the station left the code %q", p.code.Text)
+	}
+	p.code.SetText(p.code.Text + code2.Secret.String())
+	tap(t, p.pair)
+	r2.a.jobs.Wait()
+	if r2.a.term == nil || !shows(r2.a.win.Canvas(), tr("terminal.waiting")) {
+		t.Errorf("pairing with a station found: %q", p.problem.Text)
+	}
 }
 
 // pairedTerminal pairs a terminal through a relay in front of the station.
@@ -204,6 +227,10 @@ func TestTerminalExamCutOff(t *testing.T) {
 	st := newRoomStation(t)
 	r, relay := pairedTerminal(t, st)
 	c := r.a.win.Canvas()
+	r.signIn(termTicket, "123456") // not checked in yet
+	if !shows(c, tr("terminal.wrong_seat_code")) {
+		t.Fatalf("a candidate not checked in: %q", r.a.term.problem.Text)
+	}
 	seatCode := st.checkIn(t, termTicket)
 
 	r.signIn(termTicket, "000000")
