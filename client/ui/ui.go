@@ -130,6 +130,9 @@ func (a *App) Start() fyne.Window {
 	a.win.SetMaster()
 	a.sized(a.win, fyne.NewSize(1100, 720))
 	a.win.SetCloseIntercept(a.confirmQuit)
+	if a.opt.Kiosk {
+		a.win.SetFullScreen(true) // a kiosk's first start: pairing, full screen too
+	}
 	if unattended {
 		a.showBusy(tr("login.opening"))
 	} else {
