@@ -21,10 +21,10 @@ import (
 
 // Pairing from the room page: the code's defaults.
 const (
-	pairingTerminals = 40               // a code serves this many when the session's roster is unknown
-	pairingMinutes   = 30               // a code lives this long unless staff say otherwise
-	qrPixels         = 320              // the QR code's PNG, square
-	qrLevel          = qrcode.Medium    // its error correction: 15%, readable off a screen at an angle
+	pairingTerminals = 40                // a code serves this many when the session's roster is unknown
+	pairingMinutes   = 30                // a code lives this long unless staff say otherwise
+	qrPixels         = 320               // the QR code's PNG, square
+	qrLevel          = qrcode.Medium     // its error correction: 15%, readable off a screen at an angle
 	qrMinSize        = float32(qrPixels) // on screen, at least
 )
 
