@@ -54,10 +54,14 @@ func newRoom(st *station) *roomScreen {
 	return r
 }
 
-// seatSize is a seat's card on the map, larger with the text.
+// seatLines is how many lines a seat's card has at most (seatWords).
+const seatLines = 5
+
+// seatSize is a seat's card on the map: seatLines lines of text, larger
+// with the text.
 func seatSize() fyne.Size {
-	s := theme.Size(theme.SizeNameText)
-	return fyne.NewSize(s*15, s*10)
+	line := widget.NewLabel("座").MinSize().Height
+	return fyne.NewSize(theme.Size(theme.SizeNameText)*15, line*seatLines+theme.Padding())
 }
 
 // roomProblems holds why an app serves no room (its port taken), for the

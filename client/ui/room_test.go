@@ -5,8 +5,10 @@ import (
 	"context"
 	"image/png"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -386,5 +388,194 @@ func TestCompareSeats(t *testing.T) {
 	slices.SortStableFunc(seats, compareSeats)
 	if got := strings.Join(seats, ","); got != "01,2,3,10,A1,B2," {
 		t.Fatalf("seats in order %s", got)
+	}
+}
+
+// TestRoomPageFits1366x768: the room page with a seat map of 40 terminals (12 with -short)
+// (one signed in, the rest waiting), the pairing dialog and a seat's
+// actions fit a 1366×768 screen in both languages at every text size, the
+// pairing button inside the window.
+func TestRoomPageFits1366x768(t *testing.T) {
+	r, a := roomRig(t)
+	ctx := context.Background()
+	n := 40
+	if testing.Short() {
+		n = 12
+	}
+	code, err := a.room.PairingCode(r.central.Session.Room, n, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if _, err := terminal.Pair(ctx, terminal.Config{Dir: filepath.Join(t.TempDir(), "t")}, code, "PC-"+strconv.Itoa(i+1), strconv.Itoa(i+1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.win.Resize(contentAt)
+	for _, l := range Languages {
+		a.setLanguage(l)
+		for i, scale := range TextScales {
+			a.fa.Preferences().SetInt(prefScale, i)
+			a.applyTheme()
+			a.station.rebuild()
+			a.station.tabs.SelectIndex(tabRoom)
+			rs := a.station.room
+			if len(rs.terms) != n {
+				t.Fatalf("%d terminals on the map", len(rs.terms))
+			}
+			fits(t, a.win, l, scale, "room")
+			within(t, a.win, l, scale, tr("room.pair"))
+			rs.makePairing(r.central.Session.Room, 40, time.Minute)
+			dialogFits(t, a.win, l, scale, "pairing")
+			a.win.Canvas().Overlays().Top().Hide()
+			rs.showSeat(rs.terms[0].ID)
+			dialogFits(t, a.win, l, scale, "seat")
+			rs.seatDlg.Hide()
+		}
+	}
+}
+
+// dialogFits checks that the dialog on top asks for no more than the screen.
+func dialogFits(t *testing.T, w fyne.Window, l Language, scale float32, name string) {
+	t.Helper()
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatalf("%s at text ×%.2f: no %s dialog", l, scale, name)
+	}
+	var biggest fyne.Size
+	for _, o := range objectsIn(top) {
+		if _, ok := o.(*fyne.Container); ok {
+			biggest = biggest.Max(o.MinSize())
+		}
+	}
+	if biggest.Width > contentAt.Width || biggest.Height > contentAt.Height {
+		t.Errorf("%s at text ×%.2f: the %s dialog asks for %.0f×%.0f", l, scale, name, biggest.Width, biggest.Height)
+	}
+	t.Logf("%s at text ×%.2f: the %s dialog asks for %.0f×%.0f", l, scale, name, biggest.Width, biggest.Height)
+}
+
+// TestSeatMapScreenshot renders the room page of a room under way at
+// 1366×768 with Fyne's software painter, in the app's theme and fonts:
+// eight terminals paired, six candidates signed in and answering, one
+// terminal silent; kept as tmp/screenshots/onex-site-room.png (the README's
+// seat map) for people to look at.
+func TestSeatMapScreenshot(t *testing.T) {
+	r, a := roomRig(t)
+	ctx := context.Background()
+	code, err := a.room.PairingCode(r.central.Session.Room, 8, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := a.site.Candidates(ctx, r.central.Session.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var terms []*terminal.Terminal
+	var stops []func()
+	defer func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}()
+	for i := range 8 {
+		tm, err := terminal.Pair(ctx, terminal.Config{Dir: filepath.Join(t.TempDir(), "t")}, code, "PC-"+strconv.Itoa(i+1), strconv.Itoa(i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		terms = append(terms, tm)
+		runCtx, stop := context.WithCancel(ctx)
+		ran := make(chan error, 1)
+		go func() { ran <- tm.Run(runCtx) }()
+		stops = append(stops, func() { stop(); <-ran })
+		if i < 6 {
+			r.checkIn(all[i].Ticket)
+			if _, err := tm.SignIn(ctx, all[i].Ticket, candidate(t, a, all[i].Ticket).SeatCode); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r.startRoom()
+	for i, tm := range terms[:6] {
+		if err := tm.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		v, err := tm.View(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, it := range v.Items() {
+			if j >= 3*i+2 {
+				break
+			}
+			var ans exam.Answer
+			switch it.Type {
+			case exam.Single, exam.Multiple:
+				ans.Choices = []string{it.Options[0].ID}
+			case exam.Fill, exam.Essay:
+				ans.Text = "x"
+			default:
+				continue
+			}
+			if _, err := tm.Save(ctx, it.ID, ans); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Seat 3 is cut off: the others are heard after roomwire.Silent, it is not.
+	stops[2]()
+	stops[2] = func() {}
+	r.clock.Add(roomwire.Silent + 3*time.Second)
+	for i, tm := range terms {
+		if i != 2 {
+			a.site.Heard(tm.Info().TerminalID)
+		}
+	}
+	a.win.Resize(fyne.NewSize(1366, 768))
+	a.station.room.refresh()
+	c := a.win.Canvas()
+	if !shows(c, "失联 1 台") {
+		t.Fatalf("the room shows %q", texts(c))
+	}
+	keepScreenshot(t, c, "room")
+	// The pairing code, and the seat code at check-in.
+	a.station.room.makePairing(r.central.Session.Room, 40, 30*time.Minute)
+	keepScreenshot(t, c, "room-pairing")
+	c.Overlays().Top().Hide()
+	a.station.tabs.SelectIndex(tabCheckIn)
+	r.checkIn(all[6].Ticket) // not signed in yet: the seat code stands
+	a.station.checkin.refresh()
+	a.station.checkin.show(all[6].Ticket)
+	a.win.Resize(fyne.NewSize(1366, 767)) // lays the tab out afresh
+	a.win.Resize(fyne.NewSize(1366, 768))
+	keepScreenshot(t, c, "checkin-seat-code")
+	if !a.station.checkin.code.obj.Visible() {
+		t.Fatal("no seat code at check-in")
+	}
+	b, err := slipPNG(a.station.slipOf(candidate(t, a, all[6].Ticket)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(screenshots, "onex-site-slip.png"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// screenshots is where the tests keep what they rendered (the screenshot
+// test's directory at the module's root).
+var screenshots = filepath.Join("..", "..", "tmp", "screenshots")
+
+// keepScreenshot keeps what a canvas shows as screenshots/onex-site-<name>.png.
+func keepScreenshot(t *testing.T, c fyne.Canvas, name string) {
+	t.Helper()
+	if err := os.MkdirAll(screenshots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(screenshots, "onex-site-"+name+".png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, c.Capture()); err != nil {
+		t.Fatal(err)
 	}
 }
