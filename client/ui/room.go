@@ -60,7 +60,7 @@ const seatLines = 5
 // seatSize is a seat's card on the map: seatLines lines of text, larger
 // with the text.
 func seatSize() fyne.Size {
-	line := widget.NewLabel("座").MinSize().Height
+	line := widget.NewLabel(tr("room.connected")).MinSize().Height
 	return fyne.NewSize(theme.Size(theme.SizeNameText)*15, line*seatLines+theme.Padding())
 }
 
