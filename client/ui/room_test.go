@@ -294,15 +294,12 @@ func TestPairingSaysWhyThereIsNoRoomServer(t *testing.T) {
 
 // TestCheckInShowsTheSeatCodeAndSlip: once a candidate is checked in the
 // check-in screen shows the seat code large with the ticket and seat; the
-// slip is a PNG of them; a lost slip gets a new code, and the old one
-// signs nobody in.
+// slip is a PNG of them; a lost slip gets a new code, shown in its place
+// (that the old one then signs nobody in is client/site's test).
 func TestCheckInShowsTheSeatCodeAndSlip(t *testing.T) {
-	r := newRig(t)
-	a := r.enrolled()
-	c := a.win.Canvas()
-	st := a.station
-	st.tabs.SelectIndex(tabCheckIn)
-	ci := st.checkin
+	a := newRig(t).enrolled()
+	a.station.tabs.SelectIndex(tabCheckIn)
+	c, st, ci := a.win.Canvas(), a.station, a.station.checkin
 	test.Type(ci.search, ticket)
 	ci.search.OnSubmitted(ci.search.Text)
 	if ci.ticket != ticket || ci.code.obj.Visible() {
