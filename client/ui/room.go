@@ -158,11 +158,11 @@ func seatWords(t site.TerminalStatus, ended bool) (lines []string, flagged bool)
 		lines = append(lines, tr("room.revoked"))
 		flagged = true
 	case t.Silent:
-		heard := "—"
-		if !t.LastHeard.IsZero() {
-			heard = clock(t.LastHeard)
+		if t.LastHeard.IsZero() {
+			lines = append(lines, tr("room.silent_never"))
+		} else {
+			lines = append(lines, tr("room.silent", args{"At": clock(t.LastHeard)}))
 		}
-		lines = append(lines, tr("room.silent", args{"At": heard}))
 		flagged = true
 	default:
 		lines = append(lines, tr("room.connected"))
