@@ -37,6 +37,7 @@ type checkinScreen struct {
 	confirm                        *widget.Check
 	present, late, absent, openWin *widget.Button
 	detail                         *fyne.Container
+	code                           *seatCodePanel // the seat code once checked in **[added: issue 14]**
 }
 
 // checkinColumns are the widths of the check-in list's columns: seat, name,
@@ -84,12 +85,14 @@ func newCheckIn(st *station) *checkinScreen {
 	c.openWin = widget.NewButtonWithIcon(tr("checkin.open_exam"), theme.ComputerIcon(), func() {
 		st.a.openCandidate(st.current, c.ticket)
 	})
+	c.code = newSeatCodePanel(c)
 	c.detail = container.NewVBox(
 		container.NewHBox(c.photo, container.NewVBox(c.name, c.details)),
 		widget.NewForm(widget.NewFormItem(tr("checkin.seat"), c.seat)),
 		c.confirm,
 		container.NewGridWithColumns(3, c.present, c.late, c.absent),
 		c.status,
+		c.code.obj,
 		c.openWin,
 	)
 	c.detail.Hide()
@@ -249,6 +252,8 @@ func (c *checkinScreen) show(ticket string) {
 	c.status.SetText(status)
 	c.photo.Resource = c.st.a.photo(c.st.current, ticket)
 	c.photo.Refresh()
+	info, _ := c.st.info()
+	c.code.show(k, !info.Ended.IsZero())
 	c.detail.Show()
 	c.enable()
 }

@@ -36,6 +36,7 @@ type station struct {
 	checkin *checkinScreen
 	unlock  *unlockScreen
 	console *consoleScreen
+	room    *roomScreen
 	ticks   int
 
 	// While a candidate window is open on this machine the station is
@@ -55,9 +56,10 @@ const (
 	tabCheckIn
 	tabUnlock
 	tabProctor
+	tabRoom // the seat map **[added: issue 14]**
 )
 
-var tabScreens = []string{"today", "checkin", "unlock", "proctor"}
+var tabScreens = []string{"today", "checkin", "unlock", "proctor", "room"}
 
 func (a *App) showStation() {
 	a.first = nil
@@ -72,6 +74,7 @@ func (a *App) showStation() {
 	// Deriving the store key took 128 MiB, and loading the sessions made
 	// garbage: give the memory back before the day's work.
 	debug.FreeOSMemory()
+	a.watchRoom()
 	st.today.download()
 	if a.proctor == "" {
 		st.changeDuty()
@@ -125,12 +128,14 @@ func (st *station) build(tab int) {
 	st.checkin = newCheckIn(st)
 	st.unlock = newUnlock(st)
 	st.console = newConsole(st)
-	names := []string{tr("tab.today"), tr("tab.checkin"), tr("tab.unlock"), tr("tab.proctor")}
+	st.room = newRoom(st)
+	names := []string{tr("tab.today"), tr("tab.checkin"), tr("tab.unlock"), tr("tab.proctor"), tr("tab.room")}
 	st.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon(names[tabToday], theme.HomeIcon(), st.today.obj),
 		container.NewTabItemWithIcon(names[tabCheckIn], theme.AccountIcon(), st.checkin.obj),
 		container.NewTabItemWithIcon(names[tabUnlock], theme.VisibilityIcon(), st.unlock.obj),
 		container.NewTabItemWithIcon(names[tabProctor], theme.ComputerIcon(), st.console.obj),
+		container.NewTabItemWithIcon(names[tabRoom], theme.GridIcon(), st.room.obj),
 	)
 	st.tabs.OnSelected = func(*container.TabItem) {
 		st.touch()
@@ -180,7 +185,7 @@ func (st *station) build(tab int) {
 
 // menu is the station's menu: the tabs, the text size, the contrast and
 // the language. Its items carry the keyboard shortcuts, which work wherever
-// the focus is (Ctrl+1 to Ctrl+4 for the tabs, Ctrl+= and Ctrl+- for the
+// the focus is (Ctrl+1 to Ctrl+5 for the tabs, Ctrl+= and Ctrl+- for the
 // text size).
 func (st *station) menu() *fyne.MainMenu {
 	a := st.a
@@ -304,6 +309,8 @@ func (st *station) refresh() {
 		st.unlock.refresh()
 	case tabProctor:
 		st.console.refresh()
+	case tabRoom:
+		st.room.refresh()
 	}
 }
 
@@ -325,6 +332,8 @@ func (st *station) tick() {
 		if st.ticks%2 == 0 {
 			st.console.refresh()
 		}
+	case tabRoom:
+		st.room.refresh() // every tick: a terminal silent for roomwire.Silent (5 s) is flagged within a second
 	case tabCheckIn:
 		if st.ticks%5 == 0 {
 			st.checkin.refresh()
@@ -482,6 +491,7 @@ func (a *App) serveRoom() {
 	srv, err := roomserver.Listen(a.ctx, a.site, a.opt.Room, roomserver.Config{DataDir: a.opt.Site.Dir, Announce: true, Log: a.log, Now: a.opt.Site.Now})
 	if err != nil {
 		a.log.Warn("no room server", "err", err)
+		roomProblems.Store(a, err) // for the room page
 		return
 	}
 	a.room = srv
