@@ -147,7 +147,7 @@ func TestSeatMapUnderXvfb(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := notBlank(img); err != nil {
+	if err := notBlank(img, 0.3); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(Screenshots, 0o755); err != nil {
