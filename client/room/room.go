@@ -60,6 +60,7 @@ const (
 	RefusedNotYours   = "not_yours"        // 403: the request names a candidate not signed in on this terminal
 	RefusedNotStarted = "not_started"      // 409: the room has not started (the paper is not sent before)
 	RefusedGap        = "gap"              // 409: a change arrived before one it follows; send from Acked+1
+	RefusedEnded      = "ended"            // 409: the candidate's session has ended (a sign-in after the end)
 )
 
 // PairRequest is a terminal's first message, over TLS to the station's

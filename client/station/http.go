@@ -36,6 +36,7 @@ var refusals = []struct {
 	{site.ErrNotYours, http.StatusForbidden, room.RefusedNotYours},
 	{site.ErrNotStarted, http.StatusConflict, room.RefusedNotStarted},
 	{site.ErrGap, http.StatusConflict, room.RefusedGap},
+	{site.ErrEnded, http.StatusConflict, room.RefusedEnded}, // a sign-in after the end; was a 500
 	{site.ErrInput, http.StatusBadRequest, osync.RefusedInput},
 	{site.ErrNoSession, http.StatusNotFound, osync.RefusedNotFound},
 }

@@ -362,6 +362,7 @@ func TestSiteErrorsAnswerWithTheirCodes(t *testing.T) {
 		{site.ErrNotYours, 403, room.RefusedNotYours},
 		{site.ErrNotStarted, 409, room.RefusedNotStarted},
 		{site.ErrGap, 409, room.RefusedGap},
+		{site.ErrEnded, 409, room.RefusedEnded},
 		{&site.InputError{Key: "x"}, 400, osync.RefusedInput},
 		{site.ErrNoSession, 404, osync.RefusedNotFound},
 		{errors.New("disk on fire"), 500, ""},
