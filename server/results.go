@@ -38,6 +38,19 @@ type Result struct {
 	Open       []OpenConflict   `json:"open_conflicts,omitempty"` // undecided: the result follows the records held until the office decides
 	Flags      []FlaggedRecord  `json:"time_flags,omitempty"`     // records the result follows whose device time is implausible
 	Log        []LogEntry       `json:"log,omitempty"`            // the candidate's part of the session log (SessionOverview only)
+
+	// [added: issue 15] how far the result has come (see exam.ResultState)
+	// and why it cannot be approved yet; its open appeals; the approval that
+	// stands for its scores, and its publication.
+	State       exam.ResultState `json:"state"`
+	NotReady    []exam.NotReady  `json:"not_ready,omitempty"`
+	OpenAppeals int              `json:"open_appeals,omitempty"`
+	ApprovedBy  string           `json:"approved_by,omitempty"`
+	ApprovedAt  time.Time        `json:"approved_at,omitzero"`
+	PublishedAt time.Time        `json:"published_at,omitzero"`
+	facts       exam.ResultFacts
+	digest      string
+	marks       exam.Marks // the marks scored, per item and criterion
 }
 
 // OpenConflict is a conflict about a candidate's record that the office has
@@ -137,12 +150,17 @@ func (c *Central) SessionResults(ctx context.Context, sessionID string) ([]Resul
 			}
 		}
 	}
+	st, err := c.resultStanding(ctx, s.ID, paper)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Result, 0, len(roster))
 	for _, cand := range roster {
 		r := Result{Ticket: cand.Ticket, Name: cand.Name, Attendance: recs.Attendance[cand.Ticket], Max: paper.TotalPoints(),
 			Open: open[cand.Ticket], Flags: flags[cand.Ticket]}
 		if sub, ok := recs.Submissions[cand.Ticket]; ok {
-			score, err := paper.Score(sub.Answers, recs.Marks[cand.Ticket], rule.PassMark)
+			r.marks = st.marks(cand.Ticket, recs.Marks[cand.Ticket])
+			score, err := paper.Score(sub.Answers, r.marks, rule.PassMark)
 			if err != nil {
 				return nil, fmt.Errorf("score %s: %w", cand.Ticket, err)
 			}
@@ -154,6 +172,7 @@ func (c *Central) SessionResults(ctx context.Context, sessionID string) ([]Resul
 			}
 			r.Total, r.Complete, r.Passed, r.Awaiting, r.Items = score.Total, score.Complete, score.Passed, score.Awaiting, score.Items
 		}
+		st.settle(&r)
 		out = append(out, r)
 	}
 	return out, nil
@@ -169,7 +188,7 @@ func WriteResultsCSV(w io.Writer, results []Result) error {
 	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
-	cw.Write([]string{"准考证号", "姓名", "出勤", "已交卷", "得分", "满分", "结果", "待评分题目", "待核查"})
+	cw.Write([]string{"准考证号", "姓名", "出勤", "已交卷", "得分", "满分", "结果", "成绩状态", "待评分题目", "待核查"})
 	attendance := map[string]string{string(exam.Present): "出席", string(exam.Late): "迟到", string(exam.Absent): "缺考", "": "未签到"}
 	for _, r := range results {
 		submitted := "否"
@@ -177,7 +196,7 @@ func WriteResultsCSV(w io.Writer, results []Result) error {
 			submitted = "是"
 		}
 		cw.Write([]string{textCell(r.Ticket), textCell(r.Name), attendance[r.Attendance], submitted,
-			strconv.FormatFloat(r.Total, 'f', -1, 64), strconv.FormatFloat(r.Max, 'f', -1, 64), r.Status(),
+			strconv.FormatFloat(r.Total, 'f', -1, 64), strconv.FormatFloat(r.Max, 'f', -1, 64), r.Status(), StateNames[r.State],
 			textCell(strings.Join(r.Awaiting, " ")), textCell(reviewCell(r))})
 	}
 	cw.Flush()
