@@ -8,6 +8,8 @@
 //	onex-central enrol-code  --data DIR --site CODE
 //	onex-central unlock-code --data DIR --session ID
 //	onex-central results --data DIR --session ID --format csv|json
+//	onex-central approve --data DIR --session ID
+//	onex-central publish --data DIR --session ID
 //	onex-central device revoke --data DIR --device ID --reason TEXT
 //	onex-central version
 //
@@ -47,7 +49,9 @@ commands:
   session       create: schedule a session (prints its id)
   enrol-code    print a one-time enrolment code for a site
   unlock-code   print a session's unlock code (audited)
-  results       print a session's results as CSV or JSON
+  results       print a session's results as CSV or JSON, with each result's state
+  approve       approve a session's results that are ready (audited)
+  publish       publish a session's approved results (audited)
   device        revoke: refuse a device's requests and records from now on (audited)
   version       print this build's version
 
@@ -106,6 +110,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog
 		return cmdUnlockCode(ctx, args, stdout, log)
 	case "results":
 		return cmdResults(ctx, args, stdout, stderr, log)
+	case "approve", "publish":
+		return cmdApprove(ctx, cmd, args, stdout, stderr, log)
 	case "device":
 		if len(args) == 0 || args[0] != "revoke" {
 			return errors.New(`device: the subcommand is "revoke"`)
@@ -489,5 +495,35 @@ func cmdResults(ctx context.Context, args []string, stdout, stderr io.Writer, lo
 			return server.WriteResultsJSON(stdout, results)
 		}
 		return server.WriteResultsCSV(stdout, results)
+	})
+}
+
+// cmdApprove approves (or publishes) a session's results that are ready,
+// printing what it did on stdout and each result refused, with why, on
+// stderr; it fails when any result was refused.
+func cmdApprove(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	f := newFlags(cmd, cmd+" --data DIR --session ID")
+	session := f.String("session", "", "session id")
+	if err := f.parse(args, 0, "session"); err != nil {
+		return err
+	}
+	return f.with(ctx, server.Config{Log: log}, func(c *server.Central) error {
+		step, done := c.Approve, "approved"
+		if cmd == "publish" {
+			step, done = c.Publish, "published"
+		}
+		rep, err := step(ctx, *session, actor)
+		if err != nil {
+			return err
+		}
+		for _, r := range rep.Refused {
+			reasons := make([]string, len(r.Reasons))
+			for i, why := range r.Reasons {
+				reasons[i] = string(why)
+			}
+			fmt.Fprintf(stderr, "not %s: ticket %s: %s\n", done, r.Ticket, strings.Join(reasons, ", "))
+		}
+		fmt.Fprintf(stdout, "session %s: %d results %s now, %d before, %d not ready\n", *session, len(rep.Done), done, len(rep.Already), len(rep.Refused))
+		return rep.Err()
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"onex/exam"
 	"onex/server"
 	"onex/server/servertest"
 	"onex/server/store/pgtest"
@@ -165,7 +166,7 @@ func testCommands(t *testing.T, db string) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, cmd := range []string{"init", "serve", "enrol-code", "unlock-code", "results"} {
+	for _, cmd := range []string{"init", "serve", "enrol-code", "unlock-code", "results", "approve", "publish"} {
 		_, err := cli(t, cmd, "--help")
 		if !errors.Is(err, flag.ErrHelp) {
 			t.Errorf("%s --help: %v", cmd, err)
@@ -294,5 +295,63 @@ func TestServeLimits(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("central hung up after %v, the header timeout is 300ms", d)
+	}
+}
+
+// TestApproveAndPublish: `approve` approves the results that are ready and
+// names each that is not, with why, failing then; `publish` publishes the
+// approved; `results` shows each result's state in its JSON and CSV.
+func TestApproveAndPublish(t *testing.T) {
+	url, err := pg.URL(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for engine, db := range map[string]string{"sqlite": "", "postgres": url} {
+		t.Run(engine, func(t *testing.T) {
+			c := servertest.New(t, servertest.WithDB(db), servertest.WithRoster(3))
+			s := c.Session
+			d := c.Enrol(t, "SITE-001")
+			c.Release()
+			tickets := []string{}
+			roster, _ := c.Roster(context.Background(), s.ID)
+			for _, r := range roster {
+				tickets = append(tickets, r.Ticket)
+			}
+			d.Push(d.Seal(osync.KindSubmission, servertest.Submission(s, tickets[0], nil)).Bytes,
+				d.Seal(osync.KindCheckIn, osync.CheckIn{SessionID: s.ID, Ticket: tickets[1], Status: exam.Absent}).Bytes)
+			command := func(args ...string) (string, string, error) {
+				args = append(args, "--data", c.Dir, "--session", s.ID)
+				if db != "" {
+					args = append(args, "--db", db)
+				}
+				return cliWarn(t, args...)
+			}
+			out, warn, err := command("approve")
+			var nr *server.NotReadyError
+			if !errors.As(err, &nr) || len(nr.Refused) != 2 || out != "session "+s.ID+": 1 results approved now, 0 before, 2 not ready\n" ||
+				!strings.Contains(warn, "not approved: ticket "+tickets[0]+": awaiting-marks, not-moderated\n") ||
+				!strings.Contains(warn, "not approved: ticket "+tickets[2]+": no-submission, not-moderated\n") {
+				t.Errorf("approve: %v\n%s%s", err, out, warn)
+			}
+			out, _, err = command("publish")
+			if err == nil || out != "session "+s.ID+": 1 results published now, 0 before, 2 not ready\n" {
+				t.Errorf("publish: %v %q", err, out)
+			}
+			out, _, err = command("results", "--format", "json")
+			var res []server.Result
+			if err := json.Unmarshal([]byte(out), &res); err != nil || len(res) != 3 || res[0].State != exam.StateProvisional || res[1].State != exam.StatePublished {
+				t.Errorf("results json: %v\n%s", err, out)
+			}
+			if out, _, _ = command("results"); !strings.Contains(out, ",结果,成绩状态,") || !strings.Contains(out, ",缺考,已发布,") {
+				t.Errorf("results csv:\n%s", out)
+			}
+			if _, err := cli(t, "approve", "--data", c.Dir); err == nil || !strings.Contains(err.Error(), "--session is required") {
+				t.Errorf("approve without --session: %v", err)
+			}
+			log, _ := c.AuditLog(context.Background())
+			if n := len(log.Entries); n < 2 || log.Entries[n-2].Actor != "cli" || log.Entries[n-2].Action != "approve results" || log.Entries[n-1].Action != "publish results" {
+				t.Errorf("audit: %+v", log.Entries[max(0, n-2):])
+			}
+		})
 	}
 }
