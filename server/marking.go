@@ -454,7 +454,9 @@ func (c *Central) SetPaused(ctx context.Context, actor, marker string, paused bo
 
 // LeadTasks lists the open lead-only tasks (problem scripts, arbitration),
 // in hand-out order: for the lead's pages, by script id only.
-func (c *Central) LeadTasks(ctx context.Context) ([]Task, error) { return c.db.OpenTasks(ctx, true, 1000) }
+func (c *Central) LeadTasks(ctx context.Context) ([]Task, error) {
+	return c.db.OpenTasks(ctx, true, 1000)
+}
 
 // ScriptMarks lists every mark and flag given on a script, with the
 // markers' names (the lead's and quality's pages; never a marker's).
