@@ -39,12 +39,12 @@ func TestDrawSample(t *testing.T) {
 		policy exam.SamplePolicy
 		want   map[string]int
 	}{
-		"5 candidates: all of them":           {siteScores(40, 41, 42, 43, 44), exam.DefaultSamplePolicy, map[string]int{"top": 1, "random": 4}},
+		"5 candidates: all of them":            {siteScores(40, 41, 42, 43, 44), exam.DefaultSamplePolicy, map[string]int{"top": 1, "random": 4}},
 		"250 candidates: 10% is 25, plus tops": {siteScores(many...), exam.DefaultSamplePolicy, map[string]int{"top": 16, "random": 25}},
-		"fails and ties at the top":           {siteScores(10, 35.5, 60, 60, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50), exam.DefaultSamplePolicy, map[string]int{"fail": 2, "top": 2, "random": 10}},
-		"fails and tops not asked for":        {siteScores(10, 35.5, 60, 60, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50), exam.SamplePolicy{Share: 0.1, Min: 10, PassMark: 60}, map[string]int{"random": 10}},
-		"empty group":                         {nil, exam.DefaultSamplePolicy, map[string]int{}},
-		"a top that fails is a fail":          {siteScores(30, 30, 20), exam.SamplePolicy{Share: 0, Min: 0, PassMark: 60, AllFails: true, AllTops: true}, map[string]int{"fail": 3}},
+		"fails and ties at the top":            {siteScores(10, 35.5, 60, 60, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50), exam.DefaultSamplePolicy, map[string]int{"fail": 2, "top": 2, "random": 10}},
+		"fails and tops not asked for":         {siteScores(10, 35.5, 60, 60, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50), exam.SamplePolicy{Share: 0.1, Min: 10, PassMark: 60}, map[string]int{"random": 10}},
+		"empty group":                          {nil, exam.DefaultSamplePolicy, map[string]int{}},
+		"a top that fails is a fail":           {siteScores(30, 30, 20), exam.SamplePolicy{Share: 0, Min: 0, PassMark: 60, AllFails: true, AllTops: true}, map[string]int{"fail": 3}},
 	} {
 		got := reasons(exam.DrawSample(tc.scores, tc.policy, seed))
 		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
