@@ -12,7 +12,6 @@ import (
 	"onex/server/store"
 )
 
-
 // TestModerationStore: a draw is stored once; 8 moderators claiming at once
 // never hold the same rescore; a claim is theirs until it goes stale; marks
 // are saved once, by their holder; the decision is stored once with its
