@@ -28,6 +28,9 @@ var ErrAppealOpen = store.ErrAppealOpen
 // ErrAppealClosed is a change to an appeal closed already.
 var ErrAppealClosed = store.ErrAppealClosed
 
+// ErrRemarked is a second re-mark of an appeal.
+var ErrRemarked = store.ErrRemarked
+
 // ErrNoRemark is an appeal closed before its re-mark was given.
 var ErrNoRemark = errors.New("the appeal has no re-mark yet")
 
@@ -149,26 +152,85 @@ func dedupe(s []string) []string {
 	return out
 }
 
-// appealTask hands an appeal's item out for a re-mark by a marker who did
-// not mark it, and returns the task's id; 0 when the re-mark is recorded
-// by hand (RemarkAppeal).
-//
-// TODO(marking): an appeal task through marking's queue.
-func (c *Central) appealTask(context.Context, Appeal, *exam.Paper) (int64, error) {
-	return 0, nil
+// appealTask hands an appeal's item out for a re-mark by someone who did
+// not mark it, and returns the task's id. An item marked at central goes
+// to marking's queue as an appeal task on its script, fresh (never a
+// marker who marked or flagged the script), blind like any other, before
+// first marks (priority of an arbitration). A practical item, scored at
+// the site, has no script: 0, and a moderator re-scores it on the appeal
+// re-score page (NextAppealRescore, RemarkAppeal).
+func (c *Central) appealTask(ctx context.Context, a Appeal, paper *exam.Paper) (int64, error) {
+	it, _ := paper.Item(a.ItemID)
+	if !it.Type.MarkedCentrally() {
+		return 0, nil
+	}
+	sc, err := c.appealScript(ctx, a)
+	if err != nil {
+		return 0, err
+	}
+	return c.AddTask(ctx, a.RecordedBy, NewTask{ScriptID: sc.ID, Purpose: PurposeAppeal, Fresh: true, Priority: store.PriorityArbitrate,
+		Ref: fmt.Sprintf("appeal %d", a.ID), Note: "复核"})
 }
 
-// appealTolerance is how far an item's re-mark may differ from its final
-// mark (in total points) and leave it unchanged: the item's marking
-// tolerance.
-//
-// TODO(marking): the item's marking rule's tolerance.
-func appealTolerance(exam.Item) float64 { return 0 }
+// appealScript is the script of an appeal's item, final.
+func (c *Central) appealScript(ctx context.Context, a Appeal) (store.Script, error) {
+	scripts, err := c.db.Scripts(ctx, a.SessionID)
+	if err != nil {
+		return store.Script{}, err
+	}
+	for _, sc := range scripts {
+		if sc.Ticket == a.Ticket && sc.ItemID == a.ItemID && sc.State == store.ScriptFinal {
+			return sc, nil
+		}
+	}
+	return store.Script{}, fmt.Errorf("appeal %d: no final script of item %s: %w", a.ID, a.ItemID, store.ErrNotFound)
+}
+
+// appealTolerance is how far an item's re-mark may differ from the marks
+// appealed (in total points) and leave them unchanged: for an item marked
+// at central, its marking rule's tolerance (0 for a single-marked item:
+// any difference counts); for a practical item, the tolerance its
+// moderation judges re-scores by.
+func appealTolerance(it exam.Item) float64 {
+	if it.Type.MarkedCentrally() {
+		return it.Rule().Tolerance
+	}
+	return itemTolerance(it)
+}
+
+// withRemarks fills in the re-mark of open appeals whose marking task has
+// been marked: the appeal task's mark, and its marker.
+func (c *Central) withRemarks(ctx context.Context, appeals []Appeal) error {
+	for i := range appeals {
+		a := &appeals[i]
+		if a.Outcome != AppealOpen || a.Remark != nil || a.TaskID == 0 {
+			continue
+		}
+		t, err := c.db.Task(ctx, a.TaskID)
+		if err != nil {
+			return err
+		}
+		given, err := c.db.ScriptMarks(ctx, t.ScriptID)
+		if err != nil {
+			return err
+		}
+		for _, g := range given {
+			if g.TaskID == a.TaskID && g.Marks != nil && !g.Voided {
+				a.Remark, a.RemarkedBy, a.RemarkedAt = g.Marks, g.Marker, g.At
+			}
+		}
+	}
+	return nil
+}
 
 // Appeals lists the appeals of a session, or of every session when
 // sessionID is empty: the open ones first, then the newest first.
 func (c *Central) Appeals(ctx context.Context, sessionID string) ([]Appeal, error) {
-	return c.db.Appeals(ctx, sessionID)
+	as, err := c.db.Appeals(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	return as, c.withRemarks(ctx, as)
 }
 
 // RemarkAppeal records an open appeal's re-mark, given by marker, who must
@@ -178,18 +240,59 @@ func (c *Central) RemarkAppeal(ctx context.Context, id int64, marks []float64, m
 	if err != nil {
 		return err
 	}
-	if a.Outcome != AppealOpen {
+	switch {
+	case a.Outcome != AppealOpen:
 		return AsInput(fmt.Errorf("appeal %d: %w", id, ErrAppealClosed))
+	case a.TaskID != 0:
+		return inputf("appeal %d is re-marked through the marking queue (task %d)", id, a.TaskID)
+	case a.Remark != nil:
+		return AsInput(fmt.Errorf("appeal %d: %w", id, ErrRemarked))
 	}
 	if err := it.CheckMarks(marks); err != nil {
 		return AsInput(err)
 	}
 	err = c.db.RecordRemark(ctx, id, marks, marker, c.now(), "appeal re-mark",
 		fmt.Sprintf("appeal %d, session %s item %s: re-mark %v", id, a.SessionID, a.ItemID, marks))
-	if errors.Is(err, store.ErrAppealClosed) {
+	if errors.Is(err, store.ErrAppealClosed) || errors.Is(err, store.ErrRemarked) {
 		return AsInput(err)
 	}
 	return err
+}
+
+// AppealRescore is what a moderator sees of a practical item's appeal to
+// re-score: the appeal's number, the item (stem and rubric) and the
+// candidate's answer to it if the submission holds one — never the
+// candidate, the session, the site or the site's marks.
+type AppealRescore struct {
+	AppealID int64
+	Item     MarkingItem
+	Response exam.Answer
+}
+
+// NextAppealRescore gives a moderator the oldest open appeal of a practical
+// item still to re-score, ErrNotFound when there is none. Two moderators
+// may be shown the same one; the first re-score stands (ErrRemarked).
+func (c *Central) NextAppealRescore(ctx context.Context) (AppealRescore, error) {
+	as, err := c.db.Appeals(ctx, "")
+	if err != nil {
+		return AppealRescore{}, err
+	}
+	for _, a := range slices.Backward(as) {
+		if a.Outcome != AppealOpen || a.TaskID != 0 || a.Remark != nil {
+			continue
+		}
+		_, it, err := c.appealItem(ctx, a.ID)
+		if err != nil {
+			return AppealRescore{}, err
+		}
+		recs, err := c.db.SessionRecords(ctx, a.SessionID)
+		if err != nil {
+			return AppealRescore{}, err
+		}
+		return AppealRescore{AppealID: a.ID, Response: recs.Submissions[a.Ticket].Answers[a.ItemID],
+			Item: MarkingItem{ID: it.ID, Type: it.Type, Points: it.Points, Stem: it.Stem, Rubric: it.Rubric, Reference: it.Reference, Rule: it.Rule()}}, nil
+	}
+	return AppealRescore{}, fmt.Errorf("no appeal to re-score: %w", ErrNotFound)
 }
 
 // appealItem returns an appeal and its item.
@@ -222,6 +325,12 @@ func (c *Central) CloseAppeal(ctx context.Context, id int64, confirm bool, note,
 	if err != nil {
 		return "", err
 	}
+	fromTask := a.Remark == nil && a.TaskID != 0
+	as := []Appeal{a}
+	if err := c.withRemarks(ctx, as); err != nil {
+		return "", err
+	}
+	a = as[0]
 	switch {
 	case a.Outcome != AppealOpen:
 		return "", AsInput(fmt.Errorf("appeal %d: %w", id, ErrAppealClosed))
@@ -229,6 +338,13 @@ func (c *Central) CloseAppeal(ctx context.Context, id int64, confirm bool, note,
 		return "", AsInput(fmt.Errorf("appeal %d: %w", id, ErrNoRemark))
 	case len([]rune(note)) > maxAppealReason:
 		return "", inputf("the note has more than %d characters", maxAppealReason)
+	}
+	if fromTask {
+		err := c.db.RecordRemark(ctx, id, a.Remark, a.RemarkedBy, a.RemarkedAt, "appeal re-mark",
+			fmt.Sprintf("appeal %d, session %s item %s: re-mark %v (marking task %d)", id, a.SessionID, a.ItemID, a.Remark, a.TaskID))
+		if err != nil {
+			return "", err
+		}
 	}
 	tol := appealTolerance(it)
 	changes, err := it.AppealChanges(a.Before, a.Remark, tol)

@@ -64,13 +64,15 @@ func (c *Central) resultStanding(ctx context.Context, sessionID string, paper *e
 	return st, nil
 }
 
-// moderation says whether the session's practical scores are moderated,
-// and the marks the moderation set in place of the site's.
-//
-// TODO(quality): until quality control's moderation lands, no session is
-// moderated, so a paper with a practical item cannot be approved.
-func (c *Central) moderation(context.Context, string) (bool, map[string]exam.Marks, error) {
-	return false, nil, nil
+// moderation says whether the session's practical scores are moderated
+// (quality's Moderated: done, or none needed), and the marks the
+// moderation set in place of the site's.
+func (c *Central) moderation(ctx context.Context, sessionID string) (bool, map[string]exam.Marks, error) {
+	m, err := c.Moderated(ctx, sessionID)
+	if err != nil {
+		return false, nil, fmt.Errorf("moderation of session %s: %w", sessionID, err)
+	}
+	return m.Done(), m.Adjusted, nil
 }
 
 // marks are a candidate's marks as results score them: the marks given

@@ -176,8 +176,18 @@ func TestAppealOfAPracticalItem(t *testing.T) {
 	if err := c.RemarkAppeal(ctx, as[0].ID, []float64{99, 0, 0, 0}, "marker m9"); !errors.Is(err, server.ErrInput) {
 		t.Errorf("a re-mark out of range: %v", err)
 	}
+	next, err := c.NextAppealRescore(ctx)
+	if err != nil || next.AppealID != as[0].ID || next.Item.ID != "q11" || len(next.Item.Rubric) != 4 {
+		t.Fatalf("next appeal to re-score: %+v %v", next, err)
+	}
 	if err := c.RemarkAppeal(ctx, as[0].ID, []float64{14, 16, 12, 8}, "marker m9"); err != nil {
 		t.Fatal(err)
+	}
+	if err := c.RemarkAppeal(ctx, as[0].ID, []float64{1, 1, 1, 1}, "marker m8"); !errors.Is(err, server.ErrRemarked) {
+		t.Errorf("a second re-mark: %v", err)
+	}
+	if _, err := c.NextAppealRescore(ctx); !errors.Is(err, server.ErrNotFound) {
+		t.Errorf("re-scored, still handed out: %v", err)
 	}
 	if _, err := c.CloseAppeal(ctx, as[0].ID, false, "", "office lead"); !errors.Is(err, server.ErrInput) || !strings.Contains(err.Error(), "needs a note") {
 		t.Errorf("refusing a re-mark beyond tolerance without a note: %v", err)
@@ -222,5 +232,151 @@ func TestAppealOfAPracticalItem(t *testing.T) {
 		if strings.Contains(e.Detail, "媒体查询") || strings.Contains(e.Detail, "王老师") {
 			t.Errorf("audit entry %q holds an answer or a name", e.Detail)
 		}
+	}
+}
+
+// markAll has marker mark every task the queue hands them with marks.
+func markAll(t *testing.T, c *servertest.Central, marker string, marks []float64) int {
+	t.Helper()
+	n := 0
+	for {
+		v, err := c.Next(context.Background(), marker)
+		if errors.Is(err, server.ErrNoTask) {
+			return n
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Mark(context.Background(), marker, v.TaskID, marks, 30); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+}
+
+// TestAppealRoundTrip: on both engines, through real ingest, marking and
+// moderation: a result is marked (essay by a marker, practical moderated),
+// approved and published; an appeal withdraws it (back to marked), its
+// essay is re-marked through marking's queue by another marker, never the
+// first; the re-mark beyond tolerance, confirmed, changes the result,
+// which needs approval again and is published again.
+func TestAppealRoundTrip(t *testing.T) {
+	for _, engine := range pgtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			c, _ := sat(t, servertest.WithDB(pgtest.DSN(t, engine)))
+			ctx := context.Background()
+			for _, m := range []string{"m1", "m2"} {
+				if err := c.PutUser(ctx, m, "a password for "+m, server.RoleMarker, "test"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := c.PutUser(ctx, "mod", "a password for mod", server.RoleLead, "test"); err != nil {
+				t.Fatal(err)
+			}
+			if n := markAll(t, c, "m1", []float64{2, 1, 1}); n != 2 {
+				t.Fatalf("m1 marked %d scripts", n)
+			}
+			if r := byTicket(c.Results(t))[ticket1]; r.State != exam.StateMarked || !slices.Equal(r.NotReady, []exam.NotReady{exam.NotModerated}) {
+				t.Fatalf("marked, not moderated: %s %v", r.State, r.NotReady)
+			}
+			if rep, _ := c.Approve(ctx, c.Session.ID, "office ann"); slices.Contains(rep.Done, ticket1) {
+				t.Fatal("approved before moderation")
+			}
+			if _, err := c.DrawModeration(ctx, c.Session.ID, server.DefaultModerationPolicy, "office lead"); err != nil {
+				t.Fatal(err)
+			}
+			for {
+				v, err := c.NextRescore(ctx, "mod")
+				if errors.Is(err, server.ErrNotFound) {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := c.Rescore(ctx, v.ID, "mod", []float64{10, 12, 10, 8}, 60); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := byTicket(c.Results(t))[ticket1]
+			if r.State != exam.StateModerated || len(r.NotReady) != 0 {
+				t.Fatalf("moderated: %s %v", r.State, r.NotReady)
+			}
+			total := r.Total
+			if rep, err := c.Approve(ctx, c.Session.ID, "office ann"); err != nil || !slices.Contains(rep.Done, ticket1) {
+				t.Fatalf("approve: %+v %v", rep, err)
+			}
+			if rep, err := c.Publish(ctx, c.Session.ID, "office ann"); err != nil || !slices.Contains(rep.Done, ticket1) {
+				t.Fatalf("publish: %+v %v", rep, err)
+			}
+
+			c.Clock.Add(72 * time.Hour)
+			as, err := c.RecordAppeal(ctx, server.AppealRequest{SessionID: c.Session.ID, Ticket: ticket1, Items: []string{"q10"}, Reason: "简答题得分偏低", Received: c.Clock.Now()}, "office ann")
+			if err != nil || len(as) != 1 || as[0].TaskID == 0 || !slices.Equal(as[0].Before, []float64{2, 1, 1}) {
+				t.Fatalf("appeal: %+v %v", as, err)
+			}
+			if r := byTicket(c.Results(t))[ticket1]; r.State != exam.StateMarked || !r.PublishedAt.IsZero() {
+				t.Errorf("appealed: %s, published %v", r.State, r.PublishedAt)
+			}
+			if rep, _ := c.Approve(ctx, c.Session.ID, "office ann"); slices.Contains(rep.Done, ticket1) {
+				t.Error("approved with an appeal open")
+			}
+			if n := markAll(t, c, "m1", []float64{4, 3, 3}); n != 0 {
+				t.Fatalf("the first marker was handed the appeal: %d", n)
+			}
+			if _, err := c.CloseAppeal(ctx, as[0].ID, true, "", "office lead"); !errors.Is(err, server.ErrNoRemark) {
+				t.Errorf("closed before the re-mark: %v", err)
+			}
+			if err := c.RemarkAppeal(ctx, as[0].ID, []float64{4, 3, 3}, "m2"); !errors.Is(err, server.ErrInput) {
+				t.Errorf("a re-mark by hand of an item in the marking queue: %v", err)
+			}
+			v, err := c.Next(ctx, "m2")
+			if err != nil || v.Purpose != server.PurposeAppeal {
+				t.Fatalf("m2: %+v %v", v, err)
+			}
+			if _, err := c.Mark(ctx, "m2", v.TaskID, []float64{4, 3, 3}, 40); err != nil {
+				t.Fatal(err)
+			}
+			listed, err := c.Appeals(ctx, c.Session.ID)
+			if err != nil || !slices.Equal(listed[0].Remark, []float64{4, 3, 3}) || listed[0].RemarkedBy != "m2" {
+				t.Fatalf("appeals: %+v %v", listed, err)
+			}
+			if r := byTicket(c.Results(t))[ticket1]; r.Total != total {
+				t.Errorf("a re-mark changed the result before the outcome: %v", r.Total)
+			}
+			outcome, err := c.CloseAppeal(ctx, as[0].ID, true, "复核确认", "office lead")
+			if err != nil || outcome != server.AppealChanged {
+				t.Fatalf("close: %q %v", outcome, err)
+			}
+			r = byTicket(c.Results(t))[ticket1]
+			if r.Total != total+6 || r.State != exam.StateModerated {
+				t.Fatalf("after the appeal: %v (was %v), %s", r.Total, total, r.State)
+			}
+			if rep, err := c.Approve(ctx, c.Session.ID, "office bob"); err != nil || !slices.Contains(rep.Done, ticket1) {
+				t.Fatalf("approve again: %+v %v", rep, err)
+			}
+			if rep, err := c.Publish(ctx, c.Session.ID, "office bob"); err != nil || !slices.Equal(rep.Done, []string{ticket1}) {
+				t.Fatalf("publish again: %+v %v", rep, err)
+			}
+			pubs, _ := c.Publications(ctx, 0, 100)
+			var mine []float64
+			for _, p := range pubs {
+				if p.Ticket == ticket1 {
+					mine = append(mine, p.Total)
+				}
+			}
+			if !slices.Equal(mine, []float64{total, total + 6}) {
+				t.Errorf("publications of ticket1: %v", mine)
+			}
+			log, _ := c.AuditLog(ctx)
+			var got []string
+			for _, e := range log.Entries {
+				if strings.Contains(e.Action, "appeal") || e.Action == "approve results" || e.Action == "publish results" {
+					got = append(got, e.Action)
+				}
+			}
+			if want := []string{"approve results", "approve results", "publish results", "record appeal", "appeal re-mark", "close appeal", "approve results", "publish results"}; !slices.Equal(got, want) {
+				t.Errorf("audit %q", got)
+			}
+		})
 	}
 }

@@ -160,6 +160,9 @@ var ErrAppealOpen = errors.New("the item has an open appeal already")
 // ErrAppealClosed is a change to an appeal closed already.
 var ErrAppealClosed = errors.New("the appeal is closed already")
 
+// ErrRemarked is a second re-mark of an appeal.
+var ErrRemarked = errors.New("the appeal is re-marked already")
+
 // AddAppeals records appeals, withdraws the approval of every candidate's
 // result they name (it must be given again once they are closed), and
 // writes the audit entry, in one transaction. The appeals get their ids.
@@ -202,12 +205,15 @@ func (db *DB) RecordRemark(ctx context.Context, id int64, marks []float64, by st
 		return err
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE appeals SET remark = $1, remarked_by = $2, remarked_at = $3 WHERE id = $4 AND outcome = ''", m, by, micros(at), id)
+		res, err := tx.ExecContext(ctx, "UPDATE appeals SET remark = $1, remarked_by = $2, remarked_at = $3 WHERE id = $4 AND outcome = '' AND remark = ''", m, by, micros(at), id)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return db.appealGone(ctx, tx, id)
+			if err := db.appealGone(ctx, tx, id); err != nil {
+				return err
+			}
+			return fmt.Errorf("appeal %d: %w", id, ErrRemarked)
 		}
 		return appendAudit(ctx, tx, by, action, detail)
 	})
@@ -234,20 +240,27 @@ func (db *DB) CloseAppeal(ctx context.Context, id int64, outcome string, after [
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return db.appealGone(ctx, tx, id)
+			if err := db.appealGone(ctx, tx, id); err != nil {
+				return err
+			}
+			return fmt.Errorf("appeal %d: not closed", id)
 		}
 		return appendAudit(ctx, tx, by, action, detail)
 	})
 }
 
-// appealGone says why an appeal was not changed: ErrNotFound or ErrAppealClosed.
+// appealGone says why an open appeal was not found: ErrNotFound or
+// ErrAppealClosed; nil when it is there and open.
 func (db *DB) appealGone(ctx context.Context, tx *sql.Tx, id int64) error {
 	var outcome string
 	err := tx.QueryRowContext(ctx, "SELECT outcome FROM appeals WHERE id = $1", id).Scan(&outcome)
-	if err != nil {
+	switch {
+	case err != nil:
 		return notFound(err, fmt.Sprintf("appeal %d", id))
+	case outcome != AppealOpen:
+		return fmt.Errorf("appeal %d: %w", id, ErrAppealClosed)
 	}
-	return fmt.Errorf("appeal %d: %w", id, ErrAppealClosed)
+	return nil
 }
 
 const appealCols = `id, session_id, ticket, item_id, reason, received_on, recorded_by, recorded_at, before_marks, COALESCE(task_id, 0),
