@@ -58,6 +58,10 @@ const (
 	AlreadyPublished NotReady = "published"      // publishing again: nothing to do
 )
 
+// NotReadyReasons lists every reason, in the order Blockers gives them,
+// then the two that only say a step was done already.
+var NotReadyReasons = []NotReady{NoSubmission, AwaitingMarks, NotModerated, OpenConflict, OpenAppeal, NotApproved, AlreadyApproved, AlreadyPublished}
+
 // ResultFacts is what decides a result's state: read from the records,
 // marks, moderation, conflicts, appeals and approvals central holds.
 type ResultFacts struct {

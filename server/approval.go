@@ -15,7 +15,7 @@ import (
 
 // StateNames names the result states in Chinese, for the CSV and the command line.
 var StateNames = map[exam.ResultState]string{
-	exam.StateProvisional: "暂定", exam.StateMarked: "已评分", exam.StateModerated: "已复核抽查",
+	exam.StateProvisional: "暂定", exam.StateMarked: "已评分", exam.StateModerated: "已抽查",
 	exam.StateApproved: "已审定", exam.StatePublished: "已发布",
 }
 

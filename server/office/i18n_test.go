@@ -65,6 +65,16 @@ func TestTranslations(t *testing.T) {
 	for _, r := range []server.Result{{Attendance: string(exam.Absent)}, {}, {Submitted: true}, {Submitted: true, Complete: true, Passed: true}, {Submitted: true, Complete: true}} {
 		used["result."+r.Status()] = "Result.Status"
 	}
+	for _, s := range exam.ResultStates { // issue 15: results' states and why not ready
+		used["state."+string(s)] = "exam.ResultStates"
+	}
+	for _, r := range exam.NotReadyReasons {
+		used["notready."+string(r)] = "exam.NotReadyReasons"
+	}
+	for _, o := range []string{server.AppealUnchanged, server.AppealChanged} {
+		used["appeals.outcome_"+o] = "appeal outcomes"
+	}
+	used["list.sep"] = "NotReadyText"
 	if len(used) < 100 {
 		t.Fatalf("found only %d keys in use; is the scan broken?", len(used))
 	}

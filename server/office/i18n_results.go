@@ -1,0 +1,77 @@
+package office
+
+import "maps"
+
+// resultsMessages are the results engineer's keys (issue 15): results'
+// states, approval and publication, appeals (复核) and their re-score.
+var resultsMessages = map[string][2]string{
+	"state.provisional": {"暂定", "provisional"},
+	"state.marked":      {"已评分", "marked"},
+	"state.moderated":   {"已抽查", "moderated"},
+	"state.approved":    {"已审定", "approved"},
+	"state.published":   {"已发布", "published"},
+
+	"notready.no-submission":  {"未收到交卷", "no submission received"},
+	"notready.awaiting-marks": {"有题目待评分", "items await marks"},
+	"notready.not-moderated":  {"实操评分未抽查", "practical scores not moderated"},
+	"notready.open-conflict":  {"有冲突待裁决", "a conflict is open"},
+	"notready.open-appeal":    {"复核中", "under appeal"},
+	"notready.not-approved":   {"未审定", "not approved"},
+	"notready.approved":       {"已审定", "approved already"},
+	"notready.published":      {"已发布", "published already"},
+	"list.sep":                {"；", "; "},
+
+	"col.result_state": {"成绩状态", "State"},
+	"col.item":         {"题目", "Item"},
+	"approval.title":   {"审定与发布成绩", "Approve and publish results"},
+	"approval.hint": {"审定：每个已就绪的成绩（已评分、实操已抽查、无待裁决冲突、无复核中）由您审定；未就绪的成绩在成绩页的“成绩状态”一栏说明原因。发布：已审定的成绩对外发布，证书据此颁发。成绩一经更改（如复核改分），须重新审定。",
+		"Approve: every result that is ready (marked, practical scores moderated, no conflict open, no appeal open) is approved by you; the results page says why each other one is not ready. Publish: approved results are published, and certificates follow them. A result whose scores change (an appeal, say) must be approved again."},
+	"approval.approve": {"审定就绪的成绩", "Approve the results that are ready"},
+	"approval.publish": {"发布已审定的成绩", "Publish the approved results"},
+	"done.approved":    {"已审定所有就绪的成绩；未就绪者的原因见“成绩状态”一栏。", "Every result that was ready is approved; the State column says why others are not."},
+	"done.published":   {"已发布所有已审定的成绩。", "Every approved result is published."},
+
+	"title.appeals":        {"成绩复核", "Appeals"},
+	"title.appeal_rescore": {"复核评分（实操题）", "Appeal re-scores (practical)"},
+	"appeals.hint": {"考生提出复核申请后在此登记：每道题由未评过该题的评分员盲评复评（主观题进入阅卷队列，实操题交抽查员）。复评与原分之差超过该题容差时，经确认以复评分为准；复核登记后该考生成绩退回“已评分”，须重新审定。",
+		"Record a candidate's appeal here: each item is re-marked blind by someone who did not mark it (essays through the marking queue, practical items by a moderator). A re-mark beyond the item's tolerance replaces the mark once confirmed; once recorded, the candidate's result goes back to marked and must be approved again."},
+	"appeals.record":            {"登记复核申请", "Record an appeal"},
+	"appeals.submit":            {"登记", "Record"},
+	"appeals.before":            {"原分", "Mark appealed"},
+	"appeals.remark":            {"复评", "Re-mark"},
+	"appeals.in_queue":          {"在阅卷队列中", "in the marking queue"},
+	"appeals.to_moderator":      {"待抽查员复评", "awaiting a moderator"},
+	"appeals.open":              {"待复评", "awaiting its re-mark"},
+	"appeals.confirm":           {"确认复评结果", "confirm the re-mark"},
+	"appeals.reject":            {"不采纳复评（须说明）", "do not adopt it (say why)"},
+	"appeals.note":              {"说明", "Note"},
+	"appeals.close":             {"给出复核结果", "Close the appeal"},
+	"appeals.outcome_unchanged": {"维持原分", "unchanged"},
+	"appeals.outcome_changed":   {"改分", "changed"},
+	"field.items":               {"复核题目（如 q10, q11）", "Items (e.g. q10, q11)"},
+	"field.received":            {"申请收到日期", "Received on"},
+	"done.appeal_recorded":      {"已登记复核，已交付复评；该考生成绩须重新审定。", "Appeal recorded and handed out for a re-mark; the result must be approved again."},
+	"done.appeal_closed":        {"已给出复核结果。", "Appeal closed."},
+	"done.appeal_rescored":      {"已提交复评。", "Re-score given."},
+	"err.session_missing":       {"请填写考核编号", "Give the session"},
+	"err.ticket_missing":        {"请填写准考证号", "Give the ticket number"},
+	"err.appeal_reason":         {"请填写考生的复核理由", "Give the candidate's reason"},
+	"err.appeal_items":          {"请填写要复核的题目", "Name the items appealed"},
+	"err.received_date":         {"申请收到日期 %q 不是日期（年-月-日）", "received on: %q is not a date (YYYY-MM-DD)"},
+	"err.appeal_open":           {"该题已有未结的复核", "That item has an open appeal already"},
+	"err.appeal_id":             {"复核编号有误", "No such appeal"},
+	"err.appeal_no_remark":      {"尚无复评，不能给出结果", "The appeal has no re-mark yet"},
+	"err.appeal_closed":         {"该复核已结", "The appeal is closed already"},
+	"err.appeal_rescored":       {"该复核已有复评或已结", "The appeal was re-scored or closed already"},
+	"err.mark":                  {"第 %d 项评分 %q 不是数字", "mark %d: %q is not a number"},
+
+	"rescore.hint":      {"实操题复核的盲评：只显示复核编号、题目与评分标准，不显示考生、考点与原分。", "Blind re-score of a practical item's appeal: the appeal's number, the item and its rubric only — not the candidate, the site or the mark appealed."},
+	"rescore.appeal":    {"复核", "Appeal"},
+	"rescore.criterion": {"评分项", "Criterion"},
+	"rescore.points":    {"分值", "Points"},
+	"rescore.mark":      {"评分", "Mark"},
+	"rescore.submit":    {"提交复评", "Give the re-score"},
+	"rescore.none":      {"暂无待复评的实操题复核。", "No practical item's appeal awaits a re-score."},
+}
+
+func init() { maps.Copy(messages, resultsMessages) }
