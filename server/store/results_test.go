@@ -95,6 +95,9 @@ func TestAppeals(t *testing.T) {
 		if err := db.RecordRemark(ctx, as[0].ID, []float64{4, 3, 2}, "marker m3", at.Add(time.Hour), "appeal re-mark", "appeal 1"); err != nil {
 			t.Fatal(err)
 		}
+		if err := db.RecordRemark(ctx, as[0].ID, []float64{1, 1, 1}, "marker m4", at, "appeal re-mark", "again"); !errors.Is(err, store.ErrRemarked) {
+			t.Errorf("a second re-mark: %v", err)
+		}
 		if err := db.CloseAppeal(ctx, as[0].ID, store.AppealChanged, []float64{4, 3, 2}, "office lead", at.Add(2*time.Hour), "confirmed", "close appeal", "appeal 1 changed"); err != nil {
 			t.Fatal(err)
 		}

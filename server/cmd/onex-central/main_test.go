@@ -329,8 +329,8 @@ func TestApproveAndPublish(t *testing.T) {
 			out, warn, err := command("approve")
 			var nr *server.NotReadyError
 			if !errors.As(err, &nr) || len(nr.Refused) != 2 || out != "session "+s.ID+": 1 results approved now, 0 before, 2 not ready\n" ||
-				!strings.Contains(warn, "not approved: ticket "+tickets[0]+": awaiting-marks, not-moderated\n") ||
-				!strings.Contains(warn, "not approved: ticket "+tickets[2]+": no-submission, not-moderated\n") {
+				!strings.Contains(warn, "not approved: ticket "+tickets[0]+": awaiting-marks\n") ||
+				!strings.Contains(warn, "not approved: ticket "+tickets[2]+": no-submission\n") {
 				t.Errorf("approve: %v\n%s%s", err, out, warn)
 			}
 			out, _, err = command("publish")
