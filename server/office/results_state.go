@@ -28,7 +28,8 @@ func routesResults(mux *http.ServeMux, o *office) {
 	mux.Handle("POST /office/sessions/{id}/approve", o.post(server.Write, sessionPage, o.approveResults))
 	mux.Handle("POST /office/sessions/{id}/publish", o.post(server.Write, sessionPage, o.publishResults))
 	mux.Handle("GET /office/appeals", o.show(appealsPage))
-	mux.Handle("POST /office/appeals", o.post(server.Write, appealsPage, o.appealAction))
+	mux.Handle("POST /office/appeals", o.post(server.Write, appealsPage, o.recordAppeal))
+	mux.Handle("POST /office/appeals/{id}/close", o.post(server.Write, appealsPage, o.closeAppeal))
 	mux.Handle("GET /office/appeals/rescore", o.show(appealRescorePage))
 	mux.Handle("POST /office/appeals/rescore", o.post(server.Mark, appealRescorePage, o.rescoreAppeal))
 }
@@ -87,17 +88,6 @@ func (v *view) Sum(marks []float64) float64 {
 	return t
 }
 
-// appealAction runs one of the appeals page's forms, named by its "do" field.
-func (o *office) appealAction(w http.ResponseWriter, r *http.Request, v *view) error {
-	switch r.PostFormValue("do") {
-	case "record":
-		return o.recordAppeal(w, r, v)
-	case "close":
-		return o.closeAppeal(w, r, v)
-	}
-	return server.AsInput(errors.New(v.T("err.unknown_action")))
-}
-
 // recordAppeal records a candidate's appeal, naming every field at fault.
 func (o *office) recordAppeal(w http.ResponseWriter, r *http.Request, v *view) error {
 	var problems []string
@@ -134,7 +124,7 @@ func (o *office) recordAppeal(w http.ResponseWriter, r *http.Request, v *view) e
 // closeAppeal records an appeal's outcome: confirm the re-mark, or not
 // (with a note).
 func (o *office) closeAppeal(w http.ResponseWriter, r *http.Request, v *view) error {
-	id, err := strconv.ParseInt(r.PostFormValue("appeal"), 10, 64)
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id < 1 {
 		return server.AsInput(errors.New(v.T("err.appeal_id")))
 	}

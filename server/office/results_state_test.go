@@ -33,8 +33,8 @@ func TestOfficeApprovalAndAppeals(t *testing.T) {
 	lead := c.SignedIn(t, server.RoleLead)
 	for _, o := range []*servertest.Office{inspector, marker, lead} {
 		o.Page("/office/")
-		for _, path := range []string{"/office/sessions/" + id + "/approve", "/office/sessions/" + id + "/publish", "/office/appeals"} {
-			if code, _, _ := o.Post(path, url.Values{"do": {"record"}}); code != http.StatusForbidden {
+		for _, path := range []string{"/office/sessions/" + id + "/approve", "/office/sessions/" + id + "/publish", "/office/appeals", "/office/appeals/1/close"} {
+			if code, _, _ := o.Post(path, url.Values{}); code != http.StatusForbidden {
 				t.Errorf("POST %s: %d, want 403", path, code)
 			}
 		}
@@ -75,19 +75,19 @@ func TestOfficeApprovalAndAppeals(t *testing.T) {
 
 	// Appeals: a form at fault names every field; a good one is recorded.
 	staff.Page("/office/appeals")
-	code, body, _ = staff.Post("/office/appeals", url.Values{"do": {"record"}, "session": {id}, "ticket": {t1}, "items": {"q11"}, "received": {"12/01"}})
+	code, body, _ = staff.Post("/office/appeals", url.Values{"session": {id}, "ticket": {t1}, "items": {"q11"}, "received": {"12/01"}})
 	if code != http.StatusBadRequest || !strings.Contains(body, "请填写考生的复核理由") || !strings.Contains(body, `"12/01" 不是日期`) {
 		t.Errorf("appeal at fault: %d\n%s", code, body)
 	}
 	today := c.Clock.Now().In(server.CST).Format("2006-01-02")
-	code, _, _ = staff.Post("/office/appeals", url.Values{"do": {"record"}, "session": {id}, "ticket": {t1}, "items": {"q11"}, "received": {today}, "reason": {"实操题得分有疑问"}})
+	code, _, _ = staff.Post("/office/appeals", url.Values{"session": {id}, "ticket": {t1}, "items": {"q11"}, "received": {today}, "reason": {"实操题得分有疑问"}})
 	if code != http.StatusSeeOther {
 		t.Fatalf("record appeal: %d", code)
 	}
 	if body := staff.Page("/office/appeals"); !strings.Contains(body, "实操题得分有疑问") || !strings.Contains(body, "待抽查员复评") {
 		t.Errorf("appeals page:\n%s", body)
 	}
-	if code, body, _ := staff.Post("/office/appeals", url.Values{"do": {"record"}, "session": {id}, "ticket": {t1}, "items": {"q11"}, "received": {today}, "reason": {"again"}}); code != http.StatusBadRequest || !strings.Contains(body, "该题已有未结的复核") {
+	if code, body, _ := staff.Post("/office/appeals", url.Values{"session": {id}, "ticket": {t1}, "items": {"q11"}, "received": {today}, "reason": {"again"}}); code != http.StatusBadRequest || !strings.Contains(body, "该题已有未结的复核") {
 		t.Errorf("second open appeal: %d", code)
 	}
 
@@ -112,7 +112,7 @@ func TestOfficeApprovalAndAppeals(t *testing.T) {
 	}
 
 	staff.Page("/office/appeals")
-	if code, _, _ := staff.Post("/office/appeals", url.Values{"do": {"close"}, "appeal": {"1"}, "confirm": {"1"}, "note": {"复评确认"}}); code != http.StatusSeeOther {
+	if code, _, _ := staff.Post("/office/appeals/1/close", url.Values{"confirm": {"1"}, "note": {"复评确认"}}); code != http.StatusSeeOther {
 		t.Fatalf("close: %d", code)
 	}
 	if body := staff.Page("/office/appeals"); !strings.Contains(body, "改分: 40 → 50") {

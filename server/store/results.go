@@ -109,20 +109,15 @@ func (db *DB) Publish(ctx context.Context, sessionID string, pubs []Publication,
 // Publications lists the publications after the one with id after, oldest
 // first, at most limit: the hook certificates are issued from.
 func (db *DB) Publications(ctx context.Context, after int64, limit int) ([]Publication, error) {
-	var out []Publication
-	err := queryEach(ctx, db.sql, `SELECT id, session_id, ticket, digest, total, max_points, passed, absent, published_by, published_at
-		FROM publications WHERE id > $1 ORDER BY id LIMIT $2`, []any{after, limit}, func(scan func(...any) error) error {
+	return queryAll(ctx, db, `SELECT id, session_id, ticket, digest, total, max_points, passed, absent, published_by, published_at
+		FROM publications WHERE id > $1 ORDER BY id LIMIT $2`, []any{after, limit}, func(scan func(...any) error) (Publication, error) {
 		var p Publication
 		var passed, absent int
 		var at int64
-		if err := scan(&p.ID, &p.SessionID, &p.Ticket, &p.Digest, &p.Total, &p.Max, &passed, &absent, &p.PublishedBy, &at); err != nil {
-			return err
-		}
+		err := scan(&p.ID, &p.SessionID, &p.Ticket, &p.Digest, &p.Total, &p.Max, &passed, &absent, &p.PublishedBy, &at)
 		p.Passed, p.Absent, p.PublishedAt = passed == 1, absent == 1, fromMicros(at)
-		out = append(out, p)
-		return nil
+		return p, err
 	})
-	return out, err
 }
 
 // Appeal outcomes.
@@ -297,13 +292,17 @@ func scanAppeal(scan func(...any) error) (Appeal, error) {
 // Appeals lists the appeals of a session, or of every session when
 // sessionID is empty: the open ones first, then the newest first.
 func (db *DB) Appeals(ctx context.Context, sessionID string) ([]Appeal, error) {
-	var out []Appeal
-	err := queryEach(ctx, db.sql, "SELECT "+appealCols+" FROM appeals WHERE session_id = $1 OR $1 = '' ORDER BY outcome <> '', id DESC", []any{sessionID},
-		func(scan func(...any) error) error {
-			a, err := scanAppeal(scan)
-			out = append(out, a)
-			return err
-		})
+	return queryAll(ctx, db, "SELECT "+appealCols+" FROM appeals WHERE session_id = $1 OR $1 = '' ORDER BY outcome <> '', id DESC", []any{sessionID}, scanAppeal)
+}
+
+// queryAll runs a query and scans each row with scanRow.
+func queryAll[T any](ctx context.Context, db *DB, query string, args []any, scanRow func(scan func(...any) error) (T, error)) ([]T, error) {
+	var out []T
+	err := queryEach(ctx, db.sql, query, args, func(scan func(...any) error) error {
+		v, err := scanRow(scan)
+		out = append(out, v)
+		return err
+	})
 	return out, err
 }
 

@@ -302,12 +302,15 @@ func TestServeLimits(t *testing.T) {
 // names each that is not, with why, failing then; `publish` publishes the
 // approved; `results` shows each result's state in its JSON and CSV.
 func TestApproveAndPublish(t *testing.T) {
-	url, err := pg.URL(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for engine, db := range map[string]string{"sqlite": "", "postgres": url} {
+	for _, engine := range pgtest.Engines {
 		t.Run(engine, func(t *testing.T) {
+			var db string
+			if engine == "postgres" {
+				var err error
+				if db, err = pg.URL(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
 			c := servertest.New(t, servertest.WithDB(db), servertest.WithRoster(3))
 			s := c.Session
 			d := c.Enrol(t, "SITE-001")
