@@ -171,7 +171,6 @@ func (c *Central) Approve(ctx context.Context, sessionID, actor string) (StepRep
 		switch {
 		case err == nil:
 			approvals = append(approvals, store.Approval{Ticket: r.Ticket, Digest: r.digest})
-			rep.Done = append(rep.Done, r.Ticket)
 		case errors.As(err, &nr) && nr.Has(exam.AlreadyApproved):
 			rep.Already = append(rep.Already, r.Ticket)
 		case errors.As(err, &nr):
@@ -183,9 +182,16 @@ func (c *Central) Approve(ctx context.Context, sessionID, actor string) (StepRep
 	if len(approvals) == 0 {
 		return rep, nil
 	}
-	detail := fmt.Sprintf("session %s: %d results approved: %s", sessionID, len(rep.Done), strings.Join(rep.Done, " "))
-	if err := c.db.Approve(ctx, sessionID, approvals, actor, c.now(), "approve results", detail); err != nil {
+	rep.Done, err = c.db.Approve(ctx, sessionID, approvals, actor, c.now(), "approve results", func(done []string) string {
+		return fmt.Sprintf("session %s: %d results approved: %s", sessionID, len(done), strings.Join(done, " "))
+	})
+	if err != nil {
 		return StepReport{}, err
+	}
+	for _, a := range approvals {
+		if !slices.Contains(rep.Done, a.Ticket) { // an appeal came meanwhile
+			rep.Refused = append(rep.Refused, Refused{Ticket: a.Ticket, Reasons: []exam.NotReady{exam.OpenAppeal}})
+		}
 	}
 	c.log.Info("results approved", "session", sessionID, "approved", len(rep.Done), "not_ready", len(rep.Refused))
 	return rep, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -254,6 +255,46 @@ func markAll(t *testing.T, c *servertest.Central, marker string, marks []float64
 	}
 }
 
+// ready marks the sample session's essays (marker m1, besides m2 and a
+// lead "mod") and moderates its practical scores, checking that results
+// wait for the moderation.
+func ready(t *testing.T, c *servertest.Central) {
+	t.Helper()
+	ctx := context.Background()
+	for _, m := range []string{"m1", "m2"} {
+		if err := c.PutUser(ctx, m, "a password for "+m, server.RoleMarker, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.PutUser(ctx, "mod", "a password for mod", server.RoleLead, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if n := markAll(t, c, "m1", []float64{2, 1, 1}); n != 2 {
+		t.Fatalf("m1 marked %d scripts", n)
+	}
+	if r := byTicket(c.Results(t))[ticket1]; r.State != exam.StateMarked || !slices.Equal(r.NotReady, []exam.NotReady{exam.NotModerated}) {
+		t.Fatalf("marked, not moderated: %s %v", r.State, r.NotReady)
+	}
+	if rep, _ := c.Approve(ctx, c.Session.ID, "office ann"); slices.Contains(rep.Done, ticket1) {
+		t.Fatal("approved before moderation")
+	}
+	if _, err := c.DrawModeration(ctx, c.Session.ID, server.DefaultModerationPolicy, "office lead"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		v, err := c.NextRescore(ctx, "mod")
+		if errors.Is(err, server.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Rescore(ctx, v.ID, "mod", []float64{10, 12, 10, 8}, 60); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestAppealRoundTrip: on both engines, through real ingest, marking and
 // moderation: a result is marked (essay by a marker, practical moderated),
 // approved and published; an appeal withdraws it (back to marked), its
@@ -265,38 +306,7 @@ func TestAppealRoundTrip(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			c, _ := sat(t, servertest.WithDB(pgtest.DSN(t, engine)))
 			ctx := context.Background()
-			for _, m := range []string{"m1", "m2"} {
-				if err := c.PutUser(ctx, m, "a password for "+m, server.RoleMarker, "test"); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := c.PutUser(ctx, "mod", "a password for mod", server.RoleLead, "test"); err != nil {
-				t.Fatal(err)
-			}
-			if n := markAll(t, c, "m1", []float64{2, 1, 1}); n != 2 {
-				t.Fatalf("m1 marked %d scripts", n)
-			}
-			if r := byTicket(c.Results(t))[ticket1]; r.State != exam.StateMarked || !slices.Equal(r.NotReady, []exam.NotReady{exam.NotModerated}) {
-				t.Fatalf("marked, not moderated: %s %v", r.State, r.NotReady)
-			}
-			if rep, _ := c.Approve(ctx, c.Session.ID, "office ann"); slices.Contains(rep.Done, ticket1) {
-				t.Fatal("approved before moderation")
-			}
-			if _, err := c.DrawModeration(ctx, c.Session.ID, server.DefaultModerationPolicy, "office lead"); err != nil {
-				t.Fatal(err)
-			}
-			for {
-				v, err := c.NextRescore(ctx, "mod")
-				if errors.Is(err, server.ErrNotFound) {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := c.Rescore(ctx, v.ID, "mod", []float64{10, 12, 10, 8}, 60); err != nil {
-					t.Fatal(err)
-				}
-			}
+			ready(t, c)
 			r := byTicket(c.Results(t))[ticket1]
 			if r.State != exam.StateModerated || len(r.NotReady) != 0 {
 				t.Fatalf("moderated: %s %v", r.State, r.NotReady)
@@ -376,6 +386,44 @@ func TestAppealRoundTrip(t *testing.T) {
 			}
 			if want := []string{"approve results", "approve results", "publish results", "record appeal", "appeal re-mark", "close appeal", "approve results", "publish results"}; !slices.Equal(got, want) {
 				t.Errorf("audit %q", got)
+			}
+		})
+	}
+}
+
+// TestConcurrentApprovalsAndAppeal: staff approving a session at once, on
+// both engines, with an appeal recorded meanwhile: no approval fails, and
+// the appealed result is never left approved while its appeal is open.
+func TestConcurrentApprovalsAndAppeal(t *testing.T) {
+	for _, engine := range pgtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			c, _ := sat(t, servertest.WithDB(pgtest.DSN(t, engine)))
+			ready(t, c)
+			ctx := context.Background()
+			errs := make(chan error, 9)
+			for i := range 8 {
+				go func() {
+					_, err := c.Approve(ctx, c.Session.ID, fmt.Sprintf("office staff%d", i))
+					errs <- err
+				}()
+			}
+			go func() {
+				_, err := c.RecordAppeal(ctx, server.AppealRequest{SessionID: c.Session.ID, Ticket: ticket1, Items: []string{"q11"}, Reason: "复核", Received: c.Clock.Now()}, "office ann")
+				errs <- err
+			}()
+			for range 9 {
+				if err := <-errs; err != nil {
+					t.Error(err)
+				}
+			}
+			rs := byTicket(c.Results(t))
+			if rs[ticket3].State != exam.StateApproved || rs[ticket1].State != exam.StateMarked || rs[ticket1].ApprovedBy != "" {
+				t.Errorf("ticket3 %s, ticket1 %s %q", rs[ticket3].State, rs[ticket1].State, rs[ticket1].ApprovedBy)
+			}
+			// Closed unchanged, the result has the scores approved before: an
+			// approval recorded while the appeal was open would count again.
+			if ap, err := c.DB(t).Approvals(ctx, c.Session.ID); err != nil || ap[ticket1].Digest != "" {
+				t.Errorf("an approval of ticket1 stands under its appeal: %+v %v", ap[ticket1], err)
 			}
 		})
 	}

@@ -45,20 +45,46 @@ func (db *DB) Approvals(ctx context.Context, sessionID string) (map[string]Appro
 
 // Approve records approvals of a session's results, each replacing any
 // approval of the candidate's result before (one that lapsed when its
-// scores changed), in one transaction with the audit entry.
-func (db *DB) Approve(ctx context.Context, sessionID string, approvals []Approval, by string, at time.Time, action, detail string) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+// scores changed), in one transaction with the audit entry, which detail
+// makes of the tickets approved. A result with an appeal open (recorded
+// since its scores were read) is left out. It returns the tickets approved.
+func (db *DB) Approve(ctx context.Context, sessionID string, approvals []Approval, by string, at time.Time, action string, detail func(approved []string) string) ([]string, error) {
+	var done []string
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		done = nil
+		if err := db.lockSession(ctx, tx, sessionID); err != nil {
+			return err
+		}
 		for _, a := range approvals {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM result_approvals WHERE session_id = $1 AND ticket = $2", sessionID, a.Ticket); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, "INSERT INTO result_approvals (session_id, ticket, digest, approved_by, approved_at) VALUES ($1, $2, $3, $4, $5)",
-				sessionID, a.Ticket, a.Digest, by, micros(at)); err != nil {
+			res, err := tx.ExecContext(ctx, `INSERT INTO result_approvals (session_id, ticket, digest, approved_by, approved_at)
+				SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM appeals WHERE session_id = $1 AND ticket = $2 AND outcome = '')
+				ON CONFLICT (session_id, ticket) DO UPDATE SET digest = excluded.digest, approved_by = excluded.approved_by,
+				approved_at = excluded.approved_at, published_by = '', published_at = NULL`,
+				sessionID, a.Ticket, a.Digest, by, micros(at))
+			if err != nil {
 				return fmt.Errorf("approve %s of session %s: %w", a.Ticket, sessionID, err)
 			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				done = append(done, a.Ticket)
+			}
 		}
-		return appendAudit(ctx, tx, by, action, detail)
+		if len(done) == 0 {
+			return nil
+		}
+		return appendAudit(ctx, tx, by, action, detail(done))
 	})
+	return done, err
+}
+
+// lockSession serialises the changes of a session's approvals and appeals:
+// on PostgreSQL by locking the session's row, on SQLite by its one writer.
+func (db *DB) lockSession(ctx context.Context, tx *sql.Tx, sessionID string) error {
+	if db.Engine != Postgres {
+		return nil
+	}
+	var id string
+	err := tx.QueryRowContext(ctx, "SELECT id FROM sessions WHERE id = $1 FOR UPDATE", sessionID).Scan(&id)
+	return notFound(err, "session "+sessionID)
 }
 
 // Publication is a result published: what certificates are issued from.
@@ -83,6 +109,9 @@ func (db *DB) Publish(ctx context.Context, sessionID string, pubs []Publication,
 	var done []string
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		done = nil
+		if err := db.lockSession(ctx, tx, sessionID); err != nil {
+			return err
+		}
 		for _, p := range pubs {
 			res, err := tx.ExecContext(ctx, "UPDATE result_approvals SET published_by = $1, published_at = $2 WHERE session_id = $3 AND ticket = $4 AND digest = $5 AND published_at IS NULL",
 				by, micros(at), sessionID, p.Ticket, p.Digest)
@@ -165,6 +194,9 @@ var ErrRemarked = errors.New("the appeal is re-marked already")
 // nothing is recorded.
 func (db *DB) AddAppeals(ctx context.Context, appeals []Appeal, action string, detail func([]Appeal) string) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
+		if err := db.lockSession(ctx, tx, appeals[0].SessionID); err != nil {
+			return err
+		}
 		for i := range appeals {
 			a := &appeals[i]
 			before, err := marksJSON(a.Before)

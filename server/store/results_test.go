@@ -19,17 +19,17 @@ func TestApprovalsAndPublications(t *testing.T) {
 		ctx := context.Background()
 		s := seed(t, db)
 		at := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
-		if err := db.Approve(ctx, s.ID, []store.Approval{{Ticket: "T1", Digest: "d1"}, {Ticket: "T2", Digest: "d2"}}, "office ann", at, "approve results", "T1 T2"); err != nil {
-			t.Fatal(err)
+		detail := func(done []string) string { return strings.Join(done, " ") }
+		if done, err := db.Approve(ctx, s.ID, []store.Approval{{Ticket: "T1", Digest: "d1"}, {Ticket: "T2", Digest: "d2"}}, "office ann", at, "approve results", detail); err != nil || len(done) != 2 {
+			t.Fatal(done, err)
 		}
-		if err := db.Approve(ctx, s.ID, []store.Approval{{Ticket: "T2", Digest: "d2b"}}, "office bob", at.Add(time.Hour), "approve results", "T2"); err != nil {
+		if _, err := db.Approve(ctx, s.ID, []store.Approval{{Ticket: "T2", Digest: "d2b"}}, "office bob", at.Add(time.Hour), "approve results", detail); err != nil {
 			t.Fatal(err)
 		}
 		ap, err := db.Approvals(ctx, s.ID)
 		if err != nil || len(ap) != 2 || ap["T2"].Digest != "d2b" || ap["T2"].ApprovedBy != "office bob" || !ap["T1"].ApprovedAt.Equal(at) || ap["T1"].Published() {
 			t.Fatalf("approvals %+v, %v", ap, err)
 		}
-		detail := func(done []string) string { return strings.Join(done, " ") }
 		// T2's approval holds d2b, not d2: not published.
 		done, err := db.Publish(ctx, s.ID, []store.Publication{{Ticket: "T1", Digest: "d1", Total: 70, Max: 96, Passed: true}, {Ticket: "T2", Digest: "d2"}, {Ticket: "T3", Digest: "x"}},
 			"office ann", at.Add(2*time.Hour), "publish results", detail)
@@ -69,7 +69,7 @@ func TestAppeals(t *testing.T) {
 		ctx := context.Background()
 		s := seed(t, db)
 		at := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
-		if err := db.Approve(ctx, s.ID, []store.Approval{{Ticket: "T1", Digest: "d"}, {Ticket: "T2", Digest: "d"}}, "office ann", at, "approve results", ""); err != nil {
+		if _, err := db.Approve(ctx, s.ID, []store.Approval{{Ticket: "T1", Digest: "d"}, {Ticket: "T2", Digest: "d"}}, "office ann", at, "approve results", func(d []string) string { return strings.Join(d, " ") }); err != nil {
 			t.Fatal(err)
 		}
 		detail := func(as []store.Appeal) string { return as[0].Ticket }
@@ -80,6 +80,10 @@ func TestAppeals(t *testing.T) {
 		ap, _ := db.Approvals(ctx, s.ID)
 		if _, ok := ap["T1"]; ok || len(ap) != 1 {
 			t.Fatalf("approvals after the appeal: %+v", ap)
+		}
+		// An approval of scores read before the appeal came is not recorded while it is open.
+		if done, err := db.Approve(ctx, s.ID, []store.Approval{{Ticket: "T1", Digest: "d"}}, "office ann", at, "approve results", func(d []string) string { return strings.Join(d, " ") }); err != nil || len(done) != 0 {
+			t.Fatalf("approved under an open appeal: %v %v", done, err)
 		}
 		again := []store.Appeal{{SessionID: s.ID, Ticket: "T2", ItemID: "q10", Reason: "r", ReceivedOn: "2026-12-03", RecordedBy: "x", RecordedAt: at},
 			{SessionID: s.ID, Ticket: "T1", ItemID: "q10", Reason: "again", ReceivedOn: "2026-12-03", RecordedBy: "x", RecordedAt: at}}
