@@ -1,0 +1,60 @@
+package office
+
+import "maps"
+
+// qualityMessages are the quality pages' strings (issue 15): moderation of
+// site practical scores, near-identical answers, markers' figures.
+var qualityMessages = map[string][2]string{
+	"title.moderations":       {"实操成绩抽样复核", "Moderation of practical scores"},
+	"title.moderation":        {"考核抽样复核", "Moderation of a session"},
+	"title.moderate":          {"复核评分", "Re-score"},
+	"done.sample_drawn":       {"已抽取复核样本。", "The sample is drawn."},
+	"done.moderation_decided": {"复核处理决定已记录。", "The decision is recorded."},
+	"done.rescored":           {"复核评分已保存。", "The re-score is saved."},
+	"err.share":               {"比例须在 0 到 100 之间。", "A share is a percentage from 0 to 100."},
+	"err.sample_min":          {"最少抽样人数须为 0 到 10000 的整数。", "The least sample is a whole number from 0 to 10000."},
+	"err.decision":            {"请选择处理方式。", "Choose a decision."},
+	"err.mark":                {"第 %d 项评分不是数字。", "Mark %d is not a number."},
+	"err.not_holder":          {"该评分任务已由他人领取。", "Someone else holds this task."},
+
+	"quality.item":                 {"题目", "Item"},
+	"moderation.hint":              {"考点考评员给出的实操成绩由中心抽样复核：随机抽取一成或至少 10 名考生（取较大者），另加全部不合格与最高分考生；复核员看不到考生信息和考点评分。超出容差的比例过高时，该考点被标记，由题组长决定是否调整。", "Central re-scores a sample of the practical scores a site's examiners gave: a tenth or at least 10 candidates at random (the larger), plus every fail and every top score; moderators see neither the candidate nor the site's score. A site with too large a share beyond tolerance is flagged, and the lead decides whether to adjust."},
+	"moderation.state":             {"复核状态", "Moderation"},
+	"moderation.state_not_needed":  {"无需复核", "Not needed"},
+	"moderation.state_not_drawn":   {"待抽样", "To draw"},
+	"moderation.state_rescoring":   {"复核中", "Re-scoring"},
+	"moderation.state_flagged":     {"超出容差，待决定", "Beyond tolerance: to decide"},
+	"moderation.state_done":        {"已完成", "Done"},
+	"moderation.draw":              {"抽取复核样本", "Draw a sample"},
+	"moderation.share":             {"随机抽样比例（%）", "Share drawn at random (%)"},
+	"moderation.min":               {"最少随机抽样人数", "Drawn at random, at least"},
+	"moderation.fails":             {"另加全部不合格考生", "Plus every fail"},
+	"moderation.tops":              {"另加全部最高分考生", "Plus every top score"},
+	"moderation.flag":              {"标记阈值：超出容差的比例（%）", "Flag when the share beyond tolerance exceeds (%)"},
+	"moderation.draw_button":       {"抽样", "Draw"},
+	"moderation.drawn":             {"抽样人", "Drawn by"},
+	"moderation.seed":              {"抽样种子", "Seed"},
+	"moderation.seed_hint":         {"抽样由记录的种子和考点成绩唯一确定，可随时复算核对。", "The draw follows from the recorded seed and the site's scores alone: anyone can re-run it and check."},
+	"moderation.sampled":           {"抽样人数", "Candidates sampled"},
+	"moderation.verdict":           {"超出容差 / 已复核", "Beyond tolerance / re-scored"},
+	"moderation.flagged":           {"已标记", "Flagged"},
+	"moderation.mean_diff":         {"平均差（复核 − 考点）", "Mean difference (moderated − site)"},
+	"moderation.decision":          {"处理决定", "Decision"},
+	"moderation.decision_keep":     {"保留考点成绩", "Keep the site's scores"},
+	"moderation.decision_sample":   {"样本采用复核成绩，其余保留", "Adopt the moderated scores for the sample; keep the rest"},
+	"moderation.decision_all":      {"样本采用复核成绩，其余按平均差调整", "Adopt the moderated scores for the sample; shift the rest by the mean difference"},
+	"moderation.decide":            {"决定", "Decide"},
+	"moderation.rescore":           {"复核编号", "Re-score"},
+	"moderation.reason":            {"抽样原因", "Why drawn"},
+	"moderation.reason_random":     {"随机", "At random"},
+	"moderation.reason_fail":       {"不合格", "A fail"},
+	"moderation.reason_top":        {"最高分", "A top score"},
+	"moderation.site_total":        {"考点评分", "Site's score"},
+	"moderation.moderated_total":   {"复核评分", "Moderated score"},
+	"moderate.hint":                {"按评分标准逐项评分。您看不到考生、考点及考点评分。", "Score each criterion of the rubric. You see neither the candidate, the site nor the site's score."},
+	"moderate.answer":              {"考生作答", "Response"},
+	"moderate.save":                {"保存并继续", "Save and next"},
+	"moderate.none":                {"暂无待复核的评分。", "Nothing to re-score."},
+}
+
+func init() { maps.Copy(messages, qualityMessages) }
