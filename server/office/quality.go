@@ -46,7 +46,9 @@ type moderationRow struct {
 }
 
 // URL is the path of the session's moderation page.
-func (m moderationRow) URL() string { return "/office/quality/moderation/" + url.PathEscape(m.Session.ID) }
+func (m moderationRow) URL() string {
+	return "/office/quality/moderation/" + url.PathEscape(m.Session.ID)
+}
 
 type moderationsData struct {
 	Rows   []moderationRow
@@ -54,7 +56,9 @@ type moderationsData struct {
 }
 
 // SharePercent is the default share drawn at random, in percent.
-func (d moderationsData) SharePercent() string { return strconv.FormatFloat(d.Policy.Share*100, 'f', -1, 64) }
+func (d moderationsData) SharePercent() string {
+	return strconv.FormatFloat(d.Policy.Share*100, 'f', -1, 64)
+}
 
 // FlagPercent is the default flag share, in percent.
 func (d moderationsData) FlagPercent() string {

@@ -19,7 +19,9 @@ const leadRole = "admin"
 // flags it and the lead adjusts, audited.
 func TestModerationPages(t *testing.T) {
 	c := servertest.New(t, servertest.WithRoster(15))
-	c.PracticalScores(t, 15, func(i int) []float64 { return []float64{float64(10 + i%6), float64(14 + i%6), float64(8 + i%5), float64(4 + i%4)} })
+	c.PracticalScores(t, 15, func(i int) []float64 {
+		return []float64{float64(10 + i%6), float64(14 + i%6), float64(8 + i%5), float64(4 + i%4)}
+	})
 	lead := c.SignedIn(t, leadRole)
 	marker := c.SignedIn(t, "marker")
 	sid := c.Session.ID
