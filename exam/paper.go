@@ -74,6 +74,9 @@ type Item struct {
 	Match    string      `json:"match,omitempty"`
 	MaxChars int         `json:"max_chars,omitempty"`
 	Rubric   []Criterion `json:"rubric,omitempty"`
+	// Items marked at central (ItemType.MarkedCentrally) only:
+	Marking   *MarkingRule `json:"marking,omitempty"`   // nil: single marking in steps of DefaultStep
+	Reference string       `json:"reference,omitempty"` // a reference answer shown to markers beside the rubric
 }
 
 // Option is one choice of a single or multiple item.
@@ -224,7 +227,9 @@ func validateItem(pr *problems, it Item) {
 		}
 	default:
 		at("type %q is unknown (single, multiple, truefalse, fill, essay, practical)", it.Type)
+		return
 	}
+	validateMarking(at, it)
 }
 
 func validateAnswer(at func(string, ...any), it Item, ok func(string) bool, notOK string) {
