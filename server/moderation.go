@@ -325,8 +325,12 @@ type RescoreView struct {
 
 // NextRescore hands a moderator a rescore of any session: their own open
 // claim first, else an unclaimed one (or one whose claim is older than
-// RescoreTimeout). ErrNotFound when there is none.
+// RescoreTimeout). ErrNotFound when there is none; ErrForbidden for a
+// user whose role does not mark (moderators are markers and leads).
 func (c *Central) NextRescore(ctx context.Context, moderator string) (RescoreView, error) {
+	if err := c.need(ctx, moderator, Mark); err != nil {
+		return RescoreView{}, err
+	}
 	now := c.now()
 	r, err := c.db.ClaimRescore(ctx, moderator, now, now.Add(-RescoreTimeout))
 	if err != nil {
@@ -356,6 +360,9 @@ func (c *Central) rescoreView(ctx context.Context, r store.Rescore) (RescoreView
 // rescore's id, never the candidate). A rescore held by another moderator
 // is refused with ErrNotHolder.
 func (c *Central) Rescore(ctx context.Context, id, moderator string, marks []float64) error {
+	if err := c.need(ctx, moderator, Mark); err != nil {
+		return err
+	}
 	r, err := c.db.RescoreByID(ctx, id)
 	if err != nil {
 		return err

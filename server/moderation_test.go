@@ -30,6 +30,7 @@ func siteScore(i int) []float64 {
 func TestModerationOfALenientSite(t *testing.T) {
 	c := servertest.New(t, servertest.WithRoster(40))
 	ctx := context.Background()
+	moderators(t, c, "mod1", "mod2")
 	if m, err := c.Moderated(ctx, c.Session.ID); err != nil || m.State != server.ModerationNotNeeded || !m.Done() {
 		t.Fatalf("before any practical score: %+v %v", m, err)
 	}
@@ -87,7 +88,7 @@ func TestModerationOfALenientSite(t *testing.T) {
 	for _, r := range v.Rescores {
 		byID[r.ID] = r
 	}
-	mods := []string{"office mod1", "office mod2"}
+	mods := []string{"mod1", "mod2"}
 	held := map[string]string{}
 	for k := 0; ; k++ {
 		mod := mods[k%2]
@@ -164,8 +165,20 @@ func TestModerationOfALenientSite(t *testing.T) {
 			actions = append(actions, e.Actor+": "+e.Action)
 		}
 	}
+	if _, err := c.NextRescore(ctx, "admin-less"); !errors.Is(err, server.ErrForbidden) {
+		t.Errorf("no such user moderated: %v", err)
+	}
 	if len(actions) != len(v.Rescores)+2 || actions[0] != "office lead: draw moderation sample" || actions[len(actions)-1] != "office lead: decide moderation" {
 		t.Errorf("audit: %q", actions)
+	}
+}
+
+// moderators adds office users of role marker.
+func moderators(t *testing.T, c *servertest.Central, names ...string) {
+	for _, n := range names {
+		if err := c.PutUser(t.Context(), n, "pw of "+n, server.RoleMarker, "test"); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -184,19 +197,20 @@ func findRescore(rs []store.Rescore, ticket string) string {
 func TestModerationOfAFairSite(t *testing.T) {
 	c := servertest.New(t, servertest.WithRoster(12))
 	ctx := context.Background()
+	moderators(t, c, "mod1", "mod2")
 	c.PracticalScores(t, 12, siteScore)
 	v, err := c.DrawModeration(ctx, c.Session.ID, server.ModerationPolicy{SamplePolicy: exam.SamplePolicy{Share: 0.1, Min: 3}, FlagShare: 0.2}, "office lead")
 	if err != nil || len(v.Rescores) != 3 {
 		t.Fatalf("draw of 3: %v %v", v.Rescores, err)
 	}
-	first, err := c.NextRescore(ctx, "office mod1")
+	first, err := c.NextRescore(ctx, "mod1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Clock.Add(server.RescoreTimeout + time.Minute)
 	seen := map[string]bool{}
 	for {
-		rv, err := c.NextRescore(ctx, "office mod2")
+		rv, err := c.NextRescore(ctx, "mod2")
 		if errors.Is(err, server.ErrNotFound) {
 			break
 		}
@@ -207,7 +221,7 @@ func TestModerationOfAFairSite(t *testing.T) {
 				site = r.SiteMarks
 			}
 		}
-		if err := c.Rescore(ctx, rv.ID, "office mod2", []float64{site[0], site[1], site[2] + 1, site[3]}); err != nil {
+		if err := c.Rescore(ctx, rv.ID, "mod2", []float64{site[0], site[1], site[2] + 1, site[3]}); err != nil {
 			t.Fatal(err)
 		}
 	}

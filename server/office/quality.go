@@ -16,11 +16,11 @@ import (
 // lead draws and decides; moderators re-score blind), near-identical essay
 // answers, and the markers' quality-control figures.
 
-// Who reaches the quality pages: the lead's pages, and the moderator's
-// page (markers and leads).
-var (
-	leadAccess = server.Write
-	markAccess = server.Read
+// Who reaches the quality pages: the lead's pages (server.Lead), and the
+// moderator's page (server.Mark: markers and leads).
+const (
+	leadAccess = server.Lead
+	markAccess = server.Mark
 )
 
 var (
@@ -156,7 +156,7 @@ type moderateData struct {
 }
 
 func (o *office) loadModerate(r *http.Request, v *view) (any, error) {
-	rv, err := o.central.NextRescore(r.Context(), v.actor())
+	rv, err := o.central.NextRescore(r.Context(), v.UserName)
 	if errors.Is(err, server.ErrNotFound) {
 		return moderateData{}, nil
 	}
@@ -184,7 +184,7 @@ func (o *office) rescore(w http.ResponseWriter, r *http.Request, v *view) error 
 			break
 		}
 	}
-	err := o.central.Rescore(r.Context(), id, v.actor(), marks)
+	err := o.central.Rescore(r.Context(), id, v.UserName, marks)
 	if errors.Is(err, server.ErrNotHolder) {
 		return forbidden(v.T("err.not_holder"))
 	}

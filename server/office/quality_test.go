@@ -11,7 +11,7 @@ import (
 )
 
 // leadRole is the role of the lead's quality pages.
-const leadRole = "admin"
+const leadRole = "lead"
 
 // TestModerationPages: the lead draws a sample on the page; a marker re-scores
 // it blind on theirs (no ticket, session, site or site score in the HTML) and
@@ -98,7 +98,7 @@ func TestModerationPages(t *testing.T) {
 	if !strings.Contains(detail, "其余按平均差调整") || !strings.Contains(detail, "已完成") {
 		t.Errorf("the lead's page after the decision:\n%s", detail)
 	}
-	if a := auditText(t, c); !strings.Contains(a, "office admin|decide moderation|session "+sid+": all;") || strings.Count(a, "|moderate practical score|") != n {
+	if a := auditText(t, c); !strings.Contains(a, "office lead|decide moderation|session "+sid+": all;") || strings.Count(a, "|moderate practical score|") != n {
 		t.Errorf("audit:\n%s", a)
 	}
 }
