@@ -364,7 +364,9 @@ func (db *DB) QualityMarks(ctx context.Context) ([]QualityMark, error) {
 	err := queryEach(ctx, db.sql, "SELECT "+givenCols+", s.session_id, s.item_id, s.paper_id, s.paper_version, s.known FROM marking_marks g JOIN scripts s ON s.id = g.script_id WHERE g.marks IS NOT NULL AND g.voided_at IS NULL ORDER BY g.id", nil, func(scan func(...any) error) error {
 		var q QualityMark
 		var known sql.NullString
-		g, err := scanGiven(func(d ...any) error { return scan(append(d, &q.SessionID, &q.ItemID, &q.PaperID, &q.PaperVersion, &known)...) })
+		g, err := scanGiven(func(d ...any) error {
+			return scan(append(d, &q.SessionID, &q.ItemID, &q.PaperID, &q.PaperVersion, &known)...)
+		})
 		if err != nil {
 			return err
 		}
