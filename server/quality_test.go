@@ -14,6 +14,7 @@ import (
 	"onex/exam"
 	"onex/server"
 	"onex/server/servertest"
+	osync "onex/sync"
 )
 
 // controlsCSV is n control responses for q10 (rubric 4, 3, 3) with known
@@ -153,9 +154,15 @@ func TestControlsAndRemarksInTheHandOut(t *testing.T) {
 // goes to another; sending a marker's marks back voids them (and a third
 // mark that weighed them), reopens the scripts' finals, and queues their
 // marks for others: a different marker re-marks and the scripts are final
-// again, none marked by the one sent back; audited.
+// again, none marked by the one sent back; audited. On SQLite and PostgreSQL.
 func TestPauseAndSendBack(t *testing.T) {
-	c := markingCentral(t, "sqlite", 6)
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) { testPauseAndSendBack(t, engine) })
+	}
+}
+
+func testPauseAndSendBack(t *testing.T, engine string) {
+	c := markingCentral(t, engine, 6)
 	ctx := context.Background()
 	ms := markers(t, c, server.RoleMarker, 4)
 	bad, good, other, spare := ms[0], ms[1], ms[2], ms[3]
@@ -275,5 +282,73 @@ func TestPauseAndSendBack(t *testing.T) {
 	}
 	if len(seen) != 3 || !strings.Contains(seen[1], "9 marks voided, 6 scripts reopened; why: careless") {
 		t.Errorf("audit: %q", seen)
+	}
+}
+
+// TestSimilarAnswers: through real ingest, two candidates' essays copied
+// but for punctuation and a word, and one more like them, are listed by
+// script ids (never tickets), most similar first; short answers are not;
+// the lead flags a pair once, audited.
+func TestSimilarAnswers(t *testing.T) {
+	base := "响应式设计使用媒体查询根据屏幕宽度调整布局，弹性盒子让元素自动换行，图片设置最大宽度百分之百以按比例缩放。"
+	texts := map[int]string{
+		0: base,
+		1: strings.ReplaceAll(base, "，", ", ") + "。",
+		2: strings.Replace(base, "自动换行", "自动地换行", 1),
+		3: "我不知道。",
+		4: "我不知道。",
+		5: "盒模型由内容、内边距、边框和外边距组成，box-sizing 决定宽度的计算方式，border-box 把边框算进宽度。",
+	}
+	c := markingCentral(t, "sqlite", 0) // the sample roster, no submission yet
+	ctx := context.Background()
+	d := c.Enrol(t, "SITE-001")
+	var envs [][]byte
+	for i := range len(texts) {
+		sub := servertest.Submission(c.Session, fmt.Sprintf("2026WEB01%04d", i+1), map[string]exam.Answer{"q10": {Text: texts[i]}})
+		envs = append(envs, d.Seal(osync.KindSubmission, sub).Bytes)
+	}
+	if _, resp := d.Push(envs...); resp.Results[0].Outcome != osync.Accepted || resp.Results[5].Outcome != osync.Accepted {
+		t.Fatalf("submissions: %+v", resp.Results)
+	}
+	pairs, err := c.SimilarPairs(ctx, c.Session.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pairs) != 3 || pairs[0].Similarity != 1 || pairs[0].ItemID != "q10" {
+		t.Fatalf("pairs %+v", pairs)
+	}
+	scripts, _ := c.DB(t).Scripts(ctx, c.Session.ID)
+	byID := map[string]string{}
+	for _, s := range scripts {
+		byID[s.ID] = s.Response.Text
+	}
+	if a, b := byID[pairs[0].A], byID[pairs[0].B]; exam.Fold(a) != exam.Fold(b) || exam.Fold(a) != exam.Fold(base) {
+		t.Errorf("the identical pair is %q and %q", a, b)
+	}
+	for _, p := range pairs {
+		if strings.HasPrefix(p.A, "2026") || strings.HasPrefix(p.B, "2026") || byID[p.A] == "我不知道。" || p.A >= p.B {
+			t.Errorf("pair %+v", p)
+		}
+	}
+	if err := c.FlagSimilar(ctx, c.Session.ID, pairs[0].B, pairs[0].A, "", "office lead"); !errors.Is(err, server.ErrInput) {
+		t.Errorf("a flag without a note: %v", err)
+	}
+	if err := c.FlagSimilar(ctx, c.Session.ID, pairs[0].B, pairs[0].A, "identical wording", "office lead"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.FlagSimilar(ctx, c.Session.ID, pairs[0].A, pairs[0].B, "again", "office lead"); !errors.Is(err, server.ErrInput) {
+		t.Errorf("flagged twice: %v", err)
+	}
+	if err := c.FlagSimilar(ctx, "S-none", pairs[1].A, pairs[1].B, "x", "office lead"); !errors.Is(err, server.ErrInput) {
+		t.Errorf("a pair of another session: %v", err)
+	}
+	pairs, _ = c.SimilarPairs(ctx, c.Session.ID, 0.95)
+	if len(pairs) != 1 || pairs[0].Flagged == nil || pairs[0].Flagged.Note != "identical wording" {
+		t.Errorf("at 0.95: %+v", pairs)
+	}
+	log, _ := c.AuditLog(ctx)
+	last := log.Entries[len(log.Entries)-1]
+	if last.Action != "flag similar answers" || !strings.Contains(last.Detail, pairs[0].A) || strings.Contains(last.Detail, "2026WEB") {
+		t.Errorf("audit %+v", last)
 	}
 }
