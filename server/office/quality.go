@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"onex/exam"
 	"onex/server"
@@ -27,6 +28,8 @@ var (
 	moderationsPage = page{"quality_moderations.html", "title.moderations", leadAccess, (*office).loadModerations}
 	moderationPage  = page{"quality_moderation.html", "title.moderation", leadAccess, (*office).loadModeration}
 	moderatePage    = page{"quality_moderate.html", "title.moderate", markAccess, (*office).loadModerate}
+	qualityPage     = page{"quality.html", "title.quality", leadAccess, (*office).loadQuality}
+	similarPage     = page{"quality_similar.html", "title.similar", leadAccess, (*office).loadSimilar}
 )
 
 // routesQuality adds the quality pages to mux.
@@ -37,6 +40,10 @@ func routesQuality(mux *http.ServeMux, o *office) {
 	mux.Handle("POST /office/quality/moderation/{id}", o.post(leadAccess, moderationPage, o.decideModeration))
 	mux.Handle("GET /office/quality/moderate", o.show(moderatePage))
 	mux.Handle("POST /office/quality/moderate", o.post(markAccess, moderatePage, o.rescore))
+	mux.Handle("GET /office/quality", o.show(qualityPage))
+	mux.Handle("POST /office/quality", o.post(leadAccess, qualityPage, o.qualityAction))
+	mux.Handle("GET /office/quality/similar", o.show(similarPage))
+	mux.Handle("POST /office/quality/similar", o.post(leadAccess, similarPage, o.flagSimilar))
 }
 
 // moderationRow is a session on the lead's moderation list.
@@ -192,5 +199,139 @@ func (o *office) rescore(w http.ResponseWriter, r *http.Request, v *view) error 
 		return err
 	}
 	seeOther(w, r, "/office/quality/moderate", "done.rescored")
+	return nil
+}
+
+// qualityData is the lead's quality page: the markers' figures, the
+// settings, and the sessions to set them for.
+type qualityData struct {
+	Markers  []server.MarkerRow
+	Settings []server.QualitySettings
+	Sessions []sessionInfo
+}
+
+func (o *office) loadQuality(r *http.Request, _ *view) (any, error) {
+	var d qualityData
+	var err error
+	if d.Markers, err = o.central.MarkerFigures(r.Context()); err != nil {
+		return nil, err
+	}
+	if d.Settings, err = o.central.QualitySettingsList(r.Context()); err != nil {
+		return nil, err
+	}
+	sessions, err := o.central.Sessions(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range sessions {
+		d.Sessions = append(d.Sessions, infoOf(s))
+	}
+	return d, nil
+}
+
+// Pct formats a share as a percentage.
+func (qualityData) Pct(share float64) string { return strconv.FormatFloat(share*100, 'f', 0, 64) + "%" }
+
+// Num formats a figure with up to two decimals.
+func (qualityData) Num(v float64) string { return fmt.Sprintf("%.2f", v) }
+
+// qualityAction is one of the quality page's forms, by its "do" field:
+// pause, resume, send back, settings, controls.
+func (o *office) qualityAction(w http.ResponseWriter, r *http.Request, v *view) error {
+	ctx := r.Context()
+	marker := strings.TrimSpace(r.PostFormValue("marker"))
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	switch r.PostFormValue("do") {
+	case "pause", "resume":
+		if err := o.central.PauseMarker(ctx, v.actor(), marker, r.PostFormValue("do") == "pause", reason); err != nil {
+			return err
+		}
+		seeOther(w, r, "/office/quality", "done.marker_paused")
+	case "sendback":
+		var since time.Time
+		if s := strings.TrimSpace(r.PostFormValue("since")); s != "" {
+			t, err := parseLocalTime(s)
+			if err != nil {
+				return server.AsInput(&exam.InvalidError{Problems: []string{v.T("err.since")}})
+			}
+			since = t
+		}
+		if _, err := o.central.SendBack(ctx, v.actor(), marker, since, reason); err != nil {
+			return err
+		}
+		seeOther(w, r, "/office/quality", "done.sent_back")
+	case "settings":
+		every, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("every")))
+		if err != nil {
+			return server.AsInput(&exam.InvalidError{Problems: []string{v.T("err.every")}})
+		}
+		share := percent(r, "remark", -1, func() {})
+		if share < 0 {
+			return server.AsInput(&exam.InvalidError{Problems: []string{v.T("err.share")}})
+		}
+		if err := o.central.SetQuality(ctx, r.PostFormValue("session"), strings.TrimSpace(r.PostFormValue("item")), every, share, v.actor()); err != nil {
+			return err
+		}
+		seeOther(w, r, "/office/quality", "done.quality_set")
+	case "controls":
+		f, err := formFile(r, v)
+		if err != nil {
+			return err
+		}
+		if _, err := o.central.ImportControls(ctx, r.PostFormValue("session"), strings.TrimSpace(r.PostFormValue("item")), f, r.PostFormValue("encoding"), v.actor()); err != nil {
+			return err
+		}
+		seeOther(w, r, "/office/quality", "done.controls_imported")
+	default:
+		return server.AsInput(errors.New(v.T("err.action")))
+	}
+	return nil
+}
+
+// similarData is the near-identical answers of a session, by script ids.
+type similarData struct {
+	Sessions  []sessionInfo
+	Session   string
+	Threshold string
+	Pairs     []server.SimilarPair
+}
+
+// Pct formats a similarity as a percentage.
+func (similarData) Pct(s float64) string { return strconv.FormatFloat(s*100, 'f', 0, 64) + "%" }
+
+func (o *office) loadSimilar(r *http.Request, v *view) (any, error) {
+	d := similarData{Session: r.URL.Query().Get("session"), Threshold: r.URL.Query().Get("threshold")}
+	if d.Session == "" {
+		d.Session = v.Form.Get("session")
+	}
+	sessions, err := o.central.Sessions(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range sessions {
+		d.Sessions = append(d.Sessions, infoOf(s))
+	}
+	if d.Session == "" {
+		return d, nil
+	}
+	th := 0.0
+	if d.Threshold != "" {
+		f, err := strconv.ParseFloat(d.Threshold, 64)
+		if err != nil || f <= 0 || f > 100 {
+			return nil, server.AsInput(errors.New(v.T("err.share")))
+		}
+		th = f / 100
+	}
+	d.Pairs, err = o.central.SimilarPairs(r.Context(), d.Session, th)
+	return d, err
+}
+
+// flagSimilar flags a pair as suspected misconduct.
+func (o *office) flagSimilar(w http.ResponseWriter, r *http.Request, v *view) error {
+	session := r.PostFormValue("session")
+	if err := o.central.FlagSimilar(r.Context(), session, r.PostFormValue("a"), r.PostFormValue("b"), r.PostFormValue("note"), v.actor()); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/office/quality/similar?session="+url.QueryEscape(session)+"&msg=done.pair_flagged", http.StatusSeeOther)
 	return nil
 }

@@ -102,3 +102,99 @@ func TestModerationPages(t *testing.T) {
 		t.Errorf("audit:\n%s", a)
 	}
 }
+
+// TestQualityPages: the lead imports controls and sets the rate on the
+// quality page, reads a marker's figures there (controls counted), pauses
+// them (they are handed nothing) and sends their marks back, all audited;
+// the near-identical page lists a copied pair by script ids only and the
+// lead flags it. Markers and staff reach none of the lead's pages, and
+// staff not the moderator's.
+func TestQualityPages(t *testing.T) {
+	c := servertest.New(t)
+	ctx := t.Context()
+	essay := "响应式设计使用媒体查询根据屏幕宽度调整布局，弹性盒子让元素自动换行，图片设置最大宽度百分之百以按比例缩放。"
+	texts := []string{essay, essay + "！", "盒模型由内容、内边距、边框和外边距组成，box-sizing 决定宽度的计算方式。", "我不知道", "视口元标签让移动浏览器按设备宽度显示页面，再配合相对单位。", "栅格系统把页面分成十二列，在不同断点下改变每块占的列数。"}
+	c.Essays(t, []string{"2026WEB010001", "2026WEB010002", "2026WEB010003", "2026WEB010004", "2026WEB010005", "2026WEB010006"}, texts)
+	lead := c.SignedIn(t, "lead")
+	marker := c.SignedIn(t, "marker")
+	staff := c.SignedIn(t, "staff")
+	for _, p := range []string{"/office/quality", "/office/quality/similar", "/office/quality/moderation"} {
+		for name, o := range map[string]*servertest.Office{"marker": marker, "staff": staff} {
+			if code, _ := o.Get(p); code != http.StatusForbidden {
+				t.Errorf("%s reached %s: %d", name, p, code)
+			}
+		}
+	}
+	if code, _ := staff.Get("/office/quality/moderate"); code != http.StatusForbidden {
+		t.Errorf("staff reached the moderator's page: %d", code)
+	}
+	if code, _, _ := marker.Post("/office/quality", url.Values{"do": {"pause"}, "marker": {"marker"}, "reason": {"x"}}); code != http.StatusForbidden {
+		t.Errorf("a marker paused a marker: %d", code)
+	}
+
+	lead.Page("/office/quality")
+	csv := "作答,一,二,三\n\"对照答案：媒体查询与弹性布局。\",3,2,2\n\"对照答案二：栅格与断点。\",1,1,1\n"
+	if code, body := lead.Upload("/office/quality", map[string]string{"do": "controls", "session": c.Session.ID, "item": "q10", "encoding": "auto"}, []byte("作答,一\n答,9\n")); code != http.StatusBadRequest || !strings.Contains(body, "row 2") {
+		t.Errorf("bad controls: %d", code)
+	}
+	if code, _ := lead.Upload("/office/quality", map[string]string{"do": "controls", "session": c.Session.ID, "item": "q10", "encoding": "auto"}, []byte(csv)); code != http.StatusSeeOther {
+		t.Fatalf("controls: %d", code)
+	}
+	if code, _, _ := lead.Post("/office/quality", url.Values{"do": {"settings"}, "session": {c.Session.ID}, "item": {""}, "every": {"2"}, "remark": {"0"}}); code != http.StatusSeeOther {
+		t.Fatalf("settings: %d", code)
+	}
+	controls := 0
+	for range 5 {
+		v, err := c.Next(ctx, "marker")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(v.Response.Text, "对照答案") {
+			controls++
+		}
+		if _, err := c.Mark(ctx, "marker", v.TaskID, []float64{2, 2, 2}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := lead.Page("/office/quality")
+	if !strings.Contains(lead.Raw, `id="marker-marker"`) || controls < 1 || !strings.Contains(page, "全部主观题") {
+		t.Fatalf("%d controls; the quality page:\n%s", controls, page)
+	}
+	if code, _, _ := lead.Post("/office/quality", url.Values{"do": {"pause"}, "marker": {"marker"}, "reason": {"marks far from the controls"}}); code != http.StatusSeeOther {
+		t.Fatalf("pause: %d", code)
+	}
+	if page := lead.Page("/office/quality"); !strings.Contains(page, "已暂停</strong> marks far from the controls") {
+		t.Errorf("the page does not show the pause")
+	}
+	if _, err := c.Next(ctx, "marker"); err == nil {
+		t.Error("a paused marker was handed a task")
+	}
+	if code, body, _ := lead.Post("/office/quality", url.Values{"do": {"sendback"}, "marker": {"marker"}, "reason": {""}}); code != http.StatusBadRequest || !strings.Contains(body, "reason") {
+		t.Errorf("a send-back without a reason: %d", code)
+	}
+	if code, _, _ := lead.Post("/office/quality", url.Values{"do": {"sendback"}, "marker": {"marker"}, "since": {""}, "reason": {"careless"}}); code != http.StatusSeeOther {
+		t.Fatalf("send back: %d", code)
+	}
+	a := auditText(t, c)
+	for _, want := range []string{"office lead|add control script|", "office lead|set quality control|", "office lead|pause marker|marker: marks far from the controls", "office lead|send marks back|marker, all:"} {
+		if !strings.Contains(a, want) {
+			t.Errorf("audit lacks %q:\n%s", want, a)
+		}
+	}
+
+	page = lead.Page("/office/quality/similar?session=" + url.QueryEscape(c.Session.ID))
+	pair := regexp.MustCompile(`name="a" value="(S[0-9A-Z]+)"><input type="hidden" name="b" value="(S[0-9A-Z]+)"`).FindStringSubmatch(lead.Raw)
+	if pair == nil || strings.Count(lead.Raw, `class="flag-pair"`) != 1 || strings.Contains(lead.Raw, "2026WEB") || !strings.Contains(page, "100%") {
+		t.Fatalf("the near-identical page:\n%s", lead.Raw)
+	}
+	code, _, h := lead.Post("/office/quality/similar", url.Values{"session": {c.Session.ID}, "a": {pair[1]}, "b": {pair[2]}, "note": {"same text"}})
+	if code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "msg=done.pair_flagged") {
+		t.Fatalf("flag: %d %s", code, h.Get("Location"))
+	}
+	if page := lead.Page(h.Get("Location")); !strings.Contains(page, "已标记为疑似雷同") || !strings.Contains(page, "same text") || strings.Contains(lead.Raw, `class="flag-pair"`) {
+		t.Errorf("after flagging:\n%s", page)
+	}
+	if !strings.Contains(auditText(t, c), "office lead|flag similar answers|session "+c.Session.ID+" item q10: scripts "+min(pair[1], pair[2])) {
+		t.Error("the flag is not audited")
+	}
+}
