@@ -3,6 +3,7 @@ package exam
 import (
 	"cmp"
 	"hash/fnv"
+	"math"
 	"slices"
 	"strings"
 	"unicode"
@@ -98,9 +99,11 @@ type SimilarPair struct {
 // NearIdentical lists the pairs of responses whose Similarity is at least
 // threshold, most similar first (ties by A then B). Responses whose folded
 // text has fewer than minChars characters are left out: two one-line answers
-// to a short question are alike without anyone copying. It compares every
-// pair, skipping those whose sizes alone rule the threshold out (Jaccard is
-// at most the smaller set over the larger).
+// to a short question are alike without anyone copying. Pairs are found
+// with prefix filtering (the AllPairs set-similarity join): with shingles
+// ordered rarest first, two sets of Jaccard ≥ t share a shingle among the
+// first |x| − ⌈t·|x|⌉ + 1 of each, so only pairs sharing one there are
+// compared, and exactly; the result is that of comparing every pair.
 func NearIdentical(rs []Response, threshold float64, minChars int) []SimilarPair {
 	type doc struct {
 		id string
@@ -113,20 +116,53 @@ func NearIdentical(rs []Response, threshold float64, minChars int) []SimilarPair
 		}
 		docs = append(docs, doc{r.ID, ShinglesOf(r.Text)})
 	}
-	slices.SortFunc(docs, func(x, y doc) int { return cmp.Compare(len(x.sh), len(y.sh)) })
+	slices.SortFunc(docs, func(x, y doc) int { return cmp.Or(cmp.Compare(len(x.sh), len(y.sh)), cmp.Compare(x.id, y.id)) })
+	freq := map[uint64]int{}
+	for _, d := range docs {
+		for _, h := range d.sh {
+			freq[h]++
+		}
+	}
+	index := map[uint64][]int{} // shingle -> docs (smaller or equal, seen before) with it in their prefix
 	var out []SimilarPair
-	for i := range docs {
-		for j := i + 1; j < len(docs); j++ {
-			if float64(len(docs[i].sh)) < threshold*float64(len(docs[j].sh)) {
-				break // docs are by size: every later one is larger still
+	seen := make([]int, len(docs)) // seen[j] == i+1: doc j is a candidate of doc i already
+	for i, d := range docs {
+		order := slices.Clone(d.sh)
+		slices.SortFunc(order, func(a, b uint64) int { return cmp.Or(cmp.Compare(freq[a], freq[b]), cmp.Compare(a, b)) })
+		prefix := len(order)
+		if threshold > 0 {
+			prefix = len(order) - int(math.Ceil(threshold*float64(len(order))-1e-9)) + 1
+		}
+		prefix = min(max(prefix, 1), len(order))
+		var cands []int
+		if threshold > 0 {
+			for _, h := range order[:prefix] {
+				for _, j := range index[h] {
+					if seen[j] != i+1 {
+						seen[j] = i + 1
+						cands = append(cands, j)
+					}
+				}
 			}
-			if s := Jaccard(docs[i].sh, docs[j].sh); s >= threshold {
-				a, b := docs[i].id, docs[j].id
+		} else {
+			for j := range i {
+				cands = append(cands, j)
+			}
+		}
+		for _, j := range cands {
+			if float64(len(docs[j].sh)) < threshold*float64(len(d.sh))-1e-9 {
+				continue // too small to reach the threshold
+			}
+			if s := Jaccard(docs[j].sh, d.sh); s >= threshold {
+				a, b := docs[j].id, d.id
 				if b < a {
 					a, b = b, a
 				}
 				out = append(out, SimilarPair{A: a, B: b, Similarity: s})
 			}
+		}
+		for _, h := range order[:prefix] {
+			index[h] = append(index[h], i)
 		}
 	}
 	slices.SortFunc(out, func(x, y SimilarPair) int {

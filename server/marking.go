@@ -234,6 +234,11 @@ func (c *Central) next(ctx context.Context, user string, lead bool) (ScriptView,
 	if err := c.need(ctx, user, access); err != nil {
 		return ScriptView{}, err
 	}
+	if !lead {
+		if err := c.seedQuality(ctx, user); err != nil { // quality control: controls and re-marks (server/quality.go)
+			return ScriptView{}, err
+		}
+	}
 	now := c.now()
 	t, err := c.db.Claim(ctx, store.Claim{Marker: user, LeadOnly: lead, Now: now, Until: now.Add(c.claimTimeout)})
 	if err != nil {
@@ -269,7 +274,7 @@ func (c *Central) view(ctx context.Context, t Task) (ScriptView, error) {
 	}
 	v := ScriptView{TaskID: t.ID, ScriptID: s.ID, Purpose: t.Purpose, LeadOnly: t.LeadOnly, ClaimUntil: t.ClaimUntil, Response: s.Response,
 		Item: MarkingItem{ID: it.ID, Type: it.Type, Points: it.Points, Stem: it.Stem, Rubric: it.Rubric, Reference: it.Reference, Rule: it.Rule()}}
-	if v.Purpose == PurposeControl {
+	if v.Purpose == PurposeControl || v.Purpose == PurposeRemark { // a marker cannot tell a control or a re-mark from a first mark
 		v.Purpose = PurposeFirst
 	}
 	if t.LeadOnly {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -75,7 +76,16 @@ type ModerationView struct {
 	Note      string
 	Sampled   int // candidates in the sample
 	Rescores  []store.Rescore
+	Rows      []RescoreRow // the rescores as the lead's page shows them, in id order
 	Verdict   exam.Verdict // over the re-scores done so far
+}
+
+// RescoreRow is a rescore on the lead's page: its pseudonymous id, never
+// the ticket, and the totals.
+type RescoreRow struct {
+	ID, ItemID, Reason string
+	Site, Moderated    float64 // item totals; Moderated is 0 until Done
+	Done, Beyond       bool    // Beyond: differs by more than the item's tolerance
 }
 
 // practical is a session's paper's practical items and its pass mark.
@@ -237,6 +247,18 @@ func (c *Central) Moderation(ctx context.Context, sessionID string) (ModerationV
 	}
 	v.Sampled = len(tickets)
 	rs, all := rescoresOf(m.Rescores, p.items)
+	for _, r := range m.Rescores {
+		row := RescoreRow{ID: r.ID, ItemID: r.ItemID, Reason: r.Reason, Done: r.Done()}
+		x := exam.Rescore{Site: r.SiteMarks, Moderated: r.Marks, Tolerance: itemTolerance(p.items[r.ItemID])}
+		for _, f := range r.SiteMarks {
+			row.Site += f
+		}
+		if r.Done() {
+			row.Moderated, row.Beyond = row.Site+x.Difference(), x.Beyond()
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	slices.SortFunc(v.Rows, func(a, b RescoreRow) int { return strings.Compare(a.ID, b.ID) })
 	v.Verdict = exam.Judge(rs, v.Policy.FlagShare)
 	switch {
 	case m.Decision != "":
@@ -303,8 +325,12 @@ type RescoreView struct {
 
 // NextRescore hands a moderator a rescore of any session: their own open
 // claim first, else an unclaimed one (or one whose claim is older than
-// RescoreTimeout). ErrNotFound when there is none.
+// RescoreTimeout). ErrNotFound when there is none; ErrForbidden for a
+// user whose role does not mark (moderators are markers and leads).
 func (c *Central) NextRescore(ctx context.Context, moderator string) (RescoreView, error) {
+	if err := c.need(ctx, moderator, Mark); err != nil {
+		return RescoreView{}, err
+	}
 	now := c.now()
 	r, err := c.db.ClaimRescore(ctx, moderator, now, now.Add(-RescoreTimeout))
 	if err != nil {
@@ -330,13 +356,21 @@ func (c *Central) rescoreView(ctx context.Context, r store.Rescore) (RescoreView
 }
 
 // Rescore stores a moderator's marks of a rescore they hold, checked
-// against the item's rubric; audited (the rescore's id, never the
-// candidate). A rescore held by another moderator is refused with
-// ErrNotHolder.
-func (c *Central) Rescore(ctx context.Context, id, moderator string, marks []float64, seconds int) error {
+// against the item's rubric, with the time since their claim; audited (the
+// rescore's id, never the candidate). A rescore held by another moderator
+// is refused with ErrNotHolder.
+func (c *Central) Rescore(ctx context.Context, id, moderator string, marks []float64) error {
+	if err := c.need(ctx, moderator, Mark); err != nil {
+		return err
+	}
 	r, err := c.db.RescoreByID(ctx, id)
 	if err != nil {
 		return err
+	}
+	now := c.now()
+	seconds := 0
+	if !r.ClaimedAt.IsZero() {
+		seconds = int(now.Sub(r.ClaimedAt).Seconds())
 	}
 	p, err := c.practicalOf(ctx, r.SessionID)
 	if err != nil {
@@ -345,7 +379,7 @@ func (c *Central) Rescore(ctx context.Context, id, moderator string, marks []flo
 	if err := p.items[r.ItemID].CheckMarks(marks); err != nil {
 		return AsInput(err)
 	}
-	err = c.db.SaveRescore(ctx, id, moderator, marks, max(seconds, 0), c.now(), store.AuditIn(ctx, moderator, "moderate practical score", fmt.Sprintf("rescore %s item %s: %v", id, r.ItemID, marks)))
+	err = c.db.SaveRescore(ctx, id, moderator, marks, max(seconds, 0), now, store.AuditIn(ctx, moderator, "moderate practical score", fmt.Sprintf("rescore %s item %s: %v", id, r.ItemID, marks)))
 	if errors.Is(err, store.ErrConflict) {
 		return AsInput(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -15,43 +14,7 @@ import (
 	"onex/server"
 	"onex/server/servertest"
 	"onex/server/store"
-	osync "onex/sync"
 )
-
-// practicalScores has a site device send the sample session's practical
-// item q11 (rubric 15, 20, 15, 10) for n made-up candidates, as scored by
-// score(i), the way a site's examiners send them; it returns the tickets.
-func practicalScores(t *testing.T, c *servertest.Central, n int, score func(i int) []float64) []string {
-	t.Helper()
-	d := c.Enrol(t, "SITE-001")
-	c.Clock.Set(servertest.Start.Add(3 * time.Hour))
-	var envs [][]byte
-	var tickets []string
-	for i := range n {
-		tk := fmt.Sprintf("2026BENCH%05d", i+1)
-		tickets = append(tickets, tk)
-		envs = append(envs, d.Seal(osync.KindPractical, osync.PracticalScore{SessionID: c.Session.ID, Ticket: tk, ItemID: "q11", Marks: score(i), Examiner: "examiner 1"}).Bytes)
-	}
-	if _, resp := d.Push(envs...); len(resp.Results) != n {
-		t.Fatalf("push: %+v", resp)
-	}
-	for _, r := range resp(d, envs) {
-		if r.Outcome != osync.Accepted {
-			t.Fatalf("practical score %s: %s", r.Outcome, r.Reason)
-		}
-	}
-	return tickets
-}
-
-func resp(d *servertest.Device, envs [][]byte) []osync.RecordResult {
-	_, r := d.Push(envs...) // a second push answers duplicate for what went in
-	for i := range r.Results {
-		if r.Results[i].Outcome == osync.Duplicate {
-			r.Results[i].Outcome = osync.Accepted
-		}
-	}
-	return r.Results
-}
 
 // siteScore is 36..54 of 60 by i (never a fail at 60%), criterion by criterion.
 func siteScore(i int) []float64 {
@@ -67,10 +30,11 @@ func siteScore(i int) []float64 {
 func TestModerationOfALenientSite(t *testing.T) {
 	c := servertest.New(t, servertest.WithRoster(40))
 	ctx := context.Background()
+	moderators(t, c, "mod1", "mod2")
 	if m, err := c.Moderated(ctx, c.Session.ID); err != nil || m.State != server.ModerationNotNeeded || !m.Done() {
 		t.Fatalf("before any practical score: %+v %v", m, err)
 	}
-	tickets := practicalScores(t, c, 40, func(i int) []float64 {
+	tickets := c.PracticalScores(t, 40, func(i int) []float64 {
 		if i == 7 {
 			return []float64{5, 5, 5, 5} // 20: a fail
 		}
@@ -124,7 +88,7 @@ func TestModerationOfALenientSite(t *testing.T) {
 	for _, r := range v.Rescores {
 		byID[r.ID] = r
 	}
-	mods := []string{"office mod1", "office mod2"}
+	mods := []string{"mod1", "mod2"}
 	held := map[string]string{}
 	for k := 0; ; k++ {
 		mod := mods[k%2]
@@ -145,16 +109,16 @@ func TestModerationOfALenientSite(t *testing.T) {
 		other := mods[(k+1)%2]
 		site := byID[rv.ID].SiteMarks
 		lower := []float64{site[0] - 3, site[1] - 3, site[2] - 1, site[3]} // 7 lower: beyond q11's tolerance of 6
-		if err := c.Rescore(ctx, rv.ID, other, lower, 60); !errors.Is(err, server.ErrNotHolder) {
+		if err := c.Rescore(ctx, rv.ID, other, lower); !errors.Is(err, server.ErrNotHolder) {
 			t.Fatalf("%s re-scored what %s holds: %v", other, mod, err)
 		}
-		if err := c.Rescore(ctx, rv.ID, mod, []float64{99, 0, 0, 0}, 60); !errors.Is(err, server.ErrInput) {
+		if err := c.Rescore(ctx, rv.ID, mod, []float64{99, 0, 0, 0}); !errors.Is(err, server.ErrInput) {
 			t.Fatalf("a mark over the criterion: %v", err)
 		}
-		if err := c.Rescore(ctx, rv.ID, mod, lower, 60); err != nil {
+		if err := c.Rescore(ctx, rv.ID, mod, lower); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.Rescore(ctx, rv.ID, mod, lower, 60); !errors.Is(err, server.ErrInput) {
+		if err := c.Rescore(ctx, rv.ID, mod, lower); !errors.Is(err, server.ErrInput) {
 			t.Fatalf("re-scored twice: %v", err)
 		}
 		held[rv.ID] = mod
@@ -201,8 +165,20 @@ func TestModerationOfALenientSite(t *testing.T) {
 			actions = append(actions, e.Actor+": "+e.Action)
 		}
 	}
+	if _, err := c.NextRescore(ctx, "admin-less"); !errors.Is(err, server.ErrForbidden) {
+		t.Errorf("no such user moderated: %v", err)
+	}
 	if len(actions) != len(v.Rescores)+2 || actions[0] != "office lead: draw moderation sample" || actions[len(actions)-1] != "office lead: decide moderation" {
 		t.Errorf("audit: %q", actions)
+	}
+}
+
+// moderators adds office users of role marker.
+func moderators(t *testing.T, c *servertest.Central, names ...string) {
+	for _, n := range names {
+		if err := c.PutUser(t.Context(), n, "pw of "+n, server.RoleMarker, "test"); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -221,19 +197,20 @@ func findRescore(rs []store.Rescore, ticket string) string {
 func TestModerationOfAFairSite(t *testing.T) {
 	c := servertest.New(t, servertest.WithRoster(12))
 	ctx := context.Background()
-	practicalScores(t, c, 12, siteScore)
+	moderators(t, c, "mod1", "mod2")
+	c.PracticalScores(t, 12, siteScore)
 	v, err := c.DrawModeration(ctx, c.Session.ID, server.ModerationPolicy{SamplePolicy: exam.SamplePolicy{Share: 0.1, Min: 3}, FlagShare: 0.2}, "office lead")
 	if err != nil || len(v.Rescores) != 3 {
 		t.Fatalf("draw of 3: %v %v", v.Rescores, err)
 	}
-	first, err := c.NextRescore(ctx, "office mod1")
+	first, err := c.NextRescore(ctx, "mod1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Clock.Add(server.RescoreTimeout + time.Minute)
 	seen := map[string]bool{}
 	for {
-		rv, err := c.NextRescore(ctx, "office mod2")
+		rv, err := c.NextRescore(ctx, "mod2")
 		if errors.Is(err, server.ErrNotFound) {
 			break
 		}
@@ -244,7 +221,7 @@ func TestModerationOfAFairSite(t *testing.T) {
 				site = r.SiteMarks
 			}
 		}
-		if err := c.Rescore(ctx, rv.ID, "office mod2", []float64{site[0], site[1], site[2] + 1, site[3]}, 30); err != nil {
+		if err := c.Rescore(ctx, rv.ID, "mod2", []float64{site[0], site[1], site[2] + 1, site[3]}); err != nil {
 			t.Fatal(err)
 		}
 	}

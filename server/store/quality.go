@@ -345,3 +345,240 @@ func (db *DB) AllQualitySettings(ctx context.Context) ([]QualitySettings, error)
 	})
 	return out, err
 }
+
+// QualityMark is a mark given, with what the quality figures need of its
+// script: the item it answers and, for a control, the known marks.
+type QualityMark struct {
+	Given
+	SessionID    string // "" for a control script
+	ItemID       string
+	PaperID      string
+	PaperVersion int
+	Known        []float64 // a control script's known marks
+}
+
+// QualityMarks returns every mark given (not flags), voided ones left out,
+// oldest first.
+func (db *DB) QualityMarks(ctx context.Context) ([]QualityMark, error) {
+	var out []QualityMark
+	err := queryEach(ctx, db.sql, "SELECT "+givenCols+", s.session_id, s.item_id, s.paper_id, s.paper_version, s.known FROM marking_marks g JOIN scripts s ON s.id = g.script_id WHERE g.marks IS NOT NULL AND g.voided_at IS NULL ORDER BY g.id", nil, func(scan func(...any) error) error {
+		var q QualityMark
+		var known sql.NullString
+		g, err := scanGiven(func(d ...any) error {
+			return scan(append(d, &q.SessionID, &q.ItemID, &q.PaperID, &q.PaperVersion, &known)...)
+		})
+		if err != nil {
+			return err
+		}
+		q.Given = g
+		if known.Valid {
+			if err := json.Unmarshal([]byte(known.String), &q.Known); err != nil {
+				return err
+			}
+		}
+		out = append(out, q)
+		return nil
+	})
+	return out, err
+}
+
+// Seeding is what quality control needs to know of a marker before a
+// hand-out (see server: seedQuality).
+type Seeding struct {
+	OpenControl bool   // the marker has an open control task
+	OpenRemark  bool   // the marker has an open re-mark task
+	Last        Script // the candidate script of the marker's latest live mark (first, second, third); ID "" for none
+	Handouts    int    // the marker's live, control and re-mark marks on Last's session and item
+}
+
+// QualitySeeding reads a marker's Seeding. Control and re-mark tasks name
+// their session and item in ref as "session/item".
+func (db *DB) QualitySeeding(ctx context.Context, marker string) (Seeding, error) {
+	var s Seeding
+	var n int
+	if err := db.sql.QueryRowContext(ctx, "SELECT COUNT(*) FROM marking_tasks WHERE only_marker = $1 AND purpose = 'control' AND done_at IS NULL", marker).Scan(&n); err != nil {
+		return s, err
+	}
+	s.OpenControl = n > 0
+	if err := db.sql.QueryRowContext(ctx, "SELECT COUNT(*) FROM marking_tasks WHERE only_marker = $1 AND purpose = 'remark' AND done_at IS NULL", marker).Scan(&n); err != nil {
+		return s, err
+	}
+	s.OpenRemark = n > 0
+	last, err := scanScript(db.sql.QueryRowContext(ctx, "SELECT "+scriptCols+` FROM scripts s JOIN marking_marks g ON g.script_id = s.id
+		WHERE g.marker = $1 AND g.purpose IN ('first', 'second', 'third') AND s.session_id <> '' ORDER BY g.id DESC LIMIT 1`, marker).Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, nil
+	}
+	if err != nil {
+		return s, err
+	}
+	s.Last = last
+	err = db.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM marking_marks g JOIN scripts s ON s.id = g.script_id JOIN marking_tasks t ON t.id = g.task_id
+		WHERE g.marker = $1 AND ((g.purpose IN ('first', 'second', 'third') AND s.session_id = $2 AND s.item_id = $3) OR (g.purpose IN ('control', 'remark') AND t.ref = $4))`,
+		marker, last.SessionID, last.ItemID, last.SessionID+"/"+last.ItemID).Scan(&s.Handouts)
+	return s, err
+}
+
+// ControlScriptsFor lists the ids of the control scripts of a paper's item
+// that the marker has not marked, in id order.
+func (db *DB) ControlScriptsFor(ctx context.Context, marker, paperID string, version int, itemID string) ([]string, error) {
+	var out []string
+	err := queryEach(ctx, db.sql, `SELECT s.id FROM scripts s WHERE s.state = $1 AND s.paper_id = $2 AND s.paper_version = $3 AND s.item_id = $4
+		AND NOT EXISTS (SELECT 1 FROM marking_marks g WHERE g.script_id = s.id AND g.marker = $5) ORDER BY s.id`,
+		[]any{ScriptControl, paperID, version, itemID, marker}, func(scan func(...any) error) error {
+			var id string
+			err := scan(&id)
+			out = append(out, id)
+			return err
+		})
+	return out, err
+}
+
+// RemarkCandidates lists the scripts of a session's item the marker gave a
+// live mark (not voided), leaving out the latest skip of them and those the
+// marker has a re-mark task on, oldest mark first.
+func (db *DB) RemarkCandidates(ctx context.Context, marker, sessionID, itemID string, skip int) ([]string, error) {
+	var all []string
+	err := queryEach(ctx, db.sql, `SELECT g.script_id FROM marking_marks g JOIN scripts s ON s.id = g.script_id
+		WHERE g.marker = $1 AND g.purpose IN ('first', 'second', 'third') AND g.marks IS NOT NULL AND g.voided_at IS NULL AND s.state IN ('marking', 'final')
+		AND s.session_id = $2 AND s.item_id = $3
+		AND NOT EXISTS (SELECT 1 FROM marking_tasks t WHERE t.script_id = g.script_id AND t.purpose = 'remark' AND t.only_marker = $1)
+		ORDER BY g.id`, []any{marker, sessionID, itemID}, func(scan func(...any) error) error {
+		var id string
+		err := scan(&id)
+		all = append(all, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return all[:max(len(all)-skip, 0)], nil
+}
+
+// SendBack is a lead sending a marker's marks back for re-marking.
+type SendBack struct {
+	Marker string
+	Since  time.Time // the marks given at or after it; zero: all
+	By     string
+	Now    time.Time
+	// Next says what a script needs once the marks are voided, given its
+	// marks left (unvoided, oldest first) and its open tasks: a final mark
+	// (when those left resolve it) and the tasks to add. Tasks added are
+	// fresh and keep the sent-back marker away.
+	Next  func(s Script, kept []Given, open []Task) (Outcome, error)
+	Audit func(marks, scripts int) AuditLine
+}
+
+// SendBackMarks voids a marker's live marks (first, second, third; since
+// sb.Since) and, on each script they marked, the third and arbitration
+// marks given after theirs (which weighed their mark), cancels the script's
+// open third and arbitration tasks, reopens its final mark, and adds what
+// sb.Next says it needs, all in one transaction with the audit entry. It
+// returns how many marks were voided and scripts reopened. Marks are never
+// deleted: voided_at and voided_by say when and by whom.
+func (db *DB) SendBackMarks(ctx context.Context, sb SendBack) (int, int, error) {
+	var voided, scripts int
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		type first struct {
+			script string
+			id     int64
+		}
+		var hits []first
+		rows, err := tx.QueryContext(ctx, `SELECT g.script_id, MIN(g.id) FROM marking_marks g JOIN scripts s ON s.id = g.script_id
+			WHERE g.marker = $1 AND g.voided_at IS NULL AND g.marks IS NOT NULL AND g.purpose IN ('first', 'second', 'third') AND g.at >= $2
+			AND s.state IN ('marking', 'final') GROUP BY g.script_id ORDER BY g.script_id`, sb.Marker, micros(sb.Since))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var f first
+			if err := rows.Scan(&f.script, &f.id); err != nil {
+				rows.Close()
+				return err
+			}
+			hits = append(hits, f)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		lock := ""
+		if db.Engine == Postgres {
+			lock = " FOR UPDATE"
+		}
+		for _, h := range hits {
+			s, err := scanScript(tx.QueryRowContext(ctx, "SELECT "+scriptCols+" FROM scripts s WHERE s.id = $1"+lock, h.script).Scan)
+			if err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE marking_marks SET voided_at = $1, voided_by = $2 WHERE script_id = $3 AND voided_at IS NULL
+				AND ((marker = $4 AND marks IS NOT NULL AND purpose IN ('first', 'second', 'third') AND at >= $5) OR (purpose IN ('third', 'arbitrate') AND id > $6))`,
+				micros(sb.Now), sb.By, s.ID, sb.Marker, micros(sb.Since), h.id)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			voided += int(n)
+			if _, err := tx.ExecContext(ctx, "UPDATE marking_tasks SET done_at = $1, outcome = $2 WHERE script_id = $3 AND done_at IS NULL AND purpose IN ('third', 'arbitrate')",
+				micros(sb.Now), TaskCancelled, s.ID); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, "UPDATE scripts SET state = $1, final = NULL, how = '', final_at = NULL WHERE id = $2", ScriptMarking, s.ID); err != nil {
+				return err
+			}
+			s.State, s.Final, s.How, s.FinalAt = ScriptMarking, nil, "", time.Time{}
+			scripts++
+			kept, err := scriptMarks(ctx, tx, s.ID, false)
+			if err != nil {
+				return err
+			}
+			var open []Task
+			trows, err := tx.QueryContext(ctx, "SELECT "+taskCols+" FROM marking_tasks t WHERE t.script_id = $1 AND t.done_at IS NULL ORDER BY t.id", s.ID)
+			if err != nil {
+				return err
+			}
+			for trows.Next() {
+				t, err := scanTask(trows.Scan)
+				if err != nil {
+					trows.Close()
+					return err
+				}
+				open = append(open, t)
+			}
+			trows.Close()
+			out, err := sb.Next(s, kept, open)
+			if err != nil {
+				return err
+			}
+			if out.Final != nil {
+				b, err := json.Marshal(out.Final)
+				if err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, "UPDATE scripts SET state = $1, final = $2, how = $3, final_at = $4 WHERE id = $5", ScriptFinal, string(b), out.How, micros(sb.Now), s.ID); err != nil {
+					return err
+				}
+			}
+			for _, nt := range out.Add {
+				nt.ScriptID, nt.Fresh, nt.Exclude = s.ID, true, append(nt.Exclude, sb.Marker)
+				if _, err := addTask(ctx, tx, nt, sb.By, sb.Now); err != nil {
+					return err
+				}
+			}
+		}
+		return auditIf(ctx, tx, sb.Audit(voided, scripts))
+	})
+	return voided, scripts, err
+}
+
+// PausedMarkers returns the markers paused now, with why.
+func (db *DB) PausedMarkers(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	err := queryEach(ctx, db.sql, "SELECT name, reason FROM markers WHERE paused = 1", nil, func(scan func(...any) error) error {
+		var n, r string
+		err := scan(&n, &r)
+		out[n] = r
+		return err
+	})
+	return out, err
+}
