@@ -289,7 +289,7 @@ func ready(t *testing.T, c *servertest.Central) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := c.Rescore(ctx, v.ID, "mod", []float64{10, 12, 10, 8}, 60); err != nil {
+		if err := c.Rescore(ctx, v.ID, "mod", []float64{10, 12, 10, 8}); err != nil {
 			t.Fatal(err)
 		}
 	}
