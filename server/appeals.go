@@ -233,8 +233,9 @@ func (c *Central) Appeals(ctx context.Context, sessionID string) ([]Appeal, erro
 	return as, c.withRemarks(ctx, as)
 }
 
-// RemarkAppeal records an open appeal's re-mark, given by marker, who must
-// not have marked the item before. Audited.
+// RemarkAppeal records an open appeal's re-mark of a practical item, given
+// by a moderator who did not re-score the item in the session's moderation
+// (the site's examiner is not a user of central). Audited.
 func (c *Central) RemarkAppeal(ctx context.Context, id int64, marks []float64, marker string) error {
 	a, it, err := c.appealItem(ctx, id)
 	if err != nil {
@@ -247,6 +248,11 @@ func (c *Central) RemarkAppeal(ctx context.Context, id int64, marks []float64, m
 		return inputf("appeal %d is re-marked through the marking queue (task %d)", id, a.TaskID)
 	case a.Remark != nil:
 		return AsInput(fmt.Errorf("appeal %d: %w", id, ErrRemarked))
+	}
+	if by, err := c.moderatedBy(ctx, a); err != nil {
+		return err
+	} else if by == marker {
+		return inputf("appeal %d: %s re-scored this item in the session's moderation; another moderator re-scores the appeal", id, marker)
 	}
 	if err := it.CheckMarks(marks); err != nil {
 		return AsInput(err)
@@ -270,15 +276,21 @@ type AppealRescore struct {
 }
 
 // NextAppealRescore gives a moderator the oldest open appeal of a practical
-// item still to re-score, ErrNotFound when there is none. Two moderators
-// may be shown the same one; the first re-score stands (ErrRemarked).
-func (c *Central) NextAppealRescore(ctx context.Context) (AppealRescore, error) {
+// item still to re-score that the moderator did not re-score in the
+// session's moderation, ErrNotFound when there is none. Two moderators may
+// be shown the same one; the first re-score stands (ErrRemarked).
+func (c *Central) NextAppealRescore(ctx context.Context, moderator string) (AppealRescore, error) {
 	as, err := c.db.Appeals(ctx, "")
 	if err != nil {
 		return AppealRescore{}, err
 	}
 	for _, a := range slices.Backward(as) {
 		if a.Outcome != AppealOpen || a.TaskID != 0 || a.Remark != nil {
+			continue
+		}
+		if by, err := c.moderatedBy(ctx, a); err != nil {
+			return AppealRescore{}, err
+		} else if by == moderator {
 			continue
 		}
 		_, it, err := c.appealItem(ctx, a.ID)
@@ -293,6 +305,24 @@ func (c *Central) NextAppealRescore(ctx context.Context) (AppealRescore, error) 
 			Item: MarkingItem{ID: it.ID, Type: it.Type, Points: it.Points, Stem: it.Stem, Rubric: it.Rubric, Reference: it.Reference, Rule: it.Rule()}}, nil
 	}
 	return AppealRescore{}, fmt.Errorf("no appeal to re-score: %w", ErrNotFound)
+}
+
+// moderatedBy is the moderator who re-scored an appeal's practical item in
+// its session's moderation, "" when none did.
+func (c *Central) moderatedBy(ctx context.Context, a Appeal) (string, error) {
+	m, err := c.db.ModerationOf(ctx, a.SessionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	for _, r := range m.Rescores {
+		if r.Ticket == a.Ticket && r.ItemID == a.ItemID && r.Done() {
+			return r.Moderator, nil
+		}
+	}
+	return "", nil
 }
 
 // appealItem returns an appeal and its item.

@@ -177,7 +177,7 @@ func TestAppealOfAPracticalItem(t *testing.T) {
 	if err := c.RemarkAppeal(ctx, as[0].ID, []float64{99, 0, 0, 0}, "marker m9"); !errors.Is(err, server.ErrInput) {
 		t.Errorf("a re-mark out of range: %v", err)
 	}
-	next, err := c.NextAppealRescore(ctx)
+	next, err := c.NextAppealRescore(ctx, "marker m9")
 	if err != nil || next.AppealID != as[0].ID || next.Item.ID != "q11" || len(next.Item.Rubric) != 4 {
 		t.Fatalf("next appeal to re-score: %+v %v", next, err)
 	}
@@ -187,7 +187,7 @@ func TestAppealOfAPracticalItem(t *testing.T) {
 	if err := c.RemarkAppeal(ctx, as[0].ID, []float64{1, 1, 1, 1}, "marker m8"); !errors.Is(err, server.ErrRemarked) {
 		t.Errorf("a second re-mark: %v", err)
 	}
-	if _, err := c.NextAppealRescore(ctx); !errors.Is(err, server.ErrNotFound) {
+	if _, err := c.NextAppealRescore(ctx, "marker m9"); !errors.Is(err, server.ErrNotFound) {
 		t.Errorf("re-scored, still handed out: %v", err)
 	}
 	if _, err := c.CloseAppeal(ctx, as[0].ID, false, "", "office lead"); !errors.Is(err, server.ErrInput) || !strings.Contains(err.Error(), "needs a note") {
@@ -419,6 +419,17 @@ func TestConcurrentApprovalsAndAppeal(t *testing.T) {
 			rs := byTicket(c.Results(t))
 			if rs[ticket3].State != exam.StateApproved || rs[ticket1].State != exam.StateMarked || rs[ticket1].ApprovedBy != "" {
 				t.Errorf("ticket3 %s, ticket1 %s %q", rs[ticket3].State, rs[ticket1].State, rs[ticket1].ApprovedBy)
+			}
+			// The moderator who re-scored the item in moderation does not re-score its appeal.
+			if _, err := c.NextAppealRescore(ctx, "mod"); !errors.Is(err, server.ErrNotFound) {
+				t.Errorf("the item's moderator is handed its appeal: %v", err)
+			}
+			if next, err := c.NextAppealRescore(ctx, "m2"); err != nil || next.Item.ID != "q11" {
+				t.Errorf("another moderator: %+v %v", next, err)
+			}
+			as, _ := c.Appeals(ctx, c.Session.ID)
+			if err := c.RemarkAppeal(ctx, as[0].ID, []float64{10, 12, 10, 8}, "mod"); !errors.Is(err, server.ErrInput) || !strings.Contains(err.Error(), "re-scored this item in the session's moderation") {
+				t.Errorf("re-score by the item's moderator: %v", err)
 			}
 			// Closed unchanged, the result has the scores approved before: an
 			// approval recorded while the appeal was open would count again.

@@ -147,8 +147,8 @@ type appealRescoreData struct {
 	Next *server.AppealRescore
 }
 
-func (o *office) loadAppealRescore(r *http.Request, _ *view) (any, error) {
-	next, err := o.central.NextAppealRescore(r.Context())
+func (o *office) loadAppealRescore(r *http.Request, v *view) (any, error) {
+	next, err := o.central.NextAppealRescore(r.Context(), v.UserName)
 	if errors.Is(err, server.ErrNotFound) {
 		return appealRescoreData{}, nil
 	}
