@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -169,4 +170,66 @@ func TestSimilarFlagsAndSettings(t *testing.T) {
 			t.Errorf("settings %+v %v", got, err)
 		}
 	})
+}
+
+// BenchmarkQualitySeeding is what quality control adds to each hand-out
+// (server: seedQuality reads store.QualitySeeding, and the control and
+// re-mark candidates) with 100,000 tasks queued, on each engine, 50
+// markers taking turns, each hand-out marked (untimed). p50 and p99 in ms
+// and as ratios to the same floor as BenchmarkHandOut: a primary-key
+// SELECT of a task.
+func BenchmarkQualitySeeding(b *testing.B) {
+	ctx := context.Background()
+	pgURL, err := pg.URL(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, dsn := range []string{filepath.Join(b.TempDir(), "central.db"), pgURL} {
+		db, err := store.Open(ctx, dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fillQueue(b, db, dsn)
+		b.Run(string(db.Engine), func(b *testing.B) {
+			now := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+			var seeds, floors []time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				marker := fmt.Sprintf("m%02d", i%50)
+				start := time.Now()
+				sd, err := db.QualitySeeding(ctx, marker)
+				if err == nil && sd.Last.ID != "" {
+					if _, err = db.ControlScriptsFor(ctx, marker, sd.Last.PaperID, sd.Last.PaperVersion, sd.Last.ItemID); err == nil {
+						_, err = db.RemarkCandidates(ctx, marker, sd.Last.SessionID, sd.Last.ItemID, 3)
+					}
+				}
+				seeds = append(seeds, time.Since(start))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				tk, err := db.Claim(ctx, store.Claim{Marker: marker, Now: now, Until: now.Add(20 * time.Minute)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				start = time.Now()
+				if _, err := db.Task(ctx, tk.ID); err != nil {
+					b.Fatal(err)
+				}
+				floors = append(floors, time.Since(start))
+				if _, _, err := db.GiveMark(ctx, store.Give{TaskID: tk.ID, Marker: marker, Marks: []float64{1, 1, 1}, Seconds: 60, Now: now}); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+			b.StopTimer()
+			p50, p99, f50 := percentile(seeds, 50), percentile(seeds, 99), percentile(floors, 50)
+			b.ReportMetric(ms(p50), "p50-ms")
+			b.ReportMetric(ms(p99), "p99-ms")
+			b.ReportMetric(ms(f50), "floor-p50-ms")
+			b.ReportMetric(float64(p50)/float64(f50), "p50/floor")
+			b.ReportMetric(float64(p99)/float64(f50), "p99/floor")
+		})
+		db.Close()
+	}
 }
