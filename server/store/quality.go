@@ -251,15 +251,13 @@ func (db *DB) ModeratedMarks(ctx context.Context, sessionID string) (map[string]
 		if err := scan(&t, &item, &marks); err != nil {
 			return err
 		}
-		var m []float64
-		if err := json.Unmarshal([]byte(marks), &m); err != nil {
-			return err
-		}
 		if out[t] == nil {
 			out[t] = exam.Marks{}
 		}
-		out[t][item] = m
-		return nil
+		var v []float64
+		err := json.Unmarshal([]byte(marks), &v)
+		out[t][item] = v
+		return err
 	})
 	return out, err
 }
