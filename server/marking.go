@@ -387,21 +387,8 @@ func resolveScript(it exam.Item, s store.Script, t store.Task, given []store.Giv
 	case t.Purpose == PurposeProblem:
 		return store.Outcome{Final: last.Marks, How: exam.FinalLead}, nil
 	}
-	var m exam.Marking
-	var firsts, thirds [][]float64
-	for _, g := range given {
-		switch {
-		case g.Marks == nil:
-		case g.Purpose == PurposeFirst || g.Purpose == PurposeSecond:
-			firsts = append(firsts, g.Marks)
-		case g.Purpose == PurposeThird:
-			thirds = append(thirds, g.Marks)
-		case g.Purpose == PurposeArbitrate:
-			m.Lead = g.Marks
-		}
-	}
-	m.Marks = append(firsts, thirds...)
-	if len(thirds) > 0 && len(firsts) < 2 {
+	m, firsts, thirds := markingOf(given)
+	if thirds > 0 && firsts < 2 {
 		return store.Outcome{}, fmt.Errorf("script %s: a third mark before the first two", s.ID)
 	}
 	r, err := it.Resolve(m)

@@ -390,6 +390,29 @@ func (c *Central) SendBack(ctx context.Context, actor, marker string, since time
 	return SentBack{Marks: n, Scripts: s}, err
 }
 
+// markingOf is what the marks given on a script are to its item's rule
+// (exam.Item.Resolve): the first and second marks, then the third, and the
+// lead's arbitration; flags and marks of other purposes are left out. It
+// also counts the first/second and third marks. (Shared by marking's
+// resolveScript and quality's reopened.)
+func markingOf(given []store.Given) (m exam.Marking, firsts, thirds int) {
+	var ts [][]float64
+	for _, g := range given {
+		switch {
+		case g.Marks == nil:
+		case g.Purpose == PurposeFirst || g.Purpose == PurposeSecond:
+			m.Marks = append(m.Marks, g.Marks)
+		case g.Purpose == PurposeThird:
+			ts = append(ts, g.Marks)
+		case g.Purpose == PurposeArbitrate:
+			m.Lead = g.Marks
+		}
+	}
+	firsts, thirds = len(m.Marks), len(ts)
+	m.Marks = append(m.Marks, ts...)
+	return m, firsts, thirds
+}
+
 // reopened is what a script whose marks were voided needs: under its
 // item's rule, the marks left resolve it, or it needs the marks the rule
 // asks for next, less those already queued.
@@ -402,20 +425,7 @@ func (c *Central) reopened(ctx context.Context, s store.Script, kept []store.Giv
 	if !ok {
 		return store.Outcome{}, fmt.Errorf("script %s: paper %s has no item %s", s.ID, p.ID, s.ItemID)
 	}
-	var m exam.Marking
-	var firsts, thirds [][]float64
-	for _, g := range kept {
-		switch {
-		case g.Marks == nil:
-		case g.Purpose == PurposeFirst || g.Purpose == PurposeSecond:
-			firsts = append(firsts, g.Marks)
-		case g.Purpose == PurposeThird:
-			thirds = append(thirds, g.Marks)
-		case g.Purpose == PurposeArbitrate:
-			m.Lead = g.Marks
-		}
-	}
-	m.Marks = append(firsts, thirds...)
+	m, firsts, _ := markingOf(kept)
 	queued := map[string]int{}
 	for _, t := range open {
 		queued[t.Purpose]++
@@ -434,7 +444,7 @@ func (c *Central) reopened(ctx context.Context, s store.Script, kept []store.Giv
 		if it.Rule().Double {
 			want = 2
 		}
-		for i := len(firsts) + queued[PurposeFirst] + queued[PurposeSecond]; i < want; i++ {
+		for i := firsts + queued[PurposeFirst] + queued[PurposeSecond]; i < want; i++ {
 			purpose, prio := PurposeFirst, store.PriorityFirst
 			if i == 1 {
 				purpose, prio = PurposeSecond, store.PrioritySecond

@@ -55,7 +55,8 @@ func next(t *testing.T, c *servertest.Central, marker string) (handout, error) {
 // TestControlsAndRemarksInTheHandOut, on SQLite and PostgreSQL: with one
 // control in every 5 and a re-mark share of 1 in 10, a marker's 60
 // hand-outs hold exactly one control in every block of 5 and one re-mark
-// in every block of 10 (past the first, which has no mark to go by); the
+// in every 10 (past the first block, which has no mark to go by; a re-mark
+// due where a control is comes right after it); the
 // page shows them as first marks (blind); the figures count them and
 // measure the marker against the known marks and against themselves.
 func TestControlsAndRemarksInTheHandOut(t *testing.T) {
@@ -114,21 +115,29 @@ func TestControlsAndRemarksInTheHandOut(t *testing.T) {
 					t.Errorf("hand-outs %d..%d: %d controls", b*5, b*5+4, n)
 				}
 			}
+			// A re-mark due where a control is comes right after it, so a block may lend its re-mark to the next.
 			for b := 1; b < 6; b++ {
-				if n := count(server.PurposeRemark, b*10, b*10+10); n != 1 {
+				if n := count(server.PurposeRemark, b*10, b*10+10); n > 2 {
 					t.Errorf("hand-outs %d..%d: %d re-marks", b*10, b*10+9, n)
 				}
 			}
+			if n := count(server.PurposeRemark, 10, 60); n < 4 || n > 6 {
+				t.Errorf("hand-outs 10..59: %d re-marks, want 5 ± 1", n)
+			}
 			controls, remarks := count(server.PurposeControl, 0, 60), count(server.PurposeRemark, 0, 60)
 			// The second marker agrees within tolerance on some scripts and not on others.
-			for k := 0; k < 20; k++ {
+			seconds := 0
+			for range 20 {
 				h, err := next(t, c, ms[1])
 				if err != nil {
 					t.Fatal(err)
 				}
 				marks := []float64{3, 2, 2} // 7 against 6: within 2
-				if h.purpose == server.PurposeSecond && k%2 == 1 {
-					marks = []float64{4, 3, 3} // 10 against 6
+				if h.purpose == server.PurposeSecond {
+					if seconds%2 == 1 {
+						marks = []float64{4, 3, 3} // 10 against 6
+					}
+					seconds++
 				}
 				if _, err := c.Mark(ctx, ms[1], h.view.TaskID, marks, 0); err != nil {
 					t.Fatal(err)

@@ -251,15 +251,13 @@ func (db *DB) ModeratedMarks(ctx context.Context, sessionID string) (map[string]
 		if err := scan(&t, &item, &marks); err != nil {
 			return err
 		}
-		var m []float64
-		if err := json.Unmarshal([]byte(marks), &m); err != nil {
-			return err
-		}
 		if out[t] == nil {
 			out[t] = exam.Marks{}
 		}
-		out[t][item] = m
-		return nil
+		var v []float64
+		err := json.Unmarshal([]byte(marks), &v)
+		out[t][item] = v
+		return err
 	})
 	return out, err
 }
@@ -404,18 +402,21 @@ func (db *DB) QualitySeeding(ctx context.Context, marker string) (Seeding, error
 		return s, err
 	}
 	s.OpenRemark = n > 0
-	last, err := scanScript(db.sql.QueryRowContext(ctx, "SELECT "+scriptCols+` FROM scripts s JOIN marking_marks g ON g.script_id = s.id
-		WHERE g.marker = $1 AND g.purpose IN ('first', 'second', 'third') AND s.session_id <> '' ORDER BY g.id DESC LIMIT 1`, marker).Scan)
+	var lastID string
+	err := db.sql.QueryRowContext(ctx, "SELECT script_id FROM marking_marks WHERE marker = $1 AND purpose IN ('first', 'second', 'third') ORDER BY id DESC LIMIT 1", marker).Scan(&lastID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, nil
 	}
 	if err != nil {
 		return s, err
 	}
-	s.Last = last
-	err = db.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM marking_marks g JOIN scripts s ON s.id = g.script_id JOIN marking_tasks t ON t.id = g.task_id
-		WHERE g.marker = $1 AND ((g.purpose IN ('first', 'second', 'third') AND s.session_id = $2 AND s.item_id = $3) OR (g.purpose IN ('control', 'remark') AND t.ref = $4))`,
-		marker, last.SessionID, last.ItemID, last.SessionID+"/"+last.ItemID).Scan(&s.Handouts)
+	if s.Last, err = db.Script(ctx, lastID); err != nil {
+		return s, err
+	}
+	err = db.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM marking_marks g WHERE g.marker = $1 AND (
+		(g.purpose IN ('first', 'second', 'third') AND EXISTS (SELECT 1 FROM scripts s WHERE s.id = g.script_id AND s.session_id = $2 AND s.item_id = $3))
+		OR (g.purpose IN ('control', 'remark') AND EXISTS (SELECT 1 FROM marking_tasks t WHERE t.id = g.task_id AND t.ref = $4)))`,
+		marker, s.Last.SessionID, s.Last.ItemID, s.Last.SessionID+"/"+s.Last.ItemID).Scan(&s.Handouts)
 	return s, err
 }
 
@@ -423,7 +424,7 @@ func (db *DB) QualitySeeding(ctx context.Context, marker string) (Seeding, error
 // that the marker has not marked, in id order.
 func (db *DB) ControlScriptsFor(ctx context.Context, marker, paperID string, version int, itemID string) ([]string, error) {
 	var out []string
-	err := queryEach(ctx, db.sql, `SELECT s.id FROM scripts s WHERE s.state = $1 AND s.paper_id = $2 AND s.paper_version = $3 AND s.item_id = $4
+	err := queryEach(ctx, db.sql, `SELECT s.id FROM scripts s WHERE s.session_id = '' AND s.state = $1 AND s.paper_id = $2 AND s.paper_version = $3 AND s.item_id = $4
 		AND NOT EXISTS (SELECT 1 FROM marking_marks g WHERE g.script_id = s.id AND g.marker = $5) ORDER BY s.id`,
 		[]any{ScriptControl, paperID, version, itemID, marker}, func(scan func(...any) error) error {
 			var id string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -169,4 +170,80 @@ func TestSimilarFlagsAndSettings(t *testing.T) {
 			t.Errorf("settings %+v %v", got, err)
 		}
 	})
+}
+
+// BenchmarkQualitySeeding is what quality control adds to each hand-out
+// (server: seedQuality reads store.QualitySeeding, and the control and
+// re-mark candidates) with 100,000 tasks queued (fillQueue), on each
+// engine, 50 markers taking turns, each hand-out marked (untimed). p50 and
+// p99 in ms and as ratios to BenchmarkHandOut's floor: a primary-key
+// SELECT of a task.
+func BenchmarkQualitySeeding(b *testing.B) {
+	for _, engine := range []store.Engine{store.SQLite, store.Postgres} {
+		db := filledQueue(b, engine)
+		b.Run(string(engine), func(b *testing.B) { benchSeeding(b, db) })
+	}
+}
+
+// filledQueue is a database of the engine with fillQueue's tasks, closed
+// when the benchmark ends.
+func filledQueue(b *testing.B, engine store.Engine) *store.DB {
+	ctx := context.Background()
+	dsn := filepath.Join(b.TempDir(), "central.db")
+	if engine == store.Postgres {
+		var err error
+		if dsn, err = pg.URL(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	fillQueue(b, db, dsn)
+	return db
+}
+
+func benchSeeding(b *testing.B, db *store.DB) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	timed := map[string][]time.Duration{}
+	clock := func(what string, f func() error) {
+		start := time.Now()
+		err := f()
+		timed[what] = append(timed[what], time.Since(start))
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := 0; b.Loop(); i++ {
+		marker := fmt.Sprintf("m%02d", i%50)
+		clock("seed", func() error {
+			sd, err := db.QualitySeeding(ctx, marker)
+			if err != nil || sd.Last.ID == "" {
+				return err
+			}
+			if _, err := db.ControlScriptsFor(ctx, marker, sd.Last.PaperID, sd.Last.PaperVersion, sd.Last.ItemID); err != nil {
+				return err
+			}
+			_, err = db.RemarkCandidates(ctx, marker, sd.Last.SessionID, sd.Last.ItemID, 3)
+			return err
+		})
+		tk, err := db.Claim(ctx, store.Claim{Marker: marker, Now: now, Until: now.Add(20 * time.Minute)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		clock("floor", func() error { _, err := db.Task(ctx, tk.ID); return err })
+		if _, _, err := db.GiveMark(ctx, store.Give{TaskID: tk.ID, Marker: marker, Marks: []float64{1, 1, 1}, Seconds: 60, Now: now}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	floor := percentile(timed["floor"], 50)
+	for _, p := range []int{50, 99} {
+		d := percentile(timed["seed"], p)
+		b.ReportMetric(ms(d), fmt.Sprintf("p%d-ms", p))
+		b.ReportMetric(float64(d)/float64(floor), fmt.Sprintf("p%d/floor", p))
+	}
+	b.ReportMetric(ms(floor), "floor-p50-ms")
 }

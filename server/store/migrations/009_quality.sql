@@ -72,3 +72,7 @@ CREATE TABLE quality_settings (
   set_at        BIGINT NOT NULL,
   PRIMARY KEY (session_id, item_id)
 );
+
+-- Quality control looks up a marker's own open control and re-mark tasks
+-- before each hand-out: kept fast with a full queue.
+CREATE INDEX marking_tasks_only ON marking_tasks (only_marker, purpose) WHERE done_at IS NULL;
