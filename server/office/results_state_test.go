@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"onex/exam"
 	"onex/server"
 	"onex/server/servertest"
@@ -127,5 +129,59 @@ func TestOfficeApprovalAndAppeals(t *testing.T) {
 		if !strings.Contains(audit, want) {
 			t.Errorf("audit lacks %q:\n%s", want, audit)
 		}
+	}
+}
+
+// TestApprovalAndAppealInChromium: in a real headless Chromium, an admin
+// approves a session's ready results from the session page, sees each
+// result's state on the results page, and records an appeal on the appeals
+// page.
+func TestApprovalAndAppealInChromium(t *testing.T) {
+	c := servertest.New(t)
+	id := c.Session.ID
+	d := c.Enrol(t, "SITE-001")
+	c.Release()
+	const t1, t3 = "2026WEB010001", "2026WEB010003"
+	d.Push(d.Seal(osync.KindCheckIn, osync.CheckIn{SessionID: id, Ticket: t3, Status: exam.Absent}).Bytes,
+		d.Seal(osync.KindSubmission, servertest.Submission(c.Session, t1, nil)).Bytes,
+		d.Seal(osync.KindPractical, osync.PracticalScore{SessionID: id, Ticket: t1, ItemID: "q11", Marks: []float64{10, 12, 10, 8}, Examiner: "王老师"}).Bytes)
+	ctx := servertest.Chromium(t)
+	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	do("sign in", signInAt(c, "/office/sessions/"+id, "approve")...)
+	do("approve", chromedp.Click(chromedp.ID("approve")), chromedp.WaitVisible(chromedp.ID("notice")))
+	if n := text("#notice"); !strings.Contains(n, "已审定所有就绪的成绩") {
+		t.Errorf("notice %q", n)
+	}
+	if s := text("#results tr:nth-child(4) td:nth-child(7)"); !strings.Contains(s, "已审定") {
+		t.Errorf("the absent candidate's state: %q", s)
+	}
+	if s := text("#results tr:nth-child(2) td:nth-child(7)"); !strings.Contains(s, "暂定") || !strings.Contains(s, "有题目待评分") {
+		t.Errorf("the submitted candidate's state: %q", s)
+	}
+	do("record an appeal",
+		chromedp.Navigate(c.URL+"/office/appeals"),
+		chromedp.WaitVisible(chromedp.ID("appeal-form")),
+		chromedp.SendKeys(chromedp.ID("appeal-session"), id),
+		chromedp.SendKeys(chromedp.ID("appeal-ticket"), t1),
+		chromedp.SendKeys(chromedp.ID("appeal-items"), "q11"),
+		chromedp.SendKeys(chromedp.ID("appeal-reason"), "实操题得分有疑问"),
+		chromedp.Click(chromedp.ID("appeal-submit")),
+		chromedp.WaitVisible(chromedp.ID("notice")),
+	)
+	if s := text("#appeal-1"); !strings.Contains(s, t1) || !strings.Contains(s, "待抽查员复评") {
+		t.Errorf("the appeal's row: %q", s)
 	}
 }
