@@ -244,7 +244,7 @@ func (c *Central) RemarkAppeal(ctx context.Context, id int64, marks []float64, m
 	switch {
 	case a.Outcome != AppealOpen:
 		return AsInput(fmt.Errorf("appeal %d: %w", id, ErrAppealClosed))
-	case a.TaskID != 0:
+	case a.TaskID != 0 || it.Type.MarkedCentrally():
 		return inputf("appeal %d is re-marked through the marking queue (task %d)", id, a.TaskID)
 	case a.Remark != nil:
 		return AsInput(fmt.Errorf("appeal %d: %w", id, ErrRemarked))
@@ -296,6 +296,9 @@ func (c *Central) NextAppealRescore(ctx context.Context, moderator string) (Appe
 		_, it, err := c.appealItem(ctx, a.ID)
 		if err != nil {
 			return AppealRescore{}, err
+		}
+		if it.Type.MarkedCentrally() {
+			continue // re-marked through the marking queue
 		}
 		recs, err := c.db.SessionRecords(ctx, a.SessionID)
 		if err != nil {
