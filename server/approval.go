@@ -159,28 +159,13 @@ func (e *NotReadyError) Is(target error) bool { return target == ErrInput }
 // given again; an appeal withdraws it. Audited (one entry naming the
 // tickets approved); a staff role's to do (Write).
 func (c *Central) Approve(ctx context.Context, sessionID, actor string) (StepReport, error) {
-	results, err := c.SessionResults(ctx, sessionID)
-	if err != nil {
-		return StepReport{}, err
+	rep, ready, err := c.sortResults(ctx, sessionID, exam.ResultFacts.CanApprove, exam.AlreadyApproved)
+	if err != nil || len(ready) == 0 {
+		return rep, err
 	}
-	rep := StepReport{SessionID: sessionID}
-	var approvals []store.Approval
-	for _, r := range results {
-		err := r.facts.CanApprove()
-		var nr *exam.NotReadyError
-		switch {
-		case err == nil:
-			approvals = append(approvals, store.Approval{Ticket: r.Ticket, Digest: r.digest})
-		case errors.As(err, &nr) && nr.Has(exam.AlreadyApproved):
-			rep.Already = append(rep.Already, r.Ticket)
-		case errors.As(err, &nr):
-			rep.Refused = append(rep.Refused, Refused{Ticket: r.Ticket, Reasons: nr.Reasons})
-		default:
-			return StepReport{}, err
-		}
-	}
-	if len(approvals) == 0 {
-		return rep, nil
+	approvals := make([]store.Approval, len(ready))
+	for i, r := range ready {
+		approvals[i] = store.Approval{Ticket: r.Ticket, Digest: r.digest}
 	}
 	rep.Done, err = c.db.Approve(ctx, sessionID, approvals, actor, c.now(), "approve results", func(done []string) string {
 		return fmt.Sprintf("session %s: %d results approved: %s", sessionID, len(done), strings.Join(done, " "))
@@ -197,34 +182,47 @@ func (c *Central) Approve(ctx context.Context, sessionID, actor string) (StepRep
 	return rep, nil
 }
 
+// sortResults scores a session and sorts its results by a step's rule
+// (exam.ResultFacts.CanApprove or CanPublish): those the step may act on,
+// returned; those it did already (the reason done), and those it may not,
+// with why, in the report.
+func (c *Central) sortResults(ctx context.Context, sessionID string, may func(exam.ResultFacts) error, done exam.NotReady) (StepReport, []Result, error) {
+	results, err := c.SessionResults(ctx, sessionID)
+	if err != nil {
+		return StepReport{}, nil, err
+	}
+	rep := StepReport{SessionID: sessionID}
+	var ready []Result
+	for _, r := range results {
+		err := may(r.facts)
+		var nr *exam.NotReadyError
+		switch {
+		case err == nil:
+			ready = append(ready, r)
+		case errors.As(err, &nr) && nr.Has(done):
+			rep.Already = append(rep.Already, r.Ticket)
+		case errors.As(err, &nr):
+			rep.Refused = append(rep.Refused, Refused{Ticket: r.Ticket, Reasons: nr.Reasons})
+		default:
+			return StepReport{}, nil, err
+		}
+	}
+	return rep, ready, nil
+}
+
 // Publish publishes every approved result of a session and reports those
 // that are not approved, with why. A publication is kept for good
 // (store.Publications: what certificates are issued from); a result
 // published, then appealed and changed, is published again once approved
 // again. Audited; a staff role's to do (Write).
 func (c *Central) Publish(ctx context.Context, sessionID, actor string) (StepReport, error) {
-	results, err := c.SessionResults(ctx, sessionID)
-	if err != nil {
-		return StepReport{}, err
+	rep, ready, err := c.sortResults(ctx, sessionID, exam.ResultFacts.CanPublish, exam.AlreadyPublished)
+	if err != nil || len(ready) == 0 {
+		return rep, err
 	}
-	rep := StepReport{SessionID: sessionID}
-	var pubs []store.Publication
-	for _, r := range results {
-		err := r.facts.CanPublish()
-		var nr *exam.NotReadyError
-		switch {
-		case err == nil:
-			pubs = append(pubs, store.Publication{Ticket: r.Ticket, Digest: r.digest, Total: r.Total, Max: r.Max, Passed: r.Passed, Absent: r.facts.Absent})
-		case errors.As(err, &nr) && nr.Has(exam.AlreadyPublished):
-			rep.Already = append(rep.Already, r.Ticket)
-		case errors.As(err, &nr):
-			rep.Refused = append(rep.Refused, Refused{Ticket: r.Ticket, Reasons: nr.Reasons})
-		default:
-			return StepReport{}, err
-		}
-	}
-	if len(pubs) == 0 {
-		return rep, nil
+	pubs := make([]store.Publication, len(ready))
+	for i, r := range ready {
+		pubs[i] = store.Publication{Ticket: r.Ticket, Digest: r.digest, Total: r.Total, Max: r.Max, Passed: r.Passed, Absent: r.facts.Absent}
 	}
 	rep.Done, err = c.db.Publish(ctx, sessionID, pubs, actor, c.now(), "publish results", func(done []string) string {
 		return fmt.Sprintf("session %s: %d results published: %s", sessionID, len(done), strings.Join(done, " "))

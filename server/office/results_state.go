@@ -148,14 +148,19 @@ type appealRescoreData struct {
 }
 
 func (o *office) loadAppealRescore(r *http.Request, v *view) (any, error) {
-	next, err := o.central.NextAppealRescore(r.Context(), v.UserName)
-	if errors.Is(err, server.ErrNotFound) {
-		return appealRescoreData{}, nil
-	}
-	if err != nil {
+	next, err := orNone(o.central.NextAppealRescore(r.Context(), v.UserName))
+	return appealRescoreData{Next: next}, err
+}
+
+// orNone is what a page hands out next, nil when there is none (ErrNotFound).
+func orNone[T any](next T, err error) (*T, error) {
+	switch {
+	case errors.Is(err, server.ErrNotFound):
+		return nil, nil
+	case err != nil:
 		return nil, err
 	}
-	return appealRescoreData{Next: &next}, nil
+	return &next, nil
 }
 
 // rescoreAppeal records a moderator's re-score of a practical item's appeal.

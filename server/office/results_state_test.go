@@ -20,16 +20,26 @@ import (
 // ready; an appeal recorded on the page is re-scored blind by a moderator
 // (no ticket, name, site or mark appealed in the page's HTML) and closed,
 // changing the result; all audited with the user.
-func TestOfficeApprovalAndAppeals(t *testing.T) {
+// Tickets of the sample roster.
+const t1, t3 = "2026WEB010001", "2026WEB010003"
+
+// satSession is the sample session after the room: t1 submitted (q1
+// right) with its practical item scored at the site, t3 absent.
+func satSession(t *testing.T) *servertest.Central {
 	c := servertest.New(t)
 	id := c.Session.ID
 	d := c.Enrol(t, "SITE-001")
 	c.Release()
-	const t1, t3 = "2026WEB010001", "2026WEB010003"
 	d.Push(d.Seal(osync.KindCheckIn, osync.CheckIn{SessionID: id, Ticket: t1, Status: exam.Present}).Bytes,
 		d.Seal(osync.KindCheckIn, osync.CheckIn{SessionID: id, Ticket: t3, Status: exam.Absent}).Bytes,
 		d.Seal(osync.KindSubmission, servertest.Submission(c.Session, t1, map[string]exam.Answer{"q1": {Choices: []string{"b"}}})).Bytes,
 		d.Seal(osync.KindPractical, osync.PracticalScore{SessionID: id, Ticket: t1, ItemID: "q11", Marks: []float64{10, 12, 10, 8}, Examiner: "王老师"}).Bytes)
+	return c
+}
+
+func TestOfficeApprovalAndAppeals(t *testing.T) {
+	c := satSession(t)
+	id := c.Session.ID
 
 	inspector, marker := c.SignedIn(t, server.RoleInspector), c.SignedIn(t, server.RoleMarker)
 	lead := c.SignedIn(t, server.RoleLead)
@@ -137,51 +147,41 @@ func TestOfficeApprovalAndAppeals(t *testing.T) {
 // result's state on the results page, and records an appeal on the appeals
 // page.
 func TestApprovalAndAppealInChromium(t *testing.T) {
-	c := servertest.New(t)
+	c := satSession(t)
 	id := c.Session.ID
-	d := c.Enrol(t, "SITE-001")
-	c.Release()
-	const t1, t3 = "2026WEB010001", "2026WEB010003"
-	d.Push(d.Seal(osync.KindCheckIn, osync.CheckIn{SessionID: id, Ticket: t3, Status: exam.Absent}).Bytes,
-		d.Seal(osync.KindSubmission, servertest.Submission(c.Session, t1, nil)).Bytes,
-		d.Seal(osync.KindPractical, osync.PracticalScore{SessionID: id, Ticket: t1, ItemID: "q11", Marks: []float64{10, 12, 10, 8}, Examiner: "王老师"}).Bytes)
 	ctx := servertest.Chromium(t)
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
+	for _, step := range []struct {
+		name    string
+		actions []chromedp.Action[chromedp.Void]
+		texts   map[string][]string // CSS selector -> what its text holds
+	}{
+		{"sign in", signInAt(c, "/office/sessions/"+id, "approve"), nil},
+		{"approve", []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.ID("approve")), chromedp.WaitVisible(chromedp.ID("notice"))}, map[string][]string{
+			"#notice": {"已审定所有就绪的成绩"},
+			"#results tr:nth-child(4) td:nth-child(7)": {"已审定"},          // t3, absent
+			"#results tr:nth-child(2) td:nth-child(7)": {"暂定", "有题目待评分"}, // t1, its essay unmarked
+		}},
+		{"record an appeal", []chromedp.Action[chromedp.Void]{
+			chromedp.Navigate(c.URL + "/office/appeals"),
+			chromedp.WaitVisible(chromedp.ID("appeal-form")),
+			chromedp.SendKeys(chromedp.ID("appeal-session"), id),
+			chromedp.SendKeys(chromedp.ID("appeal-ticket"), t1),
+			chromedp.SendKeys(chromedp.ID("appeal-items"), "q11"),
+			chromedp.SendKeys(chromedp.ID("appeal-reason"), "实操题得分有疑问"),
+			chromedp.Click(chromedp.ID("appeal-submit")),
+			chromedp.WaitVisible(chromedp.ID("notice")),
+		}, map[string][]string{"#appeal-1": {t1, "待抽查员复评"}}},
+	} {
+		if err := chromedp.Do(ctx, step.actions...); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
 		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
+		for sel, wants := range step.texts {
+			got, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+			for _, want := range wants {
+				if err != nil || !strings.Contains(got, want) {
+					t.Errorf("%s: %s is %q (%v), want %q in it", step.name, sel, got, err, want)
+				}
+			}
 		}
-		return s
-	}
-	do("sign in", signInAt(c, "/office/sessions/"+id, "approve")...)
-	do("approve", chromedp.Click(chromedp.ID("approve")), chromedp.WaitVisible(chromedp.ID("notice")))
-	if n := text("#notice"); !strings.Contains(n, "已审定所有就绪的成绩") {
-		t.Errorf("notice %q", n)
-	}
-	if s := text("#results tr:nth-child(4) td:nth-child(7)"); !strings.Contains(s, "已审定") {
-		t.Errorf("the absent candidate's state: %q", s)
-	}
-	if s := text("#results tr:nth-child(2) td:nth-child(7)"); !strings.Contains(s, "暂定") || !strings.Contains(s, "有题目待评分") {
-		t.Errorf("the submitted candidate's state: %q", s)
-	}
-	do("record an appeal",
-		chromedp.Navigate(c.URL+"/office/appeals"),
-		chromedp.WaitVisible(chromedp.ID("appeal-form")),
-		chromedp.SendKeys(chromedp.ID("appeal-session"), id),
-		chromedp.SendKeys(chromedp.ID("appeal-ticket"), t1),
-		chromedp.SendKeys(chromedp.ID("appeal-items"), "q11"),
-		chromedp.SendKeys(chromedp.ID("appeal-reason"), "实操题得分有疑问"),
-		chromedp.Click(chromedp.ID("appeal-submit")),
-		chromedp.WaitVisible(chromedp.ID("notice")),
-	)
-	if s := text("#appeal-1"); !strings.Contains(s, t1) || !strings.Contains(s, "待抽查员复评") {
-		t.Errorf("the appeal's row: %q", s)
 	}
 }
