@@ -103,7 +103,7 @@ func (c *Central) practicalOf(ctx context.Context, sessionID string) (practical,
 	if err != nil {
 		return practical{}, err
 	}
-	paper, err := c.paper(ctx, s.PaperID, s.PaperVersion)
+	paper, err := c.markingPaper(ctx, s.PaperID, s.PaperVersion) // cached: results ask for every session
 	if err != nil {
 		return practical{}, err
 	}
