@@ -78,6 +78,10 @@ type ModerationView struct {
 	Rescores  []store.Rescore
 	Rows      []RescoreRow // the rescores as the lead's page shows them, in id order
 	Verdict   exam.Verdict // over the re-scores done so far
+	// Reproduced says whether re-running the draw (exam.DrawSample) from
+	// the recorded seed and policy on the site's scores held now gives the
+	// sample stored: false when the site's scores changed since the draw.
+	Reproduced bool
 }
 
 // RescoreRow is a rescore on the lead's page: its pseudonymous id, never
@@ -103,7 +107,7 @@ func (c *Central) practicalOf(ctx context.Context, sessionID string) (practical,
 	if err != nil {
 		return practical{}, err
 	}
-	paper, err := c.paper(ctx, s.PaperID, s.PaperVersion)
+	paper, err := c.markingPaper(ctx, s.PaperID, s.PaperVersion) // cached: results ask for every session
 	if err != nil {
 		return practical{}, err
 	}
@@ -144,6 +148,23 @@ func (c *Central) siteMarks(ctx context.Context, p practical) (map[string]exam.M
 	return out, nil
 }
 
+// siteScores are the candidates' practical totals as DrawSample weighs them.
+func siteScores(p practical, site map[string]exam.Marks) []exam.SiteScore {
+	var max float64
+	for _, it := range p.items {
+		max += it.Points
+	}
+	var scores []exam.SiteScore
+	for ticket, ms := range site {
+		var pts float64
+		for _, m := range ms {
+			pts += exam.Total(m)
+		}
+		scores = append(scores, exam.SiteScore{Ticket: ticket, Points: pts, Max: max})
+	}
+	return scores
+}
+
 // itemTolerance is the tolerance a practical item's re-score is judged by:
 // a tenth of its points, at least 1.
 func itemTolerance(it exam.Item) float64 { return math.Max(it.Points/10, 1) }
@@ -176,20 +197,7 @@ func (c *Central) DrawModeration(ctx context.Context, sessionID string, policy M
 	if len(site) == 0 {
 		return ModerationView{}, inputf("session %s has no practical scores from its site to moderate", sessionID)
 	}
-	var max float64
-	for _, it := range p.items {
-		max += it.Points
-	}
-	var scores []exam.SiteScore
-	for ticket, ms := range site {
-		var pts float64
-		for _, m := range ms {
-			for _, v := range m {
-				pts += v
-			}
-		}
-		scores = append(scores, exam.SiteScore{Ticket: ticket, Points: pts, Max: max})
-	}
+	scores := siteScores(p, site)
 	seed := make([]byte, 16)
 	rand.Read(seed)
 	sample := exam.DrawSample(scores, policy.SamplePolicy, seed)
@@ -246,6 +254,19 @@ func (c *Central) Moderation(ctx context.Context, sessionID string) (ModerationV
 		tickets[r.Ticket] = true
 	}
 	v.Sampled = len(tickets)
+	seed, err := hex.DecodeString(m.Seed)
+	if err != nil {
+		return v, fmt.Errorf("moderation of session %s: seed: %w", sessionID, err)
+	}
+	site, err := c.siteMarks(ctx, p)
+	if err != nil {
+		return v, err
+	}
+	redrawn := exam.DrawSample(siteScores(p, site), v.Policy.SamplePolicy, seed)
+	v.Reproduced = len(redrawn) == len(tickets)
+	for _, r := range redrawn {
+		v.Reproduced = v.Reproduced && tickets[r.Ticket]
+	}
 	rs, all := rescoresOf(m.Rescores, p.items)
 	for _, r := range m.Rescores {
 		row := RescoreRow{ID: r.ID, ItemID: r.ItemID, Reason: r.Reason, Done: r.Done()}

@@ -79,8 +79,8 @@ func TestModerationOfALenientSite(t *testing.T) {
 	for _, r := range v.Rescores {
 		drawn = append(drawn, r.Ticket)
 	}
-	if !slices.Equal(again, drawn) {
-		t.Fatalf("re-run draw %v, stored %v", again, drawn)
+	if !slices.Equal(again, drawn) || !v.Reproduced {
+		t.Fatalf("re-run draw %v, stored %v (reproduced: %v)", again, drawn, v.Reproduced)
 	}
 
 	// Two moderators re-score, each what they hold.

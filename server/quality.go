@@ -130,15 +130,15 @@ func pick(n int, parts ...string) int {
 // session and item are those of the marker's latest live mark, so a
 // marker's very first hand-out is live.
 func (c *Central) seedQuality(ctx context.Context, marker string) error {
+	all, err := c.db.AllQualitySettings(ctx)
+	if err != nil || len(all) == 0 {
+		return err
+	}
 	if paused, err := c.db.Paused(ctx, marker); err != nil || paused {
 		return err
 	}
 	sd, err := c.db.QualitySeeding(ctx, marker)
 	if err != nil || sd.Last.ID == "" || sd.OpenControl && sd.OpenRemark {
-		return err
-	}
-	all, err := c.db.AllQualitySettings(ctx)
-	if err != nil {
 		return err
 	}
 	q, ok := settingsFor(all, sd.Last.SessionID, sd.Last.ItemID)

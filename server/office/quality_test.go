@@ -48,7 +48,7 @@ func TestModerationPages(t *testing.T) {
 		t.Fatalf("draw: %d %s", code, h.Get("Location"))
 	}
 	detail := lead.Page("/office/quality/moderation/" + sid)
-	if !strings.Contains(detail, "复核中") || !regexp.MustCompile(`[0-9a-f]{32}`).MatchString(detail) {
+	if !strings.Contains(detail, "复核中") || !strings.Contains(detail, "与记录一致") || !regexp.MustCompile(`[0-9a-f]{32}`).MatchString(detail) {
 		t.Fatalf("the lead's page after the draw:\n%s", detail)
 	}
 
