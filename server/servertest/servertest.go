@@ -87,6 +87,7 @@ type options struct {
 	tls      bool
 	release1 bool
 	roster   int // candidates of a made-up roster instead of the sample's
+	paper    func([]byte) []byte
 }
 
 // WithTLS serves central over HTTPS with the self-signed certificate that
@@ -134,6 +135,12 @@ func At(t time.Time) Option { return func(o *options) { o.now = t } }
 // (Roster) instead of the sample's 40.
 func WithRoster(n int) Option { return func(o *options) { o.roster = n } }
 
+// WithPaper edits the sample paper's JSON before it is imported.
+func WithPaper(edit func([]byte) []byte) Option { return func(o *options) { o.paper = edit } }
+
+// WithClaimTimeout sets how long a marker holds a task (0: the default).
+func WithClaimTimeout(d time.Duration) Option { return func(o *options) { o.cfg.ClaimTimeout = d } }
+
 // New starts a central.
 func New(t testing.TB, opts ...Option) *Central {
 	t.Helper()
@@ -160,7 +167,15 @@ func New(t testing.TB, opts ...Option) *Central {
 	if _, err := c.ImportCatalogue(ctx, Sample(t, "catalogue.json"), "test"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.ImportPaper(ctx, Sample(t, "paper-web-elementary.json"), "test"); err != nil {
+	paper := Sample(t, "paper-web-elementary.json")
+	if o.paper != nil {
+		b, err := io.ReadAll(paper)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paper = bytes.NewReader(o.paper(b))
+	}
+	if _, err := c.ImportPaper(ctx, paper, "test"); err != nil {
 		t.Fatal(err)
 	}
 	var err error

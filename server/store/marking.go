@@ -94,11 +94,13 @@ type NewTask struct {
 }
 
 // Priorities of central's own tasks: finishing a script comes before
-// starting another.
+// starting another. A double-marked script's first and second tasks are
+// made together, so in id order a script's second comes before the next
+// script's first.
 const (
 	PriorityArbitrate = 10
 	PriorityThird     = 20
-	PrioritySecond    = 30
+	PrioritySecond    = 40
 	PriorityFirst     = 40
 )
 
