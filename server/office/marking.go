@@ -61,7 +61,7 @@ type markData struct {
 	FlagAction string // where a flag goes ("" on the lead's page)
 	// ProblemKinds are the problems a marker may flag.
 	ProblemKinds []string
-	Progress   server.MarkerProgress
+	Progress     server.MarkerProgress
 
 	// The lead's page: the marks and flags given so far, by whom.
 	Given []givenRow
