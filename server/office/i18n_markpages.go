@@ -33,7 +33,7 @@ var markpagesMessages = map[string][2]string{
 	"mark.keys":        {"键盘评分：输入数字，Tab 或回车到下一项，最后一项回车提交。", "Keyboard: type the mark, Tab or Enter for the next criterion, Enter on the last to submit."},
 	"mark.max":         {"满分", "Out of"},
 	"mark.submit":      {"提交评分", "Submit marks"},
-	"mark.flag":        {"问题卷（Alt+F）", "Flag a problem (Alt+F)"},
+	"mark.flag":        {"问题卷（访问键 F）", "Flag a problem (access key F)"},
 	"mark.problem":     {"问题类型", "Problem"},
 	"mark.note":        {"说明", "Note"},
 	"mark.flag_submit": {"提交问题卷", "Send to the lead"},
