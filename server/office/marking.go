@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -192,12 +193,17 @@ func (o *office) markView(r *http.Request, v *view, sv server.ScriptView) (markD
 	return d, nil
 }
 
-// checkMark checks one criterion's mark as typed: a number in 0..max, a
-// multiple of the step (what the service checks again, with the item's rule).
+// checkMark checks one criterion's mark as typed: a decimal number (digits
+// and a point: no sign, exponent, hexadecimal, NaN or infinity) in 0..max,
+// a multiple of the step (what the service checks again, with the item's
+// rule).
 func checkMark(s string, max, step float64) error {
+	if !decimal.MatchString(s) {
+		return errNotANumber
+	}
 	f, err := strconv.ParseFloat(s, 64)
 	switch {
-	case err != nil || math.IsNaN(f) || math.IsInf(f, 0):
+	case err != nil:
 		return errNotANumber
 	case f < 0 || f > max:
 		return errOutOfRange
@@ -206,6 +212,9 @@ func checkMark(s string, max, step float64) error {
 	}
 	return nil
 }
+
+// decimal is a mark as a number input sends it.
+var decimal = regexp.MustCompile(`^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$`)
 
 var (
 	errNotANumber = errors.New("not a number")

@@ -306,3 +306,37 @@ func TestMarkingOverHTTP(t *testing.T) {
 		t.Errorf("in English: %d", code)
 	}
 }
+
+// TestMarkingPagesNeverFail sends odd input to every marking route, on a
+// task the user holds and on others: a page or a 4xx, never a 500, and
+// nothing sent comes back unescaped.
+func TestMarkingPagesNeverFail(t *testing.T) {
+	c := essaySession(t, 2)
+	o := c.Office(t)
+	o.SignIn("admin", servertest.AdminPassword) // admin marks and leads
+	o.Get("/office/mark")
+	held, script := markActions.FindStringSubmatch(o.Raw)[1], scriptIDOf.FindStringSubmatch(o.Raw)[1]
+	odd := []string{"", "'; DROP TABLE scripts; --", "<script>alert(1)</script>", "\x00\xff", strings.Repeat("長", 5000), "NaN", "Inf", "-1", "1e309", "0x10", "0x1p1", "１"}
+	paths := []string{"/office/mark/" + held, "/office/mark/" + held + "/flag", "/office/lead/" + held, "/office/mark/0", "/office/mark/99999999999999999999", "/office/lead/%27", "/office/mark/1/flag"}
+	for _, p := range paths {
+		for _, s := range odd {
+			form := url.Values{"m": {s, s, s}, "problem": {s}, "note": {s}}
+			if code, _, _ := o.Post(p, form); code >= 500 || strings.Contains(o.Raw, "<script>") {
+				t.Errorf("POST %s with %.20q: %d", p, s, code)
+			}
+			if code, _, _ := o.Post(p, url.Values{"m": {s}}); code >= 500 || strings.Contains(o.Raw, "<script>") {
+				t.Errorf("POST %s with one mark %.20q: %d", p, s, code)
+			}
+		}
+	}
+	for _, p := range []string{"/office/mark", "/office/lead", "/office/lead/next"} {
+		for _, s := range odd {
+			if code, _ := o.Get(p + "?lang=" + url.QueryEscape(s) + "&msg=" + url.QueryEscape(s)); code >= 500 || strings.Contains(o.Raw, "<script>") {
+				t.Errorf("GET %s with %.20q: %d", p, s, code)
+			}
+		}
+	}
+	if given, err := c.ScriptMarks(context.Background(), script); err != nil || len(given) > 0 {
+		t.Errorf("odd input was taken as a mark: %+v", given)
+	}
+}
