@@ -30,7 +30,7 @@ import (
 var (
 	markTaskPage = page{"mark.html", "title.mark", server.Mark, (*office).loadMarkTask}
 	leadPage     = page{"lead.html", "title.lead", server.Lead, (*office).loadLead}
-	leadTaskPage = page{"leadtask.html", "title.lead_task", server.Lead, (*office).loadMarkTask}
+	leadTaskPage = page{"mark.html", "title.lead_task", server.Lead, (*office).loadMarkTask}
 )
 
 // routesMarking adds the marking pages.
@@ -59,6 +59,7 @@ type markData struct {
 	Points     float64
 	Criteria   []criterionField
 	Action     string // where the marks go
+	Lead       bool   // a lead-only task: the lead's page, with the marks so far and a note
 	FlagAction string // where a flag goes ("" on the lead's page)
 	// ProblemKinds are the problems a marker may flag.
 	ProblemKinds []string
@@ -155,7 +156,7 @@ func (o *office) markView(r *http.Request, v *view, sv server.ScriptView) (markD
 		Response: sv.Response.Text, Points: sv.Item.Points, Note: v.Form.Get("note")}
 	id := strconv.FormatInt(sv.TaskID, 10)
 	if sv.LeadOnly {
-		d.Action = "/office/lead/" + id
+		d.Lead, d.Action = true, "/office/lead/"+id
 		for _, g := range sv.Earlier {
 			if g.Flag != "" {
 				d.Flags = append(d.Flags, g)

@@ -16,10 +16,8 @@ import (
 // marks given; the lead's queue apart; at most ProgressCap, then More.
 func TestMarkerProgress(t *testing.T) {
 	eachEngine(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		seed(t, db)
-		t0 := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
-		audit := store.AuditLine{Actor: "test", Action: "test"}
+		ctx, audit := context.Background(), store.AuditLine{Actor: "test", Action: "test"}
+		t0 := seed(t, db).Start.Add(24 * time.Hour)
 		script := func() string {
 			id, err := db.AddControlScript(ctx, store.ControlScript{PaperID: "WEB-E-2026-A", PaperVersion: 1, ItemID: "q10", Response: exam.Answer{Text: "x"}, Known: []float64{1, 1, 1}}, audit, t0)
 			if err != nil {
