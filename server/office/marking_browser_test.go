@@ -173,8 +173,8 @@ func (b *markingBrowser) flag() {
 // lead arbitrates; the fourth is flagged as suspected misconduct and the
 // lead decides it. The final marks show on the results page for staff.
 // No page a marker or the lead got holds a candidate's name, ticket or ID
-// number, nor the session, site or room. Marker A works on a 400 px wide
-// screen, where no marking page scrolls sideways.
+// number, nor the session, site or room. Marker A and the lead work on a
+// 400 px wide screen, where no marking page scrolls sideways.
 func TestMarkingInChromium(t *testing.T) {
 	began := time.Now()
 	const n = 4
@@ -195,7 +195,7 @@ func TestMarkingInChromium(t *testing.T) {
 	if got := b.markAll(map[string][]string{ticket(0): {"3", "2", "1"}, ticket(1): {"4", "3", "3"}, ticket(2): {"4", "3", "3"}, ticket(3): {"2", "2", "2"}}, true); got != n {
 		t.Errorf("marker B did %d scripts, want %d", got, n)
 	}
-	lead := newMarkingBrowser(t, c, "lead-l", server.RoleLead, false, scripts)
+	lead := newMarkingBrowser(t, c, "lead-l", server.RoleLead, true, scripts)
 	if got := lead.markAll(map[string][]string{ticket(1): {"4", "3", "2"}, ticket(2): {"2", "1", "2"}}, false); got != 2 {
 		t.Errorf("the lead did %d third marks, want 2", got)
 	}
