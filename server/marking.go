@@ -137,6 +137,23 @@ func (c *Central) markingPaper(ctx context.Context, id string, version int) (*ex
 	return p, nil
 }
 
+// scriptItem returns a script and the item it answers.
+func (c *Central) scriptItem(ctx context.Context, scriptID string) (Script, exam.Item, error) {
+	s, err := c.db.Script(ctx, scriptID)
+	if err != nil {
+		return s, exam.Item{}, err
+	}
+	p, err := c.markingPaper(ctx, s.PaperID, s.PaperVersion)
+	if err != nil {
+		return s, exam.Item{}, err
+	}
+	it, ok := p.Item(s.ItemID)
+	if !ok {
+		return s, it, fmt.Errorf("script %s: paper %s has no item %s", s.ID, p.ID, s.ItemID)
+	}
+	return s, it, nil
+}
+
 // centralItems lists a paper's items marked at central, for the scripts of
 // its submissions.
 func centralItems(p *exam.Paper) []store.CentralItem {
@@ -246,17 +263,9 @@ func (c *Central) ScriptView(ctx context.Context, user string, taskID int64) (Sc
 }
 
 func (c *Central) view(ctx context.Context, t Task) (ScriptView, error) {
-	s, err := c.db.Script(ctx, t.ScriptID)
+	s, it, err := c.scriptItem(ctx, t.ScriptID)
 	if err != nil {
 		return ScriptView{}, err
-	}
-	p, err := c.markingPaper(ctx, s.PaperID, s.PaperVersion)
-	if err != nil {
-		return ScriptView{}, err
-	}
-	it, ok := p.Item(s.ItemID)
-	if !ok {
-		return ScriptView{}, fmt.Errorf("script %s: paper %s has no item %s", s.ID, p.ID, s.ItemID)
 	}
 	v := ScriptView{TaskID: t.ID, ScriptID: s.ID, Purpose: t.Purpose, LeadOnly: t.LeadOnly, ClaimUntil: t.ClaimUntil, Response: s.Response,
 		Item: MarkingItem{ID: it.ID, Type: it.Type, Points: it.Points, Stem: it.Stem, Rubric: it.Rubric, Reference: it.Reference, Rule: it.Rule()}}
@@ -324,17 +333,9 @@ func (c *Central) give(ctx context.Context, marker string, taskID int64, marks [
 			return Marked{}, inputf("task %d: the lead's mark on a problem script needs a note", taskID)
 		}
 	}
-	s, err := c.db.Script(ctx, t.ScriptID)
+	s, it, err := c.scriptItem(ctx, t.ScriptID)
 	if err != nil {
 		return Marked{}, err
-	}
-	p, err := c.markingPaper(ctx, s.PaperID, s.PaperVersion)
-	if err != nil {
-		return Marked{}, err
-	}
-	it, ok := p.Item(s.ItemID)
-	if !ok {
-		return Marked{}, fmt.Errorf("script %s: paper %s has no item %s", s.ID, p.ID, s.ItemID)
 	}
 	if flag == "" {
 		if err := it.CheckCentralMarks(marks); err != nil {

@@ -195,14 +195,12 @@ type Unscripted struct{ SessionID, Ticket string }
 // UnscriptedSubmissions lists the submissions whose scripts were never made
 // (stored before migration 008).
 func (db *DB) UnscriptedSubmissions(ctx context.Context) ([]Unscripted, error) {
-	var out []Unscripted
-	err := queryEach(ctx, db.sql, "SELECT session_id, ticket FROM submissions WHERE scripted = 0 ORDER BY session_id, ticket", nil, func(scan func(...any) error) error {
-		var u Unscripted
-		err := scan(&u.SessionID, &u.Ticket)
-		out = append(out, u)
-		return err
-	})
-	return out, err
+	return collect(ctx, db.sql, "SELECT session_id, ticket FROM submissions WHERE scripted = 0 ORDER BY session_id, ticket", nil,
+		func(scan func(...any) error) (Unscripted, error) {
+			var u Unscripted
+			err := scan(&u.SessionID, &u.Ticket)
+			return u, err
+		})
 }
 
 // ScriptSubmission makes the scripts of a stored submission that has none:
@@ -331,25 +329,13 @@ func (db *DB) Task(ctx context.Context, id int64) (Task, error) {
 
 // Tasks lists a script's tasks, oldest first.
 func (db *DB) Tasks(ctx context.Context, scriptID string) ([]Task, error) {
-	var out []Task
-	err := queryEach(ctx, db.sql, "SELECT "+taskCols+" FROM marking_tasks t WHERE t.script_id = $1 ORDER BY t.id", []any{scriptID}, func(scan func(...any) error) error {
-		t, err := scanTask(scan)
-		out = append(out, t)
-		return err
-	})
-	return out, err
+	return collect(ctx, db.sql, "SELECT "+taskCols+" FROM marking_tasks t WHERE t.script_id = $1 ORDER BY t.id", []any{scriptID}, scanTask)
 }
 
 // OpenTasks lists the open tasks, lead-only ones or the others, in hand-out order.
 func (db *DB) OpenTasks(ctx context.Context, leadOnly bool, limit int) ([]Task, error) {
-	var out []Task
-	err := queryEach(ctx, db.sql, "SELECT "+taskCols+" FROM marking_tasks t WHERE t.done_at IS NULL AND t.lead_only = $1 ORDER BY t.priority, t.id LIMIT $2",
-		[]any{boolInt(leadOnly), limit}, func(scan func(...any) error) error {
-			t, err := scanTask(scan)
-			out = append(out, t)
-			return err
-		})
-	return out, err
+	return collect(ctx, db.sql, "SELECT "+taskCols+" FROM marking_tasks t WHERE t.done_at IS NULL AND t.lead_only = $1 ORDER BY t.priority, t.id LIMIT $2",
+		[]any{boolInt(leadOnly), limit}, scanTask)
 }
 
 const scriptCols = "s.id, s.session_id, s.ticket, s.record_id, s.item_id, s.paper_id, s.paper_version, s.response, s.known, s.state, s.final, s.how, COALESCE(s.final_at, 0), s.created_at"
@@ -390,14 +376,8 @@ func (db *DB) Script(ctx context.Context, id string) (Script, error) {
 
 // Scripts lists a session's scripts that are not superseded, by ticket and item.
 func (db *DB) Scripts(ctx context.Context, sessionID string) ([]Script, error) {
-	var out []Script
-	err := queryEach(ctx, db.sql, "SELECT "+scriptCols+" FROM scripts s WHERE s.session_id = $1 AND s.state IN ($2, $3) ORDER BY s.ticket, s.item_id",
-		[]any{sessionID, ScriptMarking, ScriptFinal}, func(scan func(...any) error) error {
-			s, err := scanScript(scan)
-			out = append(out, s)
-			return err
-		})
-	return out, err
+	return collect(ctx, db.sql, "SELECT "+scriptCols+" FROM scripts s WHERE s.session_id = $1 AND s.state IN ($2, $3) ORDER BY s.ticket, s.item_id",
+		[]any{sessionID, ScriptMarking, ScriptFinal}, scanScript)
 }
 
 // Claim is a marker asking for a task.
@@ -610,13 +590,7 @@ func (db *DB) GiveMark(ctx context.Context, g Give) (Given, Outcome, error) {
 // ScriptMarks returns every mark and flag given on a script, oldest first,
 // voided ones too.
 func (db *DB) ScriptMarks(ctx context.Context, scriptID string) ([]Given, error) {
-	var out []Given
-	err := queryEach(ctx, db.sql, "SELECT "+givenCols+" FROM marking_marks g WHERE g.script_id = $1 ORDER BY g.id", []any{scriptID}, func(scan func(...any) error) error {
-		g, err := scanGiven(scan)
-		out = append(out, g)
-		return err
-	})
-	return out, err
+	return collect(ctx, db.sql, "SELECT "+givenCols+" FROM marking_marks g WHERE g.script_id = $1 ORDER BY g.id", []any{scriptID}, scanGiven)
 }
 
 const givenCols = "g.id, g.script_id, g.task_id, g.marker, g.purpose, g.marks, COALESCE(g.total, 0), g.flag, g.note, g.seconds, g.at, COALESCE(g.voided_at, 0), g.voided_by"
@@ -638,18 +612,29 @@ func scanGiven(scan func(...any) error) (Given, error) {
 }
 
 func scriptMarks(ctx context.Context, tx *sql.Tx, scriptID string, voided bool) ([]Given, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT "+givenCols+" FROM marking_marks g WHERE g.script_id = $1 AND (g.voided_at IS NULL OR $2 = 1) ORDER BY g.id", scriptID, boolInt(voided))
+	return collect(ctx, tx, "SELECT "+givenCols+" FROM marking_marks g WHERE g.script_id = $1 AND (g.voided_at IS NULL OR $2 = 1) ORDER BY g.id",
+		[]any{scriptID, boolInt(voided)}, scanGiven)
+}
+
+// querier is a database or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// collect runs a query and scans each row with scan.
+func collect[T any](ctx context.Context, q querier, query string, args []any, scan func(func(...any) error) (T, error)) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Given
+	var out []T
 	for rows.Next() {
-		g, err := scanGiven(rows.Scan)
+		v, err := scan(rows.Scan)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, g)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
@@ -713,26 +698,25 @@ type MarkingCounts struct {
 
 // MarkingCounts counts a session's scripts and their open tasks.
 func (db *DB) MarkingCounts(ctx context.Context, sessionID string) (MarkingCounts, error) {
-	mc := MarkingCounts{Scripts: map[string]int{}, Open: map[string]int{}}
-	err := queryEach(ctx, db.sql, "SELECT state, COUNT(*) FROM scripts WHERE session_id = $1 AND state <> $2 GROUP BY state", []any{sessionID, ScriptSuperseded},
-		func(scan func(...any) error) error {
-			var s string
-			var n int
-			err := scan(&s, &n)
-			mc.Scripts[s] = n
-			return err
-		})
-	if err != nil {
+	var mc MarkingCounts
+	var err error
+	if mc.Scripts, err = db.countBy(ctx, "SELECT state, COUNT(*) FROM scripts WHERE session_id = $1 AND state <> $2 GROUP BY state", sessionID, ScriptSuperseded); err != nil {
 		return mc, err
 	}
-	err = queryEach(ctx, db.sql, `SELECT t.purpose, COUNT(*) FROM marking_tasks t JOIN scripts s ON s.id = t.script_id
-		WHERE s.session_id = $1 AND t.done_at IS NULL GROUP BY t.purpose`, []any{sessionID},
-		func(scan func(...any) error) error {
-			var p string
-			var n int
-			err := scan(&p, &n)
-			mc.Open[p] = n
-			return err
-		})
+	mc.Open, err = db.countBy(ctx, `SELECT t.purpose, COUNT(*) FROM marking_tasks t JOIN scripts s ON s.id = t.script_id
+		WHERE s.session_id = $1 AND t.done_at IS NULL GROUP BY t.purpose`, sessionID)
 	return mc, err
+}
+
+// countBy runs a query of (key, count) rows.
+func (db *DB) countBy(ctx context.Context, query string, args ...any) (map[string]int, error) {
+	out := map[string]int{}
+	err := queryEach(ctx, db.sql, query, args, func(scan func(...any) error) error {
+		var k string
+		var n int
+		err := scan(&k, &n)
+		out[k] = n
+		return err
+	})
+	return out, err
 }

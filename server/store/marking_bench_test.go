@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -22,11 +21,7 @@ const queuedTasks = 100_000
 // of the task just handed out (store.Task).
 func BenchmarkHandOut(b *testing.B) {
 	ctx := context.Background()
-	pgURL, err := pg.URL(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, dsn := range []string{filepath.Join(b.TempDir(), "central.db"), pgURL} {
+	for _, dsn := range engineDSNs(b) {
 		db, err := store.Open(ctx, dsn)
 		if err != nil {
 			b.Fatal(err)
