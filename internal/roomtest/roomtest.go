@@ -33,10 +33,11 @@ type Station struct {
 
 // New enrols a site with a new central, downloads its sessions and serves
 // the room on loopback until the test ends.
-func New(tb testing.TB) *Station {
+// Options go to servertest.New.
+func New(tb testing.TB, opts ...servertest.Option) *Station {
 	tb.Helper()
 	ctx := context.Background()
-	c := servertest.New(tb)
+	c := servertest.New(tb, opts...)
 	fast := wire.RetryPolicy{Retries: 2, WaitMin: 5 * time.Millisecond, WaitMax: 20 * time.Millisecond, Timeout: 10 * time.Second}
 	s, err := site.Enrol(ctx, site.Config{Dir: tb.TempDir(), Passphrase: Passphrase, HTTP: wire.NewClient(fast, nil)},
 		site.EnrolOptions{ServerURL: c.URL, Code: c.EnrolCode(tb), DeviceName: "A101 主机"})

@@ -87,6 +87,7 @@ type options struct {
 	tls      bool
 	release1 bool
 	roster   int // candidates of a made-up roster instead of the sample's
+	handIn   bool
 }
 
 // WithTLS serves central over HTTPS with the self-signed certificate that
@@ -134,6 +135,34 @@ func At(t time.Time) Option { return func(o *options) { o.now = t } }
 // (Roster) instead of the sample's 40.
 func WithRoster(n int) Option { return func(o *options) { o.roster = n } }
 
+// WithHandIn gives the sample paper a hand-in section (HandInPaper)
+// **[added: issue 15]**.
+func WithHandIn() Option { return func(o *options) { o.handIn = true } }
+
+// HandInItem is the id of the hand-in item HandInPaper adds.
+const HandInItem = "h1"
+
+// HandInPaper is the sample paper with a third section of one handin item
+// (HandInItem, 10 points, at most 20 files of 20 MiB together, the
+// defaults), as a paper file.
+func HandInPaper(t testing.TB) []byte {
+	t.Helper()
+	p, err := exam.ReadPaper(Sample(t, "paper-web-elementary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Sections = append(p.Sections, exam.Section{Title: "三、实操提交", Items: []exam.Item{{
+		ID: HandInItem, Type: exam.HandIn, Points: 10,
+		Stem:   "在工作文件夹中完成网页 index.html 及其样式表，然后提交。",
+		Rubric: []exam.Criterion{{Criterion: "正确提交文件", Points: 4}, {Criterion: "页面结构与样式", Points: 6}},
+	}}})
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // New starts a central.
 func New(t testing.TB, opts ...Option) *Central {
 	t.Helper()
@@ -160,7 +189,11 @@ func New(t testing.TB, opts ...Option) *Central {
 	if _, err := c.ImportCatalogue(ctx, Sample(t, "catalogue.json"), "test"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.ImportPaper(ctx, Sample(t, "paper-web-elementary.json"), "test"); err != nil {
+	paper := Sample(t, "paper-web-elementary.json")
+	if o.handIn {
+		paper = bytes.NewReader(HandInPaper(t))
+	}
+	if _, err := c.ImportPaper(ctx, paper, "test"); err != nil {
 		t.Fatal(err)
 	}
 	var err error
