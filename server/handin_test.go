@@ -10,8 +10,8 @@ import (
 
 	"onex/exam"
 	"onex/server"
-	"onex/server/store/pgtest"
 	"onex/server/servertest"
+	"onex/server/store/pgtest"
 	osync "onex/sync"
 )
 
