@@ -114,3 +114,32 @@ func piece(h *osync.HandInChunk, se *sessionEntry) (*store.HandInPiece, error) {
 	}
 	return &store.HandInPiece{Ticket: h.Ticket, ItemID: h.ItemID, File: h.File, Index: h.Index, Size: len(h.Data)}, nil
 }
+
+// HandedItem is what a candidate handed in for one handin item.
+type HandedItem struct {
+	Item  exam.Item
+	Files []HandedFile
+}
+
+// HandedInAll returns what a candidate handed in for every handin item of
+// the session's paper, in paper order (none when the paper has no handin
+// item), for the office's staff. No submission at central is
+// store.ErrNotFound.
+func (c *Central) HandedInAll(ctx context.Context, sessionID, ticket string) ([]HandedItem, error) {
+	_, paper, err := c.sessionPaper(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	var out []HandedItem
+	for _, it := range paper.Items() {
+		if it.Type != exam.HandIn {
+			continue
+		}
+		files, err := c.HandedIn(ctx, sessionID, ticket, it.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, HandedItem{Item: it, Files: files})
+	}
+	return out, nil
+}
