@@ -123,7 +123,8 @@ func (e *Exam) View(ctx context.Context) (*exam.View, error) {
 			it, _ := r.paper.Item(pi.ItemID)
 			n++
 			vi := exam.ViewItem{ID: it.ID, Number: n, Type: it.Type, Points: it.Points, Stem: it.Stem, MaxChars: it.MaxChars,
-				Rubric: it.Rubric, Examiner: it.Type == exam.Practical, Flagged: a.flags[it.ID]}
+				Rubric: it.Rubric, Examiner: it.Type == exam.Practical, Flagged: a.flags[it.ID],
+				MaxFiles: it.MaxFiles, MaxBytes: it.MaxBytes, Extensions: it.Extensions}
 			for _, oid := range pi.Options {
 				i := slices.IndexFunc(it.Options, func(o exam.Option) bool { return o.ID == oid })
 				vi.Options = append(vi.Options, it.Options[i])

@@ -174,6 +174,7 @@ func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 	mux.Handle("POST /office/devices/{id}/revoke", o.post(server.Admin, sitesPage, o.revokeDevice))
 	routesMarking(mux, o)
 	mux.Handle("GET /{$}", http.RedirectHandler("/office/", http.StatusSeeOther))
+	routesHandIn(mux, o)
 }
 
 // filesOnly serves files and no directory listing.

@@ -1,0 +1,228 @@
+package terminal_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"onex/client/handin"
+	"onex/client/site"
+	"onex/client/terminal"
+	"onex/exam"
+	"onex/internal/roomtest"
+	"onex/server/servertest"
+)
+
+// noneHolds fails when a file under dir holds any of the needles.
+func noneHolds(t *testing.T, dir string, needles ...[]byte) {
+	t.Helper()
+	n := 0
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		b, _ := os.ReadFile(p)
+		n++
+		for _, s := range needles {
+			if bytes.Contains(b, s) {
+				t.Errorf("%s holds %.20q in the clear", p, s)
+			}
+		}
+		return nil
+	})
+	if n == 0 {
+		t.Errorf("%s has no files to look at", dir)
+	}
+}
+
+func writeFile(t *testing.T, dir, name string, b []byte) {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// stationFiles is what the station holds of the candidate's hand-in item.
+func stationFiles(t *testing.T, s *site.Site, session string) map[string][]byte {
+	t.Helper()
+	items, err := s.HandedIn(context.Background(), session, ticket)
+	if err != nil || len(items) != 1 || items[0].Item.ID != servertest.HandInItem {
+		t.Fatalf("the station's hand-in: %+v, %v", items, err)
+	}
+	out := map[string][]byte{}
+	for _, f := range items[0].Files {
+		out[f.Name] = f.Content
+	}
+	return out
+}
+
+// TestHandInEndToEnd: the candidate's work folder is made at sign-in
+// (0700); a folder the item's limits refuse is refused naming the file,
+// with nothing journalled or sent; "hand in now" with 20 MiB goes to the
+// station (AtStation only once it holds every piece); a proctor's
+// "collect now" reaches the terminal through the long poll and hands the
+// changed folder in; submitting hands it in again and the folder is
+// removed once the station has everything; the terminal's directory and
+// the station's hold no file content in the clear; the terminal dies
+// (its directory and work folders gone) and nothing is lost: the station
+// syncs to central over TLS, where every file is whole and its SHA-256
+// the candidate's.
+func TestHandInEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	st := roomtest.New(t, servertest.WithHandIn(), servertest.WithTLS())
+	code, err := st.Server.PairingCode("A101", 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, work := filepath.Join(t.TempDir(), "terminal"), filepath.Join(t.TempDir(), handin.BaseName)
+	tm, err := terminal.Pair(ctx, terminal.Config{Dir: dir, SaveWait: 2 * time.Second, WorkBase: work}, code, "PC-07", "07")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stopRun := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() { tm.Run(runCtx); close(ran) }()
+	defer func() { stopRun(); <-ran }()
+
+	if _, err := st.Site.CheckIn(ctx, st.Session, site.CheckInRequest{Ticket: ticket, Status: exam.Present, Confirmed: true}); err != nil {
+		t.Fatal(err)
+	}
+	found, err := st.Site.Find(ctx, st.Session, ticket)
+	if err != nil || len(found) != 1 {
+		t.Fatal(found, err)
+	}
+	if _, err := tm.SignIn(ctx, ticket, found[0].SeatCode); err != nil {
+		t.Fatal(err)
+	}
+	folder, err := tm.WorkFolder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(folder); err != nil || fi.Mode().Perm() != 0o700 || filepath.Dir(folder) != work {
+		t.Fatalf("work folder %s: %v %v", folder, fi, err)
+	}
+	st.Central.Release()
+	if err := st.Site.Release(ctx, st.Session); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Site.StartRoom(ctx, st.Session, "张监考"); err != nil {
+		t.Fatal(err)
+	}
+	until(t, tm, 2*time.Second, "the start", func(s terminal.Status) bool { return s.Candidate != nil && s.Candidate.Started })
+	v, err := tm.View(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := itemOf(t, v, exam.HandIn); it.ID != servertest.HandInItem {
+		t.Fatalf("hand-in item %s", it.ID)
+	}
+
+	// Too many files: refused naming the file, nothing journalled or sent.
+	for i := range 21 {
+		writeFile(t, folder, fmt.Sprintf("extra/%02d.txt", i), []byte("x"))
+	}
+	before := tm.Status().Acked
+	_, err = tm.HandIn(ctx, servertest.HandInItem)
+	var fe *handin.FileError
+	if !errors.As(err, &fe) || fe.Name != "extra/20.txt" || !strings.Contains(err.Error(), "at most 20 files") {
+		t.Fatalf("21 files: %v", err)
+	}
+	if s := tm.Status(); s.Pending != 0 || s.Acked != before {
+		t.Errorf("a refused hand-in journalled or sent something: %+v", s)
+	}
+	os.RemoveAll(filepath.Join(folder, "extra"))
+	// Too big: refused naming the file.
+	writeFile(t, folder, "huge.bin", make([]byte, exam.DefaultHandInBytes+1))
+	if _, err := tm.HandIn(ctx, servertest.HandInItem); !errors.As(err, &fe) || fe.Name != "huge.bin" {
+		t.Fatalf("a file over 20 MiB: %v", err)
+	}
+	os.Remove(filepath.Join(folder, "huge.bin"))
+
+	// 20 MiB handed in now.
+	marker := []byte("<h1>candidate-work-5521</h1>")
+	page := append([]byte("<!doctype html>\n"), marker...)
+	big := make([]byte, exam.DefaultHandInBytes-4096) // room for the page to grow
+	rand.Read(big)
+	writeFile(t, folder, "index.html", page)
+	writeFile(t, folder, "assets/video.bin", big)
+	begin := time.Now()
+	h, err := tm.HandIn(ctx, servertest.HandInItem)
+	took := time.Since(begin)
+	if err != nil || h.Where != terminal.AtStation || len(h.Files) != 2 {
+		t.Fatalf("hand in now: %+v, %v", h, err)
+	}
+	t.Logf("FIGURE: 20 MiB (2 files, %d pieces) handed in terminal → station over loopback TLS in %v (%.1f MiB/s)",
+		exam.Chunks(int64(len(big)))+1, took.Round(time.Millisecond), 20/took.Seconds())
+	got := stationFiles(t, st.Site, st.Session)
+	if !bytes.Equal(got["index.html"], page) || !bytes.Equal(got["assets/video.bin"], big) {
+		t.Fatalf("the station holds %d files, not the candidate's", len(got))
+	}
+
+	// The proctor collects: the changed page reaches the station.
+	page2 := append(page, []byte("\n<p>edited after hand-in</p>")...)
+	writeFile(t, folder, "index.html", page2)
+	if err := st.Site.CollectNow(ctx, st.Session, ""); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !bytes.Equal(stationFiles(t, st.Site, st.Session)["index.html"], page2) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the proctor's collect did not bring the changed page to the station: %v, %+v", tm.HandInError(), tm.Status().Candidate)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// Submit: handed in again, then the folder is removed.
+	page3 := append(page2, []byte("\n<p>final</p>")...)
+	writeFile(t, folder, "index.html", page3)
+	if w, err := tm.Submit(ctx); err != nil || w != terminal.AtStation {
+		t.Fatalf("submit: %v %v", w, err)
+	}
+	if got := stationFiles(t, st.Site, st.Session); !bytes.Equal(got["index.html"], page3) || !bytes.Equal(got["assets/video.bin"], big) {
+		t.Fatal("the submission's hand-in is not at the station")
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(folder); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the work folder is still there after the submission")
+		}
+	}
+	noneHolds(t, dir, marker, big[:64], big[len(big)/2:len(big)/2+64])
+	noneHolds(t, st.Dir, marker, big[:64], big[len(big)/2:len(big)/2+64])
+
+	// The terminal dies with its disk: nothing is lost.
+	stopRun()
+	<-ran
+	os.RemoveAll(dir)
+	os.RemoveAll(work)
+	begin = time.Now()
+	stats, err := st.Site.Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("FIGURE: the station synced %d records (the hand-in's pieces among them) to central over TLS in %v", stats.Accepted, time.Since(begin).Round(time.Millisecond))
+	files, err := st.Central.HandedIn(ctx, st.Session, ticket, servertest.HandInItem)
+	if err != nil || len(files) != 2 {
+		t.Fatalf("central: %d files, %v", len(files), err)
+	}
+	for _, f := range files {
+		want := map[string][]byte{"index.html": page3, "assets/video.bin": big}[f.Name]
+		if !f.Complete() || !bytes.Equal(f.Content, want) || f.SHA256 != exam.FileHash(want) {
+			t.Errorf("central's %s: %q, %d bytes", f.Name, f.Problem, len(f.Content))
+		}
+	}
+}
