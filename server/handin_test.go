@@ -17,13 +17,7 @@ import (
 
 // pieces cuts content into the handin-chunk records of a file.
 func pieces(s server.Session, ticket string, content []byte) []osync.HandInChunk {
-	var out []osync.HandInChunk
-	for i := 0; i*exam.HandInChunk < len(content); i++ {
-		end := min(len(content), (i+1)*exam.HandInChunk)
-		out = append(out, osync.HandInChunk{SessionID: s.ID, Ticket: ticket, ItemID: servertest.HandInItem,
-			File: exam.FileHash(content), Index: i, Data: content[i*exam.HandInChunk : end]})
-	}
-	return out
+	return servertest.HandInPieces(s, ticket, servertest.HandInItem, content)
 }
 
 // TestHandedInPutTogether: central keeps the pieces of handed-in files as

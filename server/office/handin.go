@@ -92,13 +92,19 @@ func (o *office) handInFile(w http.ResponseWriter, r *http.Request, v *view) {
 		o.errorPage(w, r, v, server.ErrNotFound)
 		return
 	}
-	f := files[n]
+	sendAttachment(w, safeName(files[n].Name), files[n].Content)
+}
+
+// sendAttachment sends a handed-in file as an attachment named name:
+// application/octet-stream, nosniff, sandboxed, never rendered by the
+// browser (the staff's page and the marker's).
+func sendAttachment(w http.ResponseWriter, name string, content []byte) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": safeName(f.Name)}))
-	w.Header().Set("Content-Length", strconv.Itoa(len(f.Content)))
-	w.Write(f.Content)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	w.Header().Set("Content-Length", strconv.Itoa(len(content)))
+	w.Write(content)
 }
 
 // safeName is a download's file name: the last part of the handed-in name,

@@ -27,18 +27,8 @@ func TestHandInPageAndDownload(t *testing.T) {
 	rand.Read(bin)
 	bin[0] = 0
 	files := map[string][]byte{"index.html": page, "img/photo.bin": bin}
-	var list []exam.HandedFile
-	var envs [][]byte
-	for _, name := range []string{"index.html", "img/photo.bin"} {
-		content := files[name]
-		list = append(list, exam.HandedFile{Name: name, Size: int64(len(content)), SHA256: exam.FileHash(content)})
-		for i := 0; i*exam.HandInChunk < len(content); i++ {
-			end := min(len(content), (i+1)*exam.HandInChunk)
-			envs = append(envs, d.Seal(osync.KindHandIn, osync.HandInChunk{SessionID: c.Session.ID, Ticket: ticket, ItemID: servertest.HandInItem,
-				File: exam.FileHash(content), Index: i, Data: content[i*exam.HandInChunk : end]}).Bytes)
-		}
-	}
-	envs = append(envs, d.Seal(osync.KindSubmission, servertest.Submission(c.Session, ticket, map[string]exam.Answer{servertest.HandInItem: {Files: list}})).Bytes)
+	answer, envs := d.HandIn(c.Session, ticket, servertest.HandInItem, []string{"index.html", "img/photo.bin"}, files)
+	envs = append(envs, d.Seal(osync.KindSubmission, servertest.Submission(c.Session, ticket, map[string]exam.Answer{servertest.HandInItem: answer})).Bytes)
 	if code, resp := d.Push(envs...); code != 200 || resp.Results[len(resp.Results)-1].Outcome != osync.Accepted {
 		t.Fatalf("push: %d %+v", code, resp.Results)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -38,6 +39,7 @@ func routesMarking(mux *http.ServeMux, o *office) {
 	mux.Handle("GET /office/mark", o.signedIn(server.Mark, o.markNext(false)))
 	mux.Handle("POST /office/mark/{task}", o.post(server.Mark, markTaskPage, o.mark))
 	mux.Handle("POST /office/mark/{task}/flag", o.post(server.Mark, markTaskPage, o.flag))
+	mux.Handle("GET /office/mark/{task}/files/{n}", o.signedIn(server.Mark, o.markFile))
 	mux.Handle("GET /office/lead", o.show(leadPage))
 	mux.Handle("GET /office/lead/next", o.signedIn(server.Lead, o.markNext(true)))
 	mux.Handle("POST /office/lead/{task}", o.post(server.Lead, leadTaskPage, o.mark))
@@ -56,6 +58,7 @@ type markData struct {
 	Stem       string
 	Reference  string
 	Response   string
+	Files      []markFile // a hand-in item's files
 	Points     float64
 	Criteria   []criterionField
 	Action     string // where the marks go
@@ -79,6 +82,18 @@ type criterionField struct {
 	Max   float64
 	Value string
 	Focus bool
+}
+
+// markFile is a handed-in file as the marking pages show it: by its index,
+// never its name (a file name may carry the candidate's); text inline,
+// anything else a download named by the script id and the index.
+type markFile struct {
+	N       int // 1-based
+	Size    int64
+	Text    string
+	Inline  bool
+	Link    string
+	Problem string // the file is not complete at central yet
 }
 
 // givenRow is a mark given so far, as the lead's page shows it.
@@ -167,6 +182,17 @@ func (o *office) markView(r *http.Request, v *view, sv server.ScriptView) (markD
 		d.Cols = len(sv.Item.Rubric) + 5
 	} else {
 		d.Action, d.FlagAction, d.ProblemKinds = "/office/mark/"+id, "/office/mark/"+id+"/flag", server.Problems
+	}
+	files, err := o.central.ScriptFiles(r.Context(), v.UserName, sv.TaskID)
+	if err != nil {
+		return d, markingError(v, err)
+	}
+	for i, f := range files {
+		mf := markFile{N: i + 1, Size: f.Size, Problem: f.Problem, Link: "/office/mark/" + id + "/files/" + strconv.Itoa(i+1)}
+		if f.Complete() && isText(f.Content) {
+			mf.Text, mf.Inline = string(f.Content), true
+		}
+		d.Files = append(d.Files, mf)
 	}
 	sent := v.Form["m"]
 	focus := -1
@@ -378,3 +404,42 @@ func (o *office) loadLead(r *http.Request, _ *view) (any, error) {
 	}
 	return d, nil
 }
+
+// markFile sends a file handed in for the script of a task the user holds,
+// as an attachment named by the script id and the file's index (and its
+// extension, letters and digits only): never the name the candidate gave.
+func (o *office) markFile(w http.ResponseWriter, r *http.Request, v *view) {
+	id, err := taskID(r, v)
+	n, nerr := strconv.Atoi(r.PathValue("n"))
+	if err != nil || nerr != nil {
+		o.errorPage(w, r, v, fmt.Errorf("%s: %w", v.T("err.no_file_here"), server.ErrNotFound))
+		return
+	}
+	files, err := o.central.ScriptFiles(r.Context(), v.UserName, id)
+	if err != nil {
+		o.errorPage(w, r, v, markingError(v, err))
+		return
+	}
+	if n < 1 || n > len(files) || !files[n-1].Complete() {
+		o.errorPage(w, r, v, fmt.Errorf("%s: %w", v.T("err.no_file_here"), server.ErrNotFound))
+		return
+	}
+	sv, err := o.central.ScriptView(r.Context(), v.UserName, id)
+	if err != nil {
+		o.errorPage(w, r, v, markingError(v, err))
+		return
+	}
+	sendAttachment(w, fmt.Sprintf("%s-%d%s", sv.ScriptID, n, extension(files[n-1].Name)), files[n-1].Content)
+}
+
+// extension is a file name's extension as a download keeps it: a dot and
+// up to 10 ASCII letters or digits, lower case; "" for any other.
+func extension(name string) string {
+	ext := strings.ToLower(path.Ext(name))
+	if len(ext) < 2 || len(ext) > 11 || !asciiAlnum.MatchString(ext[1:]) {
+		return ""
+	}
+	return ext
+}
+
+var asciiAlnum = regexp.MustCompile(`^[a-z0-9]+$`)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -338,5 +339,83 @@ func TestMarkingPagesNeverFail(t *testing.T) {
 	}
 	if given, err := c.ScriptMarks(context.Background(), script); err != nil || len(given) > 0 {
 		t.Errorf("odd input was taken as a mark: %+v", given)
+	}
+}
+
+// TestMarkingHandedInFiles: a hand-in item's script shows the files the
+// candidate handed in, by index and never by name (a name may carry the
+// candidate's): text inline, escaped in a pre; anything else a download
+// named by the script id and the index, an attachment never rendered, for
+// the marker holding the task only; a file whose pieces have not all come
+// is listed as not complete, without a link.
+func TestMarkingHandedInFiles(t *testing.T) {
+	c := servertest.New(t, servertest.WithHandIn())
+	c.Release()
+	c.Clock.Add(40 * time.Minute)
+	d := c.Enrol(t, "SITE-001")
+	const tk = "2026WEB010001"
+	page := []byte("<script>alert('handed-in')</script>\n<p>我的网页</p>")
+	bin := append([]byte{0, 1, 2}, []byte("binary")...)
+	big := make([]byte, exam.HandInChunk+1)
+	names := []string{"mao-na.html", "毛娜的照片.bin", "big.dat"}
+	answer, envs := d.HandIn(c.Session, tk, servertest.HandInItem, names, map[string][]byte{names[0]: page, names[1]: bin, names[2]: big})
+	envs = envs[:len(envs)-1] // the last piece of big.dat never comes
+	envs = append(envs, d.Seal(osync.KindSubmission, servertest.Submission(c.Session, tk, map[string]exam.Answer{"q10": {Text: "响应式"}, servertest.HandInItem: answer})).Bytes)
+	if code, resp := d.Push(envs...); code != 200 || resp.Results[len(resp.Results)-1].Outcome != osync.Accepted {
+		t.Fatalf("push: %d %+v", code, resp.Results)
+	}
+	m := user(t, c, "marker-a", server.RoleMarker)
+	other := user(t, c, "marker-b", server.RoleMarker)
+	var task string
+	for range 3 { // the essay's script may come first: mark it
+		m.Page("/office/mark")
+		task = markActions.FindStringSubmatch(m.Raw)[1]
+		if strings.Contains(m.Raw, `id="files"`) {
+			break
+		}
+		m.Post("/office/mark/"+task, url.Values{"m": {"1", "1", "1"}})
+	}
+	html := m.Raw
+	if !strings.Contains(html, `<pre class="response">&lt;script&gt;alert(&#39;handed-in&#39;)&lt;/script&gt;`) || strings.Contains(html, "<script>alert") {
+		t.Errorf("the text file is not shown escaped in a pre:\n%s", html)
+	}
+	for _, secret := range append(candidateSecrets(t, c, 0), tk, "毛娜", "mao-na", "big.dat", ".bin") {
+		if strings.Contains(html, secret) {
+			t.Errorf("the marker's page holds %q", secret)
+		}
+	}
+	if strings.Contains(html, `id="file-link-1"`) || !strings.Contains(html, `id="file-link-2"`) || strings.Contains(html, `id="file-link-3"`) || !strings.Contains(html, "尚不完整") {
+		t.Errorf("links: text inline, the binary a link, the incomplete file none")
+	}
+	script := scriptIDOf.FindStringSubmatch(html)[1]
+	files := "/office/mark/" + task + "/files/"
+	get := func(o *servertest.Office, n string) (int, http.Header) {
+		req, _ := http.NewRequest("GET", c.URL+files+n, nil)
+		code, _, h := o.Do(req)
+		return code, h
+	}
+	code, h := get(m, "2")
+	if code != 200 || m.Raw != string(bin) || h.Get("Content-Type") != "application/octet-stream" || h.Get("X-Content-Type-Options") != "nosniff" ||
+		h.Get("Content-Disposition") != "attachment; filename="+script+"-2.bin" {
+		t.Errorf("download: %d %q %v", code, m.Raw, h)
+	}
+	for n, want := range map[string]int{"1": 200, "3": 404, "4": 404, "0": 404, "x": 404} {
+		if code, _ := get(m, n); code != want {
+			t.Errorf("file %s: %d, want %d", n, code, want)
+		}
+	}
+	if code, _ := get(other, "2"); code != http.StatusForbidden || strings.Contains(other.Raw, "binary") {
+		t.Errorf("another marker's download: %d", code)
+	}
+	if code, _ := get(user(t, c, "clerk", server.RoleStaff), "2"); code != http.StatusForbidden {
+		t.Errorf("staff's download: %d", code)
+	}
+	if code, _, _ := m.Post("/office/mark/"+task, url.Values{"m": {"4", "5.5"}}); code != http.StatusSeeOther {
+		t.Fatalf("marking the hand-in: %d", code)
+	}
+	for _, r := range c.Results(t) {
+		if r.Ticket == tk && slices.Contains(r.Awaiting, servertest.HandInItem) {
+			t.Errorf("the hand-in item still awaits marks: %+v", r.Awaiting)
+		}
 	}
 }
