@@ -409,27 +409,34 @@ func (o *office) loadLead(r *http.Request, _ *view) (any, error) {
 // as an attachment named by the script id and the file's index (and its
 // extension, letters and digits only): never the name the candidate gave.
 func (o *office) markFile(w http.ResponseWriter, r *http.Request, v *view) {
-	id, err := taskID(r, v)
-	n, nerr := strconv.Atoi(r.PathValue("n"))
-	if err != nil || nerr != nil {
-		o.errorPage(w, r, v, fmt.Errorf("%s: %w", v.T("err.no_file_here"), server.ErrNotFound))
-		return
-	}
-	files, err := o.central.ScriptFiles(r.Context(), v.UserName, id)
+	name, content, err := o.scriptFile(r, v)
 	if err != nil {
-		o.errorPage(w, r, v, markingError(v, err))
+		o.errorPage(w, r, v, err)
 		return
 	}
-	if n < 1 || n > len(files) || !files[n-1].Complete() {
-		o.errorPage(w, r, v, fmt.Errorf("%s: %w", v.T("err.no_file_here"), server.ErrNotFound))
-		return
+	sendAttachment(w, name, content)
+}
+
+// scriptFile is the file of the path, of the script of a task the user
+// holds: its download name and content.
+func (o *office) scriptFile(r *http.Request, v *view) (string, []byte, error) {
+	id, err := taskID(r, v)
+	if err != nil {
+		return "", nil, err
 	}
 	sv, err := o.central.ScriptView(r.Context(), v.UserName, id)
 	if err != nil {
-		o.errorPage(w, r, v, markingError(v, err))
-		return
+		return "", nil, markingError(v, err)
 	}
-	sendAttachment(w, fmt.Sprintf("%s-%d%s", sv.ScriptID, n, extension(files[n-1].Name)), files[n-1].Content)
+	files, err := o.central.ScriptFiles(r.Context(), v.UserName, id)
+	if err != nil {
+		return "", nil, markingError(v, err)
+	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 1 || n > len(files) || !files[n-1].Complete() {
+		return "", nil, fmt.Errorf("%s: %w", v.T("err.no_file_here"), server.ErrNotFound)
+	}
+	return fmt.Sprintf("%s-%d%s", sv.ScriptID, n, extension(files[n-1].Name)), files[n-1].Content, nil
 }
 
 // extension is a file name's extension as a download keeps it: a dot and
