@@ -1,8 +1,10 @@
 package exam_test
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -284,5 +286,25 @@ func between(t *rapid.T, final, a, b []float64, step float64) {
 	// The total is the mean rounded to the step, a half step up.
 	if want := math.Ceil((at+bt)/2/step) * step; ft != want {
 		t.Fatalf("total %v of the mean of %v and %v is not %v", ft, at, bt, want)
+	}
+}
+
+// TestReferenceNeverPresented: the reference answer and the marking rule
+// are for markers; the candidate's view of an item (what the terminal
+// shows, built field by field) has no field that could carry them.
+func TestReferenceNeverPresented(t *testing.T) {
+	vt := reflect.TypeOf(exam.ViewItem{})
+	for _, name := range []string{"Reference", "Marking", "Answer"} {
+		f, ok := vt.FieldByName(name)
+		if ok && (name != "Answer" || f.Type != reflect.TypeOf(exam.Answer{})) {
+			t.Errorf("exam.ViewItem has a field %s (%v)", name, f.Type)
+		}
+	}
+	b, err := json.Marshal(exam.ViewItem{ID: "q10", Type: exam.Essay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "reference") || strings.Contains(string(b), "marking") {
+		t.Errorf("a view item's JSON: %s", b)
 	}
 }

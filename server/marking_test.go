@@ -151,7 +151,7 @@ func markConcurrently(c *servertest.Central, category map[string]int, ms, leads 
 			}
 			v, err := next(ctx, name)
 			if errors.Is(err, server.ErrNoTask) {
-				time.Sleep(3 * time.Millisecond)
+				time.Sleep(20 * time.Millisecond) // as a page polling its queue would, if much faster
 				continue
 			}
 			if err != nil {
