@@ -122,8 +122,21 @@ var ErrFile = errors.New("the work folder cannot be handed in")
 // folder, "/"-separated); nothing was collected.
 type FileError struct {
 	Name   string
-	Reason string
+	Kind   string // Refused…: what the screens translate
+	Reason string // in English, for logs of the file's kind and tests
+	Limit  int64  // the files or bytes a task takes, for RefusedCount and RefusedSize
 }
+
+// Kinds of FileError.
+const (
+	RefusedCount   = "count"   // more files than the task takes
+	RefusedSize    = "size"    // more bytes than the task takes
+	RefusedType    = "type"    // an extension the task does not take
+	RefusedName    = "name"    // a name a hand-in cannot carry
+	RefusedLink    = "link"    // a link out of the folder, to nothing or to a folder
+	RefusedSpecial = "special" // not a regular file
+	RefusedRead    = "read"    // cannot be read
+)
 
 func (e *FileError) Error() string { return fmt.Sprintf("%q: %s", e.Name, e.Reason) }
 
@@ -169,16 +182,16 @@ func Collect(dir string, l exam.HandInLimits) ([]File, error) {
 	}
 	slices.Sort(names)
 	if len(names) > l.Files {
-		return nil, &FileError{Name: names[l.Files], Reason: fmt.Sprintf("this task takes at most %d files; the folder has %d", l.Files, len(names))}
+		return nil, &FileError{Name: names[l.Files], Kind: RefusedCount, Limit: int64(l.Files), Reason: fmt.Sprintf("this task takes at most %d files; the folder has %d", l.Files, len(names))}
 	}
 	var out []File
 	var total int64
 	for _, name := range names {
 		if err := exam.CheckName(name); err != nil {
-			return nil, &FileError{Name: name, Reason: err.Error()}
+			return nil, &FileError{Name: name, Kind: RefusedName, Reason: err.Error()}
 		}
 		if !l.Allows(name) {
-			return nil, &FileError{Name: name, Reason: fmt.Sprintf("this task takes only files of type %s", strings.Join(l.Extensions, " "))}
+			return nil, &FileError{Name: name, Kind: RefusedType, Reason: fmt.Sprintf("this task takes only files of type %s", strings.Join(l.Extensions, " "))}
 		}
 		content, err := read(root, name, total, l.Bytes)
 		if err != nil {
@@ -201,29 +214,29 @@ func read(root *os.Root, name string, total, limit int64) ([]byte, error) {
 	fi, err := root.Stat(name) // follows a link, within the folder only
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, &FileError{Name: name, Reason: "a link to nothing, or to a file outside the work folder"}
+			return nil, &FileError{Name: name, Kind: RefusedLink, Reason: "a link to nothing, or to a file outside the work folder"}
 		}
-		return nil, &FileError{Name: name, Reason: "a link out of the work folder, or a file that cannot be read: " + err.Error()}
+		return nil, &FileError{Name: name, Kind: RefusedLink, Reason: "a link out of the work folder, or a file that cannot be read: " + err.Error()}
 	}
 	switch {
 	case fi.IsDir():
-		return nil, &FileError{Name: name, Reason: "a link to a folder: hand in the files themselves"}
+		return nil, &FileError{Name: name, Kind: RefusedLink, Reason: "a link to a folder: hand in the files themselves"}
 	case !fi.Mode().IsRegular():
-		return nil, &FileError{Name: name, Reason: "not a regular file"}
+		return nil, &FileError{Name: name, Kind: RefusedSpecial, Reason: "not a regular file"}
 	case fi.Size() > room:
 		return nil, tooBig(name, fi.Size(), total, limit)
 	}
 	f, err := root.Open(name)
 	if err != nil {
-		return nil, &FileError{Name: name, Reason: "cannot be read: " + err.Error()}
+		return nil, &FileError{Name: name, Kind: RefusedRead, Reason: "cannot be read: " + err.Error()}
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return nil, &FileError{Name: name, Reason: "not a regular file"}
+		return nil, &FileError{Name: name, Kind: RefusedSpecial, Reason: "not a regular file"}
 	}
 	b, err := io.ReadAll(io.LimitReader(f, room+1))
 	if err != nil {
-		return nil, &FileError{Name: name, Reason: "cannot be read: " + err.Error()}
+		return nil, &FileError{Name: name, Kind: RefusedRead, Reason: "cannot be read: " + err.Error()}
 	}
 	if int64(len(b)) > room {
 		return nil, tooBig(name, int64(len(b)), total, limit)
@@ -233,9 +246,9 @@ func read(root *os.Root, name string, total, limit int64) ([]byte, error) {
 
 func tooBig(name string, size, total, limit int64) error {
 	if total == 0 {
-		return &FileError{Name: name, Reason: fmt.Sprintf("%s, more than this task takes (%s)", Size(size), Size(limit))}
+		return &FileError{Name: name, Kind: RefusedSize, Limit: limit, Reason: fmt.Sprintf("%s, more than this task takes (%s)", Size(size), Size(limit))}
 	}
-	return &FileError{Name: name, Reason: fmt.Sprintf("%s, with the files before it %s, more than this task takes (%s)", Size(size), Size(total+size), Size(limit))}
+	return &FileError{Name: name, Kind: RefusedSize, Limit: limit, Reason: fmt.Sprintf("%s, with the files before it %s, more than this task takes (%s)", Size(size), Size(total+size), Size(limit))}
 }
 
 // Size writes a number of bytes for people: "812 B", "3.4 KiB", "20.0 MiB".
