@@ -69,7 +69,7 @@ type markData struct {
 	Progress     server.MarkerProgress
 
 	// The lead's page: the marks and flags given so far, by whom.
-	Given []givenRow
+	Given []server.GivenMark
 	Flags []server.GivenMark
 	Note  string
 	Cols  int
@@ -94,11 +94,6 @@ type markFile struct {
 	Inline  bool
 	Link    string
 	Problem string // the file is not complete at central yet
-}
-
-// givenRow is a mark given so far, as the lead's page shows it.
-type givenRow struct {
-	server.GivenMark
 }
 
 // idleData is the page of a marker with nothing to mark, or paused.
@@ -176,7 +171,7 @@ func (o *office) markView(r *http.Request, v *view, sv server.ScriptView) (markD
 			if g.Flag != "" {
 				d.Flags = append(d.Flags, g)
 			} else {
-				d.Given = append(d.Given, givenRow{g})
+				d.Given = append(d.Given, g)
 			}
 		}
 		d.Cols = len(sv.Item.Rubric) + 5
