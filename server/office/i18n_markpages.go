@@ -26,7 +26,7 @@ var markpagesMessages = map[string][2]string{
 	"err.problem":      {"请选择问题类型", "Choose what the problem is"},
 	"err.flag_note":    {"疑似违纪须填写说明", "Suspected misconduct needs a note"},
 
-	"mark.counts":      {"您已评 %d 份 · 待评 %d 份", "You have marked %d · %d waiting"},
+	"mark.counts":      {"您已评 %d 份 · 待评 %s 份", "You have marked %d · %s waiting"},
 	"mark.script":      {"试卷编号", "Script"},
 	"mark.stem":        {"题目", "Question"},
 	"mark.reference":   {"参考答案", "Reference answer"},

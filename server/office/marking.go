@@ -66,7 +66,7 @@ type markData struct {
 	FlagAction string // where a flag goes ("" on the lead's page)
 	// ProblemKinds are the problems a marker may flag.
 	ProblemKinds []string
-	Progress     server.MarkerProgress
+	progressView
 
 	// The lead's page: the marks and flags given so far, by whom.
 	Given []server.GivenMark
@@ -98,9 +98,20 @@ type markFile struct {
 
 // idleData is the page of a marker with nothing to mark, or paused.
 type idleData struct {
-	Paused   bool
-	Lead     bool
-	Progress server.MarkerProgress
+	Paused bool
+	Lead   bool
+	progressView
+}
+
+// progressView is the user's counts on a marking page.
+type progressView struct{ Progress server.MarkerProgress }
+
+// Waiting is how many scripts wait for the user, "1000+" beyond the count.
+func (p progressView) Waiting() string {
+	if p.Progress.More {
+		return strconv.Itoa(p.Progress.Waiting) + "+"
+	}
+	return strconv.Itoa(p.Progress.Waiting)
 }
 
 // markNext hands the user the next task of a queue (lead: the lead's) and
@@ -126,7 +137,7 @@ func (o *office) markNext(lead bool) func(http.ResponseWriter, *http.Request, *v
 			if errors.Is(err, server.ErrPaused) {
 				v.Title = "title.mark_paused"
 			}
-			v.Data = idleData{Paused: errors.Is(err, server.ErrPaused), Lead: lead, Progress: prog}
+			v.Data = idleData{Paused: errors.Is(err, server.ErrPaused), Lead: lead, progressView: progressView{prog}}
 			o.write(w, http.StatusOK, "markidle.html", v)
 			return
 		}
