@@ -81,6 +81,9 @@ type Item struct {
 	MaxFiles   int      `json:"max_files,omitempty"`
 	MaxBytes   int64    `json:"max_bytes,omitempty"`
 	Extensions []string `json:"extensions,omitempty"`
+	// Items marked at central (ItemType.MarkedCentrally) only:
+	Marking   *MarkingRule `json:"marking,omitempty"`   // nil: single marking in steps of DefaultStep
+	Reference string       `json:"reference,omitempty"` // a reference answer shown to markers beside the rubric
 }
 
 // Option is one choice of a single or multiple item.
@@ -234,8 +237,10 @@ func validateItem(pr *problems, it Item) {
 		}
 	default:
 		at("type %q is unknown (single, multiple, truefalse, fill, essay, practical, handin)", it.Type)
+		return
 	}
 	limitsOnOther(at, it)
+	validateMarking(at, it)
 }
 
 func validateAnswer(at func(string, ...any), it Item, ok func(string) bool, notOK string) {

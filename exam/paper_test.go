@@ -172,6 +172,8 @@ func FuzzReadPaper(f *testing.F) {
 	f.Add(sample(f, "paper-web-elementary.json"))
 	f.Add([]byte(`{"format":"onex-paper/1"}`))
 	f.Add([]byte(`{"sections":[{"items":[{"id":"x","type":"fill","points":1,"stem":"s","accept":["\uff21"]}]}]}`))
+	f.Add([]byte(`{"format":"onex-paper/1","id":"p","certificate":"C","level":"elementary","title":"t","duration_minutes":1,"sections":[{"title":"s","items":[` +
+		`{"id":"e","type":"essay","points":4,"stem":"s","rubric":[{"criterion":"c","points":3},{"criterion":"d","points":1}],"marking":{"double":true,"tolerance":1,"step":0.5},"reference":"r"}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := exam.ReadPaper(bytes.NewReader(data))
 		if err != nil {
@@ -194,6 +196,16 @@ func FuzzReadPaper(f *testing.F) {
 		}
 		if r.Total > r.Max || r.Max != p.TotalPoints() {
 			t.Fatalf("total %v max %v paper %v", r.Total, r.Max, p.TotalPoints())
+		}
+		// Its marking rules take a first mark of zeros: final when single, a second asked for when double.
+		for _, it := range p.Items() {
+			if !it.Type.MarkedCentrally() {
+				continue
+			}
+			r, err := it.Resolve(exam.Marking{Marks: [][]float64{make([]float64, len(it.Rubric))}})
+			if err != nil || r.Done() == it.Rule().Double {
+				t.Fatalf("item %s (%+v): a first mark of zeros: %+v, %v", it.ID, it.Rule(), r, err)
+			}
 		}
 		if got := len(p.Present("s", "c").ItemIDs()); got != len(p.Items()) {
 			t.Fatalf("presented %d of %d items", got, len(p.Items()))

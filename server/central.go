@@ -71,6 +71,9 @@ type Config struct {
 	// TLSCertificate is the DER of the certificate central serves itself
 	// (nil: none): central signs its key for devices that enrol.
 	TLSCertificate []byte
+	// ClaimTimeout is how long a marker holds a task handed out before it
+	// returns to the queue; default DefaultClaimTimeout.
+	ClaimTimeout time.Duration
 }
 
 // Limits are the batch limits central advertises to devices (MaxRecords,
@@ -100,6 +103,8 @@ type Central struct {
 	noncesForgotten atomic.Int64 // unix nanoseconds by central's clock
 	releaseMu       sync.Mutex
 	releaseCache    map[string][]byte // session id -> release key
+	claimTimeout    time.Duration     // Config.ClaimTimeout
+	marking         markingState
 }
 
 // KeysFile is where central's private keys live in its data directory.
@@ -158,11 +163,11 @@ func Open(ctx context.Context, dataDir, dbURL string, cfg Config) (*Central, err
 		return nil, err
 	}
 	c := &Central{db: db, keys: keys, log: cfg.logger(), now: cfg.clock(), tls: ctls, limits: cfg.limits(),
-		metrics: newMetrics(), releaseCache: map[string][]byte{}}
+		metrics: newMetrics(), releaseCache: map[string][]byte{}, claimTimeout: orDefault(cfg.ClaimTimeout, DefaultClaimTimeout)}
 	// What a database or key file of an earlier release lacks, done once.
 	for _, step := range []func(context.Context) error{
 		func(ctx context.Context) error { return c.upgradeKeys(ctx, filepath.Join(dataDir, KeysFile)) },
-		c.sealPlainUnlockCodes, c.sealPlainPapers, db.Scrub, c.versionPackages,
+		c.sealPlainUnlockCodes, c.sealPlainPapers, db.Scrub, c.versionPackages, c.scriptOldSubmissions,
 	} {
 		if err := step(ctx); err != nil {
 			db.Close()

@@ -298,7 +298,8 @@ func effect(p osync.Payload, se *sessionEntry) (store.Effect, error) {
 		if err := se.paper.CheckAnswers(v.Answers); err != nil {
 			return nil, err
 		}
-		return store.Submission{Ticket: v.Ticket, Answers: v.Answers, Forced: v.Forced}, nil
+		return store.Submission{Ticket: v.Ticket, Answers: v.Answers, Forced: v.Forced,
+			PaperID: se.paper.ID, PaperVersion: se.paper.Version, Central: centralItems(se.paper)}, nil
 	case *osync.PracticalScore:
 		if err := ticket(v.Ticket); err != nil {
 			return nil, err

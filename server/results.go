@@ -106,6 +106,9 @@ func (c *Central) SessionResults(ctx context.Context, sessionID string) ([]Resul
 	if err != nil {
 		return nil, err
 	}
+	if err := c.mergeFinalMarks(ctx, s.ID, recs.Marks); err != nil {
+		return nil, err
+	}
 	disputes, err := c.disputes(ctx, s.ID)
 	if err != nil {
 		return nil, err

@@ -16,27 +16,32 @@ import (
 const (
 	RoleAdmin     = "admin"     // everything, including users
 	RoleStaff     = "staff"     // organisation staff: catalogue, papers, sessions, rosters, results
-	RoleMarker    = "marker"    // marks essays
+	RoleMarker    = "marker"    // marks essays at central, blind
+	RoleLead      = "lead"      // lead marker (题组长): marks, arbitrates, decides problem scripts
 	RoleInspector = "inspector" // reads results and the audit log
 )
 
 // Roles lists every role.
-var Roles = []string{RoleAdmin, RoleStaff, RoleMarker, RoleInspector}
+var Roles = []string{RoleAdmin, RoleStaff, RoleMarker, RoleLead, RoleInspector}
 
 // Access is what an office operation needs of the user's role.
 type Access int
 
 // Accesses, each role given only what it needs: a marker reads the
-// catalogue and the papers' titles (marking comes with its own pages); an
-// inspector also oversees sessions, sites, results, conflicts and the audit
-// log, but reads no roster; admin and staff read rosters and change things;
-// only an administrator revokes a device.
+// catalogue and the papers' titles and marks, blind, on the marking pages;
+// a lead marker also takes the lead's tasks (problem scripts, arbitration)
+// and the lead's pages; an inspector oversees sessions, sites, results,
+// conflicts and the audit log, but reads no roster and marks nothing; admin
+// and staff read rosters and change things, staff marking nothing; only an
+// administrator revokes a device.
 const (
 	Read    Access = iota // the catalogue and the papers' titles: every office role
 	Oversee               // sessions, sites, results, conflicts, the audit log: admin, staff, inspector
 	Rosters               // rosters, with candidates' names and ID numbers: admin, staff
 	Write                 // every change: admin, staff
 	Admin                 // what only an administrator does (revoking a device): admin
+	Mark                  // the marking pages, blind: admin, marker, lead
+	Lead                  // the lead's pages: problem scripts, arbitration, markers' work: admin, lead
 )
 
 // Allows reports whether a role has an access.
@@ -49,7 +54,9 @@ func Allows(role string, need Access) bool {
 	case RoleInspector:
 		return need <= Oversee
 	case RoleMarker:
-		return need == Read
+		return need == Read || need == Mark
+	case RoleLead:
+		return need == Read || need == Mark || need == Lead
 	}
 	return false
 }

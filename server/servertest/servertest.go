@@ -88,6 +88,7 @@ type options struct {
 	release1 bool
 	roster   int // candidates of a made-up roster instead of the sample's
 	handIn   bool
+	paper    func([]byte) []byte
 }
 
 // WithTLS serves central over HTTPS with the self-signed certificate that
@@ -162,6 +163,11 @@ func HandInPaper(t testing.TB) []byte {
 	}
 	return b
 }
+// WithPaper edits the sample paper's JSON before it is imported.
+func WithPaper(edit func([]byte) []byte) Option { return func(o *options) { o.paper = edit } }
+
+// WithClaimTimeout sets how long a marker holds a task (0: the default).
+func WithClaimTimeout(d time.Duration) Option { return func(o *options) { o.cfg.ClaimTimeout = d } }
 
 // New starts a central.
 func New(t testing.TB, opts ...Option) *Central {
@@ -192,6 +198,13 @@ func New(t testing.TB, opts ...Option) *Central {
 	paper := Sample(t, "paper-web-elementary.json")
 	if o.handIn {
 		paper = bytes.NewReader(HandInPaper(t))
+	}
+	if o.paper != nil {
+		b, err := io.ReadAll(paper)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paper = bytes.NewReader(o.paper(b))
 	}
 	if _, err := c.ImportPaper(ctx, paper, "test"); err != nil {
 		t.Fatal(err)

@@ -67,6 +67,11 @@ type Submission struct {
 	Answers  map[string]exam.Answer
 	Forced   bool
 	RecordID string // of the record held, as SessionRecords reads it; not stored from here
+	// The paper's items marked at central: the submission's scripts are
+	// made with it (putScripts). Not read back by SessionRecords.
+	PaperID      string
+	PaperVersion int
+	Central      []CentralItem
 }
 
 // Marks is the effect of a practical-score record.
@@ -85,7 +90,7 @@ func (a Attendance) values() ([]string, []any, error) {
 
 func (s Submission) values() ([]string, []any, error) {
 	answers, err := json.Marshal(s.Answers)
-	return []string{"answers", "forced"}, []any{string(answers), boolInt(s.Forced)}, err
+	return []string{"answers", "forced", "scripted"}, []any{string(answers), boolInt(s.Forced), 1}, err
 }
 
 func (m Marks) values() ([]string, []any, error) {
@@ -125,7 +130,15 @@ func set(ctx context.Context, tx *sql.Tx, eff Effect, rec *Incoming, replacing s
 		return false, err
 	}
 	n, err := res.RowsAffected()
-	return n == 1, err
+	if err != nil || n != 1 {
+		return false, err
+	}
+	if s, ok := eff.(Submission); ok {
+		if err := putScripts(ctx, tx, rec.SessionID, rec.RecordID, s, time.Now()); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // placeholders is "$from, …" for n arguments.

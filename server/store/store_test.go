@@ -36,11 +36,7 @@ func TestMain(m *testing.M) {
 func eachEngine(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Helper()
 	ctx := context.Background()
-	pgURL, err := pg.URL(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, dsn := range []string{filepath.Join(t.TempDir(), "central.db"), pgURL} {
+	for _, dsn := range engineDSNs(t) {
 		db, err := store.Open(ctx, dsn)
 		if err != nil {
 			t.Fatal(err)
@@ -50,6 +46,16 @@ func eachEngine(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 			fn(t, db)
 		})
 	}
+}
+
+// engineDSNs are a fresh SQLite database and a fresh PostgreSQL database.
+func engineDSNs(t testing.TB) []string {
+	t.Helper()
+	pgURL, err := pg.URL(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{filepath.Join(t.TempDir(), "central.db"), pgURL}
 }
 
 func sampleCatalogue(t *testing.T) *exam.Catalogue {

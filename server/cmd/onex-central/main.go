@@ -9,6 +9,7 @@
 //	onex-central unlock-code --data DIR --session ID
 //	onex-central results --data DIR --session ID --format csv|json
 //	onex-central device revoke --data DIR --device ID --reason TEXT
+//	onex-central user add --data DIR --name NAME --role admin|staff|marker|lead|inspector --password-file F
 //	onex-central version
 //
 // Every command that takes --data also takes --db postgres://... to keep the
@@ -49,6 +50,7 @@ commands:
   unlock-code   print a session's unlock code (audited)
   results       print a session's results as CSV or JSON
   device        revoke: refuse a device's requests and records from now on (audited)
+  user          add: add an office user (marker, lead, ...) or set one's password and role (audited)
   version       print this build's version
 
 Run "onex-central <command> --help" for a command's flags.
@@ -111,6 +113,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog
 			return errors.New(`device: the subcommand is "revoke"`)
 		}
 		return cmdDeviceRevoke(ctx, args[1:], stdout, log)
+	case "user":
+		return cmdUser(ctx, args, stdout, log)
 	}
 	return fmt.Errorf("unknown command %q (try --help)", cmd)
 }
@@ -252,6 +256,7 @@ func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
 	readTimeout := f.Duration("read-timeout", time.Minute, "longest a whole request may take to arrive (a device's batch, once authenticated: --batch-idle, --batch-timeout)")
 	batchIdle := f.Duration("batch-idle", server.DefaultBatchIdle, "longest central waits for more of an authenticated batch body")
 	batchTimeout := f.Duration("batch-timeout", server.DefaultBatchTimeout, "longest an authenticated batch body may take")
+	claimTimeout := f.Duration("claim-timeout", server.DefaultClaimTimeout, "how long a marker holds a script handed out before it returns to the queue")
 	if err := f.parse(args, 0); err != nil {
 		return err
 	}
@@ -267,7 +272,7 @@ func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	cfg := server.Config{Log: log, MaxRecords: *maxRecords, MaxBatchBytes: *maxBytes, MaxIngest: *maxIngest, BatchIdle: *batchIdle, BatchTimeout: *batchTimeout}
+	cfg := server.Config{Log: log, MaxRecords: *maxRecords, MaxBatchBytes: *maxBytes, MaxIngest: *maxIngest, BatchIdle: *batchIdle, BatchTimeout: *batchTimeout, ClaimTimeout: *claimTimeout}
 	var opts []web.Option
 	if *trustProxy {
 		opts = append(opts, web.TrustProxy())

@@ -104,6 +104,12 @@ func testCommands(t *testing.T, db string) {
 	if err := json.Unmarshal([]byte(mustRun("results", "--data", data, "--session", session, "--format", "json")), &results); err != nil || len(results) != 40 {
 		t.Errorf("results: %d, %v", len(results), err)
 	}
+	if out := mustRun("user", "add", "--data", data, "--name", "zhang", "--role", "lead", "--password-file", pw); strings.TrimSpace(out) != "user zhang, role lead" {
+		t.Errorf("user add printed %q", out)
+	}
+	if _, err := cli(t, "user", "add", "--data", data, "--name", "li", "--role", "chief", "--password-file", pw); err == nil || !strings.Contains(err.Error(), `role "chief"`) {
+		t.Errorf("user add with an unknown role: %v", err)
+	}
 	if csv := mustRun("results", "--data", data, "--session", session); !strings.HasPrefix(csv, "\ufeff准考证号") {
 		t.Errorf("csv starts %q", csv[:20])
 	}
