@@ -75,15 +75,15 @@ type Item struct {
 	Match    string      `json:"match,omitempty"`
 	MaxChars int         `json:"max_chars,omitempty"`
 	Rubric   []Criterion `json:"rubric,omitempty"`
-	// Items marked at central (ItemType.MarkedCentrally) only:
-	Marking   *MarkingRule `json:"marking,omitempty"`   // nil: single marking in steps of DefaultStep
-	Reference string       `json:"reference,omitempty"` // a reference answer shown to markers beside the rubric
 	// Hand-in items only (handin.go): at most MaxFiles files of MaxBytes
 	// bytes together (0: the defaults), of the Extensions listed (none:
 	// any).
 	MaxFiles   int      `json:"max_files,omitempty"`
 	MaxBytes   int64    `json:"max_bytes,omitempty"`
 	Extensions []string `json:"extensions,omitempty"`
+	// Items marked at central (ItemType.MarkedCentrally) only:
+	Marking   *MarkingRule `json:"marking,omitempty"`   // nil: single marking in steps of DefaultStep
+	Reference string       `json:"reference,omitempty"` // a reference answer shown to markers beside the rubric
 }
 
 // Option is one choice of a single or multiple item.
@@ -239,8 +239,8 @@ func validateItem(pr *problems, it Item) {
 		at("type %q is unknown (single, multiple, truefalse, fill, essay, practical, handin)", it.Type)
 		return
 	}
-	validateMarking(at, it)
 	limitsOnOther(at, it)
+	validateMarking(at, it)
 }
 
 func validateAnswer(at func(string, ...any), it Item, ok func(string) bool, notOK string) {

@@ -25,8 +25,11 @@ func (tx *Tx) PutHandInPiece(sessionID, ticket, file string, index int, data []b
 	return n == 1, err
 }
 
+// pieceRow is a piece's row id for its sealed field: the file's hash cut
+// to 128 bits keeps the id within the 128 bytes a sealed field's row id
+// may take, with the session id and ticket before it.
 func pieceRow(sessionID, ticket, file string, index int) string {
-	return rowKey(sessionID, ticket, file, strconv.Itoa(index))
+	return rowKey(sessionID, ticket, file[:min(len(file), 32)], strconv.Itoa(index))
 }
 
 // HandInPieces is how many pieces of a file the store holds: those from

@@ -226,3 +226,83 @@ func TestHandInEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestHandInKeptThroughACrash: the station is gone when the candidate
+// hands in, so the pieces and the answer are journalled on this computer
+// only ("saved here"); the terminal then dies (never closed) and its work
+// folder is emptied; a new terminal process opens the same directory,
+// the station comes back, and the journal brings every file to the
+// station, whole.
+func TestHandInKeptThroughACrash(t *testing.T) {
+	ctx := context.Background()
+	st := roomtest.New(t, servertest.WithHandIn())
+	code, err := st.Server.PairingCode("A101", 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, work := filepath.Join(t.TempDir(), "terminal"), filepath.Join(t.TempDir(), handin.BaseName)
+	cfg := terminal.Config{Dir: dir, SaveWait: time.Second, WorkBase: work}
+	tm, err := terminal.Pair(ctx, cfg, code, "PC-08", "08")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stopRun := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() { tm.Run(runCtx); close(ran) }()
+	if _, err := st.Site.CheckIn(ctx, st.Session, site.CheckInRequest{Ticket: ticket, Status: exam.Present, Confirmed: true}); err != nil {
+		t.Fatal(err)
+	}
+	found, _ := st.Site.Find(ctx, st.Session, ticket)
+	if _, err := tm.SignIn(ctx, ticket, found[0].SeatCode); err != nil {
+		t.Fatal(err)
+	}
+	st.Central.Release()
+	if err := st.Site.Release(ctx, st.Session); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Site.StartRoom(ctx, st.Session, "张监考"); err != nil {
+		t.Fatal(err)
+	}
+	until(t, tm, 2*time.Second, "the start", func(s terminal.Status) bool { return s.Candidate != nil && s.Candidate.Started })
+	if _, err := tm.View(ctx); err != nil {
+		t.Fatal(err)
+	}
+	folder, _ := tm.WorkFolder()
+	work1 := make([]byte, 3*exam.HandInChunk/2)
+	rand.Read(work1)
+	writeFile(t, folder, "src/app.js", work1)
+	writeFile(t, folder, "README.txt", []byte("my notes"))
+
+	st.Stop()
+	h, err := tm.HandIn(ctx, servertest.HandInItem)
+	if err != nil || h.Where != terminal.OnThisComputer || len(h.Files) != 2 {
+		t.Fatalf("hand in with the station gone: %+v, %v", h, err)
+	}
+	if p := tm.Status().Pending; p != 4 {
+		t.Errorf("%d changes journalled, want 4 (three pieces and the answer)", p)
+	}
+	noneHolds(t, dir, work1[:64], []byte("my notes"))
+	// The terminal dies: Run stops, nothing is closed; its folder is gone too.
+	stopRun()
+	<-ran
+	os.RemoveAll(work)
+
+	tm2, err := terminal.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tm2.Close()
+	if p := tm2.Status().Pending; p != 4 {
+		t.Fatalf("the reopened journal holds %d changes, want 4", p)
+	}
+	st.Start(t)
+	run2, stop2 := context.WithCancel(ctx)
+	ran2 := make(chan struct{})
+	go func() { tm2.Run(run2); close(ran2) }()
+	defer func() { stop2(); <-ran2 }()
+	until(t, tm2, 20*time.Second, "the replay", func(s terminal.Status) bool { return s.Connected && s.Pending == 0 })
+	got := stationFiles(t, st.Site, st.Session)
+	if !bytes.Equal(got["src/app.js"], work1) || string(got["README.txt"]) != "my notes" {
+		t.Fatalf("after the crash the station holds %d files, not the candidate's", len(got))
+	}
+}

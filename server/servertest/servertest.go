@@ -87,8 +87,8 @@ type options struct {
 	tls      bool
 	release1 bool
 	roster   int // candidates of a made-up roster instead of the sample's
-	paper    func([]byte) []byte
 	handIn   bool
+	paper    func([]byte) []byte
 }
 
 // WithTLS serves central over HTTPS with the self-signed certificate that
@@ -136,12 +136,6 @@ func At(t time.Time) Option { return func(o *options) { o.now = t } }
 // (Roster) instead of the sample's 40.
 func WithRoster(n int) Option { return func(o *options) { o.roster = n } }
 
-// WithPaper edits the sample paper's JSON before it is imported.
-func WithPaper(edit func([]byte) []byte) Option { return func(o *options) { o.paper = edit } }
-
-// WithClaimTimeout sets how long a marker holds a task (0: the default).
-func WithClaimTimeout(d time.Duration) Option { return func(o *options) { o.cfg.ClaimTimeout = d } }
-
 // WithHandIn gives the sample paper a hand-in section (HandInPaper)
 // **[added: issue 15]**.
 func WithHandIn() Option { return func(o *options) { o.handIn = true } }
@@ -169,6 +163,11 @@ func HandInPaper(t testing.TB) []byte {
 	}
 	return b
 }
+// WithPaper edits the sample paper's JSON before it is imported.
+func WithPaper(edit func([]byte) []byte) Option { return func(o *options) { o.paper = edit } }
+
+// WithClaimTimeout sets how long a marker holds a task (0: the default).
+func WithClaimTimeout(d time.Duration) Option { return func(o *options) { o.cfg.ClaimTimeout = d } }
 
 // New starts a central.
 func New(t testing.TB, opts ...Option) *Central {
