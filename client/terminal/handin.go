@@ -107,8 +107,7 @@ func (t *Terminal) collect(itemID string) ([]handin.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	limits := exam.Item{Type: exam.HandIn, MaxFiles: it.MaxFiles, MaxBytes: it.MaxBytes, Extensions: it.Extensions}.HandInLimits()
-	return handin.Collect(dir, limits)
+	return handin.Collect(dir, it.HandInLimits())
 }
 
 // handIn journals the pieces of files not at the station yet and the

@@ -55,21 +55,20 @@ func (siteExam) folderOf(sessionID, ticket string) (string, error) {
 }
 
 func (e siteExam) HandIn(ctx context.Context, itemID string) ([]exam.HandedFile, error) {
-	v, err := e.Exam.View(ctx)
-	if err != nil {
-		return nil, err
-	}
 	var limits exam.HandInLimits
-	for _, it := range v.Items() {
-		if it.ID == itemID {
-			limits = exam.Item{Type: exam.HandIn, MaxFiles: it.MaxFiles, MaxBytes: it.MaxBytes, Extensions: it.Extensions}.HandInLimits()
+	v, err := e.Exam.View(ctx)
+	if err == nil {
+		for _, it := range v.Items() {
+			if it.ID == itemID {
+				limits = it.HandInLimits()
+			}
 		}
 	}
-	dir, err := e.WorkFolder()
-	if err != nil {
-		return nil, err
+	var files []handin.File
+	dir, werr := e.WorkFolder()
+	if err = errors.Join(err, werr); err == nil {
+		files, err = handin.Collect(dir, limits)
 	}
-	files, err := handin.Collect(dir, limits)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +98,7 @@ func (c *candidateWin) handInItem(it *exam.ViewItem) fyne.CanvasObject {
 	if !ok {
 		return widget.NewLabel(c.tr("handin.unavailable"))
 	}
-	limits := exam.Item{Type: exam.HandIn, MaxFiles: it.MaxFiles, MaxBytes: it.MaxBytes, Extensions: it.Extensions}.HandInLimits()
+	limits := it.HandInLimits()
 	rules := c.tr("handin.limits", args{"Files": limits.Files, "Size": handin.Size(limits.Bytes)})
 	if len(limits.Extensions) > 0 {
 		rules += " " + c.tr("handin.types", args{"Types": strings.Join(limits.Extensions, " ")})
