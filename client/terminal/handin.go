@@ -12,7 +12,8 @@ import (
 )
 
 // Hand-in (issue 15; PROTOCOL.md, "Hand-in"): the candidate's work folder
-// on this computer (handin.Make, at sign-in) is collected for each handin
+// on this computer (handin.Make, when a paper with a handin item first
+// comes, or when the item's screen asks for its path) is collected for each handin
 // item of the paper when the candidate presses "hand in now" (HandIn),
 // when they submit (Submit), when a proctor asks
 // (room.Candidate.CollectAt), and once when AutoCollectBefore is left of

@@ -71,8 +71,8 @@ func stationFiles(t *testing.T, s *site.Site, session string) map[string][]byte 
 }
 
 // handInRoom is a real station with the hand-in paper and a terminal
-// paired with it, running, its candidate signed in (the work folder made
-// then) and the room started.
+// paired with it, running, its candidate signed in and the room started
+// (the work folder made when the paper came).
 type handInRoom struct {
 	st      *roomtest.Station
 	tm      *terminal.Terminal
@@ -106,9 +106,6 @@ func newHandInRoom(t *testing.T, saveWait time.Duration, opts ...servertest.Opti
 	if err == nil && len(found) == 1 {
 		_, err = tm.SignIn(ctx, ticket, found[0].SeatCode)
 	}
-	if err == nil {
-		r.folder, err = tm.WorkFolder()
-	}
 	st.Central.Release()
 	if err == nil {
 		err = st.Site.Release(ctx, st.Session)
@@ -126,6 +123,14 @@ func newHandInRoom(t *testing.T, saveWait time.Duration, opts ...servertest.Opti
 	}
 	if it := itemOf(t, v, exam.HandIn); it.ID != servertest.HandInItem {
 		t.Fatalf("hand-in item %s", it.ID)
+	}
+	// The paper came: the work folder is there, the user's alone.
+	r.folder = handin.Folder(cfg.WorkBase, st.Session, ticket)
+	if fi, err := os.Stat(r.folder); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("work folder %s: %v %v", r.folder, fi, err)
+	}
+	if got, err := tm.WorkFolder(); err != nil || got != r.folder {
+		t.Fatalf("WorkFolder %s, %v; want %s", got, err, r.folder)
 	}
 	return r
 }
