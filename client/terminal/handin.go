@@ -74,9 +74,14 @@ type HandedIn struct {
 // it (then every piece is there: the station takes the answer only with
 // all of them), OnThisComputer when the station did not acknowledge it
 // within HandInWait. A folder the item's limits refuse is a
-// *handin.FileError naming the file, and nothing is journalled or sent.
+// *handin.FileError naming the file, and an empty folder is
+// handin.ErrEmpty: nothing is journalled or sent, and what was handed in
+// before stays.
 func (t *Terminal) HandIn(ctx context.Context, itemID string) (HandedIn, error) {
 	files, err := t.collect(itemID)
+	if err == nil && len(files) == 0 {
+		err = fmt.Errorf("item %s: %w", itemID, handin.ErrEmpty)
+	}
 	if err != nil {
 		return HandedIn{ItemID: itemID}, err
 	}
@@ -173,6 +178,9 @@ func (t *Terminal) handInAll(ctx context.Context) ([]HandedIn, error) {
 	var out []HandedIn
 	for _, id := range ids {
 		h, err := t.HandIn(ctx, id)
+		if errors.Is(err, handin.ErrEmpty) {
+			continue // nothing to hand in: what was handed in before stays
+		}
 		out = append(out, h)
 		if err != nil {
 			return out, fmt.Errorf("item %s: %w", id, err)

@@ -154,6 +154,11 @@ func TestHandInEndToEnd(t *testing.T) {
 		t.Fatalf("work folder %s: %v %v", folder, fi, err)
 	}
 
+	// An empty folder is never handed in.
+	if _, err := tm.HandIn(ctx, servertest.HandInItem); !errors.Is(err, handin.ErrEmpty) || tm.Status().Pending != 0 {
+		t.Fatalf("an empty folder: %v, %d pending", err, tm.Status().Pending)
+	}
+
 	// Too many files: refused naming the file, nothing journalled or sent.
 	for i := range 21 {
 		writeFile(t, folder, fmt.Sprintf("extra/%02d.txt", i), []byte("x"))

@@ -69,6 +69,9 @@ func (e siteExam) HandIn(ctx context.Context, itemID string) ([]exam.HandedFile,
 	if err = errors.Join(err, werr); err == nil {
 		files, err = handin.Collect(dir, limits)
 	}
+	if err == nil && len(files) == 0 {
+		err = handin.ErrEmpty
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +87,7 @@ func (e siteExam) handInAll(ctx context.Context) error {
 	}
 	for _, it := range v.Items() {
 		if it.Type == exam.HandIn {
-			if _, err := e.HandIn(ctx, it.ID); err != nil {
+			if _, err := e.HandIn(ctx, it.ID); err != nil && !errors.Is(err, handin.ErrEmpty) {
 				return err
 			}
 		}
@@ -145,7 +148,7 @@ func (c *candidateWin) handInItem(it *exam.ViewItem) fyne.CanvasObject {
 					c.showNav()
 				default:
 					status.Importance = widget.DangerImportance
-					if msg := c.handInMessage(err); errors.As(err, new(*handin.FileError)) {
+					if msg := c.handInMessage(err); errors.As(err, new(*handin.FileError)) || errors.Is(err, handin.ErrEmpty) {
 						status.SetText(msg)
 					} else {
 						status.SetText(c.tr("handin.failed", args{"Why": msg}))
@@ -179,6 +182,9 @@ func (c *candidateWin) handedList(files []exam.HandedFile) string {
 // handed in, naming the file; any other error as message says it.
 func (c *candidateWin) handInMessage(err error) string {
 	var fe *handin.FileError
+	if errors.Is(err, handin.ErrEmpty) {
+		return c.tr("handin.empty")
+	}
 	if !errors.As(err, &fe) {
 		return c.message(err)
 	}
