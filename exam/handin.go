@@ -197,3 +197,9 @@ func (it Item) checkHandIn(a Answer) (Answer, error) {
 	}
 	return Answer{Files: append([]HandedFile(nil), a.Files...)}, nil
 }
+
+// HandInLimits returns the limits of a hand-in item as the candidate's
+// view carries them, the defaults filled in.
+func (it ViewItem) HandInLimits() HandInLimits {
+	return Item{Type: HandIn, MaxFiles: it.MaxFiles, MaxBytes: it.MaxBytes, Extensions: it.Extensions}.HandInLimits()
+}

@@ -28,13 +28,12 @@ func pieces(s server.Session, ticket string, content []byte) []osync.HandInChunk
 // ticket not on the roster, is rejected.
 func TestHandedInPutTogether(t *testing.T) {
 	for _, engine := range pgtest.Engines {
-		t.Run(engine, func(t *testing.T) {
-			testHandedInPutTogether(t, servertest.New(t, servertest.WithDB(pgtest.DSN(t, engine)), servertest.WithHandIn()))
-		})
+		t.Run(engine, func(t *testing.T) { testHandedInPutTogether(t, engine) })
 	}
 }
 
-func testHandedInPutTogether(t *testing.T, c *servertest.Central) {
+func testHandedInPutTogether(t *testing.T, engine string) {
+	c := servertest.New(t, servertest.WithDB(pgtest.DSN(t, engine)), servertest.WithHandIn())
 	ctx := context.Background()
 	d := c.Enrol(t, "SITE-001")
 	const ticket = "2026WEB010001"

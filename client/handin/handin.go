@@ -113,6 +113,11 @@ func Files(files []File) []exam.HandedFile {
 	return out
 }
 
+// ErrEmpty: the work folder holds no file to hand in. An empty folder is
+// never handed in: it would replace what the candidate handed in before
+// (a candidate moved to another computer starts with an empty folder).
+var ErrEmpty = errors.New("the work folder holds no file")
+
 // ErrFile is wrapped by a refusal of one file of the folder: a link out of
 // the folder, something not a regular file, a name, type or size the
 // item's limits refuse, more files than it takes. FileError names it.

@@ -77,34 +77,23 @@ func missingFile(tx *store.Tx, sessionID, ticket string, a exam.Answer) (string,
 // answer listing them, in one transaction, as a terminal's changes would.
 // Limits the item refuses are ErrInput, and nothing is stored.
 func (e *Exam) HandIn(ctx context.Context, itemID string, files []handin.File) error {
-	r, a, err := e.lock(ctx)
-	if err != nil {
-		return err
-	}
-	s := e.s
-	defer s.mu.Unlock()
-	now := s.now()
-	if err := e.writable(ctx, r, a, now); err != nil {
-		return err
-	}
-	it, ok := r.paper.Item(itemID)
-	if !ok || it.Type != exam.HandIn {
-		return inputf("item_not_in_paper", "item %q is not a handin item of paper %s", itemID, r.paper.ID)
-	}
 	ans := exam.Answer{Files: handin.Files(files)}
-	if _, err := it.CheckAnswer(ans); err != nil {
-		return fmt.Errorf("%w: %w", ErrInput, err)
-	}
-	return s.update(ctx, r, func(tx *store.Tx) error {
+	return e.onItem(ctx, itemID, func(tx *store.Tx, r *room, a *attempt, it exam.Item, now time.Time) error {
+		if it.Type != exam.HandIn {
+			return inputf("item_not_in_paper", "item %q is not a handin item of paper %s", itemID, r.paper.ID)
+		}
+		if _, err := it.CheckAnswer(ans); err != nil {
+			return fmt.Errorf("%w: %w", ErrInput, err)
+		}
 		for _, f := range files {
 			for i, data := range f.Pieces() {
 				p := wire.HandInChunk{SessionID: r.id, Ticket: a.ticket, ItemID: it.ID, File: f.SHA256, Index: i, Data: data}
-				if err := s.putPiece(tx, r, p, now); err != nil {
+				if err := e.s.putPiece(tx, r, p, now); err != nil {
 					return err
 				}
 			}
 		}
-		return s.changeItem(tx, r, a, it, setAnswer(ans), now)
+		return e.s.changeItem(tx, r, a, it, setAnswer(ans), now)
 	})
 }
 

@@ -159,9 +159,6 @@ func (t *Terminal) SignIn(ctx context.Context, ticket, seatCode string) (room.Ca
 	t.ex.signIns++
 	t.ex.known = false
 	t.mu.Unlock()
-	if _, err := t.workFolder(c.SessionID, c.Ticket); err != nil {
-		t.log.Warn("work folder not made", "err", err)
-	}
 	t.notify()
 	return c, nil
 }
@@ -277,6 +274,13 @@ func (t *Terminal) fetchPaper(ctx context.Context) error {
 		t.ex.paper, t.ex.stale = &v, false
 	}
 	t.mu.Unlock()
+	if slices.ContainsFunc(v.Items(), func(it *exam.ViewItem) bool { return it.Type == exam.HandIn }) {
+		// The candidate's work folder, for a paper that asks for files:
+		// made when the paper first comes, before they can work.
+		if _, err := t.workFolder(c.SessionID, c.Ticket); err != nil {
+			t.log.Warn("work folder not made", "err", err)
+		}
+	}
 	t.notify()
 	return nil
 }

@@ -12,7 +12,8 @@ import (
 )
 
 // Hand-in (issue 15; PROTOCOL.md, "Hand-in"): the candidate's work folder
-// on this computer (handin.Make, at sign-in) is collected for each handin
+// on this computer (handin.Make, when a paper with a handin item first
+// comes, or when the item's screen asks for its path) is collected for each handin
 // item of the paper when the candidate presses "hand in now" (HandIn),
 // when they submit (Submit), when a proctor asks
 // (room.Candidate.CollectAt), and once when AutoCollectBefore is left of
@@ -73,9 +74,14 @@ type HandedIn struct {
 // it (then every piece is there: the station takes the answer only with
 // all of them), OnThisComputer when the station did not acknowledge it
 // within HandInWait. A folder the item's limits refuse is a
-// *handin.FileError naming the file, and nothing is journalled or sent.
+// *handin.FileError naming the file, and an empty folder is
+// handin.ErrEmpty: nothing is journalled or sent, and what was handed in
+// before stays.
 func (t *Terminal) HandIn(ctx context.Context, itemID string) (HandedIn, error) {
 	files, err := t.collect(itemID)
+	if err == nil && len(files) == 0 {
+		err = fmt.Errorf("item %s: %w", itemID, handin.ErrEmpty)
+	}
 	if err != nil {
 		return HandedIn{ItemID: itemID}, err
 	}
@@ -107,8 +113,7 @@ func (t *Terminal) collect(itemID string) ([]handin.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	limits := exam.Item{Type: exam.HandIn, MaxFiles: it.MaxFiles, MaxBytes: it.MaxBytes, Extensions: it.Extensions}.HandInLimits()
-	return handin.Collect(dir, limits)
+	return handin.Collect(dir, it.HandInLimits())
 }
 
 // handIn journals the pieces of files not at the station yet and the
@@ -173,6 +178,9 @@ func (t *Terminal) handInAll(ctx context.Context) ([]HandedIn, error) {
 	var out []HandedIn
 	for _, id := range ids {
 		h, err := t.HandIn(ctx, id)
+		if errors.Is(err, handin.ErrEmpty) {
+			continue // nothing to hand in: what was handed in before stays
+		}
 		out = append(out, h)
 		if err != nil {
 			return out, fmt.Errorf("item %s: %w", id, err)

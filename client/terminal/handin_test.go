@@ -43,13 +43,15 @@ func noneHolds(t *testing.T, dir string, needles ...[]byte) {
 	}
 }
 
-func writeFile(t *testing.T, dir, name string, b []byte) {
+// writeFile puts a file in the work folder as a candidate's tools would.
+func writeFile(t *testing.T, folder, name string, b []byte) {
 	t.Helper()
-	p := filepath.Join(dir, filepath.FromSlash(name))
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		t.Fatal(err)
+	p := filepath.Join(folder, filepath.FromSlash(name))
+	err := os.MkdirAll(filepath.Dir(p), 0o755)
+	if err == nil {
+		err = os.WriteFile(p, b, 0o644)
 	}
-	if err := os.WriteFile(p, b, 0o600); err != nil {
+	if err != nil {
 		t.Fatal(err)
 	}
 }
@@ -68,6 +70,71 @@ func stationFiles(t *testing.T, s *site.Site, session string) map[string][]byte 
 	return out
 }
 
+// handInRoom is a real station with the hand-in paper and a terminal
+// paired with it, running, its candidate signed in and the room started
+// (the work folder made when the paper came).
+type handInRoom struct {
+	st      *roomtest.Station
+	tm      *terminal.Terminal
+	cfg     terminal.Config
+	folder  string
+	stopRun func() // stops Run and waits for it
+}
+
+func newHandInRoom(t *testing.T, saveWait time.Duration, opts ...servertest.Option) *handInRoom {
+	t.Helper()
+	ctx := context.Background()
+	st := roomtest.New(t, append(opts, servertest.WithHandIn())...)
+	code, err := st.Server.PairingCode("A101", 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := terminal.Config{Dir: filepath.Join(t.TempDir(), "terminal"), SaveWait: saveWait, WorkBase: filepath.Join(t.TempDir(), handin.BaseName)}
+	tm, err := terminal.Pair(ctx, cfg, code, "PC-07", "07")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() { tm.Run(runCtx); close(ran) }()
+	r := &handInRoom{st: st, tm: tm, cfg: cfg, stopRun: func() { stop(); <-ran }}
+	t.Cleanup(r.stopRun)
+	if _, err := st.Site.CheckIn(ctx, st.Session, site.CheckInRequest{Ticket: ticket, Status: exam.Present, Confirmed: true}); err != nil {
+		t.Fatal(err)
+	}
+	found, err := st.Site.Find(ctx, st.Session, ticket)
+	if err == nil && len(found) == 1 {
+		_, err = tm.SignIn(ctx, ticket, found[0].SeatCode)
+	}
+	st.Central.Release()
+	if err == nil {
+		err = st.Site.Release(ctx, st.Session)
+	}
+	if err == nil {
+		err = st.Site.StartRoom(ctx, st.Session, "张监考")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	until(t, tm, 2*time.Second, "the start", func(s terminal.Status) bool { return s.Candidate != nil && s.Candidate.Started })
+	v, err := tm.View(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := itemOf(t, v, exam.HandIn); it.ID != servertest.HandInItem {
+		t.Fatalf("hand-in item %s", it.ID)
+	}
+	// The paper came: the work folder is there, the user's alone.
+	r.folder = handin.Folder(cfg.WorkBase, st.Session, ticket)
+	if fi, err := os.Stat(r.folder); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("work folder %s: %v %v", r.folder, fi, err)
+	}
+	if got, err := tm.WorkFolder(); err != nil || got != r.folder {
+		t.Fatalf("WorkFolder %s, %v; want %s", got, err, r.folder)
+	}
+	return r
+}
+
 // TestHandInEndToEnd: the candidate's work folder is made at sign-in
 // (0700); a folder the item's limits refuse is refused naming the file,
 // with nothing journalled or sent; "hand in now" with 20 MiB goes to the
@@ -81,52 +148,15 @@ func stationFiles(t *testing.T, s *site.Site, session string) map[string][]byte 
 // the candidate's.
 func TestHandInEndToEnd(t *testing.T) {
 	ctx := context.Background()
-	st := roomtest.New(t, servertest.WithHandIn(), servertest.WithTLS())
-	code, err := st.Server.PairingCode("A101", 1, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, work := filepath.Join(t.TempDir(), "terminal"), filepath.Join(t.TempDir(), handin.BaseName)
-	tm, err := terminal.Pair(ctx, terminal.Config{Dir: dir, SaveWait: 2 * time.Second, WorkBase: work}, code, "PC-07", "07")
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stopRun := context.WithCancel(ctx)
-	ran := make(chan struct{})
-	go func() { tm.Run(runCtx); close(ran) }()
-	defer func() { stopRun(); <-ran }()
-
-	if _, err := st.Site.CheckIn(ctx, st.Session, site.CheckInRequest{Ticket: ticket, Status: exam.Present, Confirmed: true}); err != nil {
-		t.Fatal(err)
-	}
-	found, err := st.Site.Find(ctx, st.Session, ticket)
-	if err != nil || len(found) != 1 {
-		t.Fatal(found, err)
-	}
-	if _, err := tm.SignIn(ctx, ticket, found[0].SeatCode); err != nil {
-		t.Fatal(err)
-	}
-	folder, err := tm.WorkFolder()
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newHandInRoom(t, 2*time.Second, servertest.WithTLS())
+	st, tm, dir, work, folder := r.st, r.tm, r.cfg.Dir, r.cfg.WorkBase, r.folder
 	if fi, err := os.Stat(folder); err != nil || fi.Mode().Perm() != 0o700 || filepath.Dir(folder) != work {
 		t.Fatalf("work folder %s: %v %v", folder, fi, err)
 	}
-	st.Central.Release()
-	if err := st.Site.Release(ctx, st.Session); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Site.StartRoom(ctx, st.Session, "张监考"); err != nil {
-		t.Fatal(err)
-	}
-	until(t, tm, 2*time.Second, "the start", func(s terminal.Status) bool { return s.Candidate != nil && s.Candidate.Started })
-	v, err := tm.View(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if it := itemOf(t, v, exam.HandIn); it.ID != servertest.HandInItem {
-		t.Fatalf("hand-in item %s", it.ID)
+
+	// An empty folder is never handed in.
+	if _, err := tm.HandIn(ctx, servertest.HandInItem); !errors.Is(err, handin.ErrEmpty) || tm.Status().Pending != 0 {
+		t.Fatalf("an empty folder: %v, %d pending", err, tm.Status().Pending)
 	}
 
 	// Too many files: refused naming the file, nothing journalled or sent.
@@ -134,7 +164,7 @@ func TestHandInEndToEnd(t *testing.T) {
 		writeFile(t, folder, fmt.Sprintf("extra/%02d.txt", i), []byte("x"))
 	}
 	before := tm.Status().Acked
-	_, err = tm.HandIn(ctx, servertest.HandInItem)
+	_, err := tm.HandIn(ctx, servertest.HandInItem)
 	var fe *handin.FileError
 	if !errors.As(err, &fe) || fe.Name != "extra/20.txt" || !strings.Contains(err.Error(), "at most 20 files") {
 		t.Fatalf("21 files: %v", err)
@@ -205,8 +235,7 @@ func TestHandInEndToEnd(t *testing.T) {
 	noneHolds(t, st.Dir, marker, big[:64], big[len(big)/2:len(big)/2+64])
 
 	// The terminal dies with its disk: nothing is lost.
-	stopRun()
-	<-ran
+	r.stopRun()
 	os.RemoveAll(dir)
 	os.RemoveAll(work)
 	begin = time.Now()
@@ -235,39 +264,8 @@ func TestHandInEndToEnd(t *testing.T) {
 // station, whole.
 func TestHandInKeptThroughACrash(t *testing.T) {
 	ctx := context.Background()
-	st := roomtest.New(t, servertest.WithHandIn())
-	code, err := st.Server.PairingCode("A101", 1, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, work := filepath.Join(t.TempDir(), "terminal"), filepath.Join(t.TempDir(), handin.BaseName)
-	cfg := terminal.Config{Dir: dir, SaveWait: time.Second, WorkBase: work}
-	tm, err := terminal.Pair(ctx, cfg, code, "PC-08", "08")
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stopRun := context.WithCancel(ctx)
-	ran := make(chan struct{})
-	go func() { tm.Run(runCtx); close(ran) }()
-	if _, err := st.Site.CheckIn(ctx, st.Session, site.CheckInRequest{Ticket: ticket, Status: exam.Present, Confirmed: true}); err != nil {
-		t.Fatal(err)
-	}
-	found, _ := st.Site.Find(ctx, st.Session, ticket)
-	if _, err := tm.SignIn(ctx, ticket, found[0].SeatCode); err != nil {
-		t.Fatal(err)
-	}
-	st.Central.Release()
-	if err := st.Site.Release(ctx, st.Session); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Site.StartRoom(ctx, st.Session, "张监考"); err != nil {
-		t.Fatal(err)
-	}
-	until(t, tm, 2*time.Second, "the start", func(s terminal.Status) bool { return s.Candidate != nil && s.Candidate.Started })
-	if _, err := tm.View(ctx); err != nil {
-		t.Fatal(err)
-	}
-	folder, _ := tm.WorkFolder()
+	r := newHandInRoom(t, time.Second)
+	st, tm, cfg, folder := r.st, r.tm, r.cfg, r.folder
 	work1 := make([]byte, 3*exam.HandInChunk/2)
 	rand.Read(work1)
 	writeFile(t, folder, "src/app.js", work1)
@@ -281,11 +279,10 @@ func TestHandInKeptThroughACrash(t *testing.T) {
 	if p := tm.Status().Pending; p != 4 {
 		t.Errorf("%d changes journalled, want 4 (three pieces and the answer)", p)
 	}
-	noneHolds(t, dir, work1[:64], []byte("my notes"))
+	noneHolds(t, cfg.Dir, work1[:64], []byte("my notes"))
 	// The terminal dies: Run stops, nothing is closed; its folder is gone too.
-	stopRun()
-	<-ran
-	os.RemoveAll(work)
+	r.stopRun()
+	os.RemoveAll(cfg.WorkBase)
 
 	tm2, err := terminal.Open(cfg)
 	if err != nil {

@@ -55,21 +55,23 @@ func (siteExam) folderOf(sessionID, ticket string) (string, error) {
 }
 
 func (e siteExam) HandIn(ctx context.Context, itemID string) ([]exam.HandedFile, error) {
-	v, err := e.Exam.View(ctx)
-	if err != nil {
-		return nil, err
-	}
 	var limits exam.HandInLimits
-	for _, it := range v.Items() {
-		if it.ID == itemID {
-			limits = exam.Item{Type: exam.HandIn, MaxFiles: it.MaxFiles, MaxBytes: it.MaxBytes, Extensions: it.Extensions}.HandInLimits()
+	v, err := e.Exam.View(ctx)
+	if err == nil {
+		for _, it := range v.Items() {
+			if it.ID == itemID {
+				limits = it.HandInLimits()
+			}
 		}
 	}
-	dir, err := e.WorkFolder()
-	if err != nil {
-		return nil, err
+	var files []handin.File
+	dir, werr := e.WorkFolder()
+	if err = errors.Join(err, werr); err == nil {
+		files, err = handin.Collect(dir, limits)
 	}
-	files, err := handin.Collect(dir, limits)
+	if err == nil && len(files) == 0 {
+		err = handin.ErrEmpty
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +87,7 @@ func (e siteExam) handInAll(ctx context.Context) error {
 	}
 	for _, it := range v.Items() {
 		if it.Type == exam.HandIn {
-			if _, err := e.HandIn(ctx, it.ID); err != nil {
+			if _, err := e.HandIn(ctx, it.ID); err != nil && !errors.Is(err, handin.ErrEmpty) {
 				return err
 			}
 		}
@@ -99,7 +101,7 @@ func (c *candidateWin) handInItem(it *exam.ViewItem) fyne.CanvasObject {
 	if !ok {
 		return widget.NewLabel(c.tr("handin.unavailable"))
 	}
-	limits := exam.Item{Type: exam.HandIn, MaxFiles: it.MaxFiles, MaxBytes: it.MaxBytes, Extensions: it.Extensions}.HandInLimits()
+	limits := it.HandInLimits()
 	rules := c.tr("handin.limits", args{"Files": limits.Files, "Size": handin.Size(limits.Bytes)})
 	if len(limits.Extensions) > 0 {
 		rules += " " + c.tr("handin.types", args{"Types": strings.Join(limits.Extensions, " ")})
@@ -146,7 +148,7 @@ func (c *candidateWin) handInItem(it *exam.ViewItem) fyne.CanvasObject {
 					c.showNav()
 				default:
 					status.Importance = widget.DangerImportance
-					if msg := c.handInMessage(err); errors.As(err, new(*handin.FileError)) {
+					if msg := c.handInMessage(err); errors.As(err, new(*handin.FileError)) || errors.Is(err, handin.ErrEmpty) {
 						status.SetText(msg)
 					} else {
 						status.SetText(c.tr("handin.failed", args{"Why": msg}))
@@ -180,6 +182,9 @@ func (c *candidateWin) handedList(files []exam.HandedFile) string {
 // handed in, naming the file; any other error as message says it.
 func (c *candidateWin) handInMessage(err error) string {
 	var fe *handin.FileError
+	if errors.Is(err, handin.ErrEmpty) {
+		return c.tr("handin.empty")
+	}
 	if !errors.As(err, &fe) {
 		return c.message(err)
 	}

@@ -67,6 +67,7 @@ func TestHandInOnTheScreens(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+	handIn("工作文件夹是空的：未提交（之前提交的文件仍然有效）。")
 	os.WriteFile(filepath.Join(folder, "index.html"), []byte("<p>我的网页</p>\n"), 0o600)
 	os.WriteFile(filepath.Join(folder, "logo.bin"), []byte{0, 1, 2, 3}, 0o600)
 	handIn("已提交：2 个文件已保存到考场主机。")

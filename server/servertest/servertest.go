@@ -163,6 +163,7 @@ func HandInPaper(t testing.TB) []byte {
 	}
 	return b
 }
+
 // WithPaper edits the sample paper's JSON before it is imported.
 func WithPaper(edit func([]byte) []byte) Option { return func(o *options) { o.paper = edit } }
 
