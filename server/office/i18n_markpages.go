@@ -11,9 +11,9 @@ var markpagesMessages = map[string][2]string{
 	"title.lead":         {"题组长", "Lead marker"},
 	"title.lead_task":    {"题组长评定", "Lead's decision"},
 
-	"done.marked":    {"评分已提交，已取下一份。", "Marked; here is the next one."},
-	"done.flagged":   {"已提交问题卷，交题组长处理；已取下一份。", "Flagged for the lead; here is the next one."},
-	"done.task_gone": {"该份已评定或已收回，已取下一份。", "That one was already done or went back to the queue; here is the next one."},
+	"done.marked":    {"评分已提交。", "Marks given."},
+	"done.flagged":   {"已作为问题卷交题组长处理。", "Sent to the lead as a problem script."},
+	"done.task_gone": {"该份已评定或已收回，未重复评分。", "That one was done already or went back to the queue; nothing was marked twice."},
 
 	"err.no_file_here": {"没有这个文件", "No such file"},
 	"err.no_task":      {"没有这份评卷任务", "No such marking task"},
