@@ -15,19 +15,23 @@ const (
 
 // Answered reports whether the answer says anything: a choice or some text.
 // An empty answer is the same as no answer.
-func (a Answer) Answered() bool { return len(a.Choices) > 0 || a.Text != "" }
+func (a Answer) Answered() bool { return len(a.Choices) > 0 || a.Text != "" || len(a.Files) > 0 }
 
 // CheckAnswer checks a candidate's answer against the item and returns it in
 // the form stored: choices must be options of the item (true or false for
 // truefalse items), at most one for single and truefalse items, none
 // repeated; text only for fill and essay items, valid UTF-8 without control
 // characters but newline and tab, within its length (500 characters for a
-// fill item, an essay's max_chars or else 20,000). Practical items take no
+// fill item, an essay's max_chars or else 20,000); files only for handin
+// items, within the item's HandInLimits. Practical items take no
 // answer. The empty answer is accepted for every other type. Errors wrap
 // ErrInvalid and name the item.
 func (it Item) CheckAnswer(a Answer) (Answer, error) {
 	bad := func(format string, args ...any) (Answer, error) {
 		return Answer{}, invalidf("item %s: %s", it.ID, fmt.Sprintf(format, args...))
+	}
+	if len(a.Files) > 0 && it.Type != HandIn {
+		return bad("a %s item takes no files", it.Type)
 	}
 	switch it.Type {
 	case Single, Multiple, TrueFalse:
@@ -73,6 +77,8 @@ func (it Item) CheckAnswer(a Answer) (Answer, error) {
 			}
 		}
 		return Answer{Text: a.Text}, nil
+	case HandIn:
+		return it.checkHandIn(a)
 	case Practical:
 		return bad("a practical task is scored by the examiner; it takes no answer")
 	}

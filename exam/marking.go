@@ -5,10 +5,10 @@ import (
 )
 
 // MarkedCentrally reports whether responses to items of this type are
-// marked by people at central (essays; hand-in items once they exist),
-// rather than scored by the machine or by examiners at the site.
+// marked by people at central (essays and hand-in items), rather than
+// scored by the machine or by examiners at the site.
 func (t ItemType) MarkedCentrally() bool {
-	return t == Essay
+	return t == Essay || t == HandIn
 }
 
 // DefaultStep is the rounding step of an item marked at central whose

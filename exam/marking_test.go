@@ -68,8 +68,8 @@ func TestItemRuleDefaults(t *testing.T) {
 	if got := it.Rule(); got != (exam.MarkingRule{Step: exam.DefaultStep}) {
 		t.Errorf("rule of an essay without marking = %+v, want single marking in steps of 0.5", got)
 	}
-	if !exam.Essay.MarkedCentrally() || exam.Practical.MarkedCentrally() || exam.Fill.MarkedCentrally() {
-		t.Error("only essays are marked at central")
+	if !exam.Essay.MarkedCentrally() || !exam.HandIn.MarkedCentrally() || exam.Practical.MarkedCentrally() || exam.Fill.MarkedCentrally() {
+		t.Error("only essays and hand-in items are marked at central")
 	}
 }
 

@@ -21,6 +21,7 @@ const (
 	Fill      ItemType = "fill"      // a short text matched against Accept
 	Essay     ItemType = "essay"     // free text marked by people against Rubric
 	Practical ItemType = "practical" // a task scored on site by examiners against Rubric
+	// HandIn (handin.go): files handed in from the work folder, marked by people against Rubric
 )
 
 // Objective reports whether items of this type are scored by the machine.
@@ -74,6 +75,12 @@ type Item struct {
 	Match    string      `json:"match,omitempty"`
 	MaxChars int         `json:"max_chars,omitempty"`
 	Rubric   []Criterion `json:"rubric,omitempty"`
+	// Hand-in items only (handin.go): at most MaxFiles files of MaxBytes
+	// bytes together (0: the defaults), of the Extensions listed (none:
+	// any).
+	MaxFiles   int      `json:"max_files,omitempty"`
+	MaxBytes   int64    `json:"max_bytes,omitempty"`
+	Extensions []string `json:"extensions,omitempty"`
 	// Items marked at central (ItemType.MarkedCentrally) only:
 	Marking   *MarkingRule `json:"marking,omitempty"`   // nil: single marking in steps of DefaultStep
 	Reference string       `json:"reference,omitempty"` // a reference answer shown to markers beside the rubric
@@ -205,7 +212,10 @@ func validateItem(pr *problems, it Item) {
 		if it.Match != "" && it.Match != MatchExact && it.Match != MatchNormalized {
 			at("match %q is not %q or %q", it.Match, MatchExact, MatchNormalized)
 		}
-	case Essay, Practical:
+	case Essay, Practical, HandIn:
+		if it.Type == HandIn {
+			validateHandIn(at, it)
+		}
 		if len(it.Rubric) == 0 {
 			at("rubric is missing: a %s item is marked against a rubric", it.Type)
 		}
@@ -226,9 +236,10 @@ func validateItem(pr *problems, it Item) {
 			at("max_chars %d is negative", it.MaxChars)
 		}
 	default:
-		at("type %q is unknown (single, multiple, truefalse, fill, essay, practical)", it.Type)
+		at("type %q is unknown (single, multiple, truefalse, fill, essay, practical, handin)", it.Type)
 		return
 	}
+	limitsOnOther(at, it)
 	validateMarking(at, it)
 }
 

@@ -10,6 +10,8 @@ import (
 type Answer struct {
 	Choices []string `json:"choices,omitempty"` // option ids; "true" or "false" for truefalse items
 	Text    string   `json:"text,omitempty"`    // fill and essay items
+	// Files are a handin item's files, their content apart (HandedFile).
+	Files []HandedFile `json:"files,omitempty"`
 }
 
 // Marks are the points people awarded essay and practical items: by item id,

@@ -41,6 +41,10 @@ type ViewItem struct {
 	// Examiner is true for practical items: the examiner scores them on
 	// site, the candidate gives no answer.
 	Examiner bool `json:"examiner,omitempty"`
+	// Hand-in items: the item's limits (0: the defaults), for the screen.
+	MaxFiles   int      `json:"max_files,omitempty"`
+	MaxBytes   int64    `json:"max_bytes,omitempty"`
+	Extensions []string `json:"extensions,omitempty"`
 }
 
 // Items returns the view's items in the candidate's order.

@@ -235,6 +235,9 @@ func (c *Central) open(ctx context.Context, env []byte, l *lookup) (*store.Incom
 		Created: rec.Header.Created, Envelope: env, Payload: rec.Plaintext, TimeFlag: se.timeFlag(rec.Header.Kind, rec.Header.Created),
 	}
 	in.Effect, err = effect(p, se)
+	if h, ok := p.(*osync.HandInChunk); ok && err == nil {
+		in.Piece, err = piece(h, se)
+	}
 	if err != nil {
 		return in, 0, reject("content", "record %s: %v", in.RecordID, err)
 	}

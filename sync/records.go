@@ -35,6 +35,7 @@ const (
 	KindPractical  = "practical-score" // PracticalScore
 	KindIncident   = "incident"        // Incident
 	KindEvent      = "session-event"   // Event
+	KindHandIn     = "handin-chunk"    // HandInChunk
 )
 
 // Clock is when a record was made, as the device knows it: its wall time, the
@@ -104,6 +105,24 @@ type PracticalScore struct {
 	Clock
 }
 
+// HandInChunk records one piece of a file a candidate handed in for a
+// handin item: the Index-th exam.HandInChunk bytes of the file whose
+// SHA-256 is File (PROTOCOL.md, "Hand-in files"). The answer (an
+// AnswerSnapshot, the Submission) lists the files by name, size and hash;
+// central puts each file together from its pieces and checks its hash.
+// A piece is the same record content wherever it comes from: central
+// keeps one per (session, ticket, file, index) and takes copies as they
+// are.
+type HandInChunk struct {
+	SessionID string `json:"session_id"`
+	Ticket    string `json:"ticket"`
+	ItemID    string `json:"item"`
+	File      string `json:"file"`  // the whole file's SHA-256, hex
+	Index     int    `json:"index"` // from 0
+	Data      []byte `json:"data"`  // 1 to exam.HandInChunk bytes
+	Clock
+}
+
 // Incident records something a proctor noted, or the site itself (an unlock
 // attempt, time a device was off during the exam).
 type Incident struct {
@@ -147,6 +166,7 @@ func (s Submission) Session() string     { return s.SessionID }
 func (p PracticalScore) Session() string { return p.SessionID }
 func (i Incident) Session() string       { return i.SessionID }
 func (e Event) Session() string          { return e.SessionID }
+func (h HandInChunk) Session() string    { return h.SessionID }
 
 // When returns the record's clock.
 func (c Clock) When() Clock { return c }
@@ -170,6 +190,8 @@ func DecodePayload(kind string, plaintext []byte) (Payload, error) {
 		p = &Incident{}
 	case KindEvent:
 		p = &Event{}
+	case KindHandIn:
+		p = &HandInChunk{}
 	default:
 		return nil, fmt.Errorf("record kind %q is unknown", kind)
 	}
@@ -196,6 +218,10 @@ func DecodePayload(kind string, plaintext []byte) (Payload, error) {
 		if v.Ticket == "" || v.ItemID == "" {
 			return nil, fmt.Errorf("practical-score record: ticket or item is empty")
 		}
+	case *HandInChunk:
+		if err := v.Check(); err != nil {
+			return nil, err
+		}
 	case *Event:
 		switch v.Event {
 		case EventPause, EventResume, EventExtraTime, EventForceSubmit, EventEnd:
@@ -204,4 +230,21 @@ func DecodePayload(kind string, plaintext []byte) (Payload, error) {
 		}
 	}
 	return p, nil
+}
+
+// Check checks what a piece of a handed-in file must be on its own: a
+// ticket and an item, a well-formed file hash, an index from 0 and 1 to
+// exam.HandInChunk bytes, within the largest file a hand-in takes.
+func (h *HandInChunk) Check() error {
+	switch {
+	case h.Ticket == "" || h.ItemID == "":
+		return fmt.Errorf("handin-chunk record: ticket or item is empty")
+	case !exam.ValidHash(h.File):
+		return fmt.Errorf("handin-chunk record: file %q is not a SHA-256 in lower-case hex", h.File)
+	case h.Index < 0 || int64(h.Index)*exam.HandInChunk >= exam.MaxHandInBytes:
+		return fmt.Errorf("handin-chunk record: index %d is outside 0..%d", h.Index, exam.MaxHandInBytes/exam.HandInChunk-1)
+	case len(h.Data) == 0 || len(h.Data) > exam.HandInChunk:
+		return fmt.Errorf("handin-chunk record: %d bytes, 1 to %d", len(h.Data), exam.HandInChunk)
+	}
+	return nil
 }

@@ -124,6 +124,11 @@ type Candidate struct {
 	ReceiptCode  string        `json:"receipt_code,omitempty"`
 	Answered     int           `json:"answered"`
 	Items        int           `json:"items"`
+	// CollectAt is when a proctor last asked for the candidate's work
+	// folder (a seat or the whole room; zero: never): a terminal that has
+	// not collected for this CollectAt hands in every handin item's files
+	// at once (PROTOCOL.md, "Hand-in") **[added: issue 15]**.
+	CollectAt time.Time `json:"collect_at,omitzero"`
 }
 
 // SignInRequest signs a candidate in on the terminal that sends it: the
@@ -141,6 +146,10 @@ const (
 	OpSave   = "save"   // Answer becomes the item's answer (empty clears it)
 	OpFlag   = "flag"   // Flagged becomes the item's review flag
 	OpSubmit = "submit" // the candidate submits the paper
+	// OpPiece carries one piece of a file handed in for a handin item
+	// (File, Index, Data); the OpSave that lists the file follows it in
+	// the chain **[added: issue 15]**.
+	OpPiece = "piece"
 )
 
 // Change is one thing a candidate did on a terminal: the plaintext of a
@@ -152,6 +161,11 @@ type Change struct {
 	ItemID    string      `json:"item_id,omitempty"`
 	Answer    exam.Answer `json:"answer,omitzero"`
 	Flagged   bool        `json:"flagged,omitempty"`
+	// For OpPiece: the file's SHA-256 (hex), the piece's index from 0 and
+	// its bytes, 1 to exam.HandInChunk (PROTOCOL.md, "Hand-in").
+	File  string `json:"file,omitempty"`
+	Index int    `json:"index,omitempty"`
+	Data  []byte `json:"data,omitempty"`
 	// Used is the candidate's time used when the change was made, as the
 	// terminal counted it on its monotonic clock from the station's last
 	// word: how the station judges a change that arrives late.

@@ -123,7 +123,8 @@ func (e *Exam) View(ctx context.Context) (*exam.View, error) {
 			it, _ := r.paper.Item(pi.ItemID)
 			n++
 			vi := exam.ViewItem{ID: it.ID, Number: n, Type: it.Type, Points: it.Points, Stem: it.Stem, MaxChars: it.MaxChars,
-				Rubric: it.Rubric, Examiner: it.Type == exam.Practical, Flagged: a.flags[it.ID]}
+				Rubric: it.Rubric, Examiner: it.Type == exam.Practical, Flagged: a.flags[it.ID],
+				MaxFiles: it.MaxFiles, MaxBytes: it.MaxBytes, Extensions: it.Extensions}
 			for _, oid := range pi.Options {
 				i := slices.IndexFunc(it.Options, func(o exam.Option) bool { return o.ID == oid })
 				vi.Options = append(vi.Options, it.Options[i])
@@ -189,6 +190,14 @@ func setFlag(flagged bool) itemChange {
 
 // change applies one change to an item's saved answer in one transaction.
 func (e *Exam) change(ctx context.Context, itemID string, fn itemChange) error {
+	return e.onItem(ctx, itemID, func(tx *store.Tx, r *room, a *attempt, it exam.Item, now time.Time) error {
+		return e.s.changeItem(tx, r, a, it, fn, now)
+	})
+}
+
+// onItem runs do on an item of the candidate's paper in one transaction,
+// when the paper takes changes.
+func (e *Exam) onItem(ctx context.Context, itemID string, do func(tx *store.Tx, r *room, a *attempt, it exam.Item, now time.Time) error) error {
 	r, a, err := e.lock(ctx)
 	if err != nil {
 		return err
@@ -203,7 +212,7 @@ func (e *Exam) change(ctx context.Context, itemID string, fn itemChange) error {
 	if !ok {
 		return inputf("item_not_in_paper", "item %q is not in paper %s", itemID, r.paper.ID)
 	}
-	return s.update(ctx, r, func(tx *store.Tx) error { return s.changeItem(tx, r, a, it, fn, now) })
+	return s.update(ctx, r, func(tx *store.Tx) error { return do(tx, r, a, it, now) })
 }
 
 // changeItem applies fn to item it of a candidate's paper in tx: the row,

@@ -232,8 +232,10 @@ func (s *Site) applyChange(tx *store.Tx, t *term, r *room, c roomwire.Change, no
 		fn = setAnswer(c.Answer)
 	case roomwire.OpFlag:
 		fn = setFlag(c.Flagged)
+	case roomwire.OpPiece:
+		return s.applyPiece(tx, r, a, c, now, res)
 	default:
-		return refuse(RefusedInput, fmt.Sprintf("operation %q is not save, flag or submit", c.Op))
+		return refuse(RefusedInput, fmt.Sprintf("operation %q is not save, flag, piece or submit", c.Op))
 	}
 	it, ok := r.paper.Item(c.ItemID)
 	if !ok {
@@ -242,6 +244,12 @@ func (s *Site) applyChange(tx *store.Tx, t *term, r *room, c roomwire.Change, no
 	if c.Op == roomwire.OpSave {
 		if _, err := it.CheckAnswer(c.Answer); err != nil {
 			return refuse(RefusedInput, fmt.Sprintf("item %s does not take this answer", it.ID))
+		}
+		switch missing, err := missingFile(tx, r.id, a.ticket, c.Answer); {
+		case err != nil:
+			return err
+		case missing != "":
+			return refuse(RefusedInput, missing)
 		}
 	}
 	if err := s.changeItem(tx, r, a, it, fn, now); err != nil {

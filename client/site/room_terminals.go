@@ -38,6 +38,10 @@ type roomNet struct {
 	watchMu gosync.Mutex
 	watch   chan struct{}
 	gen     atomic.Uint64
+
+	// collect is when a proctor last asked for work folders (CollectNow),
+	// by session and ticket ("" for the whole session); under Site.mu.
+	collect map[string]time.Time
 }
 
 func (n *roomNet) init() {
@@ -445,6 +449,7 @@ func (s *Site) wireCandidate(ctx context.Context, t *term, now time.Time) (roomw
 		return c, nil
 	}
 	c.Used, c.Remaining = a.clock.Elapsed(now), r.remaining(a, now)
+	c.CollectAt = s.collectAt(r.id, t.ticket)
 	c.Paused = c.Paused || a.st.Paused
 	c.Submitted, c.Forced, c.ReceiptCode = !a.st.Submitted.IsZero(), a.st.Forced, a.st.ReceiptCode
 	for _, yes := range a.answered {

@@ -200,10 +200,10 @@ func (s *Site) queue(tx *store.Tx, kind, sessionID string, payload any, now time
 	env, err := tx.Queue(kind, sessionID, payload, now)
 	if err == nil {
 		s.queued = true
-		// Every record but an answer snapshot reports a change of a room or
+		// Every record but an answer snapshot or a hand-in piece reports a change of a room or
 		// of a candidate's state that terminals hear of (start, pause,
 		// resume, extra time, submission, end, check-in, incident).
-		s.notify = s.notify || kind != wire.KindAnswer
+		s.notify = s.notify || kind != wire.KindAnswer && kind != wire.KindHandIn
 	}
 	return env, err
 }

@@ -135,6 +135,18 @@ var migrations = []migration{
 	CREATE UNIQUE INDEX terminals_candidate ON terminals (session_id, ticket) WHERE ticket != '' AND revoked IS NULL;
 	ALTER TABLE candidates ADD COLUMN seat_code BLOB;  -- sealed; NULL: none (not issued, used or voided)
 	ALTER TABLE candidates ADD COLUMN seat_code_failures INTEGER NOT NULL DEFAULT 0;`),
+	// 4: the pieces of files candidates handed in for handin items (issue
+	// 15), sealed: the answer lists the files, these hold their bytes.
+	ddl(`CREATE TABLE handin (
+		session_id TEXT NOT NULL,
+		ticket     TEXT NOT NULL,
+		file_hash  TEXT NOT NULL,     -- the whole file's SHA-256, hex
+		idx        INTEGER NOT NULL,  -- the piece's index from 0
+		size       INTEGER NOT NULL,
+		data       BLOB NOT NULL,     -- sealed
+		PRIMARY KEY (session_id, ticket, file_hash, idx),
+		FOREIGN KEY (session_id, ticket) REFERENCES candidates (session_id, ticket) ON DELETE CASCADE
+	) WITHOUT ROWID;`),
 }
 
 // sealExaminers seals every examiner's name still stored in the clear.

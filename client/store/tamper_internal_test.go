@@ -199,8 +199,9 @@ func TestExaminerSealed(t *testing.T) {
 		if _, err := tx.exec("UPDATE marks SET examiner = '李考评' WHERE ticket = 'T2'"); err != nil {
 			return err
 		}
-		// Nor had it the tables of schema 3, which opening adds.
-		_, err := tx.exec(`DROP TABLE terminals;
+		// Nor had it the tables of schemas 3 and 4, which opening adds.
+		_, err := tx.exec(`DROP TABLE handin;
+			DROP TABLE terminals;
 			ALTER TABLE candidates DROP COLUMN seat_code;
 			ALTER TABLE candidates DROP COLUMN seat_code_failures;
 			PRAGMA user_version = 1`)

@@ -53,6 +53,17 @@ type examState struct {
 	paper   *exam.View      // as the station sent it, with acknowledged changes applied
 	stale   bool            // refetch the paper: the station holds changes whose outcome this terminal did not hear
 	pending []pending       // journalled in this run, not yet acknowledged
+
+	// Hand-in (handin.go), for the candidate signed in: the files whose
+	// answer the station acknowledged in this run (by SHA-256), the
+	// proctor's last request collected, whether the terminal collected
+	// on its own near the end, why that failed, and whether the candidate
+	// submitted here after handing in (the folder is removed then).
+	handed        map[string]bool
+	collected     time.Time
+	autoCollected bool
+	handInErr     error
+	submittedHere bool
 }
 
 type pending struct {
@@ -157,6 +168,7 @@ func (t *Terminal) setCandidate(c *room.Candidate) {
 	old := t.ex.cand
 	if c == nil || old == nil || old.SessionID != c.SessionID || old.Ticket != c.Ticket {
 		t.ex.paper, t.ex.stale = nil, false
+		t.ex.handed, t.ex.collected, t.ex.autoCollected, t.ex.handInErr, t.ex.submittedHere = map[string]bool{}, time.Time{}, false, nil, false
 	}
 	if c != nil {
 		cc := *c
@@ -262,6 +274,13 @@ func (t *Terminal) fetchPaper(ctx context.Context) error {
 		t.ex.paper, t.ex.stale = &v, false
 	}
 	t.mu.Unlock()
+	if slices.ContainsFunc(v.Items(), func(it *exam.ViewItem) bool { return it.Type == exam.HandIn }) {
+		// The candidate's work folder, for a paper that asks for files:
+		// made when the paper first comes, before they can work.
+		if _, err := t.workFolder(c.SessionID, c.Ticket); err != nil {
+			t.log.Warn("work folder not made", "err", err)
+		}
+	}
 	t.notify()
 	return nil
 }
@@ -316,15 +335,31 @@ func (t *Terminal) Flag(ctx context.Context, itemID string, flagged bool) (Where
 
 // Submit submits the candidate's paper, as Save saves an answer; the
 // receipt code comes in the candidate's status (and View) once the station
-// has it.
+// has it. A paper with handin items hands in the work folder for each
+// first (HandIn): a folder the limits refuse is a *handin.FileError, and
+// the paper is not submitted.
 func (t *Terminal) Submit(ctx context.Context) (Where, error) {
-	return t.change(ctx, room.Change{Op: room.OpSubmit})
+	if _, err := t.handInAll(ctx); err != nil {
+		return 0, err
+	}
+	where, err := t.change(ctx, room.Change{Op: room.OpSubmit})
+	if err == nil {
+		t.mu.Lock()
+		t.ex.submittedHere = true
+		t.mu.Unlock()
+	}
+	return where, err
 }
 
 // maxChange bounds a change's plaintext, so that its envelope fits a frame.
 const maxChange = 512 << 10
 
 func (t *Terminal) change(ctx context.Context, ch room.Change) (Where, error) {
+	return t.changeWait(ctx, ch, t.cfg.SaveWait)
+}
+
+// changeWait journals a change and waits at most d for the station's word.
+func (t *Terminal) changeWait(ctx context.Context, ch room.Change, d time.Duration) (Where, error) {
 	seq, wait, err := t.journalChange(ch)
 	if err != nil {
 		return 0, err
@@ -335,7 +370,7 @@ func (t *Terminal) change(ctx context.Context, ch room.Change) (Where, error) {
 		delete(t.waiters, seq)
 		t.mu.Unlock()
 	}()
-	sctx, cancel := context.WithTimeout(ctx, t.cfg.SaveWait)
+	sctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	if err := t.flush(sctx); err != nil {
 		t.log.Debug("change kept on this computer", "seq", seq, "err", err)
@@ -623,6 +658,10 @@ func (t *Terminal) Run(ctx context.Context) error {
 			if err = t.catchUp(ctx); errors.Is(err, ErrNotStarted) {
 				err = nil
 			}
+		}
+		if err == nil {
+			t.collectWhenDue(ctx)
+			t.clearWorkFolder()
 		}
 		switch {
 		case ctx.Err() != nil:

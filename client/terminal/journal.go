@@ -158,6 +158,10 @@ type journal struct {
 	path string
 	f    *os.File // opened for appending
 	journalState
+	// stale is the bytes of frames the station acknowledged that the file
+	// still holds: ack drops them from memory at once and from the file
+	// once they are at least what it keeps (see ack).
+	stale int
 }
 
 // openJournal opens dir's journal, cutting off a torn last frame.
@@ -247,11 +251,31 @@ func (j *journal) ack(acked uint64, hash seal.Hash) (int, error) {
 	if acked <= last && hash == (seal.Hash{}) {
 		next.baseHash = j.frames[n-1].hash
 	}
+	// The file is rewritten when nothing is left, or when what it would
+	// drop is at least what it keeps: a large hand-in acknowledged a few
+	// frames at a time is rewritten a few times in all, not once a frame.
+	// Until then the file holds frames the station has: a restart sends
+	// them again, and the station answers duplicate.
+	dropped, kept := j.stale, 0
+	for _, f := range j.frames[:n] {
+		dropped += frameSize(f.env)
+	}
+	for _, f := range next.frames {
+		kept += frameSize(f.env)
+	}
+	if len(next.frames) > 0 && dropped < kept {
+		j.journalState, j.stale = next, dropped
+		return n, nil
+	}
 	if err := j.rewrite(next); err != nil {
 		return 0, err
 	}
+	j.stale = 0
 	return n, nil
 }
+
+// frameSize is the bytes of a frame holding env.
+func frameSize(env []byte) int { return 4 + len(env) + 4 }
 
 // rewrite replaces the file with s (temp file, sync, rename, sync the
 // directory) and reopens it for appending.

@@ -263,3 +263,43 @@ func FuzzReadJournal(f *testing.F) {
 		}
 	})
 }
+
+// TestJournalDefersCompaction: acknowledgements that drop less than the
+// journal keeps leave the file as it is (a restart sends those frames
+// again, as duplicates); one that drops at least what is kept rewrites
+// it, and the chain goes on from the acknowledged place either way.
+func TestJournalDefersCompaction(t *testing.T) {
+	dk, ck := keys(t)
+	envs := chain(t, dk, ck, 0, seal.Hash{}, 6)
+	dir, j := journalWith(t, envs)
+	path := filepath.Join(dir, journalFile)
+	size := func() int { b, _ := os.ReadFile(path); return len(b) }
+	full := size()
+	if _, err := j.ack(2, envs[1].Hash); err != nil || len(j.frames) != 4 || j.base != 2 {
+		t.Fatalf("ack 2: %v, %d frames from %d", err, len(j.frames), j.base)
+	}
+	if size() != full {
+		t.Errorf("2 of 6 acknowledged: the file was rewritten (%d bytes of %d)", size(), full)
+	}
+	if seq, _ := j.next(); seq != 7 {
+		t.Errorf("next %d, want 7", seq)
+	}
+	// Reopened now, the journal sends the two again: the station answers duplicate.
+	j.close()
+	j2, err := openJournal(dir)
+	if err != nil || j2.base != 0 || len(j2.frames) != 6 {
+		t.Fatalf("reopened: %v, base %d, %d frames", err, j2.base, len(j2.frames))
+	}
+	if _, err := j2.ack(2, envs[1].Hash); err != nil || size() != full {
+		t.Fatalf("2 of 6 again: %v, %d bytes", err, size())
+	}
+	if _, err := j2.ack(4, envs[3].Hash); err != nil || size() >= full || len(j2.frames) != 2 {
+		t.Fatalf("4 of 6 (drops more than it keeps): %v, %d bytes of %d, %d frames", err, size(), full, len(j2.frames))
+	}
+	j2.close()
+	j3, err := openJournal(dir)
+	if err != nil || j3.base != 4 || len(j3.frames) != 2 {
+		t.Fatalf("reopened after the rewrite: %v, base %d, %d frames", err, j3.base, len(j3.frames))
+	}
+	j3.close()
+}

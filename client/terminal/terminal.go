@@ -48,6 +48,9 @@ type Config struct {
 	// SaveWait is how long Save, Flag and Submit wait for the station
 	// before they answer "saved on this computer"; zero is DefaultSaveWait.
 	SaveWait time.Duration
+	// WorkBase holds the candidates' work folders for hand-in items
+	// (client/handin); "" is handin.DefaultBase, ~/OneX-work.
+	WorkBase string
 }
 
 // LANRetry suits a station on the room's network: a try that takes more

@@ -44,6 +44,9 @@ var errOnlyHere = errors.New("saved on this computer, not yet at the station")
 type siteExam struct{ *site.Exam }
 
 func (e siteExam) Submit(ctx context.Context) (bool, string, error) {
+	if err := e.handInAll(ctx); err != nil {
+		return false, "", err
+	}
 	sub, err := e.Exam.Submit(ctx)
 	return sub.Forced, sub.ReceiptCode, err
 }
@@ -739,7 +742,7 @@ func (c *candidateWin) submit() {
 	c.saver.wait()
 	forced, receipt, err := c.ex.Submit(c.a.ctx)
 	if err != nil {
-		c.inform(c.tr("error.title"), c.message(err))
+		c.inform(c.tr("error.title"), c.handInMessage(err))
 		return
 	}
 	c.view.Submitted, c.view.Forced, c.view.ReceiptCode = true, forced, receipt

@@ -33,6 +33,7 @@ type consoleScreen struct {
 	state, chosen                         *widget.Label
 	start, pauseAll, resumeAll, extraAll  *widget.Button
 	incidentAll, end                      *widget.Button
+	collect, collectAll                   *widget.Button // hand-in: ask terminals for work folders (issue 15)
 	pause, resume, extra, force, incident *widget.Button
 	score, openWin                        *widget.Button
 	roomActions, seatActions              []*widget.Button
@@ -82,6 +83,8 @@ func newConsole(st *station) *consoleScreen {
 	})
 	c.extraAll = btn(tr("console.extra_all"), theme.ContentAddIcon(), func() { c.extraTime("") })
 	c.incidentAll = btn(tr("console.incident_all"), theme.DocumentCreateIcon(), func() { c.recordIncident("") })
+	c.collectAll = btn(tr("console.collect")+" · "+tr("console.collect_room"), theme.DownloadIcon(), func() { c.collectFiles("") })
+	c.collect = btn(tr("console.collect"), theme.DownloadIcon(), func() { c.collectFiles(c.ticket) })
 	c.end = btn(tr("console.end"), theme.MediaStopIcon(), c.endSession)
 	c.end.Importance = widget.DangerImportance
 	c.pause = btn(tr("console.pause"), theme.MediaPauseIcon(), func() { c.pauseWithReason(c.ticket) })
@@ -93,8 +96,8 @@ func newConsole(st *station) *consoleScreen {
 	c.incident = btn(tr("console.incident"), theme.DocumentCreateIcon(), func() { c.recordIncident(c.ticket) })
 	c.score = btn(tr("console.score"), theme.DocumentIcon(), c.scorePractical)
 	c.openWin = btn(tr("console.open_exam"), theme.ComputerIcon(), func() { a.openCandidate(st.current, c.ticket) })
-	c.roomActions = []*widget.Button{c.start, c.pauseAll, c.resumeAll, c.extraAll, c.incidentAll, c.end}
-	c.seatActions = []*widget.Button{c.pause, c.resume, c.extra, c.force, c.incident, c.score, c.openWin}
+	c.roomActions = []*widget.Button{c.start, c.pauseAll, c.resumeAll, c.extraAll, c.incidentAll, c.collectAll, c.end}
+	c.seatActions = []*widget.Button{c.pause, c.resume, c.extra, c.force, c.incident, c.collect, c.score, c.openWin}
 
 	room := container.New(layout.NewRowWrapLayout()) // wraps at large text (issue 12, point 6)
 	for _, b := range c.roomActions {
@@ -162,6 +165,7 @@ func (c *consoleScreen) enable() {
 	setEnabled(running && info.Paused, c.resumeAll)
 	setEnabled(running, c.extraAll)
 	setEnabled(running, c.end)
+	setEnabled(running, c.collectAll)
 	s, ok := c.seat()
 	c.chosen.SetText("")
 	if ok {
@@ -172,6 +176,7 @@ func (c *consoleScreen) enable() {
 	setEnabled(answering && s.Paused && !info.Paused, c.resume)
 	setEnabled(answering, c.extra)
 	setEnabled(answering, c.force)
+	setEnabled(answering, c.collect)
 	setEnabled(ok, c.incident)
 	setEnabled(ok && info.Released && s.Status.CheckedIn(), c.score)
 	setEnabled(ok && running && s.Status.CheckedIn() && !s.Submitted, c.openWin)
@@ -401,6 +406,9 @@ func (c *consoleScreen) scorePractical() {
 		return
 	}
 	var fields []*widget.FormItem
+	if files := c.handedFiles(s.Ticket); files != nil {
+		fields = append(fields, widget.NewFormItem(tr("console.handed_title"), files))
+	}
 	entries := map[string][]*widget.Entry{}
 	for _, it := range items {
 		fields = append(fields, widget.NewFormItem(tr("console.item", args{"N": it.Number}), wrapped(it.Stem)))

@@ -60,6 +60,8 @@ func (c *candidateWin) control(it *exam.ViewItem) fyne.CanvasObject {
 		return e
 	case exam.Essay:
 		return c.essay(it)
+	case exam.HandIn:
+		return c.handInItem(it)
 	}
 	rubric := []string{c.tr("exam.practical")}
 	for _, cr := range it.Rubric {

@@ -27,19 +27,25 @@ type Station struct {
 	Session string // the sample session's id
 	Server  *station.Server
 	Addr    string // where the room server listens, kept across Stop and Start
+	Dir     string // the site's data directory
 
 	stop func()
 }
 
 // New enrols a site with a new central, downloads its sessions and serves
 // the room on loopback until the test ends.
-func New(tb testing.TB) *Station {
+// Options go to servertest.New.
+func New(tb testing.TB, opts ...servertest.Option) *Station {
 	tb.Helper()
 	ctx := context.Background()
-	c := servertest.New(tb)
+	c := servertest.New(tb, opts...)
 	fast := wire.RetryPolicy{Retries: 2, WaitMin: 5 * time.Millisecond, WaitMax: 20 * time.Millisecond, Timeout: 10 * time.Second}
-	s, err := site.Enrol(ctx, site.Config{Dir: tb.TempDir(), Passphrase: Passphrase, HTTP: wire.NewClient(fast, nil)},
-		site.EnrolOptions{ServerURL: c.URL, Code: c.EnrolCode(tb), DeviceName: "A101 主机"})
+	dir := tb.TempDir()
+	enrol := site.EnrolOptions{ServerURL: c.URL, Code: c.EnrolCode(tb), DeviceName: "A101 主机"}
+	if c.TLS != nil { // servertest.WithTLS: pinned by central's key, as staff enrol
+		enrol.Fingerprint = c.PublicKey().Fingerprint()
+	}
+	s, err := site.Enrol(ctx, site.Config{Dir: dir, Passphrase: Passphrase, HTTP: wire.NewClient(fast, nil)}, enrol)
 	if err == nil {
 		tb.Cleanup(func() { s.Close() })
 		_, err = s.Download(ctx, nil)
@@ -47,7 +53,7 @@ func New(tb testing.TB) *Station {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	st := &Station{Central: c, Site: s, Session: c.Session.ID, Addr: "127.0.0.1:0"}
+	st := &Station{Central: c, Site: s, Session: c.Session.ID, Addr: "127.0.0.1:0", Dir: dir}
 	st.Start(tb)
 	return st
 }

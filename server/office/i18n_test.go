@@ -75,6 +75,13 @@ func TestTranslations(t *testing.T) {
 		used["appeals.outcome_"+o] = "appeal outcomes"
 	}
 	used["list.sep"] = "NotReadyText"
+	for _, p := range []string{server.PurposeFirst, server.PurposeSecond, server.PurposeThird, server.PurposeArbitrate, server.PurposeProblem,
+		server.PurposeRemark, server.PurposeModerate, server.PurposeAppeal} { // purposes of marks and tasks on the lead's pages
+		used["purpose."+p] = "server.Purpose*"
+	}
+	for _, p := range server.Problems {
+		used["problem."+p] = "server.Problems"
+	}
 	if len(used) < 100 {
 		t.Fatalf("found only %d keys in use; is the scan broken?", len(used))
 	}

@@ -172,9 +172,11 @@ func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 	mux.Handle("POST /office/conflicts", o.post(server.Write, conflictsPage, o.decide))
 	mux.Handle("POST /office/records", o.post(server.Write, recordsPage, o.importRecords))
 	mux.Handle("POST /office/devices/{id}/revoke", o.post(server.Admin, sitesPage, o.revokeDevice))
+	routesMarking(mux, o)
 	routesQuality(mux, o)
-	mux.Handle("GET /{$}", http.RedirectHandler("/office/", http.StatusSeeOther))
 	routesResults(mux, o)
+	routesHandIn(mux, o)
+	mux.Handle("GET /{$}", http.RedirectHandler("/office/", http.StatusSeeOther))
 }
 
 // filesOnly serves files and no directory listing.

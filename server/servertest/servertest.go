@@ -87,6 +87,7 @@ type options struct {
 	tls      bool
 	release1 bool
 	roster   int // candidates of a made-up roster instead of the sample's
+	handIn   bool
 	paper    func([]byte) []byte
 }
 
@@ -135,6 +136,34 @@ func At(t time.Time) Option { return func(o *options) { o.now = t } }
 // (Roster) instead of the sample's 40.
 func WithRoster(n int) Option { return func(o *options) { o.roster = n } }
 
+// WithHandIn gives the sample paper a hand-in section (HandInPaper)
+// **[added: issue 15]**.
+func WithHandIn() Option { return func(o *options) { o.handIn = true } }
+
+// HandInItem is the id of the hand-in item HandInPaper adds.
+const HandInItem = "h1"
+
+// HandInPaper is the sample paper with a third section of one handin item
+// (HandInItem, 10 points, at most 20 files of 20 MiB together, the
+// defaults), as a paper file.
+func HandInPaper(t testing.TB) []byte {
+	t.Helper()
+	p, err := exam.ReadPaper(Sample(t, "paper-web-elementary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Sections = append(p.Sections, exam.Section{Title: "三、实操提交", Items: []exam.Item{{
+		ID: HandInItem, Type: exam.HandIn, Points: 10,
+		Stem:   "在工作文件夹中完成网页 index.html 及其样式表，然后提交。",
+		Rubric: []exam.Criterion{{Criterion: "正确提交文件", Points: 4}, {Criterion: "页面结构与样式", Points: 6}},
+	}}})
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // WithPaper edits the sample paper's JSON before it is imported.
 func WithPaper(edit func([]byte) []byte) Option { return func(o *options) { o.paper = edit } }
 
@@ -168,6 +197,9 @@ func New(t testing.TB, opts ...Option) *Central {
 		t.Fatal(err)
 	}
 	paper := Sample(t, "paper-web-elementary.json")
+	if o.handIn {
+		paper = bytes.NewReader(HandInPaper(t))
+	}
 	if o.paper != nil {
 		b, err := io.ReadAll(paper)
 		if err != nil {

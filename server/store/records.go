@@ -26,9 +26,10 @@ type Incoming struct {
 	Created   time.Time // as the device says
 	Envelope  []byte
 	Payload   []byte
-	Effect    Effect // what else the record changes; nil for none
-	SkewMS    *int64 // the device's clock less central's, measured on the batch; nil when not measured
-	TimeFlag  string // TimeEarly or TimeLate when Created is implausible for the session, else ""
+	Effect    Effect       // what else the record changes; nil for none
+	Piece     *HandInPiece // a piece of a handed-in file the record brings; nil for none
+	SkewMS    *int64       // the device's clock less central's, measured on the batch; nil when not measured
+	TimeFlag  string       // TimeEarly or TimeLate when Created is implausible for the session, else ""
 }
 
 // Time flags of a record whose device time is implausible for its session.
@@ -313,6 +314,11 @@ func ingestOne(ctx context.Context, tx *sql.Tx, rec *Incoming, now time.Time, ne
 		micros(rec.Created), micros(now), rec.Envelope, rec.Payload, receipt, rec.SkewMS, rec.TimeFlag)
 	if err != nil {
 		return Stored{}, err
+	}
+	if rec.Piece != nil {
+		if err := notePiece(ctx, tx, rec); err != nil {
+			return Stored{}, err
+		}
 	}
 	// Another transaction may set the slot between weighing and setting
 	// (PostgreSQL runs batches side by side): then weigh again.
