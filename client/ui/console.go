@@ -33,7 +33,7 @@ type consoleScreen struct {
 	state, chosen                         *widget.Label
 	start, pauseAll, resumeAll, extraAll  *widget.Button
 	incidentAll, end                      *widget.Button
-	collect, collectAll                   *widget.Button // hand-in: ask terminals for work folders (issue 15)
+	collect                               *widget.Button // hand-in: ask terminals for work folders, a seat or the room (issue 15)
 	pause, resume, extra, force, incident *widget.Button
 	score, openWin                        *widget.Button
 	roomActions, seatActions              []*widget.Button
@@ -83,8 +83,7 @@ func newConsole(st *station) *consoleScreen {
 	})
 	c.extraAll = btn(tr("console.extra_all"), theme.ContentAddIcon(), func() { c.extraTime("") })
 	c.incidentAll = btn(tr("console.incident_all"), theme.DocumentCreateIcon(), func() { c.recordIncident("") })
-	c.collectAll = btn(tr("console.collect")+" · "+tr("console.collect_room"), theme.DownloadIcon(), func() { c.collectFiles("") })
-	c.collect = btn(tr("console.collect"), theme.DownloadIcon(), func() { c.collectFiles(c.ticket) })
+	c.collect = btn(tr("console.collect"), theme.DownloadIcon(), c.collectChoice)
 	c.end = btn(tr("console.end"), theme.MediaStopIcon(), c.endSession)
 	c.end.Importance = widget.DangerImportance
 	c.pause = btn(tr("console.pause"), theme.MediaPauseIcon(), func() { c.pauseWithReason(c.ticket) })
@@ -96,7 +95,7 @@ func newConsole(st *station) *consoleScreen {
 	c.incident = btn(tr("console.incident"), theme.DocumentCreateIcon(), func() { c.recordIncident(c.ticket) })
 	c.score = btn(tr("console.score"), theme.DocumentIcon(), c.scorePractical)
 	c.openWin = btn(tr("console.open_exam"), theme.ComputerIcon(), func() { a.openCandidate(st.current, c.ticket) })
-	c.roomActions = []*widget.Button{c.start, c.pauseAll, c.resumeAll, c.extraAll, c.incidentAll, c.collectAll, c.end}
+	c.roomActions = []*widget.Button{c.start, c.pauseAll, c.resumeAll, c.extraAll, c.incidentAll, c.end}
 	c.seatActions = []*widget.Button{c.pause, c.resume, c.extra, c.force, c.incident, c.collect, c.score, c.openWin}
 
 	room := container.New(layout.NewRowWrapLayout()) // wraps at large text (issue 12, point 6)
@@ -165,7 +164,6 @@ func (c *consoleScreen) enable() {
 	setEnabled(running && info.Paused, c.resumeAll)
 	setEnabled(running, c.extraAll)
 	setEnabled(running, c.end)
-	setEnabled(running, c.collectAll)
 	s, ok := c.seat()
 	c.chosen.SetText("")
 	if ok {
@@ -176,7 +174,7 @@ func (c *consoleScreen) enable() {
 	setEnabled(answering && s.Paused && !info.Paused, c.resume)
 	setEnabled(answering, c.extra)
 	setEnabled(answering, c.force)
-	setEnabled(answering, c.collect)
+	setEnabled(running, c.collect)
 	setEnabled(ok, c.incident)
 	setEnabled(ok && info.Released && s.Status.CheckedIn(), c.score)
 	setEnabled(ok && running && s.Status.CheckedIn() && !s.Submitted, c.openWin)

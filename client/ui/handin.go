@@ -206,6 +206,24 @@ func (c *candidateWin) handInMessage(err error) string {
 	return c.tr("handin.refused", args{"File": fe.Name, "Why": why})
 }
 
+// collectChoice asks the proctor whose work folders to collect: the
+// chosen candidate's, while they answer, or the whole room's (one button
+// in the seat column: another in the room's row would wrap it at large
+// text, past 1366×768).
+func (c *consoleScreen) collectChoice() {
+	a := c.st.a
+	s, ok := c.seat()
+	if !ok || !s.Begun || s.Submitted {
+		c.collectFiles("")
+		return
+	}
+	var d dialog.Dialog
+	one := widget.NewButton(s.Name, func() { d.Hide(); c.collectFiles(s.Ticket) })
+	all := widget.NewButton(tr("console.collect_room"), func() { d.Hide(); c.collectFiles("") })
+	d = dialog.NewCustom(tr("console.collect"), tr("dialog.cancel"), container.NewVBox(one, all), a.win)
+	d.Show()
+}
+
 // collectFiles asks the terminals of one candidate (ticket) or of the whole
 // room ("") to hand in their work folders now.
 func (c *consoleScreen) collectFiles(ticket string) {

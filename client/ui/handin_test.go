@@ -83,8 +83,9 @@ func TestHandInOnTheScreens(t *testing.T) {
 	st.tabs.SelectIndex(tabProctor)
 	con := st.console
 	con.list.Select(0)
-	tap(t, con.collectAll)
+	tap(t, con.collect)
 	mc := a.win.Canvas()
+	tap(t, dialogButton(t, mc, "全场考生"))
 	tap(t, dialogButton(t, mc, "确定"))
 	tap(t, con.score)
 	for _, s := range []string{"h1 · index.html (20 B)", "h1 · logo.bin (4 B)"} {
