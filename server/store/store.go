@@ -46,6 +46,11 @@ const (
 type DB struct {
 	sql    *sql.DB
 	Engine Engine
+	// writer admits one SQLite transaction at a time, in the order they
+	// ask: SQLite has one writer, and its busy handler polls without
+	// order, so under many writers (50 markers) one could wait past the
+	// busy timeout and fail with SQLITE_BUSY. Nil on PostgreSQL.
+	writer chan struct{}
 }
 
 // Open opens the database named by dsn, a postgres:// URL or the path of an
@@ -53,10 +58,10 @@ type DB struct {
 // and its shared memory are readable by their owner only (0600): the
 // database holds papers, rosters and results.
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	db := &DB{Engine: SQLite}
+	db := &DB{Engine: SQLite, writer: make(chan struct{}, 1)}
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		db.Engine = Postgres
+		db.Engine, db.writer = Postgres, nil
 		db.sql, err = sql.Open("pgx", dsn)
 	} else {
 		// SQLite makes the WAL and shared-memory files with the database file's mode.
@@ -188,6 +193,14 @@ func stripComments(s string) string {
 
 // tx runs fn in a transaction, committing if it returns nil.
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if db.writer != nil {
+		select {
+		case db.writer <- struct{}{}:
+			defer func() { <-db.writer }()
+		case <-ctx.Done():
+			return fmt.Errorf("begin: %w", ctx.Err())
+		}
+	}
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
