@@ -7,7 +7,7 @@ import "maps"
 var qualityMessages = map[string][2]string{
 	"title.moderations":       {"实操成绩抽样复核", "Moderation of practical scores"},
 	"title.moderation":        {"考核抽样复核", "Moderation of a session"},
-	"title.moderate":          {"复核评分", "Re-score"},
+	"title.moderate":          {"抽样复评", "Moderation re-score"},
 	"done.sample_drawn":       {"已抽取复核样本。", "The sample is drawn."},
 	"done.moderation_decided": {"复核处理决定已记录。", "The decision is recorded."},
 	"done.rescored":           {"复核评分已保存。", "The re-score is saved."},

@@ -32,7 +32,7 @@ var resultsMessages = map[string][2]string{
 	"done.published":   {"已发布所有已审定的成绩。", "Every approved result is published."},
 
 	"title.appeals":        {"成绩复核", "Appeals"},
-	"title.appeal_rescore": {"复核评分（实操题）", "Appeal re-scores (practical)"},
+	"title.appeal_rescore": {"申诉复评（实操题）", "Appeal re-scores (practical)"},
 	"appeals.hint": {"考生提出复核申请后在此登记：每道题由未评过该题的评分员盲评复评（主观题进入阅卷队列，实操题交抽查员）。复评与原分之差超过该题容差时，经确认以复评分为准；复核登记后该考生成绩退回“已评分”，须重新审定。",
 		"Record a candidate's appeal here: each item is re-marked blind by someone who did not mark it (essays through the marking queue, practical items by a moderator). A re-mark beyond the item's tolerance replaces the mark once confirmed; once recorded, the candidate's result goes back to marked and must be approved again."},
 	"appeals.record":            {"登记复核申请", "Record an appeal"},
