@@ -376,6 +376,31 @@ func (c *Central) rescoreView(ctx context.Context, r store.Rescore) (RescoreView
 	return v, nil
 }
 
+// RescoreFiles returns what the candidate of a rescore handed in for every
+// handin item of its paper (HandedInAll, in paper order), for the moderator
+// holding the rescore only: anyone else is refused with ErrNotHolder, a
+// user whose role does not mark with ErrForbidden. None when the paper has
+// no handin item or central holds no submission of the candidate. The
+// files carry the names the candidate gave: the caller shows them by
+// index, never by name, and never the session or ticket behind the id.
+func (c *Central) RescoreFiles(ctx context.Context, moderator, id string) ([]HandedItem, error) {
+	if err := c.need(ctx, moderator, Mark); err != nil {
+		return nil, err
+	}
+	r, err := c.db.RescoreByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Moderator != moderator {
+		return nil, fmt.Errorf("rescore %s: %w", id, ErrNotHolder)
+	}
+	items, err := c.HandedInAll(ctx, r.SessionID, r.Ticket)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return items, err
+}
+
 // Rescore stores a moderator's marks of a rescore they hold, checked
 // against the item's rubric, with the time since their claim; audited (the
 // rescore's id, never the candidate). A rescore held by another moderator

@@ -39,7 +39,7 @@ func routesMarking(mux *http.ServeMux, o *office) {
 	mux.Handle("GET /office/mark", o.signedIn(server.Mark, o.markNext(false)))
 	mux.Handle("POST /office/mark/{task}", o.post(server.Mark, markTaskPage, o.mark))
 	mux.Handle("POST /office/mark/{task}/flag", o.post(server.Mark, markTaskPage, o.flag))
-	mux.Handle("GET /office/mark/{task}/files/{n}", o.signedIn(server.Mark, o.markFile))
+	mux.Handle("GET /office/mark/{task}/files/{n}", o.signedIn(server.Mark, o.attachment(o.scriptFile)))
 	mux.Handle("GET /office/lead", o.show(leadPage))
 	mux.Handle("GET /office/lead/next", o.signedIn(server.Lead, o.markNext(true)))
 	mux.Handle("POST /office/lead/{task}", o.post(server.Lead, leadTaskPage, o.mark))
@@ -193,13 +193,7 @@ func (o *office) markView(r *http.Request, v *view, sv server.ScriptView) (markD
 	if err != nil {
 		return d, markingError(v, err)
 	}
-	for i, f := range files {
-		mf := markFile{N: i + 1, Size: f.Size, Problem: f.Problem, Link: "/office/mark/" + id + "/files/" + strconv.Itoa(i+1)}
-		if f.Complete() && isText(f.Content) {
-			mf.Text, mf.Inline = string(f.Content), true
-		}
-		d.Files = append(d.Files, mf)
-	}
+	d.Files = fileViews(files, 0, "/office/mark/"+id+"/files/")
 	sent := v.Form["m"]
 	focus := -1
 	for i, c := range sv.Item.Rubric {
@@ -411,16 +405,45 @@ func (o *office) loadLead(r *http.Request, _ *view) (any, error) {
 	return d, nil
 }
 
-// markFile sends a file handed in for the script of a task the user holds,
-// as an attachment named by the script id and the file's index (and its
-// extension, letters and digits only): never the name the candidate gave.
-func (o *office) markFile(w http.ResponseWriter, r *http.Request, v *view) {
-	name, content, err := o.scriptFile(r, v)
-	if err != nil {
-		o.errorPage(w, r, v, err)
-		return
+// fileViews are handed-in files as a page shows them, numbered from
+// first+1, each linked to link and its number: text inline, never a name.
+func fileViews(files []server.HandedFile, first int, link string) []markFile {
+	var out []markFile
+	for i, f := range files {
+		n := first + i + 1
+		mf := markFile{N: n, Size: f.Size, Problem: f.Problem, Link: link + strconv.Itoa(n)}
+		if f.Complete() && isText(f.Content) {
+			mf.Text, mf.Inline = string(f.Content), true
+		}
+		out = append(out, mf)
 	}
-	sendAttachment(w, name, content)
+	return out
+}
+
+// attachment sends the handed-in file that file finds for the request as an
+// attachment under the name it gives (a pseudonymous id, the file's index
+// and its extension, letters and digits only): never the name the
+// candidate gave.
+func (o *office) attachment(file func(*http.Request, *view) (string, []byte, error)) func(http.ResponseWriter, *http.Request, *view) {
+	return func(w http.ResponseWriter, r *http.Request, v *view) {
+		name, content, err := file(r, v)
+		if err != nil {
+			o.errorPage(w, r, v, err)
+			return
+		}
+		sendAttachment(w, name, content)
+	}
+}
+
+// pickFile is the file of the path's number {n} (1-based) among files, if
+// complete: its download name (id, the number and the extension) and
+// content.
+func pickFile(r *http.Request, v *view, files []server.HandedFile, id string) (string, []byte, error) {
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 1 || n > len(files) || !files[n-1].Complete() {
+		return "", nil, fmt.Errorf("%s: %w", v.T("err.no_file_here"), server.ErrNotFound)
+	}
+	return fmt.Sprintf("%s-%d%s", id, n, extension(files[n-1].Name)), files[n-1].Content, nil
 }
 
 // scriptFile is the file of the path, of the script of a task the user
@@ -438,11 +461,7 @@ func (o *office) scriptFile(r *http.Request, v *view) (string, []byte, error) {
 	if err != nil {
 		return "", nil, markingError(v, err)
 	}
-	n, err := strconv.Atoi(r.PathValue("n"))
-	if err != nil || n < 1 || n > len(files) || !files[n-1].Complete() {
-		return "", nil, fmt.Errorf("%s: %w", v.T("err.no_file_here"), server.ErrNotFound)
-	}
-	return fmt.Sprintf("%s-%d%s", sv.ScriptID, n, extension(files[n-1].Name)), files[n-1].Content, nil
+	return pickFile(r, v, files, sv.ScriptID)
 }
 
 // extension is a file name's extension as a download keeps it: a dot and

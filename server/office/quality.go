@@ -40,6 +40,7 @@ func routesQuality(mux *http.ServeMux, o *office) {
 	mux.Handle("POST /office/quality/moderation/{id}", o.post(leadAccess, moderationPage, o.decideModeration))
 	mux.Handle("GET /office/quality/moderate", o.show(moderatePage))
 	mux.Handle("POST /office/quality/moderate", o.post(markAccess, moderatePage, o.rescore))
+	mux.Handle("GET /office/quality/moderate/{rescore}/files/{n}", o.signedIn(markAccess, o.attachment(o.rescoreFile)))
 	mux.Handle("GET /office/quality", o.show(qualityPage))
 	mux.Handle("POST /office/quality", o.post(leadAccess, qualityPage, o.qualityAction))
 	mux.Handle("GET /office/quality/similar", o.show(similarPage))
@@ -160,6 +161,15 @@ func (o *office) decideModeration(w http.ResponseWriter, r *http.Request, v *vie
 // session, the site or the site's marks.
 type moderateData struct {
 	Rescore *server.RescoreView // nil: nothing to re-score
+	Handed  []handedView        // the candidate's handed-in files, by handin item
+}
+
+// handedView is a handin item on the moderator's page: its id and stem, and
+// the files by number (across the paper's handin items) and size, never by
+// name, as the marking pages show them.
+type handedView struct {
+	ID, Stem string
+	Files    []markFile
 }
 
 func (o *office) loadModerate(r *http.Request, v *view) (any, error) {
@@ -170,7 +180,42 @@ func (o *office) loadModerate(r *http.Request, v *view) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return moderateData{Rescore: &rv}, nil
+	items, err := o.central.RescoreFiles(r.Context(), v.UserName, rv.ID)
+	if err != nil {
+		return nil, rescoreError(v, err)
+	}
+	d := moderateData{Rescore: &rv}
+	link, n := "/office/quality/moderate/"+url.PathEscape(rv.ID)+"/files/", 0
+	for _, it := range items {
+		d.Handed = append(d.Handed, handedView{ID: it.Item.ID, Stem: it.Item.Stem, Files: fileViews(it.Files, n, link)})
+		n += len(it.Files)
+	}
+	return d, nil
+}
+
+// rescoreFile is the file of the path, numbered across the handin items,
+// handed in by the candidate of a rescore the user holds: its download name
+// (the rescore's id, the number, the extension) and content.
+func (o *office) rescoreFile(r *http.Request, v *view) (string, []byte, error) {
+	id := r.PathValue("rescore")
+	items, err := o.central.RescoreFiles(r.Context(), v.UserName, id)
+	if err != nil {
+		return "", nil, rescoreError(v, err)
+	}
+	var files []server.HandedFile
+	for _, it := range items {
+		files = append(files, it.Files...)
+	}
+	return pickFile(r, v, files, id)
+}
+
+// rescoreError says why a moderator's call on a rescore was refused: another
+// moderator's rescore is a 403 that says so.
+func rescoreError(v *view, err error) error {
+	if errors.Is(err, server.ErrNotHolder) {
+		return forbidden(v.T("err.not_holder"))
+	}
+	return err
 }
 
 // rescore stores the moderator's marks, one field per criterion (c0, c1, …).
@@ -191,12 +236,8 @@ func (o *office) rescore(w http.ResponseWriter, r *http.Request, v *view) error 
 			break
 		}
 	}
-	err := o.central.Rescore(r.Context(), id, v.UserName, marks)
-	if errors.Is(err, server.ErrNotHolder) {
-		return forbidden(v.T("err.not_holder"))
-	}
-	if err != nil {
-		return err
+	if err := o.central.Rescore(r.Context(), id, v.UserName, marks); err != nil {
+		return rescoreError(v, err)
 	}
 	seeOther(w, r, "/office/quality/moderate", "done.rescored")
 	return nil

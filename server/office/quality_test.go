@@ -1,13 +1,18 @@
 package office_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"onex/exam"
+	"onex/server"
 	"onex/server/servertest"
+	osync "onex/sync"
 )
 
 // leadRole is the role of the lead's quality pages.
@@ -100,6 +105,79 @@ func TestModerationPages(t *testing.T) {
 	}
 	if a := auditText(t, c); !strings.Contains(a, "office lead|decide moderation|session "+sid+": all;") || strings.Count(a, "|moderate practical score|") != n {
 		t.Errorf("audit:\n%s", a)
+	}
+}
+
+// TestModerationHandedInFiles: the moderator's re-score page shows the
+// candidate's handed-in files (issue 15) as the marking pages do, blind:
+// under the handin item's id and stem, by number and size, never by name,
+// text inline and escaped, anything else a download named by the rescore's
+// id and the number, an attachment never rendered, for the moderator
+// holding the rescore only: another moderator, the lead and staff are
+// refused. Nothing of the candidate, the session or the site is on the page.
+func TestModerationHandedInFiles(t *testing.T) {
+	c := servertest.New(t, servertest.WithHandIn(), servertest.WithRoster(3))
+	c.Release()
+	c.Clock.Add(40 * time.Minute)
+	d := c.Enrol(t, "SITE-001")
+	names := []string{"wang-lei.html", "王磊的图.bin"}
+	bin := []byte{0, 1, 2, 'b', 'i', 'n'}
+	var envs [][]byte
+	for i := range 3 {
+		tk := fmt.Sprintf("2026BENCH%05d", i+1)
+		page := []byte(fmt.Sprintf("<script>alert(%d)</script>", i))
+		answer, pieces := d.HandIn(c.Session, tk, servertest.HandInItem, names, map[string][]byte{names[0]: page, names[1]: bin})
+		envs = append(append(envs, pieces...), d.Seal(osync.KindSubmission, servertest.Submission(c.Session, tk, map[string]exam.Answer{servertest.HandInItem: answer})).Bytes)
+	}
+	code, resp := d.Push(envs...)
+	for _, r := range resp.Results {
+		if code != http.StatusOK || r.Outcome != osync.Accepted {
+			t.Fatalf("push: %d %+v", code, r)
+		}
+	}
+	c.PracticalScores(t, 3, func(int) []float64 { return []float64{10, 14, 8, 4} })
+	lead := c.SignedIn(t, leadRole)
+	if code, _, _ := lead.Post("/office/quality/moderation", url.Values{"session": {c.Session.ID}, "min": {"10"}}); code != http.StatusSeeOther {
+		t.Fatalf("draw: %d", code)
+	}
+	mod := user(t, c, "moderator-a", server.RoleMarker)
+	other := user(t, c, "moderator-b", server.RoleMarker)
+	mod.Page("/office/quality/moderate")
+	html := mod.Raw
+	m := regexp.MustCompile(`id="rescore-id">(R-[0-9a-f-]+)<`).FindStringSubmatch(html)
+	if m == nil || !strings.Contains(html, `id="handed-h1"`) || !strings.Contains(html, "在工作文件夹中完成网页") ||
+		!strings.Contains(html, `<pre class="response">&lt;script&gt;alert(`) || strings.Contains(html, "<script>alert") ||
+		strings.Contains(html, `id="file-link-1"`) || !strings.Contains(html, `id="file-link-2"`) || !strings.Contains(html, "6 B") {
+		t.Fatalf("the moderator's page does not show the files, the text escaped inline, the binary a link:\n%s", html)
+	}
+	for _, secret := range append(candidateSecrets(t, c, 3), "2026BENCH", "examiner", "wang-lei", "王磊", ".bin") {
+		if strings.Contains(html, secret) {
+			t.Errorf("the moderator's page holds %q", secret)
+		}
+	}
+	id := m[1]
+	get := func(o *servertest.Office, rescore, n string) (int, http.Header) {
+		req, _ := http.NewRequest("GET", c.URL+"/office/quality/moderate/"+rescore+"/files/"+n, nil)
+		code, _, h := o.Do(req)
+		return code, h
+	}
+	code, h := get(mod, id, "2")
+	if code != http.StatusOK || mod.Raw != string(bin) || h.Get("Content-Type") != "application/octet-stream" || h.Get("X-Content-Type-Options") != "nosniff" ||
+		!strings.HasPrefix(h.Get("Content-Security-Policy"), "sandbox") || h.Get("Content-Disposition") != "attachment; filename="+id+"-2.bin" {
+		t.Errorf("download: %d %q %v", code, mod.Raw, h)
+	}
+	for n, want := range map[string]int{"1": 200, "3": 404, "0": 404, "x": 404} {
+		if code, _ := get(mod, id, n); code != want {
+			t.Errorf("file %s: %d, want %d", n, code, want)
+		}
+	}
+	if code, _ := get(mod, "R-00000000-0000-0000-0000-000000000000", "1"); code != http.StatusNotFound {
+		t.Errorf("a rescore that does not exist: %d", code)
+	}
+	for who, o := range map[string]*servertest.Office{"another moderator": other, "the lead": lead, "staff": user(t, c, "clerk", server.RoleStaff)} {
+		if code, _ := get(o, id, "2"); code != http.StatusForbidden || strings.Contains(o.Raw, "bin") {
+			t.Errorf("%s's download of the moderator's file: %d", who, code)
+		}
 	}
 }
 
