@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -460,5 +459,3 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
-
-var _ = fmt.Sprint
