@@ -1,0 +1,179 @@
+package vc
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+// Keys are the issuer public keys a verifier trusts, by key id. A key id may
+// name more than one key (a rotation in progress): Verify tries each.
+type Keys map[string][]ed25519.PublicKey
+
+// Verified is what Verify returns: the credential, the key id that signed it
+// and the raw signed JSON.
+type Verified struct {
+	Credential *Credential
+	KeyID      string
+	Payload    []byte
+}
+
+// Encode writes the credential as the JSON that is signed: encoding/json
+// field order, no HTML escaping, no trailing newline.
+func (c *Credential) Encode() ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(c); err != nil {
+		return nil, fmt.Errorf("vc: encoding credential %q: %w", c.ID, err)
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// Sign secures the credential as a compact JWS (VC-JOSE, typ vc+jwt, cty vc,
+// alg EdDSA) under the key id kid. Ed25519 is deterministic: the same
+// credential, key and kid give the same token.
+func Sign(c *Credential, kid string, key ed25519.PrivateKey) (string, error) {
+	if kid == "" {
+		return "", errors.New("vc: sign: empty key id")
+	}
+	if len(key) != ed25519.PrivateKeySize {
+		return "", fmt.Errorf("vc: sign: private key is %d bytes, want %d", len(key), ed25519.PrivateKeySize)
+	}
+	if err := c.Validate(); err != nil {
+		return "", fmt.Errorf("vc: sign %q: %w", c.ID, err)
+	}
+	payload, err := c.Encode()
+	if err != nil {
+		return "", err
+	}
+	opts := (&jose.SignerOptions{}).WithType(HeaderTyp).WithContentType(HeaderCty)
+	signer, err := jose.NewSigner(jose.SigningKey{
+		Algorithm: jose.EdDSA,
+		Key:       jose.JSONWebKey{Key: key, KeyID: kid, Algorithm: string(jose.EdDSA)},
+	}, opts)
+	if err != nil {
+		return "", fmt.Errorf("vc: sign %q: %w", c.ID, err)
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		return "", fmt.Errorf("vc: sign %q: %w", c.ID, err)
+	}
+	tok, err := jws.CompactSerialize()
+	if err != nil {
+		return "", fmt.Errorf("vc: sign %q: %w", c.ID, err)
+	}
+	return tok, nil
+}
+
+// header is the protected header a OneX token carries, exactly.
+type header struct {
+	Alg string `json:"alg"`
+	Cty string `json:"cty"`
+	Kid string `json:"kid"`
+	Typ string `json:"typ"`
+}
+
+func strictJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
+}
+
+// Verify checks a token against keys at the time now and returns the
+// credential. It refuses anything but a canonical compact JWS (unpadded
+// base64url with zero trailing bits), a header other than exactly
+// {alg EdDSA, cty vc, kid, typ vc+jwt}, a key id not in keys, a signature no
+// key of that id verifies, a document that fails Validate or carries unknown
+// fields, and a clock outside validFrom..validUntil. Every error wraps one of
+// the package's Err values.
+func Verify(token string, keys Keys, now time.Time) (*Verified, error) {
+	if len(token) > MaxTokenBytes {
+		return nil, fmt.Errorf("vc: token is %d bytes, more than %d: %w", len(token), MaxTokenBytes, ErrMalformed)
+	}
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("vc: token has %d dot-separated parts, want 3: %w", len(parts), ErrMalformed)
+	}
+	var raw [3][]byte
+	for i, p := range parts {
+		b, err := base64.RawURLEncoding.Strict().DecodeString(p)
+		if err != nil || base64.RawURLEncoding.EncodeToString(b) != p {
+			return nil, fmt.Errorf("vc: token part %d is not canonical unpadded base64url: %w", i+1, ErrMalformed)
+		}
+		raw[i] = b
+	}
+	var h header
+	if err := strictJSON(raw[0], &h); err != nil {
+		return nil, fmt.Errorf("vc: protected header: %v: %w", err, ErrHeader)
+	}
+	switch {
+	case h.Alg != string(jose.EdDSA):
+		return nil, fmt.Errorf("vc: header alg %q, want EdDSA: %w", h.Alg, ErrHeader)
+	case h.Typ != HeaderTyp:
+		return nil, fmt.Errorf("vc: header typ %q, want %s: %w", h.Typ, HeaderTyp, ErrHeader)
+	case h.Cty != HeaderCty:
+		return nil, fmt.Errorf("vc: header cty %q, want %s: %w", h.Cty, HeaderCty, ErrHeader)
+	case h.Kid == "":
+		return nil, fmt.Errorf("vc: header has no kid: %w", ErrHeader)
+	}
+	if len(raw[2]) != ed25519.SignatureSize {
+		return nil, fmt.Errorf("vc: signature is %d bytes, want %d: %w", len(raw[2]), ed25519.SignatureSize, ErrMalformed)
+	}
+	cands := keys[h.Kid]
+	if len(cands) == 0 {
+		return nil, fmt.Errorf("vc: key id %q: %w", h.Kid, ErrUnknownKey)
+	}
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.EdDSA})
+	if err != nil {
+		return nil, fmt.Errorf("vc: parsing JWS: %v: %w", err, ErrMalformed)
+	}
+	var payload []byte
+	for _, k := range cands {
+		if len(k) != ed25519.PublicKeySize {
+			continue
+		}
+		if p, err := jws.Verify(k); err == nil {
+			payload = p
+			break
+		}
+	}
+	if payload == nil {
+		return nil, fmt.Errorf("vc: no key with id %q (%d tried) verifies the signature: %w", h.Kid, len(cands), ErrSignature)
+	}
+	if !bytes.Equal(payload, raw[1]) {
+		return nil, fmt.Errorf("vc: verified payload differs from the token's: %w", ErrMalformed)
+	}
+	var c Credential
+	if err := strictJSON(payload, &c); err != nil {
+		return nil, fmt.Errorf("vc: credential JSON: %v: %w", err, ErrContent)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	from, _ := time.Parse(time.RFC3339, c.ValidFrom)
+	if now.Before(from) {
+		return nil, fmt.Errorf("vc: valid from %s, now %s: %w", c.ValidFrom, now.UTC().Format(timeFormat), ErrNotYetValid)
+	}
+	if c.ValidUntil != "" {
+		until, _ := time.Parse(time.RFC3339, c.ValidUntil)
+		if !now.Before(until) {
+			return nil, fmt.Errorf("vc: valid until %s, now %s: %w", c.ValidUntil, now.UTC().Format(timeFormat), ErrExpired)
+		}
+	}
+	return &Verified{Credential: &c, KeyID: h.Kid, Payload: payload}, nil
+}
