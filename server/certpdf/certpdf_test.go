@@ -448,3 +448,46 @@ func BenchmarkRender(b *testing.B) {
 	}
 	b.ReportMetric(float64(size), "pdf-bytes")
 }
+
+// One Renderer serves several goroutines: each PDF is the one a lone render
+// makes.
+func TestConcurrent(t *testing.T) {
+	r := renderer(t)
+	var want bytes.Buffer
+	if err := r.Render(&want, sample()); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			var buf bytes.Buffer
+			err := r.Render(&buf, sample())
+			if err == nil && !bytes.Equal(buf.Bytes(), want.Bytes()) {
+				err = errors.New("a concurrent render differs")
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// BenchmarkRenderParallel renders on every core at once, as a batch of
+// 10,000 would.
+func BenchmarkRenderParallel(b *testing.B) {
+	r := renderer(b)
+	c := sample()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			var buf bytes.Buffer
+			if err := r.Render(&buf, c); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
