@@ -160,13 +160,9 @@ func (r *Renderer) Render(w io.Writer, c Certificate) error {
 	if err := check(c); err != nil {
 		return err
 	}
-	q, err := qrcode.New(c.QR, qrcode.High) // High is level Q (25 %)
+	png, err := qrImage(c.QR)
 	if err != nil {
-		return &FieldError{Field: "QR", Reason: err.Error()}
-	}
-	png, err := q.PNG(-6) // 6 pixels a module
-	if err != nil {
-		return fmt.Errorf("certpdf: QR image: %w", err)
+		return err
 	}
 	pdf := r.newPDF(c)
 	if _, err := layout(pdf, c, png); err != nil {
@@ -176,6 +172,20 @@ func (r *Renderer) Render(w io.Writer, c Certificate) error {
 		return fmt.Errorf("certpdf: writing the PDF of certificate %s: %w", c.Number, err)
 	}
 	return nil
+}
+
+// qrImage is the QR code of s at level Q (go-qrcode's High, 25 %), 6 pixels
+// a module, with its quiet zone.
+func qrImage(s string) ([]byte, error) {
+	q, err := qrcode.New(s, qrcode.High)
+	if err != nil {
+		return nil, &FieldError{Field: "QR", Reason: err.Error()}
+	}
+	png, err := q.PNG(-6)
+	if err != nil {
+		return nil, fmt.Errorf("certpdf: QR image: %w", err)
+	}
+	return png, nil
 }
 
 func (r *Renderer) newPDF(c Certificate) *fpdf.Fpdf {
