@@ -491,3 +491,20 @@ func BenchmarkRenderParallel(b *testing.B) {
 		}
 	})
 }
+
+// A QR code at level Q holds at most 1,663 bytes (version 40, byte mode).
+func TestQRCapacity(t *testing.T) {
+	r := renderer(t)
+	for _, tc := range []struct {
+		n  int
+		ok bool
+	}{{1663, true}, {1664, false}} {
+		c := sample()
+		c.QR = strings.Repeat("x", tc.n)
+		var buf bytes.Buffer
+		err := r.Render(&buf, c)
+		if (err == nil) != tc.ok {
+			t.Errorf("%d bytes of QR text: err = %v, want ok %v", tc.n, err, tc.ok)
+		}
+	}
+}
