@@ -18,6 +18,8 @@ pkgs=(
   libgl1-mesa-dev libx11-dev libxcursor-dev    # Fyne's GLFW driver
   libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   fonts-noto-cjk                               # Chinese text in the desktop app
+  fonts-droid-fallback fonts-dejavu-core       # server/certpdf: TrueType CJK and Latin fonts (fpdf reads no .ttc)
+  poppler-utils                                # server/certpdf's test rasterises the PDF with pdftoppm
   xvfb                                         # the desktop app's screenshot test and start-up benchmark
   postgresql                                   # central's storage tests run on PostgreSQL too
   chromium                                     # the office pages are tested in headless Chromium
