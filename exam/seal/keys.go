@@ -43,8 +43,9 @@ const (
 // Salts of what central derives from its Ed25519 seed and X25519 private
 // key: the secrets key, and the hybrid seed of an upgraded key of release 1.
 const (
-	secretsSalt = "onex central secrets v1"
-	upgradeSalt = "onex central hybrid v1"
+	secretsSalt  = "onex central secrets v1"
+	certRootSalt = "onex central certificate root v1"
+	upgradeSalt  = "onex central hybrid v1"
 )
 
 // crockford is Crockford's base32 alphabet: digits and upper-case letters
@@ -199,6 +200,17 @@ func (k *CentralKeys) SecretsKey() *StoreKey {
 	copy(sk.id[:], out[:keyIDSize])
 	copy(sk.key[:], out[keyIDSize:])
 	return sk
+}
+
+// CertificateRoot is the Ed25519 key that signs the trust list of the
+// certificate issuer keys (exam/credential). It is derived, never stored:
+// HKDF-SHA-256 over the Ed25519 seed and the X25519 private key, salt "onex
+// central certificate root v1", 32 bytes, as the Ed25519 seed. A key of its
+// own, not central's signing key, so that nothing central signs for devices
+// can be taken for a trust list; devices learn its public half in a package
+// central signs. The upgrade of a key of release 1 keeps it.
+func (k *CentralKeys) CertificateRoot() ed25519.PrivateKey {
+	return ed25519.NewKeyFromSeed(k.derive(certRootSalt, ed25519.SeedSize))
 }
 
 // Marshal encodes the private keys: OXK1, type 5, Ed25519 seed, X25519

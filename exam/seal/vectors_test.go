@@ -65,7 +65,8 @@ type vectors struct {
 		CentralPrivate     hexBytes `json:"central_private"`
 		CentralPublic      hexBytes `json:"central_public"`
 		CentralFingerprint string   `json:"central_fingerprint"`
-		CentralSecretsKey  hexBytes `json:"central_secrets_key"` // key id, then key
+		CentralSecretsKey  hexBytes `json:"central_secrets_key"`      // key id, then key
+		CertificateRoot    hexBytes `json:"central_certificate_root"` // the Ed25519 public key
 		DeviceRandom       hexBytes `json:"device_random"`
 		DevicePrivate      hexBytes `json:"device_private"`
 		DevicePublic       hexBytes `json:"device_public"`
@@ -337,6 +338,10 @@ func computeVectors(t *testing.T, in *vectors) vectors {
 	v.Keys.CentralFingerprint = ck.Public().Fingerprint()
 	secrets := ck.SecretsKey()
 	v.Keys.CentralSecretsKey = append(secrets.id[:], secrets.key[:]...)
+	v.Keys.CertificateRoot = hexBytes(ck.CertificateRoot().Public().(ed25519.PublicKey))
+	if up := ck.Upgrade().CertificateRoot(); !up.Equal(ck.CertificateRoot()) {
+		t.Fatal("upgrading changed the certificate root")
+	}
 	dk, err := newDeviceKey(bytes.NewReader(v.Keys.DeviceRandom))
 	must(err)
 	v.Keys.DevicePrivate = dk.Marshal()
