@@ -97,7 +97,10 @@ func trustOf(t *testing.T, c *servertest.Central) (*credential.TrustList, *crede
 	if err != nil {
 		t.Fatalf("manifest: %v", err)
 	}
-	parts := map[string][]byte{osync.PartCertificateRoot: ct.Root, osync.PartTrustList: ct.TrustList, osync.PartStatusList: ct.StatusList}
+	parts := ct.Parts()
+	if _, err := seal.OpenPackage(c.PublicKey(), ct.Manifest, parts); err != nil {
+		t.Fatalf("package: %v", err)
+	}
 	if m.PackageID != osync.CertificateTrustPackage || m.SessionID != "" || len(m.Parts) != 3 {
 		t.Fatalf("manifest %+v", m)
 	}
