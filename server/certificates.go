@@ -246,6 +246,9 @@ func (c *Central) newIssuerKey(from time.Time, actor string) (store.IssuerKey, e
 // when there is none (audited).
 func (c *Central) ensureIssuer(ctx context.Context, actor string) (store.IssuerKey, error) {
 	now := c.now().Truncate(time.Second)
+	if k, err := c.db.IssuerKeyAt(ctx, now); !errors.Is(err, store.ErrNoIssuerKey) { // the common case, without a write transaction
+		return k, err
+	}
 	return c.db.EnsureIssuerKey(ctx, now, func() (store.IssuerKey, store.AuditLine, error) {
 		k, err := c.newIssuerKey(now, actor)
 		return k, store.AuditLine{Actor: actor, Action: "create issuer key",
