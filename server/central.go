@@ -105,6 +105,7 @@ type Central struct {
 	releaseCache    map[string][]byte // session id -> release key
 	claimTimeout    time.Duration     // Config.ClaimTimeout
 	marking         markingState
+	certs           certCache // certverify.go: what central signed for anyone, briefly
 }
 
 // KeysFile is where central's private keys live in its data directory.

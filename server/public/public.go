@@ -41,6 +41,7 @@ type public struct {
 func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 	p := &public{central: c, log: log}
 	mux.HandleFunc("GET /receipt", p.receipt)
+	routesVerify(mux, p)
 }
 
 // receiptView is what the receipt page shows.
