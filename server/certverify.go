@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -155,26 +156,21 @@ func (c *Central) VerifyCertificateText(ctx context.Context, text, from string) 
 // version 15-Q holds 426 characters (exam/credential/FORMAT.md).
 const maxCertificateText = 1024
 
-// verifyText verifies text against the trust list, fetched again once if
-// the key is unknown to the one cached (a key added by a rotation since).
+// verifyText verifies text against central's trust list now (every
+// issuer key with its window; read, not signed, so it costs no signature).
 func (c *Central) verifyText(ctx context.Context, text string) (*credential.Claims, error) {
 	if len(text) > maxCertificateText {
 		return nil, fmt.Errorf("%w: %w: %d bytes, a certificate's text has at most %d", ErrCertificateText, credential.ErrMalformed, len(text), maxCertificateText)
 	}
-	for fresh := false; ; fresh = true {
-		tl, err := c.certs.trustList(ctx, c, fresh)
-		if err != nil {
-			return nil, err
-		}
-		claims, err := credential.VerifyText(text, tl)
-		if errors.Is(err, credential.ErrUnknownKey) && !fresh {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrCertificateText, err)
-		}
-		return claims, nil
+	tl, err := c.TrustList(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("verify certificate: %w", err)
 	}
+	claims, err := credential.VerifyText(text, tl)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCertificateText, err)
+	}
+	return claims, nil
 }
 
 // sameClaims reports whether a verified text states what central recorded.
@@ -202,10 +198,6 @@ const CertificateCacheFor = time.Minute
 // on, whatever a verifier's cache does.
 const StatusListValidFor = 24 * time.Hour
 
-// StatusListPath is where central serves its status list credentials: the
-// revocation list there, the suspension list with ?purpose=suspension.
-const StatusListPath = "/verify/status-list"
-
 // StatusListURL is the URL of the status list credential of purpose under
 // issuer id base (what a certificate's VC names as statusListCredential).
 func StatusListURL(base, purpose string) string {
@@ -220,60 +212,37 @@ func StatusListURL(base, purpose string) string {
 // One caller signs at a time; the others wait and take its result.
 type certCache struct {
 	mu    sync.Mutex
-	trust *cachedTrust
-	lists map[string]cachedDoc // by purpose: the status list credential token
+	trust cachedDoc[osync.CertificateTrust]
+	lists map[string]cachedDoc[string] // by purpose: the status list credential token
 }
 
-type cachedTrust struct {
-	docs osync.CertificateTrust
-	tl   *credential.TrustList
-	at   time.Time
+type cachedDoc[T any] struct {
+	doc T
+	at  time.Time
 }
 
-type cachedDoc struct {
-	token string
-	at    time.Time
-}
-
-// trusted returns the cached trust documents, made again when older than
-// CertificateCacheFor or when fresh.
-func (k *certCache) trusted(ctx context.Context, c *Central, fresh bool) (*cachedTrust, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	now := c.now()
-	t := k.trust
-	if t != nil && !fresh && now.Sub(t.at) < CertificateCacheFor && !now.Before(t.at) {
-		return t, nil
-	}
-	docs, err := c.CertificateTrust(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("certificate trust: %w", err)
-	}
-	tl, err := credential.OpenTrustList(docs.TrustList, docs.Root)
-	if err != nil {
-		return nil, fmt.Errorf("certificate trust: central's own trust list: %w", err)
-	}
-	k.trust = &cachedTrust{docs: docs, tl: tl, at: now}
-	return k.trust, nil
-}
-
-func (k *certCache) trustList(ctx context.Context, c *Central, fresh bool) (*credential.TrustList, error) {
-	t, err := k.trusted(ctx, c, fresh)
-	if err != nil {
-		return nil, err
-	}
-	return t.tl, nil
+// fresh reports whether a document made at at may still be served now.
+func fresh(at, now time.Time) bool {
+	return !at.IsZero() && !now.Before(at) && now.Sub(at) < CertificateCacheFor
 }
 
 // PublicCertificateTrust is CertificateTrust as central serves it to anyone
 // at /verify/trust: made at most once per CertificateCacheFor, with the time
 // it was made.
 func (c *Central) PublicCertificateTrust(ctx context.Context) (osync.CertificateTrust, time.Time, error) {
-	t, err := c.certs.trusted(ctx, c, false)
-	if err != nil {
-		return osync.CertificateTrust{}, time.Time{}, err
+	k := &c.verifyCache
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	now := c.now()
+	if fresh(k.trust.at, now) {
+		return k.trust.doc, k.trust.at, nil
 	}
-	return t.docs, t.at, nil
+	docs, err := c.CertificateTrust(ctx)
+	if err != nil {
+		return osync.CertificateTrust{}, time.Time{}, fmt.Errorf("certificate trust: %w", err)
+	}
+	k.trust = cachedDoc[osync.CertificateTrust]{docs, now}
+	return docs, now, nil
 }
 
 // StatusListCredential is the W3C BitstringStatusListCredential of purpose
@@ -285,21 +254,21 @@ func (c *Central) StatusListCredential(ctx context.Context, purpose string) (str
 	if purpose != vc.PurposeRevocation && purpose != vc.PurposeSuspension {
 		return "", time.Time{}, inputf("status purpose %q: only %s and %s", purpose, vc.PurposeRevocation, vc.PurposeSuspension)
 	}
-	k := &c.certs
+	k := &c.verifyCache
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	now := c.now()
-	if d, ok := k.lists[purpose]; ok && now.Sub(d.at) < CertificateCacheFor && !now.Before(d.at) {
-		return d.token, d.at, nil
+	if d := k.lists[purpose]; fresh(d.at, now) {
+		return d.doc, d.at, nil
 	}
 	tok, err := c.signStatusListCredential(ctx, purpose, now)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("status list credential (%s): %w", purpose, err)
 	}
 	if k.lists == nil {
-		k.lists = map[string]cachedDoc{}
+		k.lists = map[string]cachedDoc[string]{}
 	}
-	k.lists[purpose] = cachedDoc{token: tok, at: now}
+	k.lists[purpose] = cachedDoc[string]{tok, now}
 	return tok, now, nil
 }
 
@@ -312,19 +281,29 @@ func (c *Central) signStatusListCredential(ctx context.Context, purpose string, 
 	if purpose == vc.PurposeSuspension {
 		bits = sl.Suspension
 	}
-	iss, err := c.CurrentIssuer(ctx)
+	// The issuer key in its window now, as CurrentIssuer's, with its private
+	// half for VC-JOSE.
+	k, err := c.ensureIssuer(ctx, "central")
 	if err != nil {
 		return "", err
 	}
-	who := c.vcIssuer()
-	cred, err := vc.NewStatusList(who, vc.StatusListOf{URL: StatusListURL(who.ID, purpose), Purpose: purpose,
-		EncodedList: bits.Encode(), Issued: now, ValidFor: StatusListValidFor, TTL: CertificateCacheFor})
+	ik, err := c.openIssuerKey(k)
 	if err != nil {
 		return "", err
 	}
-	kid, key := issuerVCKey(iss)
-	return vc.SignStatusList(cred, kid, key)
+	base := c.PublicURL()
+	cred, err := vc.NewStatusList(vc.Issuer{ID: base, Name: StatusListIssuerName}, vc.StatusListOf{URL: StatusListURL(base, purpose),
+		Purpose: purpose, EncodedList: bits.Encode(), Issued: now, ValidFor: StatusListValidFor, TTL: CertificateCacheFor})
+	if err != nil {
+		return "", err
+	}
+	return vc.SignStatusList(cred, hex.EncodeToString(ik.issuer.KeyID()), ik.key)
 }
+
+// StatusListIssuerName is the issuer's name in the status list credentials,
+// which cover every organisation's certificates (a certificate's VC names
+// its organisation; both have central's public URL as issuer id).
+const StatusListIssuerName = "OneX 证书信息管理服务平台"
 
 // CertificateTextWhy names why err (an ErrCertificateText) refused a text,
 // for a page to say in its own words: "prefix", "base45", "malformed",
