@@ -216,7 +216,9 @@ func TestVerifyCertificateText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	late := signed(func(cl *credential.Claims) { cl.Number, cl.Issued = "WEB-1-2026-999998", c.Clock.Now().Truncate(time.Second) }, iss2)
+	late := signed(func(cl *credential.Claims) {
+		cl.Number, cl.Issued = "WEB-1-2026-999998", c.Clock.Now().Truncate(time.Second)
+	}, iss2)
 	if _, err := c.VerifyCertificateText(ctx, late, "10.3.0.1"); !errors.Is(err, server.ErrCertificateUnknown) {
 		t.Errorf("signed by the new key: %v", err)
 	}
