@@ -34,14 +34,49 @@ func (c *Credential) Encode() ([]byte, error) { return encodeJSON(c, c.ID) }
 // alg EdDSA) under the key id kid. Ed25519 is deterministic: the same
 // credential, key and kid give the same token.
 func Sign(c *Credential, kid string, key ed25519.PrivateKey) (string, error) {
-	if err := c.Validate(); err != nil {
-		return "", fmt.Errorf("vc: sign %q: %w", c.ID, err)
+	return signDoc(c, c.ID, kid, key)
+}
+
+// document is what OneX signs as a VC: a certificate's credential, a status
+// list credential.
+type document interface {
+	Validate() error
+	Encode() ([]byte, error)
+	window() (validFrom, validUntil string)
+}
+
+func (c *Credential) window() (string, string) { return c.ValidFrom, c.ValidUntil }
+
+// signDoc validates, encodes and signs a document (id names it in errors).
+func signDoc(d document, id, kid string, key ed25519.PrivateKey) (string, error) {
+	if err := d.Validate(); err != nil {
+		return "", fmt.Errorf("vc: sign %q: %w", id, err)
 	}
-	payload, err := c.Encode()
+	payload, err := d.Encode()
 	if err != nil {
 		return "", err
 	}
-	return signPayload(payload, c.ID, kid, key)
+	return signPayload(payload, id, kid, key)
+}
+
+// verifyDoc opens a token of at most max bytes (steps 1 to 5), decodes its
+// payload strictly into d and checks it (step 6) and the clock (step 7).
+func verifyDoc(token string, keys Keys, now time.Time, max int, d document) (payload []byte, kid string, err error) {
+	payload, kid, err = openToken(token, keys, max)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := strictJSON(payload, d); err != nil {
+		return nil, "", fmt.Errorf("vc: document JSON: %v: %w", err, ErrContent)
+	}
+	if err := d.Validate(); err != nil {
+		return nil, "", err
+	}
+	from, until := d.window()
+	if err := checkWindow(from, until, now); err != nil {
+		return nil, "", err
+	}
+	return payload, kid, nil
 }
 
 // encodeJSON writes v as the JSON that is signed: encoding/json field order,
@@ -112,18 +147,9 @@ func strictJSON(data []byte, v any) error {
 // fields, and a clock outside validFrom..validUntil. Every error wraps one of
 // the package's Err values.
 func Verify(token string, keys Keys, now time.Time) (*Verified, error) {
-	payload, kid, err := openToken(token, keys, MaxTokenBytes)
-	if err != nil {
-		return nil, err
-	}
 	var c Credential
-	if err := strictJSON(payload, &c); err != nil {
-		return nil, fmt.Errorf("vc: credential JSON: %v: %w", err, ErrContent)
-	}
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	if err := checkWindow(c.ValidFrom, c.ValidUntil, now); err != nil {
+	payload, kid, err := verifyDoc(token, keys, now, MaxTokenBytes, &c)
+	if err != nil {
 		return nil, err
 	}
 	return &Verified{Credential: &c, KeyID: kid, Payload: payload}, nil

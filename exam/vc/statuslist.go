@@ -161,34 +161,19 @@ func (c *StatusListCredential) Encode() ([]byte, error) { return encodeJSON(c, c
 // SignStatusList secures the status list credential as the certificates'
 // credentials are (VC-JOSE, typ vc+jwt, cty vc, EdDSA, kid).
 func SignStatusList(c *StatusListCredential, kid string, key ed25519.PrivateKey) (string, error) {
-	if err := c.Validate(); err != nil {
-		return "", fmt.Errorf("vc: sign %q: %w", c.ID, err)
-	}
-	payload, err := c.Encode()
-	if err != nil {
-		return "", err
-	}
-	return signPayload(payload, c.ID, kid, key)
+	return signDoc(c, c.ID, kid, key)
 }
+
+func (c *StatusListCredential) window() (string, string) { return c.ValidFrom, c.ValidUntil }
 
 // VerifyStatusList checks a status list token as Verify checks a
 // credential's (the JWS, the header, a key of the kid, the signature, the
 // document strictly decoded and valid, the clock inside its window) and
 // returns the status list credential. Reading a bit is the caller's:
-// decode EncodedList and check Covers first.
+// check Covers, then decode EncodedList.
 func VerifyStatusList(token string, keys Keys, now time.Time) (*StatusListCredential, error) {
-	payload, _, err := openToken(token, keys, MaxStatusListTokenBytes)
-	if err != nil {
-		return nil, err
-	}
 	var c StatusListCredential
-	if err := strictJSON(payload, &c); err != nil {
-		return nil, fmt.Errorf("vc: status list JSON: %v: %w", err, ErrContent)
-	}
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	if err := checkWindow(c.ValidFrom, c.ValidUntil, now); err != nil {
+	if _, _, err := verifyDoc(token, keys, now, MaxStatusListTokenBytes, &c); err != nil {
 		return nil, err
 	}
 	return &c, nil

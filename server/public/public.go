@@ -11,13 +11,11 @@
 package public
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -62,13 +60,12 @@ func (p *public) receipt(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if strings.TrimSpace(v.Code) != "" {
 		got, err := p.central.CheckReceipt(r.Context(), v.Ticket, v.Code, conn.ClientAddr(r))
-		var wait *server.ThrottledError
+		wait := retryAfter(w, err)
 		switch {
 		case err == nil:
 			v.Found = &got
-		case errors.As(err, &wait):
+		case wait != nil:
 			v.Wait, status = wait, http.StatusTooManyRequests
-			w.Header().Set("Retry-After", strconv.FormatInt(int64(wait.Left/time.Second), 10))
 		case errors.Is(err, server.ErrReceiptTicket):
 			v.NoTicket, status = true, http.StatusBadRequest
 		case errors.Is(err, server.ErrNotFound):
@@ -81,15 +78,7 @@ func (p *public) receipt(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, "receipt.html", v); err != nil {
-		p.log.Error("render public page", "page", "receipt", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	p.render(w, "receipt.html", status, v)
 }
 
 // when formats a time as candidates read it, in China Standard Time.

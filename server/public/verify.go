@@ -82,13 +82,11 @@ func (p *public) verify(w http.ResponseWriter, r *http.Request) {
 		p.render(w, "verify.html", status, v)
 		return
 	}
-	var wait *server.ThrottledError
-	switch {
+	switch wait := retryAfter(w, err); {
+	case wait != nil:
+		v.Wait, status = wait, http.StatusTooManyRequests
 	case err == nil:
 		v.Found = &got
-	case errors.As(err, &wait):
-		v.Wait, status = wait, http.StatusTooManyRequests
-		w.Header().Set("Retry-After", strconv.FormatInt(int64(wait.Left/time.Second), 10))
 	case errors.Is(err, server.ErrCertificateUnknown):
 		v.Unknown, status = &got, http.StatusNotFound
 	case errors.Is(err, server.ErrCertificateText):
@@ -105,17 +103,29 @@ func (p *public) verify(w http.ResponseWriter, r *http.Request) {
 	p.render(w, "verify.html", status, v)
 }
 
+// retryAfter is err's *ThrottledError, nil when it is none; it tells the
+// client when to come back (Retry-After, whole seconds).
+func retryAfter(w http.ResponseWriter, err error) *server.ThrottledError {
+	var wait *server.ThrottledError
+	if !errors.As(err, &wait) {
+		return nil
+	}
+	w.Header().Set("Retry-After", strconv.FormatInt(int64(wait.Left/time.Second), 10))
+	return wait
+}
+
 // render writes a page of the set, or a bare 500 when it cannot.
 func (p *public) render(w http.ResponseWriter, page string, status int, v any) {
 	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, page, v); err != nil {
-		p.log.Error("render public page", "page", page, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+	err := pages.ExecuteTemplate(&buf, page, v)
+	if err == nil {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(status)
+		buf.WriteTo(w) // a client gone mid-page is no error of central's
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	p.log.Error("render public page", "page", page, "err", err)
+	http.Error(w, "internal error", http.StatusInternalServerError)
 }
 
 // signedForAnyone sets the headers of a signed document central serves to

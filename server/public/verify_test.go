@@ -45,17 +45,13 @@ func byText(text string) string { return "/verify?" + url.Values{"text": {text}}
 func TestVerifyPage(t *testing.T) {
 	c, cert := servertest.Certified(t)
 	ctx := context.Background()
+	// A text central's issuer key signs of a number it never issued.
 	iss, err := c.CurrentIssuer(ctx)
-	if err != nil {
-		t.Fatal(err)
+	var unknown string
+	if err == nil {
+		unknown, err = iss.IssueText(credential.Claims{Number: "WEB-1-2026-999999", Holder: cert.HolderName, IDSalt: cert.IDSalt, IDHash: cert.IDHash,
+			Certificate: cert.CertCode, Level: 1, Organisation: cert.OrgName, Site: cert.SiteName, Issued: cert.Issued, StatusIndex: 7})
 	}
-	tl, _ := c.TrustList(ctx)
-	claims, err := credential.VerifyText(cert.QR, tl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	claims.Number = "WEB-1-2026-999999"
-	unknown, err := iss.IssueText(*claims)
 	if err != nil {
 		t.Fatal(err)
 	}
