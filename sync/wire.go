@@ -199,3 +199,9 @@ type CertificateTrust struct {
 	TrustList  []byte `json:"trust_list"`  // PartTrustList: credential.SignTrustList
 	StatusList []byte `json:"status_list"` // PartStatusList: Issuer.SignStatusList, issued when answered
 }
+
+// Parts are the trust's three parts by name, as seal.OpenPackage checks them
+// against Manifest. [added: issue 16]
+func (t *CertificateTrust) Parts() map[string][]byte {
+	return map[string][]byte{PartCertificateRoot: t.Root, PartTrustList: t.TrustList, PartStatusList: t.StatusList}
+}
