@@ -377,3 +377,33 @@ func TestPropertyLookupFolding(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkVerify: what /verify costs central per request (a lookup by
+// number and name; a QR text verified against the trust list, then looked
+// up), and a status list credential signed afresh (once a minute at most).
+func BenchmarkVerify(b *testing.B) {
+	c, cert := servertest.Certified(b)
+	ctx := context.Background()
+	b.Run("lookup", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := c.LookupCertificate(ctx, cert.Number, servertest.HolderName, "10.11.0.1"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("qr-text", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := c.VerifyCertificateText(ctx, cert.QR, "10.11.0.1"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("status-list-credential", func(b *testing.B) {
+		for b.Loop() {
+			c.Clock.Add(server.CertificateCacheFor)
+			if _, _, err := c.StatusListCredential(ctx, vc.PurposeRevocation); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

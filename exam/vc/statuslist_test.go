@@ -305,3 +305,38 @@ func wrapsOurs(err error) bool {
 	}
 	return false
 }
+
+// BenchmarkStatusList signs and verifies the 16 KiB revocation list with a
+// thousand revocations spread over it (what central does at most once a
+// minute per purpose, and a wallet per check).
+func BenchmarkStatusList(b *testing.B) {
+	bits := credential.NewBitstring(credential.MinStatusBits)
+	for i := range 1000 {
+		bits.Set(i*131, true)
+	}
+	l := slOf(b)
+	l.EncodedList = bits.Encode()
+	c, err := NewStatusList(vectorIssuer(), l)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, err := SignStatusList(c, vectorKid, vectorKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("sign", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := SignStatusList(c, vectorKid, vectorKey); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("verify", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := VerifyStatusList(tok, vectorKeys(), slClock); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(tok)), "token-bytes")
+	})
+}

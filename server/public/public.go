@@ -6,8 +6,10 @@
 // altered paper is not found, nor another candidate's), and whether it
 // counts: received and scored, under review while another
 // submission for the candidate is in dispute, or set aside by the office.
-// Certificate verification and inspection results will live here. The pages
-// are in Chinese and English side by side and work without JavaScript.
+// Certificate verification (verify.go, issue 16) is here too; inspection
+// results will be. The receipt page is in Chinese and English side by side,
+// the verification page in Chinese or, with ?lang=en, English; all work
+// without JavaScript.
 package public
 
 import (
