@@ -17,6 +17,7 @@ import (
 	"onex/exam/vc"
 	"onex/server"
 	"onex/server/servertest"
+	"onex/server/store/pgtest"
 )
 
 // TestLookupCertificate: a certificate is found by its number and its
@@ -83,53 +84,57 @@ func TestLookupCertificate(t *testing.T) {
 	}
 }
 
-// TestVerifyIsThrottled: an address enumerating numbers waits after 10
+// TestVerifyIsThrottled (SQLite and PostgreSQL): an address enumerating numbers waits after 10
 // misses and is locked out after 40 (audited); the right number and name
 // are refused too while it waits; an address that finds what it looks up,
 // however often, is never slowed, nor is another address.
 func TestVerifyIsThrottled(t *testing.T) {
-	c, cert := servertest.Certified(t)
-	ctx := context.Background()
-	for i := range 100 { // an office checking the same certificate all day
-		if _, err := c.LookupCertificate(ctx, cert.Number, servertest.HolderName, "10.2.0.1"); err != nil {
-			t.Fatalf("lookup %d from a well-behaved address: %v", i+1, err)
-		}
-	}
-	guess := func(i int) string { return fmt.Sprintf("WEB-1-2026-%06d", 100+i) }
-	for i := range 10 {
-		if _, err := c.LookupCertificate(ctx, guess(i), servertest.HolderName, "10.2.0.9"); !errors.Is(err, server.ErrNotFound) {
-			t.Fatalf("guess %d: %v", i+1, err)
-		}
-	}
-	_, err := c.LookupCertificate(ctx, cert.Number, servertest.HolderName, "10.2.0.9")
-	var wait *server.ThrottledError
-	if !errors.As(err, &wait) || wait.Left != time.Second {
-		t.Fatalf("after 10 misses, the right number at once: %v", err)
-	}
-	if _, err := c.VerifyCertificateText(ctx, cert.QR, "10.2.0.9"); !errors.As(err, &wait) {
-		t.Errorf("a QR text from the waiting address: %v", err)
-	}
-	if _, err := c.LookupCertificate(ctx, cert.Number, servertest.HolderName, "10.2.0.1"); err != nil {
-		t.Errorf("another address: %v", err)
-	}
-	for i := 10; i < 40; i++ {
-		c.Clock.Add(time.Minute)
-		text := "OX1:" + strings.Repeat("A", 3*i) // forged texts strike as misses do
-		if _, err := c.VerifyCertificateText(ctx, text, "10.2.0.9"); !errors.Is(err, server.ErrCertificateText) {
-			t.Fatalf("miss %d a minute after the last: %v", i+1, err)
-		}
-	}
-	c.Clock.Add(14 * time.Minute)
-	if _, err := c.LookupCertificate(ctx, cert.Number, servertest.HolderName, "10.2.0.9"); !errors.As(err, &wait) || wait.Left != time.Minute {
-		t.Errorf("locked after 40 misses, 14 minutes on: %v", err)
-	}
-	log, err := c.AuditLog(ctx)
-	if err != nil || !strings.Contains(log.Entries[len(log.Entries)-1].Detail, "certificate verifications from address 10.2.0.9 locked") {
-		t.Errorf("the lock is not audited: %v", err)
-	}
-	c.Clock.Add(2 * time.Minute)
-	if _, err := c.LookupCertificate(ctx, cert.Number, servertest.HolderName, "10.2.0.9"); err != nil {
-		t.Errorf("after the lock: %v", err)
+	for _, engine := range pgtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			c, cert := servertest.Certified(t, servertest.WithDB(pgtest.DSN(t, engine)))
+			ctx := context.Background()
+			for i := range 100 { // an office checking the same certificate all day
+				if _, err := c.LookupCertificate(ctx, cert.Number, servertest.HolderName, "10.2.0.1"); err != nil {
+					t.Fatalf("lookup %d from a well-behaved address: %v", i+1, err)
+				}
+			}
+			guess := func(i int) string { return fmt.Sprintf("WEB-1-2026-%06d", 100+i) }
+			for i := range 10 {
+				if _, err := c.LookupCertificate(ctx, guess(i), servertest.HolderName, "10.2.0.9"); !errors.Is(err, server.ErrNotFound) {
+					t.Fatalf("guess %d: %v", i+1, err)
+				}
+			}
+			_, err := c.LookupCertificate(ctx, cert.Number, servertest.HolderName, "10.2.0.9")
+			var wait *server.ThrottledError
+			if !errors.As(err, &wait) || wait.Left != time.Second {
+				t.Fatalf("after 10 misses, the right number at once: %v", err)
+			}
+			if _, err := c.VerifyCertificateText(ctx, cert.QR, "10.2.0.9"); !errors.As(err, &wait) {
+				t.Errorf("a QR text from the waiting address: %v", err)
+			}
+			if _, err := c.LookupCertificate(ctx, cert.Number, servertest.HolderName, "10.2.0.1"); err != nil {
+				t.Errorf("another address: %v", err)
+			}
+			for i := 10; i < 40; i++ {
+				c.Clock.Add(time.Minute)
+				text := "OX1:" + strings.Repeat("A", 3*i) // forged texts strike as misses do
+				if _, err := c.VerifyCertificateText(ctx, text, "10.2.0.9"); !errors.Is(err, server.ErrCertificateText) {
+					t.Fatalf("miss %d a minute after the last: %v", i+1, err)
+				}
+			}
+			c.Clock.Add(14 * time.Minute)
+			if _, err := c.LookupCertificate(ctx, cert.Number, servertest.HolderName, "10.2.0.9"); !errors.As(err, &wait) || wait.Left != time.Minute {
+				t.Errorf("locked after 40 misses, 14 minutes on: %v", err)
+			}
+			log, err := c.AuditLog(ctx)
+			if err != nil || !strings.Contains(log.Entries[len(log.Entries)-1].Detail, "certificate verifications from address 10.2.0.9 locked") {
+				t.Errorf("the lock is not audited: %v", err)
+			}
+			c.Clock.Add(2 * time.Minute)
+			if _, err := c.LookupCertificate(ctx, cert.Number, servertest.HolderName, "10.2.0.9"); err != nil {
+				t.Errorf("after the lock: %v", err)
+			}
+		})
 	}
 }
 
