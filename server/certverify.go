@@ -281,9 +281,13 @@ func (c *Central) signStatusListCredential(ctx context.Context, purpose string, 
 	if purpose == vc.PurposeSuspension {
 		bits = sl.Suspension
 	}
-	// The issuer key in its window now, as CurrentIssuer's, with its private
-	// half for VC-JOSE.
-	k, err := c.ensureIssuer(ctx, "central")
+	// The issuer key valid at validFrom (one made if there is none now),
+	// with its private half for VC-JOSE: a rotation meanwhile never leaves
+	// the list dated outside its key's window.
+	if _, err := c.ensureIssuer(ctx, "central"); err != nil {
+		return "", err
+	}
+	k, err := c.db.IssuerKeyAt(ctx, now.Truncate(time.Second))
 	if err != nil {
 		return "", err
 	}

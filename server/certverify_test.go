@@ -317,6 +317,20 @@ func TestStatusListCredential(t *testing.T) {
 	if _, err := vc.VerifyStatusList(old, vcKeys(t, c), c.Clock.Now().Add(server.StatusListValidFor)); !errors.Is(err, vc.ErrExpired) {
 		t.Errorf("a day on: %v", err)
 	}
+	// After a rotation the next list is signed by the new key alone.
+	kid, err := c.RotateIssuerKey(ctx, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Clock.Add(server.CertificateCacheFor)
+	tok, _, err := c.StatusListCredential(ctx, vc.PurposeRevocation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := hex.EncodeToString(kid)
+	if _, err := vc.VerifyStatusList(tok, vc.Keys{k: vcKeys(t, c)[k]}, c.Clock.Now()); err != nil {
+		t.Errorf("after a rotation, with the new key: %v", err)
+	}
 }
 
 // TestPublicCertificateTrust: /verify/trust's documents are made at most
