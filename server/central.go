@@ -111,6 +111,7 @@ type Central struct {
 	claimTimeout    time.Duration     // Config.ClaimTimeout
 	marking         markingState
 	certs           certState // [added: issue 16]
+	verifyCache     certCache // certverify.go: what central signed for anyone, briefly
 }
 
 // KeysFile is where central's private keys live in its data directory.

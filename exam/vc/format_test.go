@@ -127,7 +127,12 @@ func TestFormatFailureVectors(t *testing.T) {
 		"ErrMalformed": ErrMalformed, "ErrHeader": ErrHeader, "ErrUnknownKey": ErrUnknownKey,
 		"ErrSignature": ErrSignature, "ErrContent": ErrContent, "ErrNotYetValid": ErrNotYetValid, "ErrExpired": ErrExpired,
 	}
-	rows := regexp.MustCompile("(?m)^\\| `([a-z-]+)` \\| .* \\| `(Err[A-Za-z]+)` \\|$").FindAllStringSubmatch(doc, -1)
+	var rows [][]string // the credential's; the status list's (sl-) are TestStatusListFormatVector's
+	for _, r := range regexp.MustCompile("(?m)^\\| `([a-z-]+)` \\| .* \\| `(Err[A-Za-z]+)` \\|$").FindAllStringSubmatch(doc, -1) {
+		if !strings.HasPrefix(r[1], "sl-") {
+			rows = append(rows, r)
+		}
+	}
 	if len(rows) != len(edits) {
 		t.Errorf("FORMAT.md lists %d failure vectors, the test has %d edits", len(rows), len(edits))
 	}

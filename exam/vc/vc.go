@@ -5,7 +5,10 @@
 // document from a certificate's fields, signs it, and verifies a token against
 // a set of issuer public keys by key id, refusing any alteration. The holder
 // is named by a salted SHA-256 hash of the resident ID number, never the
-// number. The format is written down in FORMAT.md with its test vectors.
+// number. It also signs and verifies the W3C BitstringStatusListCredential a
+// credential's credentialStatus points at (statuslist.go), from an encoded
+// list it is given. The format is written down in FORMAT.md with its test
+// vectors.
 package vc
 
 import (
@@ -304,6 +307,26 @@ func parseStamp(field, s string) (time.Time, error) {
 	return t, nil
 }
 
+// checkStamps checks validFrom and validUntil (if given) are dateTimeStamps,
+// validUntil after validFrom.
+func checkStamps(validFrom, validUntil string) error {
+	from, err := parseStamp("validFrom", validFrom)
+	if err != nil {
+		return err
+	}
+	if validUntil == "" {
+		return nil
+	}
+	until, err := parseStamp("validUntil", validUntil)
+	if err != nil {
+		return err
+	}
+	if !until.After(from) {
+		return contentErr("validUntil", "%s is not after validFrom %s", validUntil, validFrom)
+	}
+	return nil
+}
+
 // Validate checks the rules of VC 2.0, OB 3.0 and Bitstring Status List that
 // a OneX credential must meet (FORMAT.md, "Requirements").
 func (c *Credential) Validate() error {
@@ -331,18 +354,8 @@ func (c *Credential) Validate() error {
 	if strings.TrimSpace(c.Name) == "" {
 		return contentErr("name", "empty")
 	}
-	from, err := parseStamp("validFrom", c.ValidFrom)
-	if err != nil {
+	if err := checkStamps(c.ValidFrom, c.ValidUntil); err != nil {
 		return err
-	}
-	if c.ValidUntil != "" {
-		until, err := parseStamp("validUntil", c.ValidUntil)
-		if err != nil {
-			return err
-		}
-		if !until.After(from) {
-			return contentErr("validUntil", "%s is not after validFrom %s", c.ValidUntil, c.ValidFrom)
-		}
 	}
 	s := c.CredentialSubject
 	if !contains(s.Type, "AchievementSubject") {

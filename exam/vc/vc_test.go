@@ -420,15 +420,10 @@ func FuzzVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		v, err := Verify(s, keys, vectorClock)
 		if err != nil {
-			if v != nil {
-				t.Fatal("result with an error")
+			if v != nil || !wrapsOurs(err) {
+				t.Fatalf("result %v with the error, or an error of no Err value: %v", v, err)
 			}
-			for _, e := range []error{ErrMalformed, ErrHeader, ErrUnknownKey, ErrSignature, ErrContent, ErrNotYetValid, ErrExpired} {
-				if errors.Is(err, e) {
-					return
-				}
-			}
-			t.Fatalf("error wraps none of the package's errors: %v", err)
+			return
 		}
 		// Only the one token the key signed here can verify.
 		if s != tok {

@@ -6,18 +6,18 @@
 // altered paper is not found, nor another candidate's), and whether it
 // counts: received and scored, under review while another
 // submission for the candidate is in dispute, or set aside by the office.
-// Certificate verification and inspection results will live here. The pages
-// are in Chinese and English side by side and work without JavaScript.
+// Certificate verification (verify.go, issue 16) is here too; inspection
+// results will be. The receipt page is in Chinese and English side by side,
+// the verification page in Chinese or, with ?lang=en, English; all work
+// without JavaScript.
 package public
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -41,6 +41,7 @@ type public struct {
 func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 	p := &public{central: c, log: log}
 	mux.HandleFunc("GET /receipt", p.receipt)
+	routesVerify(mux, p)
 }
 
 // receiptView is what the receipt page shows.
@@ -61,13 +62,12 @@ func (p *public) receipt(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if strings.TrimSpace(v.Code) != "" {
 		got, err := p.central.CheckReceipt(r.Context(), v.Ticket, v.Code, conn.ClientAddr(r))
-		var wait *server.ThrottledError
+		wait := retryAfter(w, err)
 		switch {
 		case err == nil:
 			v.Found = &got
-		case errors.As(err, &wait):
+		case wait != nil:
 			v.Wait, status = wait, http.StatusTooManyRequests
-			w.Header().Set("Retry-After", strconv.FormatInt(int64(wait.Left/time.Second), 10))
 		case errors.Is(err, server.ErrReceiptTicket):
 			v.NoTicket, status = true, http.StatusBadRequest
 		case errors.Is(err, server.ErrNotFound):
@@ -80,15 +80,7 @@ func (p *public) receipt(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, "receipt.html", v); err != nil {
-		p.log.Error("render public page", "page", "receipt", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	p.render(w, "receipt.html", status, v)
 }
 
 // when formats a time as candidates read it, in China Standard Time.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"onex/exam"
+	"onex/server"
 	osync "onex/sync"
 )
 
@@ -56,4 +57,35 @@ func AllPassed(t testing.TB, n int, opts ...Option) *Central {
 		t.Fatalf("approve: %d of %d, %v", len(rep.Done), n, err)
 	}
 	return c
+}
+
+// The sample candidate a certificate is issued to by Certified.
+const (
+	HolderTicket = "2026WEB010001"
+	HolderName   = "毛娜"
+	HolderID     = "310104200410159779"
+)
+
+// Certified is a central on ObjectivePaper where HolderTicket of the
+// sample roster sat the session, passed, had the result approved and a
+// certificate issued; it returns the certificate.
+func Certified(t testing.TB, opts ...Option) (*Central, server.Certificate) {
+	t.Helper()
+	c := New(t, append([]Option{ObjectivePaper()}, opts...)...)
+	d := c.Enrol(t, "SITE-001")
+	c.Release()
+	in := d.Seal(osync.KindCheckIn, osync.CheckIn{SessionID: c.Session.ID, Ticket: HolderTicket, Status: exam.Present})
+	sub := d.Seal(osync.KindSubmission, Submission(c.Session, HolderTicket, RightAnswers))
+	if code, resp := d.Push(in.Bytes, sub.Bytes); code != 200 || resp.Results[1].Outcome != osync.Accepted {
+		t.Fatalf("push: %d %+v", code, resp)
+	}
+	ctx := context.Background()
+	if _, err := c.Approve(ctx, c.Session.ID, "office ann"); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := c.Certify(ctx, c.Session.ID, "office ann")
+	if err != nil || len(rep.Issued) != 1 {
+		t.Fatalf("certify: %v, %+v", err, rep)
+	}
+	return c, rep.Issued[0]
 }
