@@ -39,15 +39,6 @@ import (
 // the certificate trust documents.
 const CertificateTrustFile = "certificate-trust.json"
 
-// The manifest central signs over the certificate trust documents, and the
-// names of its parts (sync/PROTOCOL.md).
-const (
-	certTrustPackage = "certificate-trust"
-	certRootPart     = "root.pub"
-	certTrustPart    = "trust-list.cose"
-	certStatusPart   = "status-list.cose"
-)
-
 // keptFormat names the kept file's layout and its version.
 const keptFormat = "onex-certificate-trust/1"
 
@@ -83,13 +74,11 @@ type certTrust struct {
 // session) listing exactly the three parts with their hashes, the trust list
 // against the root, and the status list against the trust list.
 func openCertTrust(central *seal.CentralPublicKey, ct *wire.CertificateTrust) (*certTrust, error) {
-	pkg, err := seal.OpenPackage(central, ct.Manifest, map[string][]byte{
-		certRootPart: ct.Root, certTrustPart: ct.TrustList, certStatusPart: ct.StatusList,
-	})
+	pkg, err := seal.OpenPackage(central, ct.Manifest, ct.Parts())
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCertificateTrust, err)
 	}
-	if m := pkg.Manifest(); m.PackageID != certTrustPackage || m.SessionID != "" {
+	if m := pkg.Manifest(); m.PackageID != wire.CertificateTrustPackage || m.SessionID != "" {
 		return nil, fmt.Errorf("%w: manifest is package %q of session %q, not the certificate trust", ErrCertificateTrust, m.PackageID, m.SessionID)
 	}
 	if len(ct.Root) != ed25519.PublicKeySize {

@@ -83,14 +83,14 @@ func (c *certCentral) trust(asOf time.Time) *wire.CertificateTrust {
 		c.t.Fatal(err)
 	}
 	root := c.ck.CertificateRoot().Public().(ed25519.PublicKey)
-	return c.signed(&wire.CertificateTrust{Root: root, TrustList: tl, StatusList: sl}, certTrustPackage, asOf)
+	return c.signed(&wire.CertificateTrust{Root: root, TrustList: tl, StatusList: sl}, wire.CertificateTrustPackage, asOf)
 }
 
 // signed signs ct's parts in a manifest of package id.
 func (c *certCentral) signed(ct *wire.CertificateTrust, id string, created time.Time) *wire.CertificateTrust {
 	c.t.Helper()
 	m, err := seal.SignManifest(c.ck, &seal.Manifest{PackageID: id, Created: created, Parts: []seal.Part{
-		seal.NewPart(certRootPart, ct.Root), seal.NewPart(certTrustPart, ct.TrustList), seal.NewPart(certStatusPart, ct.StatusList),
+		seal.NewPart(wire.PartCertificateRoot, ct.Root), seal.NewPart(wire.PartTrustList, ct.TrustList), seal.NewPart(wire.PartStatusList, ct.StatusList),
 	}})
 	if err != nil {
 		c.t.Fatal(err)
@@ -151,22 +151,22 @@ func TestOpenCertTrustRefuses(t *testing.T) {
 		{"trust list by another root, signed over by central", func() *wire.CertificateTrust {
 			ct := c.trust(asOf)
 			ct.TrustList = other.trust(asOf).TrustList
-			return c.signed(ct, certTrustPackage, asOf)
+			return c.signed(ct, wire.CertificateTrustPackage, asOf)
 		}, credential.ErrUnknownKey},
 		{"status list by a key not in the trust list", func() *wire.CertificateTrust {
 			ct := c.trust(asOf)
 			ct.StatusList, _ = credential.NewIssuer(newKey(t)).SignStatusList(credential.NewStatusList(asOf, 0))
-			return c.signed(ct, certTrustPackage, asOf)
+			return c.signed(ct, wire.CertificateTrustPackage, asOf)
 		}, credential.ErrUnknownKey},
 		{"status list by the rotated-out key after its window", func() *wire.CertificateTrust {
 			ct := c.trust(asOf)
 			ct.StatusList, _ = credential.NewIssuer(c.old).SignStatusList(credential.NewStatusList(asOf, 0))
-			return c.signed(ct, certTrustPackage, asOf)
+			return c.signed(ct, wire.CertificateTrustPackage, asOf)
 		}, credential.ErrKeyWindow},
 		{"root of the wrong size", func() *wire.CertificateTrust {
 			ct := c.trust(asOf)
 			ct.Root = ct.Root[:31]
-			return c.signed(ct, certTrustPackage, asOf)
+			return c.signed(ct, wire.CertificateTrustPackage, asOf)
 		}, ErrCertificateTrust},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
