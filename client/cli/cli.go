@@ -269,6 +269,14 @@ func cmdDownload(ctx context.Context, c *command) error {
 		fmt.Fprintf(c.env.Stderr, "session %s has started: its new package was not applied\n", id)
 	}
 	fmt.Fprintf(c.env.Stdout, "%d session packages stored, cursor %d\n", len(res.Updated), res.Cursor)
+	if cr := res.Certificates; cr != nil {
+		if cr.Problem != "" {
+			fmt.Fprintf(c.env.Stderr, "certificate lists not taken: %s\n", cr.Problem)
+		}
+		if !cr.StatusAsOf.IsZero() {
+			fmt.Fprintf(c.env.Stdout, "certificate status list as of %s (Beijing time)\n", cr.StatusAsOf.In(site.Beijing).Format(time.DateTime))
+		}
+	}
 	return nil
 }
 
