@@ -161,6 +161,19 @@ func readKept(dir string) (*certTrust, time.Time, error) {
 	return t, taken, nil
 }
 
+// KeptCertificateLists tells of the certificate trust documents kept in
+// the data directory dir, checked as for a verification: the status list's
+// issue time (statuses are as of then) and when the site took them.
+// ErrNoCertificateLists when there are none, ErrCertificateTrust when the
+// file is damaged.
+func KeptCertificateLists(dir string) (statusAsOf, taken time.Time, err error) {
+	t, taken, err := readKept(dir)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	return t.sl.Issued, taken, nil
+}
+
 // CertificateTrustResult is what a download did with central's certificate
 // trust documents. A failure here does not fail the download of packages.
 type CertificateTrustResult struct {
