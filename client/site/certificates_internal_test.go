@@ -412,3 +412,42 @@ func FuzzParseKept(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkVerifyCertificateKept: one offline check as onex-site verify and
+// the screen make it: the kept file read and every document in it checked
+// again (central's manifest, the root's trust list, the issuer's status
+// list), then the QR text and its status.
+func BenchmarkVerifyCertificateKept(b *testing.B) {
+	c := newCertCentral(b)
+	s := bareSite(b)
+	if _, err := s.takeCertificateTrust(c.ck.Public(), c.trust(day(2026, 8, 1))); err != nil {
+		b.Fatal(err)
+	}
+	text := c.text(c.issuer, 6, day(2026, 7, 15))
+	b.ReportAllocs()
+	for b.Loop() {
+		if chk, err := VerifyCertificate(s.cfg.Dir, text, certIDNumber); err != nil || chk.Outcome != CertificateValid || !chk.IDMatches {
+			b.Fatalf("%+v, %v", chk, err)
+		}
+	}
+}
+
+// BenchmarkVerifyCertificateAlone: the credential and status lookup alone,
+// with the lists held in memory: what the file's checks add to.
+func BenchmarkVerifyCertificateAlone(b *testing.B) {
+	c := newCertCentral(b)
+	t, err := openCertTrust(c.ck.Public(), c.trust(day(2026, 8, 1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	text := c.text(c.issuer, 6, day(2026, 7, 15))
+	for b.Loop() {
+		cl, err := credential.VerifyText(text, t.tl)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := t.sl.Status(cl.StatusIndex); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -352,3 +352,33 @@ func issuerKey(t *testing.T, c *servertest.Central, kid []byte) ed25519.PrivateK
 	t.Fatalf("no issuer key %x", kid)
 	return nil
 }
+
+// TestStationRefusesListsOfAnotherCentral: lists another central signed,
+// put in the data directory whole, read as lists by themselves (nothing in
+// the directory tells them apart without the store; the certificate is then
+// of an unknown key), but the station, which knows its central, refuses
+// them.
+func TestStationRefusesListsOfAnotherCentral(t *testing.T) {
+	r := newCertRig(t)
+	r.download()
+	other := enrolRig(t, nil)
+	if _, err := other.s.Download(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(other.cfg.Dir, site.CertificateTrustFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(r.cfg.Dir, site.CertificateTrustFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if chk := r.verify(r.cert.QR, ""); chk.Outcome != site.CertificateUntrusted || chk.Refusal != site.RefusedUnknownKey || chk.CentralKey != other.central.PublicKey().Fingerprint() {
+		t.Errorf("from the directory alone: %+v", chk)
+	}
+	if chk, err := r.s.VerifyCertificate(context.Background(), r.cert.QR, ""); !errors.Is(err, site.ErrCertificateTrust) || chk.Verified() {
+		t.Errorf("the station: %+v, %v", chk, err)
+	}
+	if res := r.download(); !res.Taken {
+		t.Errorf("the next download does not replace them: %+v", res)
+	}
+}
