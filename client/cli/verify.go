@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"onex/client/site"
-	"onex/exam"
 )
 
 // Exit statuses of verify beyond ExitOK (valid) and ExitFailed (no lists,
@@ -29,40 +28,37 @@ const maxVerifyInput = 64 << 10
 
 // verifyWords are verify's words, Chinese and English.
 var verifyWords = map[string][2]string{
-	"title":          {"证书核验（离线）", "Certificate check (offline)"},
-	"valid":          {"有效", "VALID"},
-	"revoked":        {"已撤销", "REVOKED"},
-	"suspended":      {"已暂停", "SUSPENDED"},
-	"untrusted":      {"不可信：不是受信任的发证密钥签发的", "NOT TRUSTED: not signed by a trusted issuer key"},
-	"not-text":       {"不是证书二维码文本", "NOT a certificate's QR text"},
-	"unknown-key":    {"发证密钥未知", "unknown issuer key"},
-	"bad-signature":  {"签名不符（内容被改动或伪造）", "the signature does not match (altered or forged)"},
-	"key-window":     {"签发时该密钥已停用", "signed when its key was no longer valid"},
-	"prefix":         {"不以 OX1: 开头", "does not start with OX1:"},
-	"base45":         {"编码有误", "bad encoding"},
-	"malformed":      {"格式有误", "malformed"},
-	"number":         {"证书编号", "Number"},
-	"holder":         {"持证人", "Holder"},
-	"certificate":    {"证书", "Certificate"},
-	"organisation":   {"评价组织", "Organisation"},
-	"site":           {"考点", "Site"},
-	"issued":         {"发证时间", "Issued"},
-	"as_of":          {"状态截至", "Status as of"},
-	"before_issue":   {"（状态列表早于发证，之后的撤销或暂停无从得知：联网下载后再核验）", " (the status list is older than the certificate: download again for its status since)"},
-	"id":             {"身份证号", "ID number"},
-	"id_match":       {"相符", "matches"},
-	"id_mismatch":    {"不符：证书不属于此身份证号的持有人", "DOES NOT MATCH: the certificate is not this ID number's holder's"},
-	"id_none":        {"未输入（--id 核对持证人）", "not given (--id checks the holder)"},
-	"central":        {"中心密钥", "Central key"},
-	"central_hint":   {"（与中心办公页面“考点”页上的指纹核对）", " (compare with the fingerprint on central's sites page)"},
-	"lists_taken":    {"列表下载于", "Lists downloaded"},
-	"beijing":        {"（北京时间）", " (Beijing time)"},
-	"why":            {"原因", "Why"},
-	"no_lists_hint":  {"本考点尚未下载证书信任列表：联网后运行 onex-site download", "this site has no certificate trust lists yet: run onex-site download while online"},
-	"damaged_hint":   {"证书信任列表文件损坏或不可信：联网后运行 onex-site download", "the certificate trust lists kept are damaged or not trusted: run onex-site download while online"},
-	"level_elem":     {"初级", "elementary"},
-	"level_inter":    {"中级", "intermediate"},
-	"level_advanced": {"高级", "advanced"},
+	"title":         {"证书核验（离线）", "Certificate check (offline)"},
+	"valid":         {"有效", "VALID"},
+	"revoked":       {"已撤销", "REVOKED"},
+	"suspended":     {"已暂停", "SUSPENDED"},
+	"untrusted":     {"不可信：不是受信任的发证密钥签发的", "NOT TRUSTED: not signed by a trusted issuer key"},
+	"not-text":      {"不是证书二维码文本", "NOT a certificate's QR text"},
+	"unknown-key":   {"发证密钥未知", "unknown issuer key"},
+	"bad-signature": {"签名不符（内容被改动或伪造）", "the signature does not match (altered or forged)"},
+	"key-window":    {"签发时该密钥已停用", "signed when its key was no longer valid"},
+	"prefix":        {"不以 OX1: 开头", "does not start with OX1:"},
+	"base45":        {"编码有误", "bad encoding"},
+	"malformed":     {"格式有误", "malformed"},
+	"number":        {"证书编号", "Number"},
+	"holder":        {"持证人", "Holder"},
+	"certificate":   {"证书", "Certificate"},
+	"organisation":  {"评价组织", "Organisation"},
+	"site":          {"考点", "Site"},
+	"issued":        {"发证时间", "Issued"},
+	"as_of":         {"状态截至", "Status as of"},
+	"before_issue":  {"（状态列表早于发证，之后的撤销或暂停无从得知：联网下载后再核验）", " (the status list is older than the certificate: download again for its status since)"},
+	"id":            {"身份证号", "ID number"},
+	"id_match":      {"相符", "matches"},
+	"id_mismatch":   {"不符：证书不属于此身份证号的持有人", "DOES NOT MATCH: the certificate is not this ID number's holder's"},
+	"id_none":       {"未输入（--id 核对持证人）", "not given (--id checks the holder)"},
+	"central":       {"中心密钥", "Central key"},
+	"central_hint":  {"（与中心办公页面“考点”页上的指纹核对）", " (compare with the fingerprint on central's sites page)"},
+	"lists_taken":   {"列表下载于", "Lists downloaded"},
+	"beijing":       {"（北京时间）", " (Beijing time)"},
+	"why":           {"原因", "Why"},
+	"no_lists_hint": {"本考点尚未下载证书信任列表：联网后运行 onex-site download", "this site has no certificate trust lists yet: run onex-site download while online"},
+	"damaged_hint":  {"证书信任列表文件损坏或不可信：联网后运行 onex-site download", "the certificate trust lists kept are damaged or not trusted: run onex-site download while online"},
 }
 
 // cmdVerify checks a certificate's QR text against the certificate trust
@@ -118,7 +114,7 @@ func cmdVerify(_ context.Context, c *command) error {
 			return err
 		}
 	} else {
-		printCheck(c.env.Stdout, chk, w)
+		printCheck(c.env.Stdout, chk, *lang, w)
 	}
 	if c.status != ExitOK {
 		return errNotValid
@@ -147,7 +143,7 @@ func verifyStatus(chk site.CertificateCheck) int {
 }
 
 // printCheck writes a check for a person.
-func printCheck(out io.Writer, chk site.CertificateCheck, w func(string) string) {
+func printCheck(out io.Writer, chk site.CertificateCheck, lang string, w func(string) string) {
 	line := func(key, value string) { fmt.Fprintf(out, "%s: %s\n", w(key), value) }
 	when := func(t time.Time) string { return t.In(site.Beijing).Format("2006-01-02 15:04") + w("beijing") }
 	switch chk.Outcome {
@@ -163,7 +159,11 @@ func printCheck(out io.Writer, chk site.CertificateCheck, w func(string) string)
 	if chk.Verified() {
 		line("number", chk.Number)
 		line("holder", chk.Holder)
-		line("certificate", chk.Certificate+" "+levelWord(chk.Level, w))
+		level := chk.Level.Chinese()
+		if lang == "en" {
+			level = string(chk.Level)
+		}
+		line("certificate", chk.Certificate+" "+level)
 		line("organisation", chk.Organisation)
 		line("site", chk.Site)
 		line("issued", when(chk.Issued))
@@ -185,16 +185,4 @@ func printCheck(out io.Writer, chk site.CertificateCheck, w func(string) string)
 		line("central", chk.CentralKey+w("central_hint"))
 		line("lists_taken", when(chk.ListsTaken))
 	}
-}
-
-func levelWord(l exam.Level, w func(string) string) string {
-	switch l {
-	case exam.Elementary:
-		return w("level_elem")
-	case exam.Intermediate:
-		return w("level_inter")
-	case exam.Advanced:
-		return w("level_advanced")
-	}
-	return string(l)
 }

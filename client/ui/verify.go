@@ -124,17 +124,12 @@ func outcomeLook(o site.CertificateOutcome) (string, fyne.Resource, widget.Impor
 
 // refusalText is why a text was refused.
 func refusalText(refusal string) string {
-	switch refusal {
-	case site.RefusedUnknownKey:
-		return tr("verify.why_unknown_key")
-	case site.RefusedBadSignature:
-		return tr("verify.why_bad_signature")
-	case site.RefusedKeyWindow:
-		return tr("verify.why_key_window")
-	case site.RefusedPrefix:
-		return tr("verify.why_prefix")
-	case site.RefusedBase45:
-		return tr("verify.why_base45")
+	why := map[string]string{
+		site.RefusedUnknownKey: tr("verify.why_unknown_key"), site.RefusedBadSignature: tr("verify.why_bad_signature"),
+		site.RefusedKeyWindow: tr("verify.why_key_window"), site.RefusedPrefix: tr("verify.why_prefix"), site.RefusedBase45: tr("verify.why_base45"),
+	}
+	if s, ok := why[refusal]; ok {
+		return s
 	}
 	return tr("verify.why_malformed")
 }
@@ -192,13 +187,9 @@ func (v *verifyScreen) field(name, value string) {
 
 // levelName is a level as the screens name it.
 func levelName(l exam.Level) string {
-	switch l {
-	case exam.Elementary:
-		return tr("level.elementary")
-	case exam.Intermediate:
-		return tr("level.intermediate")
-	case exam.Advanced:
-		return tr("level.advanced")
+	names := map[exam.Level]string{exam.Elementary: tr("level.elementary"), exam.Intermediate: tr("level.intermediate"), exam.Advanced: tr("level.advanced")}
+	if n, ok := names[l]; ok {
+		return n
 	}
 	return string(l)
 }

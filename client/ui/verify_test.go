@@ -122,23 +122,15 @@ func TestVerifyScreen(t *testing.T) {
 func TestVerifyScreenFits1366x768(t *testing.T) {
 	r, cert, _ := certStation(t)
 	a := r.a
-	a.win.Resize(contentAt)
-	for _, l := range Languages {
-		a.setLanguage(l)
-		for i, scale := range TextScales {
-			a.fa.Preferences().SetInt(prefScale, i)
-			a.applyTheme()
-			a.station.rebuild()
-			a.station.tabs.SelectIndex(tabVerify)
-			v := a.station.verify
-			checkText(t, r, v, cert.QR, servertest.HolderID)
-			if !v.result.Visible() || len(v.fields.Objects) == 0 {
-				t.Fatalf("%s ×%.2f: no result", l, scale)
-			}
-			fits(t, a.win, l, scale, "verify with a result")
-			within(t, a.win, l, scale, tr("verify.check"))
+	fitsEverywhere(t, a, "verify with a result", func() {
+		a.station.rebuild()
+		a.station.tabs.SelectIndex(tabVerify)
+		v := a.station.verify
+		checkText(t, r, v, cert.QR, servertest.HolderID)
+		if !v.result.Visible() || len(v.fields.Objects) == 0 {
+			t.Fatal("no result")
 		}
-	}
+	}, "verify.check")
 }
 
 // TestVerifyWithoutThePassphrase: the passphrase screen offers the check to
