@@ -480,7 +480,12 @@ func (c *Central) SetCertificateStatus(ctx context.Context, number string, to cr
 	if !ok {
 		return Certificate{}, inputf("certificate %s: status %v unknown", number, to)
 	}
-	verb := map[credential.Status]string{credential.Valid: "reinstate", credential.Suspended: "suspend", credential.Revoked: "revoke"}[to]
+	var verb string
+	for v, st := range StatusVerbs {
+		if st == to {
+			verb = v
+		}
+	}
 	s, err := c.db.SetCertificateStatus(ctx, number, name, reason, actor, c.now(), func(from string) error {
 		f, err := statusOf(from)
 		if err != nil {
@@ -551,15 +556,22 @@ func (c *Central) CertificateTrust(ctx context.Context) (osync.CertificateTrust,
 	if err != nil {
 		return osync.CertificateTrust{}, fmt.Errorf("trust list: %w", err)
 	}
-	issuer, err := c.CurrentIssuer(ctx)
-	if err != nil {
-		return osync.CertificateTrust{}, err
-	}
 	l, err := c.StatusList(ctx)
 	if err != nil {
 		return osync.CertificateTrust{}, err
 	}
-	status, err := issuer.SignStatusList(l)
+	// The key valid at the list's issue time (the trust list made sure of
+	// one now), not a second reading of the clock: a rotation between
+	// the two would leave the list signed outside its key's window.
+	k, err := c.db.IssuerKeyAt(ctx, l.Issued)
+	if err != nil {
+		return osync.CertificateTrust{}, err
+	}
+	issuer, err := c.openIssuerKey(k)
+	if err != nil {
+		return osync.CertificateTrust{}, err
+	}
+	status, err := issuer.issuer.SignStatusList(l)
 	if err != nil {
 		return osync.CertificateTrust{}, fmt.Errorf("status list: %w", err)
 	}
