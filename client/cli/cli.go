@@ -11,13 +11,17 @@
 //	onex-site sync     --data DIR
 //	onex-site status   --data DIR [--json]
 //	onex-site export   --data DIR --to FILE
+//	onex-site verify   --data DIR [--id NUMBER] [--lang en] [--json] TEXT|-
 //
 // The site passphrase comes from the environment variable ONEX_PASSPHRASE or
 // from the file named by --passphrase-file; never from an argument of its
 // own. pair-code and terminal need none: pair-code asks the room server
 // running on the data directory, over its control socket, and a terminal
-// holds no site passphrase. Results go to stdout, progress and logs to stderr. Exit status: 0
-// done, 1 failed, 2 bad usage, 3 central unreachable with records pending.
+// holds no site passphrase, nor does verify, which reads only the certificate trust lists
+// the site downloaded. Results go to stdout, progress and logs to stderr. Exit status: 0
+// done, 1 failed, 2 bad usage, 3 central unreachable with records pending; verify: 0 valid,
+// 4 revoked, 5 suspended, 6 not trusted or not a certificate, 7 valid but the ID number
+// given does not match, 1 no lists downloaded (or damaged).
 package cli
 
 import (
@@ -64,6 +68,10 @@ commands:
   sync      --data DIR                            push the outbox until empty or central is unreachable
   status    --data DIR [--json]                   sessions, check-ins, submissions, outbox, central
   export    --data DIR --to FILE                  pending records to a file for carrying to central
+  verify    --data DIR [--id NUMBER] TEXT|-       check a certificate's QR text offline (no passphrase);
+            [--lang en] [--json]                  exit 0 valid, 4 revoked, 5 suspended, 6 not trusted
+                                                  or not a certificate, 7 ID number does not match,
+                                                  1 no certificate lists downloaded yet
 
 The site passphrase comes from ONEX_PASSPHRASE or --passphrase-file FILE.
 Run "onex-site COMMAND --help" for a command's flags.
@@ -72,6 +80,7 @@ Run "onex-site COMMAND --help" for a command's flags.
 // Env is what a command runs with: its output streams and environment.
 type Env struct {
 	Stdout, Stderr io.Writer
+	Stdin          io.Reader // what verify - reads; nil is os.Stdin
 	Getenv         func(string) string
 	// Now, if set, is the site's clock (tests); nil is time.Now.
 	Now func() time.Time
@@ -91,6 +100,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 		"enrol": cmdEnrol, "download": cmdDownload, "unlock": cmdUnlock, "drill": cmdDrill,
 		"sync": cmdSync, "status": cmdStatus, "export": cmdExport,
 		"room": cmdRoom, "pair-code": cmdPairCode, "terminal": cmdTerminal,
+		"verify": cmdVerify,
 	}
 	run, ok := cmds[args[0]]
 	if !ok {
@@ -259,6 +269,14 @@ func cmdDownload(ctx context.Context, c *command) error {
 		fmt.Fprintf(c.env.Stderr, "session %s has started: its new package was not applied\n", id)
 	}
 	fmt.Fprintf(c.env.Stdout, "%d session packages stored, cursor %d\n", len(res.Updated), res.Cursor)
+	if cr := res.Certificates; cr != nil {
+		if cr.Problem != "" {
+			fmt.Fprintf(c.env.Stderr, "certificate lists not taken: %s\n", cr.Problem)
+		}
+		if !cr.StatusAsOf.IsZero() {
+			fmt.Fprintf(c.env.Stdout, "certificate status list as of %s (Beijing time)\n", cr.StatusAsOf.In(site.Beijing).Format(time.DateTime))
+		}
+	}
 	return nil
 }
 

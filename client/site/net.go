@@ -280,6 +280,10 @@ type DownloadResult struct {
 	Cursor  int64    `json:"cursor"`
 	Updated []string `json:"updated"`        // sessions stored or replaced
 	Kept    []string `json:"kept,omitempty"` // started sessions whose new package was not applied
+	// Certificates is what became of central's certificate trust documents,
+	// fetched after the packages (certificates.go); their failure fails no
+	// download.
+	Certificates *CertificateTrustResult `json:"certificates,omitempty"`
 }
 
 // Download fetches every session package central changed since the stored
@@ -292,6 +296,10 @@ type DownloadResult struct {
 // has started keeps the package it started with. A device that holds only
 // central's key of release 1 takes the hybrid key central signed in its
 // answer, in the same transaction, and seals version 2 envelopes from then on.
+// **[added: issue 16]** Then it fetches central's certificate trust
+// documents and keeps them when they pass and are newer than those held
+// (certificates.go); what became of them is in the result's Certificates,
+// and their failure fails no download.
 func (s *Site) Download(ctx context.Context, progress func(Progress)) (*DownloadResult, error) {
 	id, err := s.identity(ctx)
 	if err != nil {
@@ -322,6 +330,21 @@ func (s *Site) Download(ctx context.Context, progress func(Progress)) (*Download
 	if err != nil {
 		return nil, fmt.Errorf("download: %w", err)
 	}
+	res, err := s.keepDownload(ctx, id, ok, next, learnt)
+	if err != nil {
+		return nil, err
+	}
+	central := id.Central
+	if learnt != nil {
+		central = learnt
+	}
+	res.Certificates = s.downloadCertificateTrust(ctx, id, central)
+	return res, nil
+}
+
+// keepDownload stores a download's checked packages and cursor (and the
+// hybrid key learnt, unless nil) and forgets the rooms they replace.
+func (s *Site) keepDownload(ctx context.Context, id *store.Identity, ok []checkedPackage, next int64, learnt *seal.CentralPublicKey) (*DownloadResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	res, err := s.storePackages(ctx, id, ok, next, learnt)

@@ -91,6 +91,8 @@ type Site struct {
 	enrolledAt time.Time
 	notify     bool // the current change is one terminals must hear of (see Watch)
 
+	certMu gosync.Mutex // keeping the certificate trust documents (certificates.go)
+
 	roomNet // the exam room's terminals (room_*.go)
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"onex/client/atomicfile"
 	"onex/exam/seal"
 )
 
@@ -294,35 +295,5 @@ func (j *journal) rewrite(s journalState) error {
 
 func (j *journal) close() error { return j.f.Close() }
 
-// writeAtomic replaces path by data, mode 0600: written to a temporary file
-// beside it and synced, renamed over path, and the directory synced, so a
-// crash leaves the old file or the new, never a mix. (renameio does not
-// sync the directory, and does not build for Windows.)
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	err = tmp.Chmod(0o600)
-	for _, step := range []func() error{
-		func() error { _, err := tmp.Write(data); return err },
-		tmp.Sync,
-	} {
-		if err == nil {
-			err = step()
-		}
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(name, path)
-	}
-	if err != nil {
-		os.Remove(name)
-		return err
-	}
-	return syncDir(dir)
-}
+// writeAtomic replaces path by data, mode 0600, whole or not at all.
+func writeAtomic(path string, data []byte) error { return atomicfile.Write(path, data, 0o600) }

@@ -226,7 +226,8 @@ func (a *App) showLogin() {
 		widget.NewFormItem(tr("first.proctor"), name),
 		widget.NewFormItem(tr("first.language"), language),
 	)
-	box := container.NewVBox(heading(tr("login.title")), wrapped(tr("login.intro")), form, problem, open)
+	verify := widget.NewButtonWithIcon(tr("login.verify"), theme.ConfirmIcon(), a.showVerifyAlone) // **[added: issue 16]**
+	box := container.NewVBox(heading(tr("login.title")), wrapped(tr("login.intro")), form, problem, open, verify)
 	a.win.SetContent(centred(480, box))
 	a.win.Canvas().Focus(pass)
 	a.shown("login")

@@ -60,7 +60,13 @@ type rig struct {
 
 func newRig(t *testing.T, opts ...servertest.Option) *rig {
 	t.Helper()
-	r := &rig{t: t, fa: test.NewTempApp(t), central: servertest.New(t, opts...), clock: &skewClock{}}
+	return newRigOn(t, servertest.New(t, opts...))
+}
+
+// newRigOn is newRig with central c.
+func newRigOn(t *testing.T, c *servertest.Central) *rig {
+	t.Helper()
+	r := &rig{t: t, fa: test.NewTempApp(t), central: c, clock: &skewClock{}}
 	r.opt = Options{
 		Site: site.Config{Dir: t.TempDir(), Now: r.clock.Now,
 			HTTP: wire.NewClient(wire.RetryPolicy{Retries: 1, WaitMin: 5 * time.Millisecond, WaitMax: 20 * time.Millisecond, Timeout: 10 * time.Second}, nil)},

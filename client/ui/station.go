@@ -37,6 +37,7 @@ type station struct {
 	unlock  *unlockScreen
 	console *consoleScreen
 	room    *roomScreen
+	verify  *verifyScreen // 证书核验 **[added: issue 16]**
 	ticks   int
 
 	// While a candidate window is open on this machine the station is
@@ -56,10 +57,11 @@ const (
 	tabCheckIn
 	tabUnlock
 	tabProctor
-	tabRoom // the seat map **[added: issue 14]**
+	tabRoom   // the seat map **[added: issue 14]**
+	tabVerify // the certificate check **[added: issue 16]**
 )
 
-var tabScreens = []string{"today", "checkin", "unlock", "proctor", "room"}
+var tabScreens = []string{"today", "checkin", "unlock", "proctor", "room", "verify"}
 
 func (a *App) showStation() {
 	a.first = nil
@@ -129,15 +131,20 @@ func (st *station) build(tab int) {
 	st.unlock = newUnlock(st)
 	st.console = newConsole(st)
 	st.room = newRoom(st)
-	names := []string{tr("tab.today"), tr("tab.checkin"), tr("tab.unlock"), tr("tab.proctor"), tr("tab.room")}
+	st.verify = newVerify(a, nil)
+	names := []string{tr("tab.today"), tr("tab.checkin"), tr("tab.unlock"), tr("tab.proctor"), tr("tab.room"), tr("tab.verify")}
 	st.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon(names[tabToday], theme.HomeIcon(), st.today.obj),
 		container.NewTabItemWithIcon(names[tabCheckIn], theme.AccountIcon(), st.checkin.obj),
 		container.NewTabItemWithIcon(names[tabUnlock], theme.VisibilityIcon(), st.unlock.obj),
 		container.NewTabItemWithIcon(names[tabProctor], theme.ComputerIcon(), st.console.obj),
 		container.NewTabItemWithIcon(names[tabRoom], theme.GridIcon(), st.room.obj),
+		container.NewTabItemWithIcon(names[tabVerify], theme.ConfirmIcon(), st.verify.obj),
 	)
 	st.tabs.OnSelected = func(*container.TabItem) {
+		if st.tabs.SelectedIndex() != tabVerify {
+			st.verify.leave() // the ID number and the holder's name go with the screen
+		}
 		st.touch()
 		st.refresh()
 		st.focus()
@@ -185,7 +192,7 @@ func (st *station) build(tab int) {
 
 // menu is the station's menu: the tabs, the text size, the contrast and
 // the language. Its items carry the keyboard shortcuts, which work wherever
-// the focus is (Ctrl+1 to Ctrl+5 for the tabs, Ctrl+= and Ctrl+- for the
+// the focus is (Ctrl+1 to Ctrl+6 for the tabs, Ctrl+= and Ctrl+- for the
 // text size).
 func (st *station) menu() *fyne.MainMenu {
 	a := st.a
@@ -230,6 +237,8 @@ func (st *station) focus() {
 		if st.unlock.groups[0] != nil && !st.unlock.groups[0].Disabled() {
 			c.Focus(st.unlock.groups[0])
 		}
+	case tabVerify:
+		c.Focus(st.verify.text)
 	default:
 		c.Unfocus()
 	}
@@ -311,6 +320,8 @@ func (st *station) refresh() {
 		st.console.refresh()
 	case tabRoom:
 		st.room.refresh()
+	case tabVerify:
+		st.verify.refresh()
 	}
 }
 
@@ -379,6 +390,7 @@ func (st *station) lock() {
 		return
 	}
 	st.locked = true
+	st.verify.leave()
 	ov := a.win.Canvas().Overlays()
 	for _, o := range ov.List() {
 		ov.Remove(o)

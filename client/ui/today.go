@@ -255,7 +255,7 @@ func (t *todayScreen) download() {
 			t.say(t.note, message(err))
 			return
 		}
-		t.say(t.note, tr("today.downloaded", args{"N": len(res.Updated), "Kept": len(res.Kept)}))
+		t.say(t.note, tr("today.downloaded", args{"N": len(res.Updated), "Kept": len(res.Kept)})+"\n"+certListsNote(res.Certificates))
 		t.st.sessionsChanged()
 	})
 }
@@ -432,4 +432,16 @@ func linkText(l site.Link) string {
 		return tr("today.link_pinned", args{"Pin": strings.Join(l.Pinned, " / ")})
 	}
 	return tr("today.link_roots")
+}
+
+// certListsNote says what a download did with the certificate status list
+// **[added: issue 16]**.
+func certListsNote(r *site.CertificateTrustResult) string {
+	switch {
+	case r == nil || r.StatusAsOf.IsZero():
+		return tr("today.cert_lists_none")
+	case r.Problem != "":
+		return tr("today.cert_lists_old", args{"AsOf": dateTime(r.StatusAsOf)})
+	}
+	return tr("today.cert_lists", args{"AsOf": dateTime(r.StatusAsOf)})
 }

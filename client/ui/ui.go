@@ -59,7 +59,8 @@ type Options struct {
 	Browse func(ctx context.Context) ([]discover.Station, error)
 	// Shown, if set, hears the name of each screen when it is shown
 	// ("first-run", "login", "today", "checkin", "unlock", "proctor",
-	// "seat", "exam", "paused", "receipt", and "locked" for the station's lock;
+	// "seat", "exam", "paused", "receipt", "verify" **[added: issue 16]**,
+	// and "locked" for the station's lock;
 	// a terminal's "pair", "terminal-seat" and "confirm").
 	Shown func(screen string)
 }

@@ -1,4 +1,4 @@
-package terminal
+package atomicfile
 
 // syncDir: Windows cannot open a directory to sync it; NTFS logs the
 // rename itself.
