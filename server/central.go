@@ -74,6 +74,11 @@ type Config struct {
 	// ClaimTimeout is how long a marker holds a task handed out before it
 	// returns to the queue; default DefaultClaimTimeout.
 	ClaimTimeout time.Duration
+	// PublicURL is central's address as the public reaches it (https):
+	// the issuer id of certificates' verifiable credentials and the base of
+	// the /verify address printed on them; default DefaultPublicURL.
+	// [added: issue 16]
+	PublicURL string
 }
 
 // Limits are the batch limits central advertises to devices (MaxRecords,
@@ -105,6 +110,7 @@ type Central struct {
 	releaseCache    map[string][]byte // session id -> release key
 	claimTimeout    time.Duration     // Config.ClaimTimeout
 	marking         markingState
+	certs           certState // [added: issue 16]
 }
 
 // KeysFile is where central's private keys live in its data directory.
@@ -163,7 +169,8 @@ func Open(ctx context.Context, dataDir, dbURL string, cfg Config) (*Central, err
 		return nil, err
 	}
 	c := &Central{db: db, keys: keys, log: cfg.logger(), now: cfg.clock(), tls: ctls, limits: cfg.limits(),
-		metrics: newMetrics(), releaseCache: map[string][]byte{}, claimTimeout: orDefault(cfg.ClaimTimeout, DefaultClaimTimeout)}
+		metrics: newMetrics(), releaseCache: map[string][]byte{}, claimTimeout: orDefault(cfg.ClaimTimeout, DefaultClaimTimeout),
+		certs: newCertState(cfg.PublicURL)}
 	// What a database or key file of an earlier release lacks, done once.
 	for _, step := range []func(context.Context) error{
 		func(ctx context.Context) error { return c.upgradeKeys(ctx, filepath.Join(dataDir, KeysFile)) },

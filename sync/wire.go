@@ -19,6 +19,10 @@ const (
 	PathEnrol   = "/api/v1/enrol"
 	PathPackage = "/api/v1/package"
 	PathRecords = "/api/v1/records"
+	// PathCertificateTrust is GET, device-signed like the package list: the
+	// signed documents offline certificate verifiers need (CertificateTrust).
+	// [added: issue 16]
+	PathCertificateTrust = "/api/v1/certificates/trust"
 )
 
 // PathRelease is the release path of a session.
@@ -168,4 +172,36 @@ type RecordResult struct {
 type Problem struct {
 	Error string `json:"error"`
 	Code  string `json:"code,omitempty"`
+}
+
+// Names of the parts of the certificate-trust manifest, and its package id.
+// [added: issue 16]
+const (
+	CertificateTrustPackage = "certificate-trust"
+	PartCertificateRoot     = "root.pub"
+	PartTrustList           = "trust-list.cose"
+	PartStatusList          = "status-list.cose"
+)
+
+// CertificateTrust answers GET PathCertificateTrust (and, to anyone, GET
+// /verify/trust): what a verifier needs to check certificates offline.
+// A site checks Manifest with central's public key it holds, the three
+// parts' sizes and hashes against it, then opens TrustList with Root
+// (credential.OpenTrustList) and StatusList with that trust list
+// (credential.OpenStatusList); it keeps the newest status list, never
+// replacing one by an older. [added: issue 16]
+type CertificateTrust struct {
+	// Manifest is a seal.Manifest signed by central's signing key (PackageID
+	// CertificateTrustPackage, no session) whose parts are the three below
+	// by name.
+	Manifest   []byte `json:"manifest"`
+	Root       []byte `json:"root"`        // PartCertificateRoot: the certificate root's Ed25519 public key (seal.CentralKeys.CertificateRoot)
+	TrustList  []byte `json:"trust_list"`  // PartTrustList: credential.SignTrustList
+	StatusList []byte `json:"status_list"` // PartStatusList: Issuer.SignStatusList, issued when answered
+}
+
+// Parts are the trust's three parts by name, as seal.OpenPackage checks them
+// against Manifest. [added: issue 16]
+func (t *CertificateTrust) Parts() map[string][]byte {
+	return map[string][]byte{PartCertificateRoot: t.Root, PartTrustList: t.TrustList, PartStatusList: t.StatusList}
 }

@@ -36,6 +36,7 @@ func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 	mux.HandleFunc("GET "+osync.PathPackage, a.packages)
 	mux.HandleFunc("GET /api/v1/sessions/{id}/release", a.release)
 	mux.HandleFunc("POST "+osync.PathRecords, a.records)
+	mux.HandleFunc("GET "+osync.PathCertificateTrust, a.certificateTrust)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -156,6 +157,22 @@ func (a *api) packages(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	resp, err := a.central.Packages(r.Context(), dev, cursor, auth.Hash())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// certificateTrust gives an enrolled device what it needs to verify
+// certificates offline: the trust list and the status list, signed now.
+// [added: issue 16]
+func (a *api) certificateTrust(w http.ResponseWriter, r *http.Request) {
+	if _, _, err := a.device(r); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	resp, err := a.central.CertificateTrust(r.Context())
 	if err != nil {
 		a.fail(w, r, err)
 		return

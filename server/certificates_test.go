@@ -1,0 +1,277 @@
+package server_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"onex/exam"
+	"onex/exam/credential"
+	"onex/exam/seal"
+	"onex/exam/vc"
+	"onex/server"
+	"onex/server/servertest"
+	"onex/server/store/pgtest"
+	osync "onex/sync"
+)
+
+// objectiveOnly drops the sample paper's essay and practical sections, so
+// that a submission is scored complete at once.
+func objectiveOnly(b []byte) []byte {
+	var p map[string]any
+	if err := json.Unmarshal(b, &p); err != nil {
+		panic(err)
+	}
+	p["sections"] = p["sections"].([]any)[:4]
+	out, err := json.Marshal(p)
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// Answers of the objective-only paper: all right, or all wrong.
+var (
+	rightAnswers = map[string]exam.Answer{"q1": {Choices: []string{"b"}}, "q2": {Choices: []string{"c"}}, "q3": {Choices: []string{"c"}},
+		"q4": {Choices: []string{"a", "b", "d"}}, "q5": {Choices: []string{"a", "b", "d"}}, "q6": {Choices: []string{"true"}},
+		"q7": {Choices: []string{"false"}}, "q8": {Text: "auto"}, "q9": {Text: "404"}}
+	wrongAnswers = map[string]exam.Answer{"q1": {Choices: []string{"a"}}}
+)
+
+// Sample roster ID numbers of the first tickets.
+const (
+	id1 = "310104200410159779"
+	id2 = "31010420031018810X"
+)
+
+// certifiable is the sample session on the objective-only paper after the
+// room: ticket1 passed, ticket2 failed, ticket3 absent, ticket 4 passed; the
+// results of tickets 1 to 3 approved, ticket 4's not (the others have no
+// submission).
+func certifiable(t *testing.T, opts ...servertest.Option) *servertest.Central {
+	t.Helper()
+	c := servertest.New(t, append([]servertest.Option{servertest.WithPaper(objectiveOnly)}, opts...)...)
+	d := c.Enrol(t, "SITE-001")
+	c.Release()
+	envs := [][]byte{
+		d.Seal(osync.KindCheckIn, osync.CheckIn{SessionID: c.Session.ID, Ticket: ticket1, Status: exam.Present}).Bytes,
+		d.Seal(osync.KindCheckIn, osync.CheckIn{SessionID: c.Session.ID, Ticket: ticket2, Status: exam.Present}).Bytes,
+		d.Seal(osync.KindCheckIn, osync.CheckIn{SessionID: c.Session.ID, Ticket: ticket3, Status: exam.Absent}).Bytes,
+		d.Seal(osync.KindSubmission, servertest.Submission(c.Session, ticket1, rightAnswers)).Bytes,
+		d.Seal(osync.KindSubmission, servertest.Submission(c.Session, ticket2, wrongAnswers)).Bytes,
+	}
+	if code, resp := d.Push(envs...); code != 200 || resp.Results[len(envs)-1].Outcome != osync.Accepted {
+		t.Fatalf("push: %d %+v", code, resp)
+	}
+	if _, err := c.Approve(context.Background(), c.Session.ID, "office ann"); err != nil {
+		t.Fatal(err)
+	}
+	late := d.Seal(osync.KindSubmission, servertest.Submission(c.Session, "2026WEB010004", rightAnswers)).Bytes
+	if code, _ := d.Push(late); code != 200 {
+		t.Fatalf("push: %d", code)
+	}
+	return c
+}
+
+func skips(rep server.CertifyReport) map[string]string {
+	out := map[string]string{}
+	for _, s := range rep.Skipped {
+		out[s.Ticket] = s.Why
+	}
+	return out
+}
+
+func trustOf(t *testing.T, c *servertest.Central) (*credential.TrustList, *credential.StatusList, osync.CertificateTrust) {
+	t.Helper()
+	ct, err := c.CertificateTrust(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := seal.OpenManifest(c.PublicKey(), ct.Manifest)
+	if err != nil {
+		t.Fatalf("manifest: %v", err)
+	}
+	parts := ct.Parts()
+	if _, err := seal.OpenPackage(c.PublicKey(), ct.Manifest, parts); err != nil {
+		t.Fatalf("package: %v", err)
+	}
+	if m.PackageID != osync.CertificateTrustPackage || m.SessionID != "" || len(m.Parts) != 3 {
+		t.Fatalf("manifest %+v", m)
+	}
+	for _, p := range m.Parts {
+		if p != seal.NewPart(p.Name, parts[p.Name]) {
+			t.Errorf("manifest part %s does not match", p.Name)
+		}
+	}
+	tl, err := credential.OpenTrustList(ct.TrustList, ed25519.PublicKey(ct.Root))
+	if err != nil {
+		t.Fatalf("trust list: %v", err)
+	}
+	sl, err := credential.OpenStatusList(ct.StatusList, tl)
+	if err != nil {
+		t.Fatalf("status list: %v", err)
+	}
+	return tl, sl, ct
+}
+
+// TestCertify: on both engines, a certificate is issued from an approved
+// passing result only (not from a provisional, failed or absent one), never
+// twice; its QR text verifies with the trust list to the same claims, the
+// ID number typed checks the hash; its VC verifies with the issuer key;
+// revoking shows in the next status list; all audited.
+func TestCertify(t *testing.T) {
+	for _, engine := range pgtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			c := certifiable(t, servertest.WithDB(pgtest.DSN(t, engine)))
+			ctx := context.Background()
+			if _, err := c.Certify(ctx, "no-such-session", "office ann"); !errors.Is(err, server.ErrNotFound) {
+				t.Errorf("unknown session: %v", err)
+			}
+			rep, err := c.Certify(ctx, c.Session.ID, "office ann")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Issued) != 1 || rep.Issued[0].Ticket != ticket1 {
+				t.Fatalf("issued %+v", rep.Issued)
+			}
+			sk := skips(rep)
+			if sk[ticket2] != server.SkipFailed || sk[ticket3] != server.SkipAbsent || !strings.HasPrefix(sk["2026WEB010004"], server.SkipNotApproved) || len(rep.Skipped) != 39 {
+				t.Errorf("skipped %v", sk)
+			}
+			cert := rep.Issued[0]
+			year := c.Clock.Now().In(server.CST).Year()
+			if want := fmt.Sprintf("WEB-1-%d-000001", year); cert.Number != want || cert.Status != credential.Valid || cert.Level != exam.Elementary ||
+				cert.HolderName != "毛娜" || cert.OrgName == "" || cert.SiteName == "" || cert.IssuedBy != "office ann" {
+				t.Errorf("certificate %+v, want number %s", cert, want)
+			}
+			if strings.Contains(cert.QR+cert.VC, id1) {
+				t.Error("the ID number is in the certificate")
+			}
+			got, err := c.Certificate(ctx, cert.Number)
+			if err != nil || got.QR != cert.QR || got.StatusIndex != cert.StatusIndex {
+				t.Errorf("Certificate: %+v, %v", got, err)
+			}
+			if _, err := c.Certificate(ctx, "WEB-1-1999-000001"); !errors.Is(err, server.ErrNotFound) {
+				t.Errorf("unknown number: %v", err)
+			}
+			tl, sl, _ := trustOf(t, c)
+			claims, err := credential.VerifyText(cert.QR, tl)
+			if err != nil {
+				t.Fatalf("verify QR: %v", err)
+			}
+			if claims.Number != cert.Number || claims.Holder != cert.HolderName || claims.Level != 1 || claims.Site != cert.SiteName ||
+				claims.Organisation != cert.OrgName || !claims.Issued.Equal(cert.Issued) || claims.StatusIndex != cert.StatusIndex {
+				t.Errorf("claims %+v of %+v", claims, cert)
+			}
+			if !claims.CheckID(id1) || !claims.CheckID(strings.ToLower(id1)+" ") || claims.CheckID(id2) {
+				t.Error("ID number check")
+			}
+			if st, err := sl.Status(cert.StatusIndex); err != nil || st != credential.Valid || sl.Revocation.Len() < credential.MinStatusBits {
+				t.Errorf("status %v, %v", st, err)
+			}
+			v, err := vc.Verify(cert.VC, vc.Keys{fmt.Sprintf("%x", cert.KeyID): {tl.Keys[0].Public}}, c.Clock.Now())
+			if err != nil || !v.Credential.HolderMatches(id1) || v.Credential.Issuer.ID != server.DefaultPublicURL ||
+				v.Credential.CredentialStatus.StatusListCredential != server.DefaultPublicURL+server.StatusListPath {
+				t.Errorf("VC: %v", err)
+			}
+			// Not twice.
+			rep, err = c.Certify(ctx, c.Session.ID, "office bob")
+			if err != nil || len(rep.Issued) != 0 || !strings.HasPrefix(skips(rep)[ticket1], server.SkipCertified) {
+				t.Errorf("certify again: %+v, %v", rep, err)
+			}
+			// Status changes.
+			if _, err := c.SetCertificateStatus(ctx, cert.Number, credential.Revoked, " ", "office ann"); !errors.Is(err, server.ErrReasonRequired) || !errors.Is(err, server.ErrInput) {
+				t.Errorf("no reason: %v", err)
+			}
+			if _, err := c.SetCertificateStatus(ctx, cert.Number, credential.Valid, "复核", "office ann"); !errors.Is(err, server.ErrInput) {
+				t.Errorf("reinstate a valid one: %v", err)
+			}
+			if got, err := c.SetCertificateStatus(ctx, cert.Number, credential.Suspended, "身份存疑", "office ann"); err != nil || got.Status != credential.Suspended || got.Reason != "身份存疑" {
+				t.Errorf("suspend: %+v, %v", got, err)
+			}
+			if _, sl, _ := trustOf(t, c); must(sl.Status(cert.StatusIndex)) != credential.Suspended {
+				t.Error("suspended not in the status list")
+			}
+			if got, err := c.SetCertificateStatus(ctx, cert.Number, credential.Valid, "核实无误", "office bob"); err != nil || got.Status != credential.Valid {
+				t.Errorf("reinstate: %+v, %v", got, err)
+			}
+			if got, err := c.SetCertificateStatus(ctx, cert.Number, credential.Revoked, "证书信息有误", "office bob"); err != nil || got.Status != credential.Revoked || got.StatusBy != "office bob" {
+				t.Errorf("revoke: %+v, %v", got, err)
+			}
+			var sce *server.StatusChangeError
+			if _, err := c.SetCertificateStatus(ctx, cert.Number, credential.Valid, "撤销有误", "office bob"); !errors.As(err, &sce) {
+				t.Errorf("reinstate a revoked one: %v", err)
+			}
+			if _, sl, _ := trustOf(t, c); must(sl.Status(cert.StatusIndex)) != credential.Revoked {
+				t.Error("revoked not in the status list")
+			}
+			log, err := c.AuditLog(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var actions []string
+			for _, e := range log.Entries {
+				if strings.Contains(e.Action, "certificate") || strings.Contains(e.Action, "issuer") {
+					actions = append(actions, e.Action)
+					if strings.Contains(e.Detail, id1) || strings.Contains(e.Detail, "毛娜") {
+						t.Errorf("audit names the candidate: %s", e.Detail)
+					}
+				}
+			}
+			if want := []string{"create issuer key", "issue certificates", "suspend certificate", "reinstate certificate", "revoke certificate"}; !slices.Equal(actions, want) {
+				t.Errorf("audit %v, want %v", actions, want)
+			}
+			list, err := c.Certificates(ctx, c.Session.ID)
+			if err != nil || len(list) != 1 || list[0].Status != credential.Revoked {
+				t.Errorf("Certificates: %+v, %v", list, err)
+			}
+		})
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// TestCertifyConcurrently: on both engines, Certify runs at once on two
+// central processes sharing the database never give a number or a status
+// index twice, nor a ticket two certificates.
+func TestCertifyConcurrently(t *testing.T) {
+	for _, engine := range pgtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			dsn := pgtest.DSN(t, engine)
+			c := certifiable(t, servertest.WithDB(dsn))
+			ctx := context.Background()
+			other, err := server.Open(ctx, c.Dir, dsn, server.Config{Now: c.Clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			var wg sync.WaitGroup
+			var issued [2][]server.Certificate
+			var errs [2]error
+			for i, sc := range []*server.Central{c.Central, other} {
+				wg.Go(func() {
+					rep, err := sc.Certify(ctx, c.Session.ID, "office")
+					issued[i], errs[i] = rep.Issued, err
+				})
+			}
+			wg.Wait()
+			if errs[0] != nil || errs[1] != nil {
+				t.Fatal(errs)
+			}
+			if n := len(issued[0]) + len(issued[1]); n != 1 {
+				t.Errorf("%d certificates issued for one result", n)
+			}
+		})
+	}
+}
