@@ -154,7 +154,9 @@ func (o *office) loadCertificate(r *http.Request, v *view) (any, error) {
 // notInNumber reports whether r cannot be part of a certificate number
 // (ASCII letters, digits and "-"), so that the audit entries naming one are found
 // whatever stands around it.
-func notInNumber(r rune) bool { return r > unicode.MaxASCII || !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' }
+func notInNumber(r rune) bool {
+	return r > unicode.MaxASCII || !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-'
+}
 
 // certStatuses are the status changes the certificate page's form offers,
 // by its "to" field, each with the notice of its success.
@@ -186,7 +188,11 @@ func (o *office) setCertStatus(w http.ResponseWriter, r *http.Request, v *view) 
 	}
 	number := r.PathValue("number")
 	c, err := o.central.SetCertificateStatus(r.Context(), number, change.to, reason, v.actor())
-	if err != nil {
+	var refused *server.StatusChangeError
+	switch {
+	case errors.As(err, &refused):
+		return server.AsInput(fmt.Errorf(v.T("err.cert_change"), v.CertStatusText(refused.From)))
+	case err != nil:
 		return err
 	}
 	o.log.Info("office certificate status", "number", c.Number, "status", c.Status.String())

@@ -229,7 +229,7 @@ func TestCertificatePagesByRole(t *testing.T) {
 	if strings.Contains(staff.Raw, `id="status-form"`) {
 		t.Error("a revoked certificate still offers a status change")
 	}
-	if code, _, _ := staff.Post(page, url.Values{"to": {"reinstate"}, "reason": {"撤销有误"}}); code < 400 {
+	if code, body, _ := staff.Post(page, url.Values{"to": {"reinstate"}, "reason": {"撤销有误"}}); code != http.StatusBadRequest || !strings.Contains(body, "证书现为“已撤销”，不能这样更改") {
 		t.Errorf("reinstating a revoked certificate: %d", code)
 	}
 	if got, _ := c.Certificate(t.Context(), cert.Number); got.Status != credential.Revoked {

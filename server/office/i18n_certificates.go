@@ -53,6 +53,7 @@ var certificateMessages = map[string][2]string{
 	"done.cert_suspended":  {"证书已暂停。", "The certificate is suspended."},
 	"done.cert_reinstated": {"证书已恢复有效。", "The certificate is valid again."},
 	"err.cert_status":      {"请选择要进行的操作（撤销、暂停或恢复）", "Choose what to do: revoke, suspend or reinstate"},
+	"err.cert_change":      {"证书现为“%s”，不能这样更改：撤销为最终决定，只有暂停的证书可以恢复", "The certificate is %s now and cannot change so: revoking is final, and only a suspended certificate is reinstated"},
 	"err.cert_reason":      {"请填写原因", "Give the reason"},
 	"err.cert_reason_long": {"原因不能超过 %d 个字", "The reason may be at most %d characters"},
 }
