@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -171,8 +172,12 @@ func TestCertificatePagesByRole(t *testing.T) {
 	if got := fetch(t, staff, c.URL, page+"/qr.png", "image/png", ""); readQR(t, got) != cert.QR {
 		t.Error("the QR image does not read back to the certificate's text")
 	}
-	if pdf := fetch(t, staff, c.URL, page+"/pdf", "application/pdf", cert.Number+".pdf"); !bytes.HasPrefix(pdf, []byte("%PDF-")) || len(pdf) < 10_000 {
+	pdf := fetch(t, staff, c.URL, page+"/pdf", "application/pdf", cert.Number+".pdf")
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) || len(pdf) < 10_000 {
 		t.Errorf("PDF: %d bytes, %q", len(pdf), pdf[:min(8, len(pdf))])
+	}
+	if out := os.Getenv("OFFICE_CERTIFICATE_SCREENSHOT"); out != "" { // the README's picture: a certificate central issued
+		screenshot(t, pdf, out)
 	}
 	if vc := fetch(t, staff, c.URL, page+"/vc", "application/vc+jwt", cert.Number+".jwt"); string(vc) != cert.VC || strings.Count(string(vc), ".") != 2 {
 		t.Errorf("VC token %q, want the certificate's %q", vc, cert.VC)
@@ -308,6 +313,18 @@ func fetch(t *testing.T, o *servertest.Office, base, path, contentType, name str
 		t.Errorf("GET %s: sniffable", path)
 	}
 	return []byte(o.Raw)
+}
+
+// screenshot rasterises a PDF's page with pdftoppm at 100 dpi into the PNG file out.
+func screenshot(t *testing.T, pdf []byte, out string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "c.pdf"), pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := exec.Command("pdftoppm", "-png", "-r", "100", "-singlefile", filepath.Join(dir, "c.pdf"), strings.TrimSuffix(out, ".png")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v: %s", err, b)
+	}
 }
 
 func mustRequest(t *testing.T, u string) *http.Request {
