@@ -12,10 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	zxqr "github.com/makiuchi-d/gozxing/qrcode"
-
 	"onex/exam/credential"
+	"onex/internal/qrscan"
 )
 
 // signedSample is sample() with a real QR text: the claims of the
@@ -84,7 +82,10 @@ func TestPDFQRDecodes(t *testing.T) {
 		{"the QR's box", crop(page, box)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := readQR(t, tc.img)
+			got, err := qrscan.Read(tc.img)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if got != c.QR {
 				t.Fatalf("QR read %q, want %q", got, c.QR)
 			}
@@ -105,20 +106,6 @@ func TestPDFQRDecodes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-}
-
-// readQR decodes the one QR code of img with gozxing's detector, trying harder.
-func readQR(t *testing.T, img image.Image) string {
-	t.Helper()
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
-	if err != nil {
-		t.Fatalf("decode the QR: %v", err)
-	}
-	return res.GetText()
 }
 
 func crop(img image.Image, r image.Rectangle) image.Image {
