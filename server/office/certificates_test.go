@@ -116,8 +116,10 @@ func drain(t *testing.T, next func() error, none error) {
 // its page (only the approved results that pass, each other one listed
 // with why, once per candidate), see them listed with the holder's name,
 // open one, get its QR (a PNG that decodes to the signed text), its PDF
-// and its VC token as attachments named by its number, and suspend,
-// reinstate and revoke it, each with a reason the form must give; a form
+// (whose QR, read from the rasterised page, verifies with central's trust
+// list to the certificate's claims) and its VC token as attachments named
+// by its number, and suspend, reinstate and revoke it, each with a reason
+// the form must give, the status list changing at once; a form
 // without the CSRF token changes nothing; an inspector sees the list and
 // the page without names, QR or files and cannot act; a marker sees
 // nothing of certificates; all in the audit log.
@@ -180,8 +182,18 @@ func TestCertificatePagesByRole(t *testing.T) {
 	if !bytes.HasPrefix(pdf, []byte("%PDF-")) || len(pdf) < 10_000 {
 		t.Errorf("PDF: %d bytes, %q", len(pdf), pdf[:min(8, len(pdf))])
 	}
+	// The PDF's QR, read from the page as a phone would, verifies with the
+	// trust list central gives verifiers to the certificate's own claims.
+	tl := trustList(t, c)
+	if text, err := qrscan.ReadPNG(rasterise(t, pdf, "150")); err != nil || text != cert.QR {
+		t.Errorf("the PDF's QR reads %q (%v), want the certificate's text", text, err)
+	} else if claims, err := credential.VerifyText(text, tl); err != nil || claims.Number != cert.Number || claims.Holder != holder || claims.StatusIndex != cert.StatusIndex {
+		t.Errorf("the PDF's QR verifies to %+v (%v)", claims, err)
+	}
 	if out := os.Getenv("OFFICE_CERTIFICATE_SCREENSHOT"); out != "" { // the README's picture: a certificate central issued
-		screenshot(t, pdf, out)
+		if err := os.WriteFile(out, rasterise(t, pdf, "100"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if vc := fetch(t, staff, c.URL, page+"/vc", "application/vc+jwt", cert.Number+".jwt"); string(vc) != cert.VC || strings.Count(string(vc), ".") != 2 {
 		t.Errorf("VC token %q, want the certificate's %q", vc, cert.VC)
@@ -233,6 +245,9 @@ func TestCertificatePagesByRole(t *testing.T) {
 		}
 		if got, err := c.Certificate(t.Context(), cert.Number); err != nil || got.Status != step.want || got.Reason != step.reason {
 			t.Errorf("%s: status %s %q (%v), want %s", step.to, got.Status, got.Reason, err, step.want)
+		}
+		if listed := listedStatus(t, c, cert.StatusIndex); listed != step.want {
+			t.Errorf("%s: the status list says %s, want %s at once", step.to, listed, step.want)
 		}
 	}
 	if strings.Contains(staff.Raw, `id="status-form"`) {
@@ -319,16 +334,53 @@ func fetch(t *testing.T, o *servertest.Office, base, path, contentType, name str
 	return []byte(o.Raw)
 }
 
-// screenshot rasterises a PDF's page with pdftoppm at 100 dpi into the PNG file out.
-func screenshot(t *testing.T, pdf []byte, out string) {
+// rasterise turns a PDF's page into a PNG with pdftoppm at dpi.
+func rasterise(t *testing.T, pdf []byte, dpi string) []byte {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "c.pdf"), pdf, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := exec.Command("pdftoppm", "-png", "-r", "100", "-singlefile", filepath.Join(dir, "c.pdf"), strings.TrimSuffix(out, ".png")).CombinedOutput(); err != nil {
+	if b, err := exec.Command("pdftoppm", "-png", "-r", dpi, "-singlefile", filepath.Join(dir, "c.pdf"), filepath.Join(dir, "c")).CombinedOutput(); err != nil {
 		t.Fatalf("pdftoppm: %v: %s", err, b)
 	}
+	b, err := os.ReadFile(filepath.Join(dir, "c.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// trustList is the trust list central gives verifiers, opened with the root it names.
+func trustList(t *testing.T, c *servertest.Central) *credential.TrustList {
+	t.Helper()
+	tr, err := c.CertificateTrust(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := credential.OpenTrustList(tr.TrustList, tr.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tl
+}
+
+// listedStatus is a certificate's status in the status list central gives verifiers now.
+func listedStatus(t *testing.T, c *servertest.Central, index uint32) credential.Status {
+	t.Helper()
+	tr, err := c.CertificateTrust(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := credential.OpenStatusList(tr.StatusList, trustList(t, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := l.Status(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func mustRequest(t *testing.T, u string) *http.Request {
