@@ -3,13 +3,13 @@ package server_test
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"onex/exam"
 	"onex/exam/credential"
@@ -19,29 +19,7 @@ import (
 	"onex/server/servertest"
 	"onex/server/store/pgtest"
 	osync "onex/sync"
-)
-
-// objectiveOnly drops the sample paper's essay and practical sections, so
-// that a submission is scored complete at once.
-func objectiveOnly(b []byte) []byte {
-	var p map[string]any
-	if err := json.Unmarshal(b, &p); err != nil {
-		panic(err)
-	}
-	p["sections"] = p["sections"].([]any)[:4]
-	out, err := json.Marshal(p)
-	if err != nil {
-		panic(err)
-	}
-	return out
-}
-
-// Answers of the objective-only paper: all right, or all wrong.
-var (
-	rightAnswers = map[string]exam.Answer{"q1": {Choices: []string{"b"}}, "q2": {Choices: []string{"c"}}, "q3": {Choices: []string{"c"}},
-		"q4": {Choices: []string{"a", "b", "d"}}, "q5": {Choices: []string{"a", "b", "d"}}, "q6": {Choices: []string{"true"}},
-		"q7": {Choices: []string{"false"}}, "q8": {Text: "auto"}, "q9": {Text: "404"}}
-	wrongAnswers = map[string]exam.Answer{"q1": {Choices: []string{"a"}}}
+	"pgregory.net/rapid"
 )
 
 // Sample roster ID numbers of the first tickets.
@@ -54,17 +32,17 @@ const (
 // room: ticket1 passed, ticket2 failed, ticket3 absent, ticket 4 passed; the
 // results of tickets 1 to 3 approved, ticket 4's not (the others have no
 // submission).
-func certifiable(t *testing.T, opts ...servertest.Option) *servertest.Central {
+func certifiable(t testing.TB, opts ...servertest.Option) *servertest.Central {
 	t.Helper()
-	c := servertest.New(t, append([]servertest.Option{servertest.WithPaper(objectiveOnly)}, opts...)...)
+	c := servertest.New(t, append([]servertest.Option{servertest.ObjectivePaper()}, opts...)...)
 	d := c.Enrol(t, "SITE-001")
 	c.Release()
 	envs := [][]byte{
 		d.Seal(osync.KindCheckIn, osync.CheckIn{SessionID: c.Session.ID, Ticket: ticket1, Status: exam.Present}).Bytes,
 		d.Seal(osync.KindCheckIn, osync.CheckIn{SessionID: c.Session.ID, Ticket: ticket2, Status: exam.Present}).Bytes,
 		d.Seal(osync.KindCheckIn, osync.CheckIn{SessionID: c.Session.ID, Ticket: ticket3, Status: exam.Absent}).Bytes,
-		d.Seal(osync.KindSubmission, servertest.Submission(c.Session, ticket1, rightAnswers)).Bytes,
-		d.Seal(osync.KindSubmission, servertest.Submission(c.Session, ticket2, wrongAnswers)).Bytes,
+		d.Seal(osync.KindSubmission, servertest.Submission(c.Session, ticket1, servertest.RightAnswers)).Bytes,
+		d.Seal(osync.KindSubmission, servertest.Submission(c.Session, ticket2, servertest.WrongAnswers)).Bytes,
 	}
 	if code, resp := d.Push(envs...); code != 200 || resp.Results[len(envs)-1].Outcome != osync.Accepted {
 		t.Fatalf("push: %d %+v", code, resp)
@@ -72,7 +50,7 @@ func certifiable(t *testing.T, opts ...servertest.Option) *servertest.Central {
 	if _, err := c.Approve(context.Background(), c.Session.ID, "office ann"); err != nil {
 		t.Fatal(err)
 	}
-	late := d.Seal(osync.KindSubmission, servertest.Submission(c.Session, "2026WEB010004", rightAnswers)).Bytes
+	late := d.Seal(osync.KindSubmission, servertest.Submission(c.Session, "2026WEB010004", servertest.RightAnswers)).Bytes
 	if code, _ := d.Push(late); code != 200 {
 		t.Fatalf("push: %d", code)
 	}
@@ -87,7 +65,7 @@ func skips(rep server.CertifyReport) map[string]string {
 	return out
 }
 
-func trustOf(t *testing.T, c *servertest.Central) (*credential.TrustList, *credential.StatusList, osync.CertificateTrust) {
+func trustOf(t testing.TB, c *servertest.Central) (*credential.TrustList, *credential.StatusList, osync.CertificateTrust) {
 	t.Helper()
 	ct, err := c.CertificateTrust(context.Background())
 	if err != nil {
@@ -274,4 +252,115 @@ func TestCertifyConcurrently(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestIssuerKeyRotation: after a rotation the trust list lists both keys;
+// a certificate signed by the old key inside its window still verifies, one
+// signed by it after its window is refused, and new certificates are signed
+// by the new key; the status list verifies with the new key.
+func TestIssuerKeyRotation(t *testing.T) {
+	c := certifiable(t)
+	ctx := context.Background()
+	rep, err := c.Certify(ctx, c.Session.ID, "office ann")
+	if err != nil || len(rep.Issued) != 1 {
+		t.Fatalf("certify: %+v, %v", rep, err)
+	}
+	before := rep.Issued[0]
+	old, err := c.CurrentIssuer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Clock.Add(30 * 24 * time.Hour)
+	kid, err := c.RotateIssuerKey(ctx, "office admin")
+	if err != nil || slices.Equal(kid, old.KeyID()) {
+		t.Fatalf("rotate: %x, %v", kid, err)
+	}
+	c.Clock.Add(time.Hour)
+	tl, _, _ := trustOf(t, c)
+	if len(tl.Keys) != 2 || !slices.Equal(tl.Keys[0].KeyID, old.KeyID()) || !slices.Equal(tl.Keys[1].KeyID, kid) ||
+		!tl.Keys[0].NotAfter.Equal(tl.Keys[1].NotBefore) {
+		t.Fatalf("trust list %+v", tl.Keys)
+	}
+	if _, err := credential.VerifyText(before.QR, tl); err != nil {
+		t.Errorf("a certificate signed inside the old key's window: %v", err)
+	}
+	claims, err := credential.VerifyText(before.QR, tl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := *claims
+	forged.Number, forged.Issued = "WEB-1-2026-999999", c.Clock.Now()
+	text, err := old.IssueText(forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := credential.VerifyText(text, tl); !errors.Is(err, credential.ErrKeyWindow) {
+		t.Errorf("signed by the rotated-out key after its window: %v", err)
+	}
+	// The next certificate is signed by the new key.
+	d := c.Enrol(t, "SITE-001")
+	if code, _ := d.Push(d.Seal(osync.KindCheckIn, osync.CheckIn{SessionID: c.Session.ID, Ticket: "2026WEB010004", Status: exam.Present}).Bytes); code != 200 {
+		t.Fatal(code)
+	}
+	if _, err := c.Approve(ctx, c.Session.ID, "office ann"); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = c.Certify(ctx, c.Session.ID, "office ann")
+	if err != nil || len(rep.Issued) != 1 || !slices.Equal(rep.Issued[0].KeyID, kid) || rep.Issued[0].Number[len(rep.Issued[0].Number)-6:] != "000002" {
+		t.Fatalf("after rotation: %+v, %v", rep.Issued, err)
+	}
+	if _, err := credential.VerifyText(rep.Issued[0].QR, tl); err != nil {
+		t.Errorf("new certificate: %v", err)
+	}
+	log, _ := c.AuditLog(ctx)
+	if !slices.ContainsFunc(log.Entries, func(e server.AuditEntry) bool {
+		return e.Action == "rotate issuer key" && e.Actor == "office admin" && strings.Contains(e.Detail, fmt.Sprintf("%x", kid))
+	}) {
+		t.Error("rotation not audited")
+	}
+}
+
+// TestCertificateStatusProperty: any sequence of status changes on any
+// certificates does what the rule says (revocation final, reinstatement
+// only from suspension, a reason always), changes nothing when refused, and
+// the status list signed after each step shows every certificate's status.
+func TestCertificateStatusProperty(t *testing.T) {
+	c := servertest.AllPassed(t, 8)
+	ctx := context.Background()
+	rep, err := c.Certify(ctx, c.Session.ID, "office ann")
+	if err != nil || len(rep.Issued) != 8 {
+		t.Fatalf("certify: %d, %v", len(rep.Issued), err)
+	}
+	model := map[string]credential.Status{}
+	for _, ce := range rep.Issued {
+		model[ce.Number] = credential.Valid
+	}
+	statuses := []credential.Status{credential.Valid, credential.Suspended, credential.Revoked}
+	rapid.Check(t, func(rt *rapid.T) {
+		for range rapid.IntRange(1, 6).Draw(rt, "steps") {
+			ce := rapid.SampledFrom(rep.Issued).Draw(rt, "certificate")
+			to := rapid.SampledFrom(statuses).Draw(rt, "to")
+			reason := rapid.SampledFrom([]string{"", " ", "核实有误"}).Draw(rt, "reason")
+			from := model[ce.Number]
+			got, err := c.SetCertificateStatus(ctx, ce.Number, to, reason, "office")
+			ok := strings.TrimSpace(reason) != "" && from != credential.Revoked && from != to && (to != credential.Valid || from == credential.Suspended)
+			switch {
+			case ok && (err != nil || got.Status != to || got.Reason != reason):
+				rt.Fatalf("%s %v -> %v (%q): %+v, %v", ce.Number, from, to, reason, got, err)
+			case !ok && !errors.Is(err, server.ErrInput):
+				rt.Fatalf("%s %v -> %v (%q) allowed: %v", ce.Number, from, to, reason, err)
+			case ok:
+				model[ce.Number] = to
+			}
+			if stored, _ := c.Certificate(ctx, ce.Number); stored.Status != model[ce.Number] {
+				rt.Fatalf("%s stored %v, model %v", ce.Number, stored.Status, model[ce.Number])
+			}
+		}
+		_, sl, _ := trustOf(t, c)
+		for _, ce := range rep.Issued {
+			if st := must(sl.Status(ce.StatusIndex)); st != model[ce.Number] {
+				rt.Fatalf("status list: %s is %v, model %v", ce.Number, st, model[ce.Number])
+			}
+		}
+	})
 }

@@ -1,7 +1,7 @@
 // Command onex-central is the central office's server and its tools.
 //
 //	onex-central init    --data DIR [--admin-password-file F] [--self-signed-tls HOST,...]
-//	onex-central serve   --data DIR --addr 127.0.0.1:8080 [--tls-cert F --tls-key F | --no-tls] [--trust-proxy]
+//	onex-central serve   --data DIR --addr 127.0.0.1:8080 [--tls-cert F --tls-key F | --no-tls] [--trust-proxy] [--public-url URL]
 //	onex-central import  catalogue|paper|roster --data DIR FILE [--session ID] [--encoding auto|utf-8|gb18030]
 //	onex-central import  records --data DIR FILE
 //	onex-central session create --data DIR --site CODE --room ROOM --paper PAPER_ID --start RFC3339 [--release RFC3339]
@@ -12,6 +12,11 @@
 //	onex-central publish --data DIR --session ID
 //	onex-central device revoke --data DIR --device ID --reason TEXT
 //	onex-central user add --data DIR --name NAME --role admin|staff|marker|lead|inspector --password-file F
+//	onex-central certify --data DIR --session ID [--public-url URL]
+//	onex-central certificates --data DIR --session ID --format csv|json
+//	onex-central revoke|suspend|reinstate --data DIR --number N --reason TEXT
+//	onex-central issuer rotate --data DIR
+//	onex-central certificate-pdf --data DIR --number N --out FILE [--public-url URL]
 //	onex-central version
 //
 // Every command that takes --data also takes --db postgres://... to keep the
@@ -55,6 +60,11 @@ commands:
   publish       publish a session's approved results (audited)
   device        revoke: refuse a device's requests and records from now on (audited)
   user          add: add an office user (marker, lead, ...) or set one's password and role (audited)
+  certify       issue the certificates of a session's approved, passing results (audited)
+  certificates  print a session's certificates as CSV or JSON
+  revoke        revoke a certificate, for good (audited); suspend, reinstate: suspend or reinstate one
+  issuer        rotate: a new issuer key signs certificates from now (audited)
+  certificate-pdf  write a certificate's PDF
   version       print this build's version
 
 Run "onex-central <command> --help" for a command's flags.
@@ -121,6 +131,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog
 		return cmdDeviceRevoke(ctx, args[1:], stdout, log)
 	case "user":
 		return cmdUser(ctx, args, stdout, log)
+	case "certify":
+		return cmdCertify(ctx, args, stdout, stderr, log)
+	case "certificates":
+		return cmdCertificates(ctx, args, stdout, log)
+	case "revoke", "suspend", "reinstate":
+		return cmdCertificateStatus(ctx, cmd, args, stdout, log)
+	case "issuer":
+		return cmdIssuer(ctx, args, stdout, log)
+	case "certificate-pdf":
+		return cmdCertificatePDF(ctx, args, stdout, log)
 	}
 	return fmt.Errorf("unknown command %q (try --help)", cmd)
 }
@@ -263,8 +283,12 @@ func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
 	batchIdle := f.Duration("batch-idle", server.DefaultBatchIdle, "longest central waits for more of an authenticated batch body")
 	batchTimeout := f.Duration("batch-timeout", server.DefaultBatchTimeout, "longest an authenticated batch body may take")
 	claimTimeout := f.Duration("claim-timeout", server.DefaultClaimTimeout, "how long a marker holds a script handed out before it returns to the queue")
+	publicURL := publicURLFlag(f)
 	if err := f.parse(args, 0); err != nil {
 		return err
+	}
+	if err := server.CheckPublicURL(*publicURL); err != nil {
+		return fmt.Errorf("serve: --public-url: %w", err)
 	}
 	if *maxRecords < 1 || *maxBytes < 64<<10 || *maxIngest < 1 {
 		return fmt.Errorf("serve: --max-records and --max-ingest must be at least 1 and --max-batch-bytes at least 65536")
@@ -278,7 +302,7 @@ func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	cfg := server.Config{Log: log, MaxRecords: *maxRecords, MaxBatchBytes: *maxBytes, MaxIngest: *maxIngest, BatchIdle: *batchIdle, BatchTimeout: *batchTimeout, ClaimTimeout: *claimTimeout}
+	cfg := server.Config{Log: log, MaxRecords: *maxRecords, MaxBatchBytes: *maxBytes, MaxIngest: *maxIngest, BatchIdle: *batchIdle, BatchTimeout: *batchTimeout, ClaimTimeout: *claimTimeout, PublicURL: *publicURL}
 	var opts []web.Option
 	if *trustProxy {
 		opts = append(opts, web.TrustProxy())
