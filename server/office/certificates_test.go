@@ -3,7 +3,6 @@ package office_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"os"
@@ -30,86 +29,34 @@ const t2 = "2026WEB010002"
 // holder is t1's name on the sample roster.
 const holder = "毛娜"
 
-// gradedSession is the sample session once its results are final: t1
-// answered everything right and scored full marks on the practical item,
-// t2 answered wrong and scored little, t3 was absent; the essays are
-// marked and the practical scores moderated, so every result of the
-// three is ready to approve. When approve, they are approved as well.
+// gradedSession is the sample session on the objective part of the sample
+// paper (servertest.ObjectivePaper: scored complete at once) after the
+// room: t1 answered everything right, t2 answered wrongly, t3 was absent;
+// so every result of the three is ready to approve. When approve, they are
+// approved as well.
 func gradedSession(t *testing.T, approve bool) *servertest.Central {
 	t.Helper()
-	c := servertest.New(t)
-	ctx := context.Background()
+	c := servertest.New(t, servertest.ObjectivePaper())
 	id := c.Session.ID
 	d := c.Enrol(t, "SITE-001")
 	c.Release()
-	right := map[string]exam.Answer{"q1": {Choices: []string{"b"}}, "q2": {Choices: []string{"c"}}, "q3": {Choices: []string{"c"}},
-		"q4": {Choices: []string{"a", "b", "d"}}, "q5": {Choices: []string{"a", "b", "d"}}, "q6": {Choices: []string{"true"}},
-		"q7": {Choices: []string{"false"}}, "q8": {Text: "auto"}, "q9": {Text: "404"}, "q10": {Text: "媒体查询与弹性布局"}}
-	wrong := map[string]exam.Answer{"q1": {Choices: []string{"a"}}, "q10": {Text: "不知道"}}
 	envs := [][]byte{
 		d.Seal(osync.KindCheckIn, osync.CheckIn{SessionID: id, Ticket: t1, Status: exam.Present}).Bytes,
 		d.Seal(osync.KindCheckIn, osync.CheckIn{SessionID: id, Ticket: t2, Status: exam.Present}).Bytes,
 		d.Seal(osync.KindCheckIn, osync.CheckIn{SessionID: id, Ticket: t3, Status: exam.Absent}).Bytes,
-		d.Seal(osync.KindSubmission, servertest.Submission(c.Session, t1, right)).Bytes,
-		d.Seal(osync.KindSubmission, servertest.Submission(c.Session, t2, wrong)).Bytes,
-		d.Seal(osync.KindPractical, osync.PracticalScore{SessionID: id, Ticket: t1, ItemID: "q11", Marks: []float64{15, 20, 15, 10}, Examiner: "王老师"}).Bytes,
-		d.Seal(osync.KindPractical, osync.PracticalScore{SessionID: id, Ticket: t2, ItemID: "q11", Marks: []float64{2, 2, 2, 2}, Examiner: "王老师"}).Bytes,
+		d.Seal(osync.KindSubmission, servertest.Submission(c.Session, t1, servertest.RightAnswers)).Bytes,
+		d.Seal(osync.KindSubmission, servertest.Submission(c.Session, t2, servertest.WrongAnswers)).Bytes,
 	}
 	if code, resp := d.Push(envs...); code != 200 || resp.Results[len(envs)-1].Outcome != osync.Accepted {
 		t.Fatalf("push: %d %+v", code, resp)
 	}
-	for _, m := range []string{"m1", "m2"} {
-		if err := c.PutUser(ctx, m, "a password for "+m, server.RoleMarker, "test"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := c.PutUser(ctx, "mod", "a password for mod", server.RoleLead, "test"); err != nil {
-		t.Fatal(err)
-	}
-	// m1 marks every essay; the lead "mod" re-scores every practical score drawn as the site did.
-	drain(t, func() error {
-		task, err := c.Next(ctx, "m1")
-		if err == nil {
-			_, err = c.Mark(ctx, "m1", task.TaskID, []float64{4, 3, 3}, 30)
-		}
-		return err
-	}, server.ErrNoTask)
-	if _, err := c.DrawModeration(ctx, id, server.DefaultModerationPolicy, "office lead"); err != nil {
-		t.Fatal(err)
-	}
-	drain(t, func() error {
-		v, err := c.NextRescore(ctx, "mod")
-		if err != nil {
-			return err
-		}
-		drawn, err := c.DB(t).RescoreByID(ctx, v.ID)
-		if err != nil {
-			return err
-		}
-		return c.Rescore(ctx, v.ID, "mod", drawn.SiteMarks)
-	}, server.ErrNotFound)
 	if approve {
-		rep, err := c.Approve(ctx, id, "office staff")
+		rep, err := c.Approve(t.Context(), id, "office staff")
 		if err != nil || len(rep.Done) != 3 {
 			t.Fatalf("approve: %+v %v", rep, err)
 		}
 	}
 	return c
-}
-
-// drain does the next piece of work until there is none (the error none),
-// failing the test on any other error.
-func drain(t *testing.T, next func() error, none error) {
-	t.Helper()
-	for {
-		err := next()
-		if errors.Is(err, none) {
-			return
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // TestCertificatePagesByRole: staff issue a session's certificates from
