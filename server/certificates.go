@@ -312,18 +312,13 @@ func (c *Central) Certify(ctx context.Context, sessionID, actor string) (Certify
 		return CertifyReport{}, err
 	}
 	var cert *exam.Certificate
-	orgs, sites := map[string]string{}, map[string]string{}
 	for i := range cat.Certificates {
 		if cat.Certificates[i].Code == paper.Certificate {
 			cert = &cat.Certificates[i]
 		}
 	}
-	for _, o := range cat.Organisations {
-		orgs[o.Code] = o.Name
-	}
-	for _, st := range cat.Sites {
-		sites[st.Code] = st.Name
-	}
+	orgs := keyed(cat.Organisations, func(o exam.Organisation) (string, string) { return o.Code, o.Name })
+	sites := keyed(cat.Sites, func(st exam.Site) (string, string) { return st.Code, st.Name })
 	if cert == nil || orgs[cert.Org] == "" || sites[s.Site] == "" {
 		return CertifyReport{}, inputf("session %s: certificate %s, its organisation or site %s is not in the catalogue", sessionID, paper.Certificate, s.Site)
 	}
@@ -331,18 +326,12 @@ func (c *Central) Certify(ctx context.Context, sessionID, actor string) (Certify
 	if err != nil {
 		return CertifyReport{}, err
 	}
-	ids := map[string]string{}
-	for _, cand := range roster {
-		ids[cand.Ticket] = cand.IDNumber
-	}
+	ids := keyed(roster, func(cand exam.Candidate) (string, string) { return cand.Ticket, cand.IDNumber })
 	have, err := c.db.Certificates(ctx, sessionID)
 	if err != nil {
 		return CertifyReport{}, err
 	}
-	certified := map[string]string{}
-	for _, h := range have {
-		certified[h.Ticket] = h.Number
-	}
+	certified := keyed(have, func(h store.Certificate) (string, string) { return h.Ticket, h.Number })
 	if _, err := c.ensureIssuer(ctx, actor); err != nil {
 		return CertifyReport{}, err
 	}
@@ -399,6 +388,16 @@ func (c *Central) Certify(ctx context.Context, sessionID, actor string) (Certify
 	}
 	c.log.Info("certificates issued", "session", sessionID, "issued", len(rep.Issued), "skipped", len(rep.Skipped))
 	return rep, nil
+}
+
+// keyed maps each of xs by the key and value kv gives.
+func keyed[T any](xs []T, kv func(T) (string, string)) map[string]string {
+	out := make(map[string]string, len(xs))
+	for _, x := range xs {
+		k, v := kv(x)
+		out[k] = v
+	}
+	return out
 }
 
 // signCertificate numbers a certificate and signs its QR credential and its

@@ -68,13 +68,9 @@ func BenchmarkCertify10000(b *testing.B) {
 // (fonts read once): reported per certificate, times 10,000, and as a
 // ratio to the floor.
 func BenchmarkCertificatePDF(b *testing.B) {
-	c := certifiable(b)
+	c, cert := certifiedOne(b)
 	ctx := context.Background()
-	rep, err := c.Certify(ctx, c.Session.ID, "office ann")
-	if err != nil || len(rep.Issued) != 1 {
-		b.Fatal(err)
-	}
-	number := rep.Issued[0].Number
+	number := cert.Number
 	if err := c.CertificatePDF(ctx, number, io.Discard); err != nil {
 		b.Fatal(err)
 	}
@@ -104,14 +100,9 @@ func BenchmarkCertificatePDF(b *testing.B) {
 // the QR text against the trust list, then its status in the status list
 // opened beforehand. Reported as a ratio to a bare ed25519.Verify.
 func BenchmarkVerifyOffline(b *testing.B) {
-	c := certifiable(b)
-	ctx := context.Background()
-	rep, err := c.Certify(ctx, c.Session.ID, "office ann")
-	if err != nil || len(rep.Issued) != 1 {
-		b.Fatal(err)
-	}
+	c, cert := certifiedOne(b)
 	tl, sl, _ := trustOf(b, c)
-	qr := rep.Issued[0].QR
+	qr := cert.QR
 	pub, key, _ := ed25519.GenerateKey(nil)
 	msg := make([]byte, 200)
 	sig := ed25519.Sign(key, msg)

@@ -1,10 +1,12 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -55,6 +57,17 @@ func certifiable(t testing.TB, opts ...servertest.Option) *servertest.Central {
 		t.Fatalf("push: %d", code)
 	}
 	return c
+}
+
+// certifiedOne is certifiable's session with its one certificate issued.
+func certifiedOne(t testing.TB) (*servertest.Central, server.Certificate) {
+	t.Helper()
+	c := certifiable(t)
+	rep, err := c.Certify(context.Background(), c.Session.ID, "office ann")
+	if err != nil || len(rep.Issued) != 1 {
+		t.Fatalf("certify: %+v, %v", rep, err)
+	}
+	return c, rep.Issued[0]
 }
 
 func skips(rep server.CertifyReport) map[string]string {
@@ -259,13 +272,8 @@ func TestCertifyConcurrently(t *testing.T) {
 // signed by it after its window is refused, and new certificates are signed
 // by the new key; the status list verifies with the new key.
 func TestIssuerKeyRotation(t *testing.T) {
-	c := certifiable(t)
+	c, before := certifiedOne(t)
 	ctx := context.Background()
-	rep, err := c.Certify(ctx, c.Session.ID, "office ann")
-	if err != nil || len(rep.Issued) != 1 {
-		t.Fatalf("certify: %+v, %v", rep, err)
-	}
-	before := rep.Issued[0]
 	old, err := c.CurrentIssuer(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -305,7 +313,7 @@ func TestIssuerKeyRotation(t *testing.T) {
 	if _, err := c.Approve(ctx, c.Session.ID, "office ann"); err != nil {
 		t.Fatal(err)
 	}
-	rep, err = c.Certify(ctx, c.Session.ID, "office ann")
+	rep, err := c.Certify(ctx, c.Session.ID, "office ann")
 	if err != nil || len(rep.Issued) != 1 || !slices.Equal(rep.Issued[0].KeyID, kid) || rep.Issued[0].Number[len(rep.Issued[0].Number)-6:] != "000002" {
 		t.Fatalf("after rotation: %+v, %v", rep.Issued, err)
 	}
@@ -363,4 +371,44 @@ func TestCertificateStatusProperty(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCertifyNamesWhatToShorten: a site's and organisation's names so long
+// that the credential does not fit the QR code issue nothing, and the error
+// names the certificate and the field to shorten.
+func TestCertifyNamesWhatToShorten(t *testing.T) {
+	c := certifiable(t)
+	ctx := context.Background()
+	b, err := io.ReadAll(servertest.Sample(t, "catalogue.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("职", 29)
+	b = bytes.Replace(b, []byte("示例职业技术学院 第一考核站点"), []byte(long+"站"), 1)
+	b = bytes.Replace(b, []byte("Web前端开发培训评价组织（示例）"), []byte(long), 1)
+	if _, err := c.ImportCatalogue(ctx, bytes.NewReader(b), "test"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Certify(ctx, c.Session.ID, "office ann")
+	if !errors.Is(err, server.ErrInput) || !strings.Contains(err.Error(), "certificate WEB-1-") ||
+		!strings.Contains(err.Error(), "shorten the site's name in the catalogue (90 bytes)") {
+		t.Errorf("too long: %v", err)
+	}
+	if list, _ := c.Certificates(ctx, c.Session.ID); len(list) != 0 {
+		t.Errorf("issued %d", len(list))
+	}
+}
+
+// TestCertificatePDF: the PDF of a certificate is written; an unknown
+// number is ErrNotFound.
+func TestCertificatePDF(t *testing.T) {
+	c, cert := certifiedOne(t)
+	ctx := context.Background()
+	var pdf bytes.Buffer
+	if err := c.CertificatePDF(ctx, cert.Number, &pdf); err != nil || !bytes.HasPrefix(pdf.Bytes(), []byte("%PDF-")) || pdf.Len() < 10000 {
+		t.Errorf("pdf of %d bytes: %v", pdf.Len(), err)
+	}
+	if err := c.CertificatePDF(ctx, "WEB-1-1999-000001", io.Discard); !errors.Is(err, server.ErrNotFound) {
+		t.Errorf("unknown: %v", err)
+	}
 }

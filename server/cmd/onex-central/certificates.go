@@ -69,25 +69,36 @@ func cmdCertify(ctx context.Context, args []string, stdout, stderr io.Writer, lo
 
 // cmdCertificates lists a session's certificates as CSV or JSON.
 func cmdCertificates(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
-	f := newFlags("certificates", "certificates --data DIR --session ID --format csv|json")
-	session := f.String("session", "", "session id")
-	format := f.String("format", "csv", "csv (UTF-8 with BOM, for Excel) or json (with each certificate's QR text and verifiable credential)")
-	if err := f.parse(args, 0, "session"); err != nil {
+	f, session, format, err := sessionListing("certificates", "json (with each certificate's QR text and verifiable credential)", args)
+	if err != nil {
 		return err
 	}
-	if *format != "csv" && *format != "json" {
-		return fmt.Errorf("--format %q is not csv or json", *format)
-	}
 	return f.with(ctx, server.Config{Log: log}, func(c *server.Central) error {
-		certs, err := c.Certificates(ctx, *session)
+		certs, err := c.Certificates(ctx, session)
 		if err != nil {
 			return err
 		}
-		if *format == "json" {
+		if format == "json" {
 			return server.WriteCertificatesJSON(stdout, certs)
 		}
 		return server.WriteCertificatesCSV(stdout, certs)
 	})
+}
+
+// sessionListing parses the flags of a command that prints a session's
+// list as CSV or JSON (json says what the JSON holds): --session and
+// --format csv|json.
+func sessionListing(name, json string, args []string) (f *flags, session, format string, err error) {
+	f = newFlags(name, name+" --data DIR --session ID --format csv|json")
+	s := f.String("session", "", "session id")
+	fm := f.String("format", "csv", "csv (UTF-8 with BOM, for Excel) or "+json)
+	if err := f.parse(args, 0, "session"); err != nil {
+		return nil, "", "", err
+	}
+	if *fm != "csv" && *fm != "json" {
+		return nil, "", "", fmt.Errorf("--format %q is not csv or json", *fm)
+	}
+	return f, *s, *fm, nil
 }
 
 // statusCommands are the status each status command sets.

@@ -16,6 +16,20 @@ import (
 	"onex/server/store/pgtest"
 )
 
+// engineURL is the --db of an engine: "" (DIR/central.db) for SQLite, a
+// fresh PostgreSQL database's URL for postgres.
+func engineURL(t *testing.T, engine string) string {
+	t.Helper()
+	if engine != "postgres" {
+		return ""
+	}
+	db, err := pg.URL(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 // TestCertificateCommands: on both engines, certify issues a session's
 // certificates (a second run none), certificates lists them as CSV for
 // Excel and as JSON with the QR text and the VC, revoke, suspend and
@@ -25,13 +39,7 @@ import (
 func TestCertificateCommands(t *testing.T) {
 	for _, engine := range pgtest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			var db string
-			if engine == "postgres" {
-				var err error
-				if db, err = pg.URL(t.Context()); err != nil {
-					t.Fatal(err)
-				}
-			}
+			db := engineURL(t, engine)
 			c := servertest.AllPassed(t, 3, servertest.WithDB(db))
 			c.Central.Close() // the commands open central themselves
 			s := c.Session

@@ -502,25 +502,20 @@ func cmdUnlockCode(ctx context.Context, args []string, stdout io.Writer, log *sl
 // should know before trusting them: chain problems, open conflicts and
 // records with implausible times.
 func cmdResults(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
-	f := newFlags("results", "results --data DIR --session ID --format csv|json")
-	session := f.String("session", "", "session id")
-	format := f.String("format", "csv", "csv (UTF-8 with BOM, for Excel) or json")
-	if err := f.parse(args, 0, "session"); err != nil {
+	f, session, format, err := sessionListing("results", "json", args)
+	if err != nil {
 		return err
 	}
-	if *format != "csv" && *format != "json" {
-		return fmt.Errorf("--format %q is not csv or json", *format)
-	}
 	return f.with(ctx, server.Config{Log: log}, func(c *server.Central) error {
-		results, err := c.SessionResults(ctx, *session)
+		results, err := c.SessionResults(ctx, session)
 		if err != nil {
 			return err
 		}
-		if err := c.WarnChains(ctx, *session, stderr); err != nil {
+		if err := c.WarnChains(ctx, session, stderr); err != nil {
 			return err
 		}
 		server.WarnResults(stderr, results)
-		if *format == "json" {
+		if format == "json" {
 			return server.WriteResultsJSON(stdout, results)
 		}
 		return server.WriteResultsCSV(stdout, results)

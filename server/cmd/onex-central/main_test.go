@@ -310,13 +310,7 @@ func TestServeLimits(t *testing.T) {
 func TestApproveAndPublish(t *testing.T) {
 	for _, engine := range pgtest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			var db string
-			if engine == "postgres" {
-				var err error
-				if db, err = pg.URL(t.Context()); err != nil {
-					t.Fatal(err)
-				}
-			}
+			db := engineURL(t, engine)
 			c := servertest.New(t, servertest.WithDB(db), servertest.WithRoster(3))
 			s := c.Session
 			d := c.Enrol(t, "SITE-001")
