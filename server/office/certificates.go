@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	qrcode "github.com/skip2/go-qrcode"
@@ -35,7 +36,8 @@ var (
 
 // routesCertificates adds the certificate pages (Routes calls it).
 func routesCertificates(mux *http.ServeMux, o *office) {
-	mux.Handle("GET /office/certificates", o.signedIn(server.Oversee, o.certIndex))
+	mux.Handle("GET /office/certificates", findCertificate(o.show(certIndexPage)))
+	mux.Handle("POST /office/certificates/rotate", o.post(server.Write, certIndexPage, o.rotateIssuer))
 	mux.Handle("GET /office/sessions/{id}/certificates", o.show(sessionCertsPage))
 	mux.Handle("POST /office/sessions/{id}/certificates", o.post(server.Write, sessionCertsPage, o.certify))
 	mux.Handle("GET /office/certificates/{number}", o.show(certificatePage))
@@ -51,24 +53,53 @@ func certURL(number string) string { return "/office/certificates/" + url.PathEs
 // CertStatusText is a certificate's status in the view's language.
 func (v *view) CertStatusText(s credential.Status) string { return v.T("cstatus." + s.String()) }
 
-// certIndex is the certificates' start page: a certificate found by its
-// number (?number=) goes to its page; otherwise the sessions, each with a
-// link to its certificates.
-func (o *office) certIndex(w http.ResponseWriter, r *http.Request, v *view) {
-	if n := strings.TrimSpace(r.URL.Query().Get("number")); n != "" {
-		http.Redirect(w, r, certURL(n), http.StatusSeeOther)
-		return
-	}
-	o.render(w, r, v, http.StatusOK, certIndexPage, nil)
+// findCertificate sends a certificate looked up by its number (?number=)
+// to its page, which asks for the sign-in; anything else to the
+// certificates' start page.
+func findCertificate(start http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n := strings.TrimSpace(r.URL.Query().Get("number")); n != "" {
+			http.Redirect(w, r, certURL(n), http.StatusSeeOther)
+			return
+		}
+		start.ServeHTTP(w, r)
+	})
+}
+
+// certIndexData is the certificates' start page: the sessions, and the
+// issuer keys of the trust list with their windows.
+type certIndexData struct {
+	Sessions []sessionInfo
+	Keys     []credential.TrustedKey
+	Now      time.Time
 }
 
 func (o *office) loadCertIndex(r *http.Request, _ *view) (any, error) {
 	sessions, err := o.central.Sessions(r.Context())
-	var out []sessionInfo
-	for _, s := range sessions {
-		out = append(out, infoOf(s))
+	if err != nil {
+		return nil, err
 	}
-	return out, err
+	tl, err := o.central.TrustList(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	d := certIndexData{Keys: tl.Keys, Now: o.central.Now()}
+	for _, s := range sessions {
+		d.Sessions = append(d.Sessions, infoOf(s))
+	}
+	return d, nil
+}
+
+// rotateIssuer makes a new issuer key sign from now; the one before stops
+// signing now (RotateIssuerKey audits it).
+func (o *office) rotateIssuer(w http.ResponseWriter, r *http.Request, v *view) error {
+	kid, err := o.central.RotateIssuerKey(r.Context(), v.actor())
+	if err != nil {
+		return err
+	}
+	o.log.Info("office issuer key rotated", "kid", fmt.Sprintf("%x", kid))
+	seeOther(w, r, "/office/certificates", "done.issuer_rotated")
+	return nil
 }
 
 // sessionCertsData is a session's certificates page.

@@ -69,7 +69,8 @@ func gradedSession(t *testing.T, approve bool) *servertest.Central {
 // the form must give, the status list changing at once; a form
 // without the CSRF token changes nothing; an inspector sees the list and
 // the page without names, QR or files and cannot act; a marker sees
-// nothing of certificates; all in the audit log.
+// nothing of certificates; staff rotate the issuer key, which the
+// inspector sees and cannot do; all in the audit log.
 func TestCertificatePagesByRole(t *testing.T) {
 	c := gradedSession(t, true)
 	id := c.Session.ID
@@ -211,6 +212,26 @@ func TestCertificatePagesByRole(t *testing.T) {
 	}
 	staff.Page(page + "?lang=zh")
 
+	// The issuer keys: one, current; staff rotate it (not without the CSRF
+	// token), and the certificate issued before still verifies.
+	staff.Page("/office/certificates")
+	if n := strings.Count(staff.Raw, "<td><code>"); n != 1 || !strings.Contains(staff.Raw, "当前") || !strings.Contains(staff.Raw, `id="rotate"`) {
+		t.Errorf("the issuer keys: %d shown, or none current, or no rotation offered", n)
+	}
+	if code, _, _ := staff.Post("/office/certificates/rotate", url.Values{"csrf": {"forged"}}); code != http.StatusForbidden {
+		t.Errorf("rotate without the CSRF token: %d", code)
+	}
+	c.Clock.Add(time.Minute)
+	if code, _, h := staff.Post("/office/certificates/rotate", url.Values{}); code != http.StatusSeeOther || !strings.Contains(staff.Page(h.Get("Location")), "已更换发证密钥") {
+		t.Fatalf("rotate: %d", code)
+	}
+	if n := strings.Count(staff.Raw, "<td><code>"); n != 2 || strings.Count(staff.Raw, "当前") != 1 {
+		t.Errorf("after the rotation: %d keys shown, %d current", n, strings.Count(staff.Raw, "当前"))
+	}
+	if claims, err := credential.VerifyText(cert.QR, trustList(t, c)); err != nil || claims.Number != cert.Number {
+		t.Errorf("the certificate issued before the rotation: %v", err)
+	}
+
 	// An inspector sees the list and the page, without names, QR or files, and acts on nothing.
 	for _, p := range []string{list, page, "/office/certificates"} {
 		code, body := inspector.Get(p)
@@ -231,7 +252,10 @@ func TestCertificatePagesByRole(t *testing.T) {
 			t.Errorf("inspector GET %s: %d, want 403", p, code)
 		}
 	}
-	for _, p := range []string{list, page} {
+	if body := inspector.Page("/office/certificates"); !strings.Contains(inspector.Raw, `id="issuer-keys"`) || strings.Contains(body, `id="rotate"`) {
+		t.Error("the inspector does not see the issuer keys, or is offered their rotation")
+	}
+	for _, p := range []string{list, page, "/office/certificates/rotate"} {
 		if code, _, _ := inspector.Post(p, url.Values{"to": {"suspend"}, "reason": {"x"}}); code != http.StatusForbidden {
 			t.Errorf("inspector POST %s: %d, want 403", p, code)
 		}
@@ -246,7 +270,7 @@ func TestCertificatePagesByRole(t *testing.T) {
 			t.Errorf("marker GET %s: %d, want 403", p, code)
 		}
 	}
-	for _, p := range []string{list, page} {
+	for _, p := range []string{list, page, "/office/certificates/rotate"} {
 		if code, _, _ := marker.Post(p, url.Values{"to": {"suspend"}, "reason": {"x"}}); code != http.StatusForbidden {
 			t.Errorf("marker POST %s: %d, want 403", p, code)
 		}
@@ -259,7 +283,7 @@ func TestCertificatePagesByRole(t *testing.T) {
 			t.Errorf("the certificate's history lacks %q", want)
 		}
 	}
-	if audit := auditText(t, c); strings.Count(audit, "office staff|") < 4 {
+	if audit := auditText(t, c); strings.Count(audit, "office staff|") < 5 || !strings.Contains(audit, "office staff|rotate issuer key|") {
 		t.Errorf("the audit log lacks the staff's certify and status changes:\n%s", audit)
 	}
 }
