@@ -54,6 +54,7 @@ var certificateMessages = map[string][2]string{
 	"certs.key_from":       {"启用", "From"},
 	"certs.key_until":      {"停用", "Until"},
 	"certs.key_current":    {"当前", "current"},
+	"certs.audited":        {"此操作记入审计日志。", "Written to the audit log."},
 	"certs.rotate":         {"更换发证密钥", "Rotate the issuer key"},
 	"done.issuer_rotated":  {"已更换发证密钥：新证书由新密钥签名。", "The issuer key is rotated: new certificates are signed by the new key."},
 	"done.certified":       {"已颁发证书，见下方结果。", "Certificates issued; see below."},
