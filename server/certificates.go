@@ -246,6 +246,9 @@ func (c *Central) newIssuerKey(from time.Time, actor string) (store.IssuerKey, e
 // when there is none (audited).
 func (c *Central) ensureIssuer(ctx context.Context, actor string) (store.IssuerKey, error) {
 	now := c.now().Truncate(time.Second)
+	if k, err := c.db.IssuerKeyAt(ctx, now); !errors.Is(err, store.ErrNoIssuerKey) { // the common case, without a write transaction
+		return k, err
+	}
 	return c.db.EnsureIssuerKey(ctx, now, func() (store.IssuerKey, store.AuditLine, error) {
 		k, err := c.newIssuerKey(now, actor)
 		return k, store.AuditLine{Actor: actor, Action: "create issuer key",
@@ -548,15 +551,22 @@ func (c *Central) CertificateTrust(ctx context.Context) (osync.CertificateTrust,
 	if err != nil {
 		return osync.CertificateTrust{}, fmt.Errorf("trust list: %w", err)
 	}
-	issuer, err := c.CurrentIssuer(ctx)
-	if err != nil {
-		return osync.CertificateTrust{}, err
-	}
 	l, err := c.StatusList(ctx)
 	if err != nil {
 		return osync.CertificateTrust{}, err
 	}
-	status, err := issuer.SignStatusList(l)
+	// The key valid at the list's issue time (the trust list made sure of
+	// one now), not a second reading of the clock: a rotation between
+	// the two would leave the list signed outside its key's window.
+	k, err := c.db.IssuerKeyAt(ctx, l.Issued)
+	if err != nil {
+		return osync.CertificateTrust{}, err
+	}
+	issuer, err := c.openIssuerKey(k)
+	if err != nil {
+		return osync.CertificateTrust{}, err
+	}
+	status, err := issuer.issuer.SignStatusList(l)
 	if err != nil {
 		return osync.CertificateTrust{}, fmt.Errorf("status list: %w", err)
 	}

@@ -99,12 +99,19 @@ func scanIssuerKey(scan func(...any) error) (IssuerKey, error) {
 }
 
 // issuerAt is the issuer key whose window holds at, the newest if several.
-func issuerAt(ctx context.Context, tx *sql.Tx, at time.Time) (IssuerKey, error) {
-	k, err := scanIssuerKey(tx.QueryRowContext(ctx, "SELECT "+issuerCols+" FROM issuer_keys WHERE not_before <= $1 AND not_after > $1 ORDER BY not_before DESC LIMIT 1", micros(at)).Scan)
+func issuerAt(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, at time.Time) (IssuerKey, error) {
+	k, err := scanIssuerKey(q.QueryRowContext(ctx, "SELECT "+issuerCols+" FROM issuer_keys WHERE not_before <= $1 AND not_after > $1 ORDER BY not_before DESC LIMIT 1", micros(at)).Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return IssuerKey{}, fmt.Errorf("issuer key at %s: %w", at.Format(time.RFC3339), ErrNoIssuerKey)
 	}
 	return k, err
+}
+
+// IssuerKeyAt is the issuer key whose window holds at, or ErrNoIssuerKey.
+func (db *DB) IssuerKeyAt(ctx context.Context, at time.Time) (IssuerKey, error) {
+	return issuerAt(ctx, db.sql, at)
 }
 
 // IssuerKeys lists every issuer key, oldest window first.

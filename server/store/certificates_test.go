@@ -84,6 +84,12 @@ func TestCertificatesStore(t *testing.T) {
 		if made != 1 {
 			t.Errorf("made %d keys", made)
 		}
+		if k, err := db.IssuerKeyAt(ctx, at); err != nil || string(k.KeyID) != "k1" {
+			t.Errorf("key at: %+v, %v", k, err)
+		}
+		if _, err := db.IssuerKeyAt(ctx, at.Add(-2*time.Hour)); !errors.Is(err, store.ErrNoIssuerKey) {
+			t.Errorf("before its window: %v", err)
+		}
 		issued, already, lapsed, err := db.IssueCertificates(ctx, s.ID, 2026, pending(s.ID, "T1", "T2", "T3"), stamp, auditLine)
 		if err != nil || len(issued) != 2 || len(already) != 0 || !slices.Equal(lapsed, []string{"T3"}) {
 			t.Fatalf("issue: %+v %v %v %v", issued, already, lapsed, err)
