@@ -17,6 +17,10 @@ import (
 // the command line and the pages.
 var CertificateStatusNames = map[credential.Status]string{credential.Valid: "有效", credential.Suspended: "已暂停", credential.Revoked: "已撤销"}
 
+// StatusVerbs are the status changes by the verb that names them (the
+// command line's commands, the office's buttons).
+var StatusVerbs = map[string]credential.Status{"revoke": credential.Revoked, "suspend": credential.Suspended, "reinstate": credential.Valid}
+
 // CheckPublicURL checks a public URL for Config.PublicURL: an absolute
 // https URL with a host and no query or fragment (the issuer id of the
 // verifiable credentials).

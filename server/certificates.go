@@ -480,7 +480,12 @@ func (c *Central) SetCertificateStatus(ctx context.Context, number string, to cr
 	if !ok {
 		return Certificate{}, inputf("certificate %s: status %v unknown", number, to)
 	}
-	verb := map[credential.Status]string{credential.Valid: "reinstate", credential.Suspended: "suspend", credential.Revoked: "revoke"}[to]
+	var verb string
+	for v, st := range StatusVerbs {
+		if st == to {
+			verb = v
+		}
+	}
 	s, err := c.db.SetCertificateStatus(ctx, number, name, reason, actor, c.now(), func(from string) error {
 		f, err := statusOf(from)
 		if err != nil {

@@ -556,7 +556,9 @@ func (db *DB) SessionRecords(ctx context.Context, sessionID string) (*SessionRec
 	return sr, err
 }
 
-func queryEach(ctx context.Context, q *sql.DB, query string, args []any, each func(scan func(...any) error) error) error {
+func queryEach(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args []any, each func(scan func(...any) error) error) error {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err

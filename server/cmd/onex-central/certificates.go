@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"onex/exam/credential"
 	"onex/server"
 )
 
@@ -101,9 +100,6 @@ func sessionListing(name, json string, args []string) (f *flags, session, format
 	return f, *s, *fm, nil
 }
 
-// statusCommands are the status each status command sets.
-var statusCommands = map[string]credential.Status{"revoke": credential.Revoked, "suspend": credential.Suspended, "reinstate": credential.Valid}
-
 // cmdCertificateStatus revokes, suspends or reinstates a certificate.
 func cmdCertificateStatus(ctx context.Context, cmd string, args []string, stdout io.Writer, log *slog.Logger) error {
 	f := newFlags(cmd, cmd+" --data DIR --number N --reason TEXT")
@@ -113,7 +109,7 @@ func cmdCertificateStatus(ctx context.Context, cmd string, args []string, stdout
 		return err
 	}
 	return f.with(ctx, server.Config{Log: log}, func(c *server.Central) error {
-		ce, err := c.SetCertificateStatus(ctx, *number, statusCommands[cmd], *reason, actor)
+		ce, err := c.SetCertificateStatus(ctx, *number, server.StatusVerbs[cmd], *reason, actor)
 		if err != nil {
 			return err
 		}
