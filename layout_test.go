@@ -76,7 +76,7 @@ func refused(pkg, imp string, allowed []string) string {
 // testOnly reports whether only tests may import a package of ours.
 func testOnly(pkg string) bool {
 	pkg = ours(pkg)
-	return pkg == "server/servertest" || pkg == "server/store/pgtest" || pkg == "internal/faultproxy" || pkg == "internal/reliability" || pkg == "internal/roomtest"
+	return pkg == "server/servertest" || pkg == "server/store/pgtest" || pkg == "internal/faultproxy" || pkg == "internal/reliability" || pkg == "internal/roomtest" || pkg == "internal/qrscan"
 }
 
 // standard reports whether an import path is the standard library's: its

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"onex/exam"
+	"onex/exam/credential"
 	"onex/server"
 )
 
@@ -75,6 +76,9 @@ func TestTranslations(t *testing.T) {
 		used["appeals.outcome_"+o] = "appeal outcomes"
 	}
 	used["list.sep"] = "NotReadyText"
+	for _, s := range []credential.Status{credential.Valid, credential.Suspended, credential.Revoked} { // issue 16: certificates' statuses
+		used["cstatus."+s.String()] = "CertStatusText"
+	}
 	for _, p := range []string{server.PurposeFirst, server.PurposeSecond, server.PurposeThird, server.PurposeArbitrate, server.PurposeProblem,
 		server.PurposeRemark, server.PurposeModerate, server.PurposeAppeal} { // purposes of marks and tasks on the lead's pages
 		used["purpose."+p] = "server.Purpose*"

@@ -176,6 +176,7 @@ func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 	routesQuality(mux, o)
 	routesResults(mux, o)
 	routesHandIn(mux, o)
+	routesCertificates(mux, o)
 	mux.Handle("GET /{$}", http.RedirectHandler("/office/", http.StatusSeeOther))
 }
 
