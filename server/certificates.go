@@ -280,6 +280,17 @@ func (c *Central) RotateIssuerKey(ctx context.Context, actor string) ([]byte, er
 	if at.Before(now) {
 		at = at.Add(time.Second)
 	}
+	// The new window begins after every key's before it: a second rotation
+	// within a second waits its turn rather than empty a key's window.
+	keys, err := c.db.IssuerKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if !at.After(k.NotBefore) {
+			at = k.NotBefore.Add(time.Second)
+		}
+	}
 	k, err := c.newIssuerKey(at, actor)
 	if err != nil {
 		return nil, err

@@ -328,6 +328,36 @@ func TestIssuerKeyRotation(t *testing.T) {
 	}
 }
 
+// TestRotationsWithinASecond: two rotations in the very second the first
+// key was made and its certificate signed keep every key: each window
+// begins a second after the one before, and the first certificate still
+// verifies with the trust list.
+func TestRotationsWithinASecond(t *testing.T) {
+	c, before := certifiedOne(t)
+	ctx := context.Background()
+	var kids [][]byte
+	for range 2 {
+		kid, err := c.RotateIssuerKey(ctx, "office admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		kids = append(kids, kid)
+	}
+	c.Clock.Add(3 * time.Second)
+	tl, _, _ := trustOf(t, c)
+	if len(tl.Keys) != 3 || !slices.Equal(tl.Keys[1].KeyID, kids[0]) || !slices.Equal(tl.Keys[2].KeyID, kids[1]) {
+		t.Fatalf("trust list %+v", tl.Keys)
+	}
+	for i := 1; i < 3; i++ {
+		if !tl.Keys[i-1].NotAfter.Equal(tl.Keys[i].NotBefore) || !tl.Keys[i].NotBefore.After(tl.Keys[i-1].NotBefore) {
+			t.Errorf("windows %d and %d: %+v", i-1, i, tl.Keys)
+		}
+	}
+	if _, err := credential.VerifyText(before.QR, tl); err != nil {
+		t.Errorf("the first key's certificate after two rotations: %v", err)
+	}
+}
+
 // TestCertificateStatusProperty: any sequence of status changes on any
 // certificates does what the rule says (revocation final, reinstatement
 // only from suspension, a reason always), changes nothing when refused, and

@@ -153,21 +153,31 @@ func insertIssuerKey(ctx context.Context, tx *sql.Tx, k IssuerKey) error {
 	return nil
 }
 
+// ErrRotationTooSoon refuses a new issuer key whose window would not begin
+// after every key's before it: a key is never removed nor its window
+// emptied, since it may have signed certificates already.
+var ErrRotationTooSoon = errors.New("an issuer key's window begins at or after the new key's")
+
 // RotateIssuerKey ends the window of every key valid at k.NotBefore there
 // and adds k, with its audit entry, in one transaction: no certificate is
-// being signed meanwhile (IssueCertificates holds the same lock).
+// being signed meanwhile (IssueCertificates holds the same lock). It
+// refuses (ErrRotationTooSoon) a k that does not begin after every key
+// there is.
 func (db *DB) RotateIssuerKey(ctx context.Context, k IssuerKey, audit AuditLine) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		if err := db.lockIssuer(ctx, tx, false); err != nil {
 			return err
 		}
 		at := micros(k.NotBefore)
+		var later int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM issuer_keys WHERE not_before >= $1", at).Scan(&later); err != nil {
+			return err
+		}
+		if later > 0 {
+			return fmt.Errorf("issuer key from %s: %w", k.NotBefore.Format(time.RFC3339), ErrRotationTooSoon)
+		}
 		if _, err := tx.ExecContext(ctx, "UPDATE issuer_keys SET not_after = $1 WHERE not_before < $1 AND not_after > $1", at); err != nil {
 			return fmt.Errorf("end issuer keys' windows: %w", err)
-		}
-		// A key whose window had not begun yet is ended too (an empty window).
-		if _, err := tx.ExecContext(ctx, "DELETE FROM issuer_keys WHERE not_before >= $1", at); err != nil {
-			return err
 		}
 		if err := insertIssuerKey(ctx, tx, k); err != nil {
 			return err
