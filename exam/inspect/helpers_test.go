@@ -37,9 +37,9 @@ func worked() (Registers, Plan, []Source, time.Time, []string) {
 // genRegisters draws random registers: sites tied to a few organisations,
 // inspectors tied to organisations and sites.
 func genRegisters(t *rapid.T) Registers {
-	nOrgs := rapid.IntRange(1, 6).Draw(t, "orgs")
+	nOrgs := rapid.IntRange(2, 8).Draw(t, "orgs")
 	nSites := rapid.IntRange(1, 30).Draw(t, "sites")
-	nIns := rapid.IntRange(2, 40).Draw(t, "inspectors")
+	nIns := rapid.IntRange(4, 40).Draw(t, "inspectors")
 	org := func(label string) []string {
 		var l []string
 		for range rapid.IntRange(0, 2).Draw(t, label+"n") {
