@@ -43,7 +43,7 @@ func Decode(name string, data []byte) (string, error) {
 		return string(data), nil
 	}
 	out, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
-	if err != nil || !utf8.Valid(out) {
+	if err != nil || !utf8.Valid(out) || bytes.ContainsRune(out, utf8.RuneError) {
 		return "", &RowError{File: name, Msg: "neither UTF-8 nor GB18030"}
 	}
 	return string(out), nil

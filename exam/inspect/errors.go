@@ -38,12 +38,15 @@ func (e *EntryError) Is(target error) bool { return target == ErrInvalid }
 // the row as Excel numbers it (the header is row 1) and the field.
 type RowError struct {
 	File  string
-	Row   int
+	Row   int    // 0 when the file as a whole is at fault
 	Field string // "" when the row as a whole is at fault
 	Msg   string
 }
 
 func (e *RowError) Error() string {
+	if e.Row == 0 {
+		return e.File + ": " + e.Msg
+	}
 	if e.Field == "" {
 		return fmt.Sprintf("%s: row %d: %s", e.File, e.Row, e.Msg)
 	}
