@@ -26,8 +26,11 @@ func (p Plan) Sites(n int) int {
 	return max(k, p.MinSites)
 }
 
-// Cap is the most sites one inspector is drawn for: ceil(k · d / m), for k
-// inspectors per site, d sites drawn and m inspectors.
+// Cap is ceil(k · d / m), for k inspectors per site, d sites drawn and m
+// inspectors: the draw takes the least-loaded free inspectors first, so no
+// inspector is drawn for more sites than this unless conflicts leave a site
+// fewer than k free inspectors below it (and with no conflicts, loads differ
+// by at most one).
 func (p Plan) Cap(drawn, inspectors int) int {
 	if inspectors == 0 {
 		return 0
@@ -63,7 +66,7 @@ func (p Plan) Check(r Registers) error {
 	x := newIndex(r)
 	for si, s := range r.Sites {
 		if free := len(r.Inspectors) - x.mark(si); free < p.InspectorsPerSite {
-			return &ShortError{Site: s.Code, Need: p.InspectorsPerSite, Unconflicted: free, Available: free}
+			return &ShortError{Site: s.Code, Need: p.InspectorsPerSite, Unconflicted: free}
 		}
 	}
 	return nil
@@ -119,21 +122,30 @@ func (x *index) mark(si int) int {
 
 // drawOn is the draw itself (FORMAT.md, "The draw") on normalised registers
 // and a checked plan.
-func drawOn(r Registers, p Plan, seed [32]byte) ([]Assignment, error) {
+func drawOn(r Registers, p Plan, seed [32]byte, trace func(string)) ([]Assignment, error) {
 	st := NewStream(seed)
+	st.trace = trace
+	say := func(format string, args ...any) {
+		if trace != nil {
+			trace(fmt.Sprintf(format, args...))
+		}
+	}
 	N := len(r.Sites)
 	n := p.Sites(N)
 	order := make([]int, N)
 	for i := range order {
 		order[i] = i
 	}
+	say("sites: %d in the register, %d to draw", N, n)
 	for i := 0; i < n; i++ {
 		j := i + int(st.Uniform(uint64(N-i)))
 		order[i], order[j] = order[j], order[i]
+		say("site position %d: swap with position %d; drawn: %s", i, j, r.Sites[order[i]].Code)
 	}
 	m := len(r.Inspectors)
 	k := p.InspectorsPerSite
 	limit := p.Cap(n, m)
+	say("inspectors: %d, %d per site; each drawn for at most ceil(%d·%d/%d) = %d sites where conflicts allow", m, k, k, n, m, limit)
 	load := make([]int, m)
 	x := newIndex(r)
 	out := make([]Assignment, n)
@@ -143,15 +155,24 @@ func drawOn(r Registers, p Plan, seed [32]byte) ([]Assignment, error) {
 		si := order[d]
 		conflicted := x.mark(si)
 		free = free[:0]
-		low := limit
+		low := -1
 		for i := 0; i < m; i++ {
-			if x.stamp[i] != si+1 && load[i] < limit {
+			if x.stamp[i] != si+1 {
 				free = append(free, i)
-				low = min(low, load[i])
+				if low < 0 || load[i] < low {
+					low = load[i]
+				}
 			}
 		}
-		if len(free) < k {
-			return nil, &ShortError{Site: r.Sites[si].Code, Need: k, Unconflicted: m - conflicted, Available: len(free), Cap: limit}
+		if len(free) < k { // Plan.Check has ruled this out
+			return nil, &ShortError{Site: r.Sites[si].Code, Need: k, Unconflicted: len(free)}
+		}
+		if trace != nil {
+			var l []string
+			for _, i := range free {
+				l = append(l, fmt.Sprintf("%s(load %d)", r.Inspectors[i].ID, load[i]))
+			}
+			say("site %s: %d conflicted; free: %s", r.Sites[si].Code, conflicted, strings.Join(l, " "))
 		}
 		picked := make([]int, 0, k)
 		for level := low; len(picked) < k; level++ {
@@ -162,6 +183,13 @@ func drawOn(r Registers, p Plan, seed [32]byte) ([]Assignment, error) {
 				}
 			}
 			need := k - len(picked)
+			if trace != nil && len(bucket) > 0 {
+				var l []string
+				for _, i := range bucket {
+					l = append(l, r.Inspectors[i].ID)
+				}
+				say("  load %d: %s; %d still needed", level, strings.Join(l, " "), need)
+			}
 			if len(bucket) > need {
 				for b := 0; b < need; b++ {
 					c := b + int(st.Uniform(uint64(len(bucket)-b)))
@@ -177,6 +205,7 @@ func drawOn(r Registers, p Plan, seed [32]byte) ([]Assignment, error) {
 			load[i]++
 		}
 		out[d] = Assignment{Site: r.Sites[si].Code, Inspectors: ids}
+		say("  drawn for %s", out[d])
 	}
 	return out, nil
 }

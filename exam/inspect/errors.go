@@ -65,22 +65,16 @@ func (e *PlanError) Error() string { return "plan: " + e.Msg }
 func (e *PlanError) Is(target error) bool { return target == ErrInvalid }
 
 // ShortError says that a site cannot get the inspectors the plan asks for:
-// Commit returns it when fewer than Need inspectors are free of conflicts with
-// the site at all, and Draw when fewer than Need are free of conflicts and
-// still below the load cap when the site's turn comes.
+// fewer than Need inspectors have no tie to it or to its organisations.
+// Commit refuses such registers, so a committed draw always completes.
 type ShortError struct {
 	Site         string
 	Need         int // the plan's inspectors per site
 	Unconflicted int // inspectors with no tie to the site or its organisations
-	Available    int // of those, the ones below the load cap at the site's turn (Draw only; Commit sets it to Unconflicted)
-	Cap          int // the load cap (Draw only)
 }
 
 func (e *ShortError) Error() string {
-	if e.Cap == 0 {
-		return fmt.Sprintf("site %s: needs %d inspectors, only %d have no tie to it or its organisations", e.Site, e.Need, e.Unconflicted)
-	}
-	return fmt.Sprintf("site %s: needs %d inspectors, %d have no tie to it, of whom %d are below the cap of %d sites each", e.Site, e.Need, e.Unconflicted, e.Available, e.Cap)
+	return fmt.Sprintf("site %s: needs %d inspectors, only %d have no tie to it or its organisations", e.Site, e.Need, e.Unconflicted)
 }
 
 // Is makes errors.Is(err, ErrInvalid) true.

@@ -3,6 +3,7 @@ package inspect
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"math"
 )
 
@@ -15,6 +16,8 @@ type Stream struct {
 	next  uint64 // the index of the next block to make
 	used  int    // words of block read so far; 4 when a new block is needed
 	Words int    // words read in all, for the worked example and tests
+
+	trace func(string) // when set, told every word and every Uniform (FORMAT.md's worked example)
 }
 
 // NewStream starts the stream of a seed.
@@ -33,6 +36,9 @@ func (s *Stream) Word() uint64 {
 	w := binary.BigEndian.Uint64(s.block[8*s.used:])
 	s.used++
 	s.Words++
+	if s.trace != nil {
+		s.trace(fmt.Sprintf("word %d (block %d, word %d) = %016x", s.Words-1, s.next-1, s.used-1, w))
+	}
 	return w
 }
 
@@ -47,7 +53,13 @@ func (s *Stream) Uniform(n uint64) uint64 {
 	for {
 		w := s.Word()
 		if w <= math.MaxUint64-rem {
+			if s.trace != nil {
+				s.trace(fmt.Sprintf("uniform(%d) = %d mod %d = %d", n, w, n, w%n))
+			}
 			return w % n
+		}
+		if s.trace != nil {
+			s.trace(fmt.Sprintf("uniform(%d): word %d rejected (at or above 2^64 - %d)", n, w, rem))
 		}
 	}
 }

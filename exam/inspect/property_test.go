@@ -15,9 +15,9 @@ import (
 // the load cap; a failure is a *PlanError or *ShortError; and the draw
 // verifies and is the same drawn twice.
 func TestDrawRules(t *testing.T) {
-	drawn := 0
+	drawn, over := 0, 0
 	defer func() {
-		t.Logf("%d of 100 random plans drawn, the rest refused", drawn)
+		t.Logf("%d of 100 random plans drawn, the rest refused by Commit; %d picks above the cap, each where conflicts left no choice", drawn, over)
 		if drawn < 20 {
 			t.Errorf("only %d of 100 random plans drawn: the property is nearly vacuous", drawn)
 		}
@@ -41,11 +41,7 @@ func TestDrawRules(t *testing.T) {
 		values := genValues(t)
 		tr, err := Draw(r, c, values)
 		if err != nil {
-			var se *ShortError
-			if !errors.As(err, &se) || se.Cap == 0 || se.Available >= p.InspectorsPerSite {
-				t.Fatalf("Draw: %v", err)
-			}
-			return
+			t.Fatalf("a committed draw failed: %v", err)
 		}
 		n, _ := r.Normalize()
 		sites := map[string]Site{}
@@ -77,13 +73,33 @@ func TestDrawRules(t *testing.T) {
 			if len(slices.Compact(slices.Sorted(slices.Values(a.Inspectors)))) != len(a.Inspectors) {
 				t.Fatalf("site %s got an inspector twice: %v", a.Site, a.Inspectors)
 			}
+			// least-loaded first: no picked inspector had a higher load
+			// before this site than a free one left out
+			top, freeBelowCap := -1, 0
 			for _, id := range a.Inspectors {
 				if Conflicted(ins[id], s) {
 					t.Fatalf("inspector %s drawn for site %s, a conflict", id, a.Site)
 				}
+				top = max(top, load[id])
+			}
+			for _, in := range n.Inspectors {
+				if Conflicted(in, s) {
+					continue
+				}
+				if load[in.ID] < cap {
+					freeBelowCap++
+				}
+				if !slices.Contains(a.Inspectors, in.ID) && load[in.ID] < top {
+					t.Fatalf("site %s: %s (load %d) left out for one of load %d", a.Site, in.ID, load[in.ID], top)
+				}
+			}
+			for _, id := range a.Inspectors {
 				load[id]++
 				if load[id] > cap {
-					t.Fatalf("inspector %s drawn for %d sites, above the cap %d", id, load[id], cap)
+					over++
+					if freeBelowCap >= p.InspectorsPerSite {
+						t.Fatalf("inspector %s drawn above the cap %d while %d free ones were below it", id, cap, freeBelowCap)
+					}
 				}
 			}
 		}

@@ -157,7 +157,7 @@ func Draw(r Registers, c Commitment, typed []string) (*Transcript, error) {
 	}
 	ch := c.Hash()
 	seed := Seed(ch, key)
-	draw, err := drawOn(n, c.Plan, seed)
+	draw, err := drawOn(n, c.Plan, seed, nil)
 	if err != nil {
 		return nil, err
 	}
