@@ -45,6 +45,8 @@ type streamVector struct {
 	Words   []string `json:"words"`   // the first 6 words, hex
 	Uniform []uint64 `json:"uniform"` // Uniform(n) for the ns below on a fresh stream
 	Ns      []uint64 `json:"ns"`
+	Read    int      `json:"words_read"` // words Uniform read for them all (rejections included)
+	Steps   []string `json:"steps"`      // what each Uniform read and gave
 }
 
 // failureVector is an input that must be refused with an error containing
@@ -138,15 +140,17 @@ func makeVectors(t *testing.T) vectors {
 	for _, seedHex := range []string{strings.Repeat("00", 32), vs.Draws[0].Seed} {
 		var seed [32]byte
 		hex.Decode(seed[:], []byte(seedHex))
-		sv := streamVector{Seed: seedHex, Ns: []uint64{5, 4, 6, 5, 3, 1, 1 << 63, 3}}
+		sv := streamVector{Seed: seedHex, Ns: []uint64{5, 4, 6, 5, 3, 1, 1 << 63, 1<<63 + 1, 1<<63 + 1, 1<<63 + 1, 3}}
 		s := NewStream(seed)
 		for range 6 {
 			sv.Words = append(sv.Words, fmt.Sprintf("%016x", s.Word()))
 		}
 		s = NewStream(seed)
+		s.trace = func(line string) { sv.Steps = append(sv.Steps, line) }
 		for _, n := range sv.Ns {
 			sv.Uniform = append(sv.Uniform, s.Uniform(n))
 		}
+		sv.Read = s.Words
 		vs.Stream = append(vs.Stream, sv)
 	}
 	good := vs.Draws[0].Transcript
@@ -262,6 +266,25 @@ func TestVectors(t *testing.T) {
 		}
 		if _, err := Verify([]byte(d.Transcript), d.Registers); err != nil {
 			t.Errorf("%s: %v", d.Name, err)
+		}
+	}
+	for _, sv := range got.Stream {
+		var seed [32]byte
+		hex.Decode(seed[:], []byte(sv.Seed))
+		s := NewStream(seed)
+		for i, w := range sv.Words {
+			if g := fmt.Sprintf("%016x", s.Word()); g != w {
+				t.Errorf("stream %s word %d = %s, want %s", sv.Seed, i, g, w)
+			}
+		}
+		s = NewStream(seed)
+		for i, n := range sv.Ns {
+			if g := s.Uniform(n); g != sv.Uniform[i] {
+				t.Errorf("stream %s: Uniform(%d) = %d, want %d", sv.Seed, n, g, sv.Uniform[i])
+			}
+		}
+		if s.Words != sv.Read {
+			t.Errorf("stream %s: %d words read, want %d", sv.Seed, s.Words, sv.Read)
 		}
 	}
 	for _, k := range got.Keys {
