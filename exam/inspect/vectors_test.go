@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -298,5 +299,22 @@ func TestVectors(t *testing.T) {
 		if err := runFailure(f, wr); err == nil || !strings.Contains(err.Error(), f.Error) {
 			t.Errorf("failure %q: got %v, want %q", f.Name, err, f.Error)
 		}
+	}
+}
+
+// TestIndependentRedo runs testdata/redo.py, a re-run of the draw written
+// from FORMAT.md alone in Python's standard library, on the vectors: the
+// format says enough to get every transcript byte for byte without our code.
+func TestIndependentRedo(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3 on this machine")
+	}
+	out, err := exec.Command(py, "testdata/redo.py", vectorsFile).CombinedOutput()
+	if err != nil {
+		t.Fatalf("redo.py: %v\n%s", err, out)
+	}
+	if n := strings.Count(string(out), "same "); n != len(makeVectors(t).Draws) {
+		t.Fatalf("redo.py confirmed %d draws:\n%s", n, out)
 	}
 }
