@@ -70,7 +70,10 @@ func table(name string, data []byte, cols map[string]string, required []string, 
 	fields := make([]string, len(header))
 	seen := map[string]bool{}
 	for i, h := range header {
-		f, ok := cols[strings.TrimSpace(h)]
+		if strings.TrimSpace(h) == "" {
+			continue // a column Excel kept with no header: its cells must be empty
+		}
+		f, ok := cols[strings.ToLower(strings.TrimSpace(h))]
 		if !ok {
 			return &RowError{File: name, Row: 1, Field: h, Msg: "unknown column"}
 		}
@@ -102,8 +105,15 @@ func table(name string, data []byte, cols map[string]string, required []string, 
 		m := make(map[string]string, len(fields))
 		blank := true
 		for i, f := range fields {
-			m[f] = strings.TrimSpace(rec[i])
-			blank = blank && m[f] == ""
+			cell := strings.TrimSpace(rec[i])
+			if f == "" {
+				if cell != "" {
+					return &RowError{File: name, Row: n, Field: fmt.Sprintf("column %d", i+1), Msg: "a value in a column with no header"}
+				}
+				continue
+			}
+			m[f] = cell
+			blank = blank && cell == ""
 		}
 		if blank {
 			continue

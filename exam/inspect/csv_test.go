@@ -29,6 +29,7 @@ func TestParseRegisters(t *testing.T) {
 	}
 	zh := "考点代码,考点名称,所属机构\nS01,\"第一考点, 北区\",O1;O9\nS02,第二考点,O2\n"
 	zhIns := "编号,所属机构,姓名,关联考点\nI02,O3;O2,王芳,S02;S01\nI01,O1,张伟,\n"
+	upper := "ID,Name,ORGS,Sites,\nI01,张伟,O1,,\nI02,王芳,O2；O3,S01、S02,\n"
 	for _, c := range []struct {
 		name      string
 		sites, in []byte
@@ -37,6 +38,7 @@ func TestParseRegisters(t *testing.T) {
 		{"UTF-8 with BOM", []byte("\xef\xbb\xbf" + sitesCSV), []byte("\xef\xbb\xbf" + inspectorsCSV)},
 		{"GB18030", gb(sitesCSV), gb(inspectorsCSV)},
 		{"Chinese headers, other column order", gb(zh), []byte(zhIns)},
+		{"headers in capitals, an empty column with no header", []byte(sitesCSV), []byte(upper)},
 	} {
 		r, err := ParseRegisters("sites.csv", c.sites, "inspectors.csv", c.in)
 		if err != nil {
@@ -57,6 +59,7 @@ func TestParseRegistersRefuses(t *testing.T) {
 		{"empty sites file", "", inspectorsCSV, "sites.csv: row 1: empty file"},
 		{"unknown column", "code,name,city\n", inspectorsCSV, "sites.csv: row 1, field city: unknown column"},
 		{"missing column", "code,orgs\n", inspectorsCSV, "sites.csv: row 1, field name: column missing"},
+		{"a value under no header", "code,name,\nS01,a,x\n", inspectorsCSV, "sites.csv: row 2, field column 3: a value in a column with no header"},
 		{"column twice", "code,name,考点代码\n", inspectorsCSV, "sites.csv: row 1, field 考点代码: column appears twice"},
 		{"empty code", "code,name\nS01,a\n,b\n", "id,name\n", "sites.csv: row 3, field code: empty"},
 		{"duplicate code", "code,name\nS01,a\nS02,b\nS01,c\n", "id,name\n", "sites.csv: row 4, field code: S01 appears in row 2 too"},
