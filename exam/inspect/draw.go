@@ -175,11 +175,15 @@ func drawOn(r Registers, p Plan, seed [32]byte, trace func(string)) ([]Assignmen
 			say("site %s: %d conflicted; free: %s", r.Sites[si].Code, conflicted, strings.Join(l, " "))
 		}
 		picked := make([]int, 0, k)
-		for level := low; len(picked) < k; level++ {
+		for level := low; len(picked) < k; {
 			bucket = bucket[:0]
+			next := -1 // the lowest load above level among the free: the next bucket
 			for _, i := range free {
-				if load[i] == level {
+				switch l := load[i]; {
+				case l == level:
 					bucket = append(bucket, i)
+				case l > level && (next < 0 || l < next):
+					next = l
 				}
 			}
 			need := k - len(picked)
@@ -198,6 +202,7 @@ func drawOn(r Registers, p Plan, seed [32]byte, trace func(string)) ([]Assignmen
 				bucket = bucket[:need]
 			}
 			picked = append(picked, bucket...)
+			level = next
 		}
 		ids := make([]string, k)
 		for j, i := range picked {
