@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strings"
@@ -303,8 +304,10 @@ func TestVectors(t *testing.T) {
 }
 
 // TestIndependentRedo runs testdata/redo.py, a re-run of the draw written
-// from FORMAT.md alone in Python's standard library, on the vectors: the
-// format says enough to get every transcript byte for byte without our code.
+// from FORMAT.md alone in Python's standard library, on the vectors and on
+// 60 draws over random registers (conflicts, loads above the cap, repeated
+// ties): the format says enough to get every transcript byte for byte
+// without our code.
 func TestIndependentRedo(t *testing.T) {
 	py, err := exec.LookPath("python3")
 	if err != nil {
@@ -316,5 +319,54 @@ func TestIndependentRedo(t *testing.T) {
 	}
 	if n := strings.Count(string(out), "same "); n != len(makeVectors(t).Draws) {
 		t.Fatalf("redo.py confirmed %d draws:\n%s", n, out)
+	}
+
+	if testing.Short() {
+		return // the 60 random draws below take a few seconds of Python
+	}
+	rnd := rand.New(rand.NewPCG(17, 3797))
+	var random vectors
+	for len(random.Draws) < 60 {
+		var r Registers
+		ns, ni, no := 1+rnd.IntN(40), 2+rnd.IntN(30), 1+rnd.IntN(8)
+		for i := range ns {
+			s := Site{Code: fmt.Sprintf("S%d", i), Name: "考点"}
+			for range rnd.IntN(3) {
+				s.Orgs = append(s.Orgs, fmt.Sprintf("O%d", rnd.IntN(no)))
+			}
+			r.Sites = append(r.Sites, s)
+		}
+		for i := range ni {
+			in := Inspector{ID: fmt.Sprintf("I%d", i), Name: "督导"}
+			for range rnd.IntN(3) {
+				in.Orgs = append(in.Orgs, fmt.Sprintf("O%d", rnd.IntN(no)))
+			}
+			for range rnd.IntN(3) {
+				in.Sites = append(in.Sites, fmt.Sprintf("S%d", rnd.IntN(ns)))
+			}
+			r.Inspectors = append(r.Inspectors, in)
+		}
+		v := drawVector{
+			Name: fmt.Sprintf("random %d", len(random.Draws)), Registers: r,
+			Plan:    Plan{InspectorsPerSite: 2 + rnd.IntN(3), MinSites: 1 + rnd.IntN(4), SharePercent: 1 + rnd.IntN(100)},
+			Sources: lottery, CommittedAt: "2026-11-29T12:00:00Z",
+			Typed: []string{fmt.Sprintf("%d %d %d %d %d %d", rnd.IntN(34), rnd.IntN(34), rnd.IntN(34), rnd.IntN(34), rnd.IntN(34), rnd.IntN(34)),
+				fmt.Sprint(rnd.IntN(17)), fmt.Sprintf("%x", rnd.Uint64())},
+		}
+		if v, err = runDraw(v, false); err == nil {
+			random.Draws = append(random.Draws, v)
+		}
+	}
+	file := t.TempDir() + "/random.json"
+	b, _ := json.Marshal(random)
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(py, "testdata/redo.py", file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("redo.py on random draws: %v\n%s", err, out)
+	}
+	if n := strings.Count(string(out), "same "); n != 60 {
+		t.Fatalf("redo.py confirmed %d of 60 random draws:\n%s", n, out)
 	}
 }
