@@ -202,10 +202,10 @@ func TestValuesRefused(t *testing.T) {
 		want  string
 	}{
 		{[]string{"07 12 19 23 28", "09"}, "5 numbers typed, the commitment announced 6"},
-		{[]string{"07 12 19 23 28 33 01", "09"}, "7 numbers typed"},
+		{[]string{"07 12 19 23 28 33 01", "09"}, "public value 1 (red): more than 6 numbers typed"},
 		{[]string{"07 12 19 23 28 3.5", "09"}, `"3.5" is not a whole number`},
 		{[]string{"07 12 19 23 28 -3", "09"}, `"-3"`},
-		{[]string{"07 12 19 23 28 33"}, "1 values typed, the commitment announced 2"},
+		{[]string{"07 12 19 23 28 33"}, "public values: 1 values typed, the commitment announced 2 sources"},
 		{[]string{"07 12 19 23 28 33", ""}, "0 numbers typed"},
 		{[]string{"07 12 19 23 28 33", strings.Repeat("9", 31)}, "more than 30 digits"},
 	} {

@@ -83,12 +83,15 @@ func (e *ShortError) Is(target error) bool { return target == ErrInvalid }
 // ValuesError is a public value, as typed, that does not fit the source the
 // commitment announced.
 type ValuesError struct {
-	Source int    // from 0
+	Source int    // from 0; -1 when the number of values is at fault
 	Name   string // the source's name in the commitment
 	Msg    string
 }
 
 func (e *ValuesError) Error() string {
+	if e.Source < 0 {
+		return "public values: " + e.Msg
+	}
 	return fmt.Sprintf("public value %d (%s): %s", e.Source+1, e.Name, e.Msg)
 }
 

@@ -93,7 +93,10 @@ func NormalValue(s Source, typed string) (string, error) {
 				break
 			}
 		}
-		if len(nums) != s.Count {
+		if len(nums) > s.Count {
+			return "", bad("more than %d numbers typed, the commitment announced %d", s.Count, s.Count)
+		}
+		if len(nums) < s.Count {
 			return "", bad("%d numbers typed, the commitment announced %d", len(nums), s.Count)
 		}
 		slices.SortFunc(nums, func(a, b string) int {
@@ -138,7 +141,7 @@ func halfWidth(r rune) rune {
 // form too (NormalValue), as the transcript holds them.
 func Key(sources []Source, typed []string) (key string, normal []string, err error) {
 	if len(typed) != len(sources) {
-		return "", nil, &ValuesError{Source: min(len(typed), len(sources)), Name: "", Msg: fmt.Sprintf("%d values typed, the commitment announced %d sources", len(typed), len(sources))}
+		return "", nil, &ValuesError{Source: -1, Msg: fmt.Sprintf("%d values typed, the commitment announced %d sources", len(typed), len(sources))}
 	}
 	var k strings.Builder
 	normal = make([]string, len(sources))
