@@ -140,8 +140,8 @@ type edge struct {
 // learner's granted conversions (sorted).
 func convertLearner(res *Result, idx ruleIndex, version int, asOf Date, outs []Outcome, granted []Conversion) {
 	type at struct{ a, b string }
-	usedAt := map[at]bool{}    // (outcome key, school) used by a granted conversion
-	credited := map[at]bool{}  // (school, course) passed or credited
+	usedAt := map[at]bool{}   // (outcome key, school) used by a granted conversion
+	credited := map[at]bool{} // (school, course) passed or credited
 	hasGrant := map[string]bool{}
 	for _, c := range granted {
 		usedAt[at{c.Outcome, c.School}] = true
