@@ -171,8 +171,8 @@ func ReadCourses(name string, r io.Reader, encoding string) ([]Outcome, error) {
 			break // the rest cannot be framed into rows
 		}
 		line, _ := cr.FieldPos(0)
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue
+		if blank(rec) {
+			continue // an empty line, or a row Excel cleared (",,,,")
 		}
 		field := func(name string) string {
 			if i := col[name]; i < len(rec) {
@@ -271,4 +271,14 @@ func parseCourse(field func(string) string, bad func(field, format string, args 
 		report(ColDate, "%v", err)
 	}
 	return o, n == 0
+}
+
+// blank reports whether every field of a row is empty.
+func blank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -30,6 +31,8 @@ type RuleSet struct {
 	Version int    `json:"version"`        // 1, 2, …: each import a higher one (the store checks)
 	Name    string `json:"name,omitempty"` // what the office calls it, e.g. "2026 年学分转换规则"
 	Rules   []Rule `json:"rules"`
+
+	rulesLine int // where the file's "rules" key is, for its errors
 }
 
 // Rule converts a certificate of one level, with at least a score, earned
@@ -66,11 +69,11 @@ type ruleJSON struct {
 	ID          string      `json:"id"`
 	Certificate string      `json:"certificate"`
 	Level       string      `json:"level"`
-	MinScore    json.Number `json:"min_score"`
+	MinScore    json.RawMessage `json:"min_score"`
 	School      string      `json:"school"`
 	Course      string      `json:"course"`
 	CourseName  string      `json:"course_name"`
-	Credits     json.Number `json:"credits"`
+	Credits     json.RawMessage `json:"credits"`
 	ValidFrom   string      `json:"valid_from"`
 	ValidTo     string      `json:"valid_to"`
 }
@@ -119,12 +122,15 @@ func lineAt(data []byte, off int64) int {
 	return 1 + bytes.Count(data[:off], []byte("\n"))
 }
 
-// skipSpace moves off past white space and commas, to the next value.
-func skipSpace(data []byte, off int64) int64 {
-	for off < int64(len(data)) && strings.IndexByte(" \t\r\n,", data[off]) >= 0 {
-		off++
+// keyLine is the line of the first "key" in data: where a top-level key
+// is (a rule's keys come after the top-level ones in any file we write; in
+// another the line may be a rule's, which still points near the fault).
+func keyLine(data []byte, key string) int {
+	i := bytes.Index(data, []byte(`"`+key+`"`))
+	if i < 0 {
+		return 1
 	}
-	return off
+	return lineAt(data, int64(i))
 }
 
 // jsonProblem reports a decoding error at base (the offset its decoder started at).
@@ -169,7 +175,7 @@ func decodeRules(p *problems, data []byte) (*RuleSet, []int) {
 	}
 	var top struct {
 		Format  string            `json:"format"`
-		Version json.Number       `json:"version"`
+		Version json.RawMessage   `json:"version"`
 		Name    string            `json:"name"`
 		Rules   []json.RawMessage `json:"rules"`
 	}
@@ -183,17 +189,17 @@ func decodeRules(p *problems, data []byte) (*RuleSet, []int) {
 		p.add(lineAt(data, dec.InputOffset()), "", "", "data after the JSON object")
 		return nil, nil
 	}
-	rs := &RuleSet{Format: top.Format, Name: top.Name}
+	rs := &RuleSet{Format: top.Format, Name: top.Name, rulesLine: keyLine(data, "rules")}
 	if top.Format != RulesFormat {
-		p.add(1, "", "format", "%q is not %q", top.Format, RulesFormat)
+		p.add(keyLine(data, "format"), "", "format", "%q is not %q", top.Format, RulesFormat)
 	}
-	if v, err := top.Version.Int64(); err != nil || v < 1 || v > 1<<31-1 {
-		p.add(1, "", "version", "%q is not a version number 1, 2, …", top.Version.String())
+	if v, err := strconv.Atoi(string(top.Version)); err != nil || v < 1 {
+		p.add(keyLine(data, "version"), "", "version", "%s is not a version number 1, 2, …", cut(string(top.Version), 20))
 	} else {
-		rs.Version = int(v)
+		rs.Version = v
 	}
 	if !printable(rs.Name, 128) {
-		p.add(1, "", "name", "is longer than 128 characters or has control characters")
+		p.add(keyLine(data, "name"), "", "name", "is longer than 128 characters or has control characters")
 	}
 	// Find where each rule starts: the raw messages are copies, so find
 	// them in order in the file after the "rules" key.
@@ -230,12 +236,16 @@ func decodeRules(p *problems, data []byte) (*RuleSet, []int) {
 // does not read.
 func parseRule(p *problems, line int, record string, rj ruleJSON) Rule {
 	r := Rule{ID: rj.ID, Certificate: rj.Certificate, Level: exam.Level(rj.Level), School: rj.School, Course: rj.Course, CourseName: rj.CourseName}
-	num := func(field string, n json.Number) Hundredths {
-		if n == "" {
+	num := func(field string, raw json.RawMessage) Hundredths {
+		switch {
+		case len(raw) == 0 || string(raw) == "null":
 			p.add(line, record, field, "is missing")
 			return 0
+		case raw[0] == '"':
+			p.add(line, record, field, "%s is a string, not a number", cut(string(raw), 20))
+			return 0
 		}
-		v, err := ParseHundredths(n.String())
+		v, err := ParseHundredths(string(raw))
 		if err != nil {
 			p.add(line, record, field, "%v", err)
 		}
@@ -273,7 +283,7 @@ func (rs *RuleSet) check(p *problems, lines []int) {
 		p.add(0, "", "version", "%d is not a version number 1, 2, …", rs.Version)
 	}
 	if len(rs.Rules) == 0 {
-		p.add(1, "", "rules", "no rules")
+		p.add(rs.rulesLine, "", "rules", "no rules")
 	}
 	ids := map[string]int{}
 	courseNames := map[[2]string]int{}
@@ -364,6 +374,14 @@ func window(r Rule) string {
 		to = "open"
 	}
 	return r.ValidFrom.String() + ".." + to
+}
+
+// cut shortens s to at most n characters for a message.
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
 }
 
 // printable reports whether s has at most max characters and no control characters.
