@@ -66,16 +66,16 @@ func (r Rule) Admits(o Outcome) bool {
 // ruleJSON is a rule as the file writes it, read field by field so that a
 // wrong value is reported with its field.
 type ruleJSON struct {
-	ID          string      `json:"id"`
-	Certificate string      `json:"certificate"`
-	Level       string      `json:"level"`
+	ID          string          `json:"id"`
+	Certificate string          `json:"certificate"`
+	Level       string          `json:"level"`
 	MinScore    json.RawMessage `json:"min_score"`
-	School      string      `json:"school"`
-	Course      string      `json:"course"`
-	CourseName  string      `json:"course_name"`
+	School      string          `json:"school"`
+	Course      string          `json:"course"`
+	CourseName  string          `json:"course_name"`
 	Credits     json.RawMessage `json:"credits"`
-	ValidFrom   string      `json:"valid_from"`
-	ValidTo     string      `json:"valid_to"`
+	ValidFrom   string          `json:"valid_from"`
+	ValidTo     string          `json:"valid_to"`
 }
 
 // ReadRules reads and checks a rule file (FORMAT.md). name is the file's
