@@ -48,12 +48,18 @@ func TestApplication(t *testing.T) {
 		state credit.State
 		err   error
 	}{
-		{"approve", func(a credit.Application) (credit.Application, error) { return a.Approve("教务处 王老师", day, "", res) }, credit.Approved, nil},
+		{"approve", func(a credit.Application) (credit.Application, error) {
+			return a.Approve("教务处 王老师", day, "", res)
+		}, credit.Approved, nil},
 		{"approve with nobody", func(a credit.Application) (credit.Application, error) { return a.Approve(" ", day, "", res) }, credit.Applied, credit.ErrReason},
-		{"refuse with a reason", func(a credit.Application) (credit.Application, error) { return a.Refuse("王老师", day, "课程已修") }, credit.Refused, nil},
+		{"refuse with a reason", func(a credit.Application) (credit.Application, error) {
+			return a.Refuse("王老师", day, "课程已修")
+		}, credit.Refused, nil},
 		{"refuse without a reason", func(a credit.Application) (credit.Application, error) { return a.Refuse("王老师", day, "") }, credit.Applied, credit.ErrReason},
 		{"withdraw", func(a credit.Application) (credit.Application, error) { return a.Withdraw("L1", day, "") }, credit.Withdrawn, nil},
-		{"revoke before approval", func(a credit.Application) (credit.Application, error) { return a.Revoke("王老师", day, "证书撤销") }, credit.Applied, &credit.TransitionError{}},
+		{"revoke before approval", func(a credit.Application) (credit.Application, error) {
+			return a.Revoke("王老师", day, "证书撤销")
+		}, credit.Applied, &credit.TransitionError{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := tc.do(a)
