@@ -76,12 +76,16 @@ type Result struct {
 // ReadRules or Check.
 func Convert(in Input) Result {
 	idx := indexRules(in.Rules)
-	outs := slices.Clone(in.Outcomes)
+	outs := make([]keyed, len(in.Outcomes))
+	for i := range in.Outcomes {
+		outs[i] = keyed{&in.Outcomes[i], in.Outcomes[i].Key()}
+	}
 	slices.SortFunc(outs, compareOutcomes)
-	outs = slices.CompactFunc(outs, func(a, b Outcome) bool { return a.Learner == b.Learner && a.Key() == b.Key() })
+	outs = slices.CompactFunc(outs, func(a, b keyed) bool { return a.Learner == b.Learner && a.key == b.key })
 	granted := slices.Clone(in.Granted)
 	slices.SortFunc(granted, compareConversions)
-	var res Result
+	res := Result{Conversions: make([]Conversion, 0, len(outs)+len(granted))}
+	sc := newScratch()
 	g := 0
 	for i := 0; i < len(outs); {
 		j := i
@@ -89,7 +93,7 @@ func Convert(in Input) Result {
 			j++
 		}
 		learner := outs[i].Learner
-		// granted conversions of learners before this one, and of this one
+		// granted conversions of learners with no outcome given, before this one
 		for g < len(granted) && granted[g].Learner < learner {
 			res.Conversions = append(res.Conversions, markGranted(granted[g]))
 			g++
@@ -98,14 +102,21 @@ func Convert(in Input) Result {
 		for h < len(granted) && granted[h].Learner == learner {
 			h++
 		}
-		convertLearner(&res, idx, in.Rules.Version, in.AsOf, outs[i:j], granted[g:h])
+		from := len(res.Conversions)
+		convertLearner(&res, sc, idx, in.Rules.Version, in.AsOf, outs[i:j], granted[g:h])
+		slices.SortFunc(res.Conversions[from:], compareConversions)
 		g, i = h, j
 	}
 	for ; g < len(granted); g++ {
 		res.Conversions = append(res.Conversions, markGranted(granted[g]))
 	}
-	slices.SortFunc(res.Conversions, compareConversions)
 	return res
+}
+
+// keyed is an outcome with its key, worked out once.
+type keyed struct {
+	*Outcome
+	key string
 }
 
 func markGranted(c Conversion) Conversion {
@@ -115,8 +126,8 @@ func markGranted(c Conversion) Conversion {
 
 // compareOutcomes orders outcomes by learner, key, then every other field,
 // so that sorting makes any order of the same outcomes one order.
-func compareOutcomes(a, b Outcome) int {
-	return cmp.Or(cmp.Compare(a.Learner, b.Learner), cmp.Compare(a.Key(), b.Key()),
+func compareOutcomes(a, b keyed) int {
+	return cmp.Or(cmp.Compare(a.Learner, b.Learner), cmp.Compare(a.key, b.key),
 		cmp.Compare(b.Score, a.Score), cmp.Compare(a.Date, b.Date), cmp.Compare(a.Kind, b.Kind),
 		cmp.Compare(a.Certificate, b.Certificate), cmp.Compare(a.Level, b.Level),
 		cmp.Compare(a.CourseName, b.CourseName), cmp.Compare(a.Credits, b.Credits),
@@ -135,34 +146,52 @@ type edge struct {
 	rule *Rule
 }
 
+// pair is two strings: (outcome key, school) or (school, course).
+type pair struct{ a, b string }
+
+// scratch is what convertLearner reuses from one learner to the next.
+type scratch struct {
+	usedAt   map[pair]bool   // (outcome key, school) used by a granted conversion
+	credited map[pair]bool   // (school, course) passed or credited
+	hasGrant map[string]bool // outcome keys with a granted conversion
+	edges    []edge
+	offered  []bool
+	got      []bool
+}
+
+func newScratch() *scratch {
+	return &scratch{usedAt: map[pair]bool{}, credited: map[pair]bool{}, hasGrant: map[string]bool{}}
+}
+
 // convertLearner adds one learner's conversions and notes to res.
 // outs are the learner's outcomes (sorted, one per key), granted the
 // learner's granted conversions (sorted).
-func convertLearner(res *Result, idx ruleIndex, version int, asOf Date, outs []Outcome, granted []Conversion) {
-	type at struct{ a, b string }
-	usedAt := map[at]bool{}   // (outcome key, school) used by a granted conversion
-	credited := map[at]bool{} // (school, course) passed or credited
-	hasGrant := map[string]bool{}
+func convertLearner(res *Result, sc *scratch, idx ruleIndex, version int, asOf Date, outs []keyed, granted []Conversion) {
+	clear(sc.usedAt)
+	clear(sc.credited)
+	clear(sc.hasGrant)
 	for _, c := range granted {
-		usedAt[at{c.Outcome, c.School}] = true
-		credited[at{c.School, c.Course}] = true
-		hasGrant[c.Outcome] = true
+		sc.usedAt[pair{c.Outcome, c.School}] = true
+		sc.credited[pair{c.School, c.Course}] = true
+		sc.hasGrant[c.Outcome] = true
 		res.Conversions = append(res.Conversions, markGranted(c))
 	}
 	for _, o := range outs {
 		if o.Kind == KindCourse {
-			credited[at{o.School, o.Course}] = true
+			sc.credited[pair{o.School, o.Course}] = true
 		}
 	}
-	bySchool := map[string][]edge{}
-	offered := make([]bool, len(outs))
+	sc.edges = sc.edges[:0]
+	sc.offered = append(sc.offered[:0], make([]bool, len(outs))...)
+	sc.got = append(sc.got[:0], make([]bool, len(outs))...)
+	offered, got := sc.offered, sc.got
 	for i, o := range outs {
 		if o.Kind != KindCertificate {
 			continue
 		}
 		note := func(r Reason) {
-			if !hasGrant[o.Key()] {
-				res.Unconverted = append(res.Unconverted, Note{Learner: o.Learner, Outcome: o.Key(), Reason: r})
+			if !sc.hasGrant[o.key] {
+				res.Unconverted = append(res.Unconverted, Note{Learner: o.Learner, Outcome: o.key, Reason: r})
 			}
 		}
 		if asOf != NoDate && o.Date > asOf {
@@ -184,10 +213,10 @@ func convertLearner(res *Result, idx ruleIndex, version int, asOf Date, outs []O
 				continue
 			}
 			admitted = true
-			if usedAt[at{o.Key(), r.School}] || credited[at{r.School, r.Course}] {
+			if sc.usedAt[pair{o.key, r.School}] || sc.credited[pair{r.School, r.Course}] {
 				continue
 			}
-			bySchool[r.School] = append(bySchool[r.School], edge{i, r})
+			sc.edges = append(sc.edges, edge{i, r})
 			offered[i] = true
 		}
 		switch {
@@ -197,26 +226,27 @@ func convertLearner(res *Result, idx ruleIndex, version int, asOf Date, outs []O
 			note(ReasonTaken)
 		}
 	}
-	got := make([]bool, len(outs))
-	schools := make([]string, 0, len(bySchool))
-	for s := range bySchool {
-		schools = append(schools, s)
-	}
-	slices.Sort(schools)
-	for _, s := range schools {
-		for _, e := range match(outs, bySchool[s]) {
+	edges := sc.edges
+	slices.SortFunc(edges, func(a, b edge) int { return cmp.Compare(a.rule.School, b.rule.School) })
+	for i := 0; i < len(edges); {
+		j := i + 1
+		for j < len(edges) && edges[j].rule.School == edges[i].rule.School {
+			j++
+		}
+		for _, e := range match(outs, edges[i:j]) {
 			o := outs[e.o]
 			got[e.o] = true
 			res.Conversions = append(res.Conversions, Conversion{
-				Learner: o.Learner, Outcome: o.Key(), Certificate: o.Certificate, Level: o.Level, Score: o.Score, Earned: o.Date,
+				Learner: o.Learner, Outcome: o.key, Certificate: o.Certificate, Level: o.Level, Score: o.Score, Earned: o.Date,
 				School: e.rule.School, Course: e.rule.Course, CourseName: e.rule.CourseName, Credits: e.rule.Credits,
 				RuleSet: version, Rule: e.rule.ID,
 			})
 		}
+		i = j
 	}
 	for i, o := range outs {
-		if offered[i] && !got[i] && !hasGrant[o.Key()] {
-			res.Unconverted = append(res.Unconverted, Note{Learner: o.Learner, Outcome: o.Key(), Reason: ReasonTaken})
+		if offered[i] && !got[i] && !sc.hasGrant[o.key] {
+			res.Unconverted = append(res.Unconverted, Note{Learner: o.Learner, Outcome: o.key, Reason: ReasonTaken})
 		}
 	}
 }
@@ -224,44 +254,47 @@ func convertLearner(res *Result, idx ruleIndex, version int, asOf Date, outs []O
 // better is the preference order of edges: more credits, then the outcome
 // first in key order, then the course first in code order, then (for two
 // rules of one outcome and course) the rule first in id order.
-func better(outs []Outcome, a, b edge) int {
-	return cmp.Or(cmp.Compare(b.rule.Credits, a.rule.Credits), cmp.Compare(outs[a.o].Key(), outs[b.o].Key()),
+func better(outs []keyed, a, b edge) int {
+	return cmp.Or(cmp.Compare(b.rule.Credits, a.rule.Credits), cmp.Compare(outs[a.o].key, outs[b.o].key),
 		cmp.Compare(a.rule.Course, b.rule.Course), cmp.Compare(a.rule.ID, b.rule.ID))
 }
 
 // match chooses the conversions of one learner at one school: the edges,
 // at most one per outcome and one per course, with the most credits, and
 // among those the first in preference order (FORMAT.md).
-func match(outs []Outcome, edges []edge) []edge {
+func match(outs []keyed, edges []edge) []edge {
 	slices.SortFunc(edges, func(a, b edge) int { return better(outs, a, b) })
-	// one edge per (outcome, course): the first in preference order
-	type oc struct {
-		o      int
-		course string
-	}
-	seen := map[oc]bool{}
-	edges = slices.DeleteFunc(edges, func(e edge) bool {
-		k := oc{e.o, e.rule.Course}
-		dup := seen[k]
-		seen[k] = true
-		return dup
-	})
-	rows, cols := map[int]int{}, map[string]int{}
+	// one edge per (outcome, course): the first in preference order; in
+	// place (edges is the caller's scratch)
+	keep := edges[:0]
 	clash := false
 	for _, e := range edges {
-		if _, ok := rows[e.o]; ok {
-			clash = true
-		} else {
-			rows[e.o] = len(rows)
+		dup := false
+		for _, k := range keep {
+			if k.o == e.o && k.rule.Course == e.rule.Course {
+				dup = true
+				break
+			}
+			if k.o == e.o || k.rule.Course == e.rule.Course {
+				clash = true
+			}
 		}
-		if _, ok := cols[e.rule.Course]; ok {
-			clash = true
-		} else {
-			cols[e.rule.Course] = len(cols)
+		if !dup {
+			keep = append(keep, e)
 		}
 	}
+	edges = keep
 	if !clash {
 		return edges
+	}
+	rows, cols := map[int]int{}, map[string]int{}
+	for _, e := range edges {
+		if _, ok := rows[e.o]; !ok {
+			rows[e.o] = len(rows)
+		}
+		if _, ok := cols[e.rule.Course]; !ok {
+			cols[e.rule.Course] = len(cols)
+		}
 	}
 	n := max(len(rows), len(cols))
 	w := make([][]int64, n)

@@ -1,6 +1,8 @@
 package credit_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -386,6 +388,26 @@ func TestPropertyPreviews(t *testing.T) {
 			if p.NewCredits != n || p.GrantedCredits != g || p.Learners != len(learners) {
 				t.Fatalf("school %s preview %+v, want new %v granted %v learners %d", s, p, n, g, len(learners))
 			}
+		}
+	})
+}
+
+// TestPropertyRulesRoundTrip: a rule set written with encoding/json reads
+// back the same with ReadRules (the office can export what it imported).
+func TestPropertyRulesRoundTrip(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		rs := genRules(t, genWorld(t))
+		rs.Name = rapid.SampledFrom([]string{"", "2026 年学分转换规则"}).Draw(t, "name")
+		b, err := json.MarshalIndent(rs, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := credit.ReadRules("rt.json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%v\n%s", err, b)
+		}
+		if back.Version != rs.Version || back.Name != rs.Name || !slices.Equal(back.Rules, rs.Rules) {
+			t.Fatalf("read back %+v, wrote %+v", back, rs)
 		}
 	})
 }
