@@ -3,6 +3,7 @@ package credit
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"onex/exam"
@@ -58,6 +59,9 @@ type problems struct {
 }
 
 func (p *problems) add(line int, record, field, format string, args ...any) {
+	if field != "" && slices.ContainsFunc(p.list, func(q Problem) bool { return q.Line == line && q.Record == record && q.Field == field }) {
+		return // one problem a field: the first (a value that did not read is not checked again)
+	}
 	p.list = append(p.list, Problem{File: p.file, Line: line, Record: record, Field: field, Reason: fmt.Sprintf(format, args...)})
 }
 

@@ -97,10 +97,10 @@ func ReadRules(name string, r io.Reader) (*RuleSet, error) {
 		return nil, p.err()
 	}
 	rs, lines := decodeRules(p, data)
-	if len(p.list) > 0 {
+	if rs == nil {
 		return nil, p.err()
 	}
-	rs.check(p, lines)
+	rs.check(p, lines) // also when a field did not read: every problem at once, one per field
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -201,6 +201,7 @@ func decodeRules(p *problems, data []byte) (*RuleSet, []int) {
 	if !printable(rs.Name, 128) {
 		p.add(keyLine(data, "name"), "", "name", "is longer than 128 characters or has control characters")
 	}
+	whole := true // every rule decoded, so rs.Rules[i] is the file's rule i
 	// Find where each rule starts: the raw messages are copies, so find
 	// them in order in the file after the "rules" key.
 	lines := make([]int, len(top.Rules))
@@ -222,12 +223,16 @@ func decodeRules(p *problems, data []byte) (*RuleSet, []int) {
 		rd.DisallowUnknownFields()
 		if err := rd.Decode(&rj); err != nil {
 			jsonProblem(p, data, off, record, err)
+			whole = false
 			continue
 		}
 		if rj.ID != "" && printable(rj.ID, 32) {
 			record = fmt.Sprintf("rule %d (%s)", i+1, rj.ID)
 		}
 		rs.Rules = append(rs.Rules, parseRule(p, lines[i], record, rj))
+	}
+	if !whole {
+		return nil, nil
 	}
 	return rs, lines
 }
