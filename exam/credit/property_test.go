@@ -2,6 +2,7 @@ package credit_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -267,8 +268,50 @@ func TestPropertyMostCredits(t *testing.T) {
 			return b
 		}
 		for k, os := range offers {
-			if want := best(os, map[string]bool{}, map[string]bool{}); credits(got[k]) != want {
+			want := best(os, map[string]bool{}, map[string]bool{})
+			if credits(got[k]) != want {
 				t.Fatalf("%v: %v credits, the most is %v; offers %v, got %v", k, credits(got[k]), want, os, short(res))
+			}
+			// Which choice: of the tiers of one outcome and course the most
+			// credits; offers ranked by credits (more first), outcome key,
+			// course; the first choice with the most credits when choices are
+			// listed taking each offer before leaving it out.
+			slices.SortFunc(os, func(a, b offer) int {
+				return cmp.Or(cmp.Compare(a.outcome, b.outcome), cmp.Compare(a.course, b.course), cmp.Compare(b.credits, a.credits))
+			})
+			os = slices.CompactFunc(os, func(a, b offer) bool { return a.outcome == b.outcome && a.course == b.course })
+			slices.SortFunc(os, func(a, b offer) int {
+				return cmp.Or(cmp.Compare(b.credits, a.credits), cmp.Compare(a.outcome, b.outcome), cmp.Compare(a.course, b.course))
+			})
+			var first []offer
+			var walk func(i int, chosen []offer, usedO, usedC map[string]bool, sum credit.Credits) bool
+			walk = func(i int, chosen []offer, usedO, usedC map[string]bool, sum credit.Credits) bool {
+				if i == len(os) {
+					if sum == want {
+						first = slices.Clone(chosen)
+						return true
+					}
+					return false
+				}
+				o := os[i]
+				if !usedO[o.outcome] && !usedC[o.course] {
+					usedO[o.outcome], usedC[o.course] = true, true
+					found := walk(i+1, append(chosen, o), usedO, usedC, sum+o.credits)
+					usedO[o.outcome], usedC[o.course] = false, false
+					if found {
+						return true
+					}
+				}
+				return walk(i+1, chosen, usedO, usedC, sum)
+			}
+			walk(0, nil, map[string]bool{}, map[string]bool{}, 0)
+			var chose []offer
+			for _, c := range got[k] {
+				chose = append(chose, offer{c.Outcome, c.Course, c.Credits})
+			}
+			slices.SortFunc(first, func(a, b offer) int { return cmp.Compare(a.course, b.course) })
+			if !slices.Equal(chose, first) {
+				t.Fatalf("%v: chose %v, the preference order gives %v (offers %v)", k, chose, first, os)
 			}
 		}
 		converted := map[string]int{}
