@@ -103,3 +103,15 @@ func BenchmarkMatchDense(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPreviewLearner is one learner's preview as the learner's page
+// asks it: the account's 3 certificates against the 500 rules.
+func BenchmarkPreviewLearner(b *testing.B) {
+	in := benchInput(b)
+	in.Outcomes = in.Outcomes[:3]
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		credit.PreviewLearner(in, "L000000")
+	}
+}
