@@ -83,6 +83,12 @@ func TestTranslations(t *testing.T) {
 		server.PurposeRemark, server.PurposeModerate, server.PurposeAppeal} { // purposes of marks and tasks on the lead's pages
 		used["purpose."+p] = "server.Purpose*"
 	}
+	for _, s := range []string{server.InspectionDrawn, server.InspectionPassed, server.InspectionRectifying, server.InspectionRectified} { // issue 17: inspected sites
+		used["outcome."+s] = "server.Inspection*"
+	}
+	for _, k := range []string{"insp.plan_text", "insp.source_numbers", "insp.source_text"} {
+		used[k] = "inspections.go"
+	}
 	for _, p := range server.Problems {
 		used["problem."+p] = "server.Problems"
 	}

@@ -16,12 +16,20 @@ import (
 // is used.
 func TestTranslations(t *testing.T) {
 	used := map[string]bool{}
-	b, err := fs.ReadFile(files, "web/verify.html")
-	if err != nil {
-		t.Fatal(err)
+	for _, page := range []string{"web/verify.html", "web/inspections.html"} {
+		b, err := fs.ReadFile(files, page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`\.T "([^"]+)"`).FindAllStringSubmatch(string(b), -1) {
+			used[m[1]] = true
+		}
 	}
-	for _, m := range regexp.MustCompile(`\.T "([^"]+)"`).FindAllStringSubmatch(string(b), -1) {
-		used[m[1]] = true
+	for _, s := range []string{server.InspectionDrawn, server.InspectionPassed, server.InspectionRectifying, server.InspectionRectified} {
+		used["outcome."+s] = true // inspections.html, by an inspected site's status
+	}
+	for _, k := range []string{"insp.plan_text", "insp.source_numbers", "insp.source_text"} {
+		used[k] = true // inspections.go
 	}
 	used["says.seconds"] = true // verify.go's WaitFor
 	for _, l := range exam.Levels {
