@@ -3,6 +3,7 @@ package office_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -11,6 +12,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 
 	"onex/exam/inspect"
 	"onex/server"
@@ -291,3 +294,146 @@ func withCSRF(f url.Values, token string) url.Values {
 }
 
 func hexOf(h [32]byte) string { return fmt.Sprintf("%x", h) }
+
+// TestInspectionsInChromium drives a draw in a real headless Chromium: the
+// admin imports registers (a bad file first, its row named), publishes a
+// commitment, types the values and draws, records a site's findings with
+// an issue and a deadline and closes the rectification; then the public
+// page, in Chinese and in English, shows the commitment and the outcome,
+// and the transcript and registers its links download verify with
+// exam/inspect.
+func TestInspectionsInChromium(t *testing.T) {
+	c := servertest.New(t)
+	abs := func(name string) string {
+		p, err := filepath.Abs(filepath.Join("..", "testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ctx := servertest.Chromium(t)
+	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+
+	do("sign in", signInAt(c, "/office/inspections", "registers-submit")...)
+	if nav := text("#nav-inspections"); nav != "双随机抽查" {
+		t.Errorf("the nav item reads %q", nav)
+	}
+	do("import bad registers",
+		chromedp.SetUploadFiles(chromedp.ID("registers-sites-file"), []string{abs("registers-sites.csv")}),
+		chromedp.SetUploadFiles(chromedp.ID("registers-inspectors-file"), []string{abs("registers-inspectors-bad.csv")}),
+		chromedp.Click(chromedp.ID("registers-submit")),
+		chromedp.WaitVisible(chromedp.ID("problems")))
+	if p := text("#problems"); !strings.Contains(p, "row 3") || !strings.Contains(p, "S09") {
+		t.Errorf("the refused registers' problems: %q", p)
+	}
+	do("import the registers",
+		chromedp.SetUploadFiles(chromedp.ID("registers-sites-file"), []string{abs("registers-sites.csv")}),
+		chromedp.SetUploadFiles(chromedp.ID("registers-inspectors-file"), []string{abs("registers-inspectors.csv")}),
+		chromedp.Click(chromedp.ID("registers-submit")),
+		chromedp.WaitVisible(chromedp.ID("commit-form")))
+	if n := text("#registers-counts"); n != "考点 6 个，检查人员 7 名" {
+		t.Errorf("registers: %q", n)
+	}
+	do("publish the commitment",
+		chromedp.SetValue(chromedp.ID("commit-share"), "34"),
+		chromedp.SetValue(chromedp.ID("commit-per-site"), "2"),
+		chromedp.SetValue(chromedp.ID("commit-count-0"), "6"),
+		chromedp.SendKeys(chromedp.ID("commit-name-0"), "中国福利彩票双色球第2026140期红球"),
+		chromedp.SetValue(chromedp.ID("commit-count-1"), "1"),
+		chromedp.SendKeys(chromedp.ID("commit-name-1"), "中国福利彩票双色球第2026140期蓝球"),
+		chromedp.Click(chromedp.ID("commit-submit")),
+		chromedp.WaitVisible(chromedp.ID("values-form")))
+	hash := text("#commitment-hash")
+	if w := text("#values-warning"); !strings.Contains(w, "公开数值正式公布之后再录入") {
+		t.Errorf("the values warning: %q", w)
+	}
+	do("type the values and draw",
+		chromedp.SendKeys(chromedp.ID("value-0"), "07 12 19 23 28 33"),
+		chromedp.SendKeys(chromedp.ID("value-1"), "09"),
+		chromedp.Click(chromedp.ID("draw-submit")),
+		chromedp.WaitVisible(chromedp.ID("draw-result")))
+	if key := text("#transcript-key"); key != "7.12.19.23.28.33./9./" {
+		t.Errorf("key %q", key)
+	}
+	if rows, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll("#draw-result tr"))); err != nil || len(rows) != 4 {
+		t.Errorf("the result has %d rows (%v), want a header and 3 sites", len(rows), err)
+	}
+	do("open the first site and record an issue",
+		chromedp.Click(chromedp.ID("findings-link-0")),
+		chromedp.WaitVisible(chromedp.ID("findings-form")),
+		chromedp.Click(chromedp.ID("verdict-fees-issue")),
+		chromedp.SendKeys(chromedp.ID("note-fees"), "向考生收取资料费"),
+		chromedp.SetValue(chromedp.ID("findings-deadline"), "2026-12-31"),
+		chromedp.Click(chromedp.ID("findings-submit")),
+		chromedp.WaitVisible(chromedp.ID("close-form")))
+	if o := text("#site-outcome"); o != "限期整改" {
+		t.Errorf("outcome %q", o)
+	}
+	site := text("#site-name")
+	do("close the rectification",
+		chromedp.SendKeys(chromedp.ID("close-note"), "资料费已全部退还"),
+		chromedp.Click(chromedp.ID("close-submit")),
+		chromedp.WaitVisible(chromedp.ID("site-close-note")))
+	if o := text("#site-outcome"); o != "已整改" {
+		t.Errorf("outcome after closing %q", o)
+	}
+
+	// The public page, in Chinese, then English by its link.
+	do("the public page", chromedp.Navigate(c.URL+"/inspections"), chromedp.WaitVisible(chromedp.ID("draw-1")))
+	if h1 := text("h1"); h1 != "双随机抽查结果公开" {
+		t.Errorf("h1 %q", h1)
+	}
+	if got := text(".commitment-hash"); got != hash {
+		t.Errorf("the public commitment hash %q, the office's %q", got, hash)
+	}
+	if row := text("#outcomes-1"); !strings.Contains(row, site) || !strings.Contains(row, "已整改：收费") || !strings.Contains(row, "2026-12-31 · 已整改") || strings.Contains(row, "资料费") {
+		t.Errorf("the public outcomes:\n%s", row)
+	}
+	do("in English", chromedp.Click(chromedp.ID("inspections-lang")), chromedp.WaitVisible(chromedp.ID("draw-1")))
+	if h1 := text("h1"); h1 != "Random inspections: results" {
+		t.Errorf("English h1 %q", h1)
+	}
+	if row := text("#outcomes-1"); !strings.Contains(row, "rectified: Fees") {
+		t.Errorf("the English outcomes:\n%s", row)
+	}
+	if js, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.scripts.length`)); err != nil || js != 0 {
+		t.Errorf("the public page has %d scripts (%v)", js, err)
+	}
+	get := func(id string) []byte {
+		t.Helper()
+		href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("`+id+`").href`))
+		if err != nil {
+			t.Fatalf("link #%s: %v", id, err)
+		}
+		resp, err := c.HTTP.Get(href)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d %v", href, resp.StatusCode, err)
+		}
+		return b
+	}
+	reg, err := inspect.ParseRegisters("sites.csv", get("sites-1"), "inspectors.csv", get("inspectors-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr, err := inspect.Verify(get("transcript-1"), reg); err != nil || tr.CommitmentSHA256 != hash {
+		t.Errorf("the transcript from the public page does not verify against its registers: %v", err)
+	}
+}

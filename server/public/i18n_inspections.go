@@ -41,6 +41,8 @@ var inspectionMessages = map[string][2]string{
 	"insp.closed":          {"已整改", "rectified"},
 	"insp.open":            {"整改中", "open"},
 	"insp.not_yet":         {"公开数值公布后即抽取，结果将在此公开。", "The draw is made once the public values are published; its result will be here."},
+	"insp.colon":           {"：", ": "},
+	"insp.sep":             {"、", ", "},
 	"insp.none":            {"尚无抽查。", "No inspections yet."},
 
 	"outcome.drawn":      {"待检查", "not yet inspected"},
