@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ParseRegistersJSON reads registers as published: the canonical JSON of
@@ -47,12 +48,12 @@ func ParseSources(desc string) ([]Source, error) {
 		bad := func(format string, args ...any) error {
 			return &ValuesError{Source: i, Msg: fmt.Sprintf("source %d %q: ", i+1, e) + fmt.Sprintf(format, args...)}
 		}
-		e = strings.Replace(e, "：", ":", 1)
-		head, name, ok := strings.Cut(e, ":")
-		if !ok {
+		at := strings.IndexAny(e, ":：")
+		if at < 0 {
 			return nil, bad(`is not "N: name" or "text: name"`)
 		}
-		head, name = strings.TrimSpace(head), strings.TrimSpace(name)
+		_, size := utf8.DecodeRuneInString(e[at:])
+		head, name := strings.TrimSpace(e[:at]), strings.TrimSpace(e[at+size:])
 		s := Source{Name: name}
 		if strings.EqualFold(head, "text") || head == "文本" {
 			s.Kind = KindText
