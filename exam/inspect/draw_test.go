@@ -229,7 +229,7 @@ func TestKey(t *testing.T) {
 		{lottery[:2], []string{"33 07 12 19 23 28", "09"}, "7.12.19.23.28.33./9./", []string{"7 12 19 23 28 33", "9"}},
 		{lottery[:2], []string{" ０７，１２、19;23\t28  33 ", "16"}, "7.12.19.23.28.33./16./", []string{"7 12 19 23 28 33", "16"}},
 		{lottery[1:2], []string{"000"}, "0./", []string{"0"}},
-		{lottery[2:], []string{"a3F-0c 9b"}, "A3F0C9B/", []string{"A3F0C9B"}},
+		{lottery[2:], []string{"a3F-0c 9b"}, "A3F0C9B./", []string{"A3F0C9B"}},
 		{[]Source{{Kind: KindNumbers, Count: 3, Name: "n"}}, []string{"100 99 1000"}, "99.100.1000./", []string{"99 100 1000"}},
 	} {
 		key, norm, err := Key(c.src, c.typed)

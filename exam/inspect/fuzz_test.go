@@ -115,3 +115,55 @@ func FuzzKey(f *testing.F) {
 		}
 	})
 }
+
+// Published registers from outside are parsed without panic; what is taken
+// is canonical (re-encoding gives the same bytes); a refusal is typed.
+func FuzzParseRegistersJSON(f *testing.F) {
+	r, _, _, _, _ := worked()
+	canon, err := r.Canonical()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(canon)
+	f.Add([]byte(`{"inspectors":[],"sites":[]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := ParseRegistersJSON(b)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("untyped error: %v", err)
+			}
+			return
+		}
+		again, err := got.Canonical()
+		if err != nil || !bytes.Equal(again, b) {
+			t.Fatalf("took registers not in canonical form: %v", err)
+		}
+	})
+}
+
+// A description of public values from the office is parsed without panic;
+// what is taken describes itself again the same (DescribeSources) and makes
+// a commitment's sources (each well formed); a refusal is typed.
+func FuzzParseSources(f *testing.F) {
+	f.Add("6: 双色球第2026140期红球; 1: 双色球第2026140期蓝球")
+	f.Add("text: drand quicknet round 1234567 randomness")
+	f.Add("3：排列三\n文本：信标")
+	f.Fuzz(func(t *testing.T, desc string) {
+		ss, err := ParseSources(desc)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("untyped error: %v", err)
+			}
+			return
+		}
+		for _, s := range ss {
+			if p := s.problem(); p != "" {
+				t.Fatalf("took a source that is not well formed: %s", p)
+			}
+		}
+		again, err := ParseSources(DescribeSources(ss))
+		if err != nil || DescribeSources(again) != DescribeSources(ss) {
+			t.Fatalf("described again: %v", err)
+		}
+	})
+}

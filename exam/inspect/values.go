@@ -137,7 +137,7 @@ func halfWidth(r rune) rune {
 // Key is RFC 3797's key string for the public values as typed, one per
 // source in the commitment's order: each number of a numbers source in
 // decimal followed by ".", the numbers sorted ascending; a text source's
-// normal value; each source ended by "/". It returns the values in normal
+// normal value followed by "."; each source ended by "/". It returns the values in normal
 // form too (NormalValue), as the transcript holds them.
 func Key(sources []Source, typed []string) (key string, normal []string, err error) {
 	if len(typed) != len(sources) {
@@ -159,6 +159,7 @@ func Key(sources []Source, typed []string) (key string, normal []string, err err
 			}
 		} else {
 			k.WriteString(v)
+			k.WriteByte('.') // a value is ended by "." in the key, as RFC 3797's are
 		}
 		k.WriteByte('/')
 	}

@@ -118,7 +118,7 @@ func makeVectors(t *testing.T) vectors {
 		{Name: "worked: 双色球 red and blue balls, 2 of 5 sites, 2 inspectors each", Registers: r, Plan: p, Sources: src, CommittedAt: at.Format(TimeLayout), Typed: typed},
 		{Name: "drand round as text, 10% of 40 sites, 3 inspectors each", Registers: big, Plan: Plan{InspectorsPerSite: 3, MinSites: 2, SharePercent: 10},
 			Sources:     []Source{{Kind: KindText, Name: "drand quicknet round 1234567 randomness"}},
-			CommittedAt: "2026-11-30T08:00:00Z", Typed: []string{"7f7c1b4ea4f0f4b3cfd4b1be7b8e4a2d5a1e0a1b6b8b7c1d2e3f405162738495"}},
+			CommittedAt: "2026-11-30T08:00:00Z", Typed: []string{"82f3e9c695dc6b8d1b11818d5701919e286de8d47f7c3eb3100c485f79e57828"}},
 	} {
 		out, err := runDraw(d, d.Name[:6] == "worked")
 		if err != nil {

@@ -30,7 +30,7 @@ def normal_value(src, typed):
         assert len(nums) == src["count"] and all(t.isdigit() and t.isascii() for t in toks)
         return " ".join(str(n) for n in nums), "".join(f"{n}." for n in nums) + "/"
     text = "".join(c for c in (halfwidth(c).upper() for c in typed) if c.isascii() and c.isalnum())
-    return text, text + "/"
+    return text, text + "./"
 
 
 class Stream:
