@@ -331,19 +331,20 @@ func TestInspectionsInChromium(t *testing.T) {
 	if nav := text("#nav-inspections"); nav != "双随机抽查" {
 		t.Errorf("the nav item reads %q", nav)
 	}
-	do("import bad registers",
-		chromedp.SetUploadFiles(chromedp.ID("registers-sites-file"), []string{abs("registers-sites.csv")}),
-		chromedp.SetUploadFiles(chromedp.ID("registers-inspectors-file"), []string{abs("registers-inspectors-bad.csv")}),
-		chromedp.Click(chromedp.ID("registers-submit")),
-		chromedp.WaitVisible(chromedp.ID("problems")))
+	// upload picks the two register files and sends them, then waits for ready.
+	upload := func(inspectors, ready string) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{
+			chromedp.SetUploadFiles(chromedp.ID("registers-sites-file"), []string{abs("registers-sites.csv")}),
+			chromedp.SetUploadFiles(chromedp.ID("registers-inspectors-file"), []string{abs(inspectors)}),
+			chromedp.Click(chromedp.ID("registers-submit")),
+			chromedp.WaitVisible(chromedp.ID(ready)),
+		}
+	}
+	do("import bad registers", upload("registers-inspectors-bad.csv", "problems")...)
 	if p := text("#problems"); !strings.Contains(p, "row 3") || !strings.Contains(p, "S09") {
 		t.Errorf("the refused registers' problems: %q", p)
 	}
-	do("import the registers",
-		chromedp.SetUploadFiles(chromedp.ID("registers-sites-file"), []string{abs("registers-sites.csv")}),
-		chromedp.SetUploadFiles(chromedp.ID("registers-inspectors-file"), []string{abs("registers-inspectors.csv")}),
-		chromedp.Click(chromedp.ID("registers-submit")),
-		chromedp.WaitVisible(chromedp.ID("commit-form")))
+	do("import the registers", upload("registers-inspectors.csv", "commit-form")...)
 	if n := text("#registers-counts"); n != "考点 6 个，检查人员 7 名" {
 		t.Errorf("registers: %q", n)
 	}

@@ -28,9 +28,6 @@ func TestTranslations(t *testing.T) {
 	for _, s := range []string{server.InspectionDrawn, server.InspectionPassed, server.InspectionRectifying, server.InspectionRectified} {
 		used["outcome."+s] = true // inspections.html, by an inspected site's status
 	}
-	for _, k := range []string{"insp.plan_text", "insp.source_numbers", "insp.source_text"} {
-		used[k] = true // inspections.go
-	}
 	used["says.seconds"] = true // verify.go's WaitFor
 	for _, l := range exam.Levels {
 		used["level."+string(l)] = true

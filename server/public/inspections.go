@@ -64,19 +64,6 @@ func (v *inspectionsView) Day(t time.Time) string { return t.In(server.CST).Form
 // Inc is i+1, to number rows from 1.
 func (v *inspectionsView) Inc(i int) int { return i + 1 }
 
-// PlanText says a plan in the page's language.
-func (v *inspectionsView) PlanText(p inspect.Plan) string {
-	return fmt.Sprintf(v.T("insp.plan_text"), p.SharePercent, p.MinSites, p.InspectorsPerSite)
-}
-
-// SourceText says which public value a source announces.
-func (v *inspectionsView) SourceText(s inspect.Source) string {
-	if s.Kind == inspect.KindNumbers {
-		return fmt.Sprintf(v.T("insp.source_numbers"), s.Name, s.Count)
-	}
-	return fmt.Sprintf(v.T("insp.source_text"), s.Name)
-}
-
 // ItemName is a checklist item's name in the page's language.
 func (v *inspectionsView) ItemName(it inspect.ChecklistItem) string {
 	if v.Lang == en {
