@@ -394,4 +394,3 @@ func cmdInspectionExport(ctx context.Context, args []string, stdout io.Writer, l
 		return nil
 	})
 }
-

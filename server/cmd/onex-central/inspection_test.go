@@ -70,7 +70,7 @@ func TestInspectionCommands(t *testing.T) {
 			out, err = command("inspection", "draw", "--id", id, "--values", "07 12 19 23 28 33 / 09")
 			// The commitment holds its time (now), so the draw is not the
 			// worked example's; two sites of two inspectors each.
-			d := regexp.MustCompile(`^inspection `+id+` drawn: key 7\.12\.19\.23\.28\.33\./9\./\n((S0\d): I0\d I0\d\n(S0\d): I0\d I0\d\n)$`).FindStringSubmatch(out)
+			d := regexp.MustCompile(`^inspection ` + id + ` drawn: key 7\.12\.19\.23\.28\.33\./9\./\n((S0\d): I0\d I0\d\n(S0\d): I0\d I0\d\n)$`).FindStringSubmatch(out)
 			if err != nil || d == nil {
 				t.Fatalf("draw: %v %q", err, out)
 			}
