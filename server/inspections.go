@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -315,7 +316,7 @@ func (c *Central) Inspection(ctx context.Context, id int64) (Inspection, error) 
 	if err != nil {
 		return Inspection{}, err
 	}
-	sites, err := c.db.InspectedSites(ctx, id)
+	sites, err := c.inspectedSites(ctx, id)
 	if err != nil {
 		return Inspection{}, err
 	}
@@ -437,8 +438,30 @@ func (c *Central) CloseRectification(ctx context.Context, inspectionID int64, si
 	return c.inspectedSite(ctx, inspectionID, site)
 }
 
-func (c *Central) inspectedSite(ctx context.Context, id int64, code string) (InspectedSite, error) {
+// inspectedSites lists a draw's inspected sites, each site's findings in
+// the checklist's order.
+func (c *Central) inspectedSites(ctx context.Context, id int64) ([]InspectedSite, error) {
 	sites, err := c.db.InspectedSites(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range sites {
+		slices.SortFunc(s.Findings, func(a, b Finding) int { return checklistPos(a.Item) - checklistPos(b.Item) })
+	}
+	return sites, nil
+}
+
+func checklistPos(code string) int {
+	for i, it := range inspect.Checklist {
+		if it.Code == code {
+			return i
+		}
+	}
+	return len(inspect.Checklist)
+}
+
+func (c *Central) inspectedSite(ctx context.Context, id int64, code string) (InspectedSite, error) {
+	sites, err := c.inspectedSites(ctx, id)
 	if err != nil {
 		return InspectedSite{}, err
 	}
@@ -476,7 +499,7 @@ func (c *Central) PublicInspections(ctx context.Context) ([]PublicInspection, er
 			PublishedAt: sc.PublishedAt, RegistersID: r.ID, RegistersSHA256: r.SHA256, RegistersJSON: r.Canonical, SitesCSV: r.SitesCSV, InspectorsCSV: r.InspectorsCSV}
 		if sc.Draw != nil {
 			p.Drawn, p.DrawnAt, p.TranscriptJSON = true, sc.Draw.TypedAt, sc.Draw.Transcript
-			sites, err := c.db.InspectedSites(ctx, sc.ID)
+			sites, err := c.inspectedSites(ctx, sc.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -486,24 +509,10 @@ func (c *Central) PublicInspections(ctx context.Context) ([]PublicInspection, er
 					it, _ := inspect.ChecklistItemOf(f.Item)
 					o.Items = append(o.Items, PublicItem{Item: it, Issue: f.Issue})
 				}
-				sortItems(o.Items)
 				p.Outcomes = append(p.Outcomes, o)
 			}
 		}
 		out = append(out, p)
 	}
 	return out, nil
-}
-
-// sortItems puts items in the checklist's order.
-func sortItems(items []PublicItem) {
-	pos := map[string]int{}
-	for i, it := range inspect.Checklist {
-		pos[it.Code] = i
-	}
-	for i := 1; i < len(items); i++ {
-		for j := i; j > 0 && pos[items[j].Item.Code] < pos[items[j-1].Item.Code]; j-- {
-			items[j], items[j-1] = items[j-1], items[j]
-		}
-	}
 }

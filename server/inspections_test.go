@@ -14,6 +14,7 @@ import (
 	"onex/exam/inspect"
 	"onex/server"
 	"onex/server/store/pgtest"
+	"pgregory.net/rapid"
 )
 
 // inspectionCentral is a bare central (no catalogue, no session) on the
@@ -110,5 +111,389 @@ func TestInspectionDrawThroughService(t *testing.T) {
 				t.Errorf("second draw: %v", err)
 			}
 		})
+	}
+}
+
+// One changed register entry gives another draw, itself valid: the
+// registers' hash, so the commitment and the seed, change; the new
+// transcript verifies against the new registers and not the old.
+func TestInspectionChangedRegisterEntry(t *testing.T) {
+	for _, engine := range pgtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			ctx := context.Background()
+			typed := []string{"07 12 19 23 28 33", "09"}
+			c, _ := inspectionCentral(t, engine)
+			before := drawThrough(t, c, inspSitesCSV, inspInspCSV, typed)
+			old, err := c.InspectionRegistersOf(ctx, before.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, change := range []struct{ name, sites, inspectors string }{
+				{"a site's organisation", strings.Replace(inspSitesCSV, "S03,第三考点,O1", "S03,第三考点,O5", 1), inspInspCSV},
+				{"a site's name", strings.Replace(inspSitesCSV, "第一考点", "第一考场", 1), inspInspCSV},
+				{"an inspector's tie", inspSitesCSV, strings.Replace(inspInspCSV, "I03,李娜,,", "I03,李娜,,S01", 1)},
+			} {
+				c2, _ := inspectionCentral(t, "sqlite")
+				after := drawThrough(t, c2, change.sites, change.inspectors, typed)
+				if after.Transcript.Seed == before.Transcript.Seed || after.RegistersSHA256 == before.RegistersSHA256 {
+					t.Errorf("%s: same registers hash or seed", change.name)
+				}
+				if string(after.TranscriptJSON) == string(before.TranscriptJSON) {
+					t.Errorf("%s: same transcript", change.name)
+				}
+				regs, err := c2.InspectionRegistersOf(ctx, after.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := inspect.Verify(after.TranscriptJSON, regs.Registers); err != nil {
+					t.Errorf("%s: the new draw does not verify: %v", change.name, err)
+				}
+				if _, err := inspect.Verify(after.TranscriptJSON, old.Registers); !errors.Is(err, inspect.ErrRegistersMismatch) {
+					t.Errorf("%s: the new draw against the old registers: %v", change.name, err)
+				}
+			}
+		})
+	}
+}
+
+// A conflicted inspector is never drawn for the site, through the service:
+// in the example, I02 (of O2, tied to S04) never goes to S02, S04 or S05,
+// whatever the values; and over random registers (rapid), no drawn site
+// gets an inspector tied to it or to one of its organisations.
+func TestInspectionConflictsNeverDrawn(t *testing.T) {
+	for _, engine := range pgtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			ctx := context.Background()
+			c, now := inspectionCentral(t, engine)
+			s, i := regFiles(inspSitesCSV, inspInspCSV)
+			if _, err := c.ImportRegisters(ctx, s, i, "office"); err != nil {
+				t.Fatal(err)
+			}
+			plan := inspect.Plan{SharePercent: 100, MinSites: 1, InspectorsPerSite: 2}
+			for n := range 12 {
+				now.Add(int64(time.Second))
+				com, err := c.CommitInspection(ctx, plan, "3: 排列三第2026300期", "office")
+				if err != nil {
+					t.Fatal(err)
+				}
+				in, err := c.DrawInspection(ctx, com.ID, []string{fmt.Sprintf("%d %d %d", n, n+1, 2*n)}, "office")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(in.Sites) != 5 {
+					t.Fatalf("%d sites drawn, the plan asks for all 5", len(in.Sites))
+				}
+				for _, site := range in.Sites {
+					if slices.Contains(site.Inspectors, "I02") && (site.SiteCode == "S02" || site.SiteCode == "S04" || site.SiteCode == "S05") {
+						t.Errorf("draw %d: I02 drawn for %s", n, site.SiteCode)
+					}
+					if slices.Contains(site.Inspectors, "I01") && (site.SiteCode == "S01" || site.SiteCode == "S03") {
+						t.Errorf("draw %d: I01 (O1) drawn for %s", n, site.SiteCode)
+					}
+				}
+			}
+		})
+	}
+	t.Run("random registers", func(t *testing.T) {
+		ctx := context.Background()
+		c, now := inspectionCentral(t, "sqlite")
+		rapid.Check(t, func(rt *rapid.T) {
+			nOrgs := rapid.IntRange(2, 6).Draw(rt, "orgs")
+			nSites := rapid.IntRange(1, 12).Draw(rt, "sites")
+			nIns := rapid.IntRange(2, 16).Draw(rt, "inspectors")
+			var sites, ins strings.Builder
+			sites.WriteString("code,name,orgs\n")
+			siteOrgs := map[string][]string{}
+			for k := range nSites {
+				code := fmt.Sprintf("S%02d", k)
+				org := fmt.Sprintf("O%d", rapid.IntRange(1, nOrgs).Draw(rt, "siteorg"))
+				siteOrgs[code] = []string{org}
+				fmt.Fprintf(&sites, "%s,考点%d,%s\n", code, k, org)
+			}
+			ins.WriteString("id,name,orgs,sites\n")
+			ties := map[string][]string{}
+			for k := range nIns {
+				id := fmt.Sprintf("I%02d", k)
+				var orgs, tied []string
+				if rapid.Bool().Draw(rt, "hasorg") {
+					orgs = append(orgs, fmt.Sprintf("O%d", rapid.IntRange(1, nOrgs).Draw(rt, "insorg")))
+				}
+				if rapid.Bool().Draw(rt, "hastie") {
+					tied = append(tied, fmt.Sprintf("S%02d", rapid.IntRange(0, nSites-1).Draw(rt, "tie")))
+				}
+				ties[id] = append(append([]string{}, orgs...), tied...)
+				fmt.Fprintf(&ins, "%s,督导%d,%s,%s\n", id, k, strings.Join(orgs, ";"), strings.Join(tied, ";"))
+			}
+			conflicted := func(id, site string) bool {
+				for _, x := range ties[id] {
+					if x == site || slices.Contains(siteOrgs[site], x) {
+						return true
+					}
+				}
+				return false
+			}
+			s, i := regFiles(sites.String(), ins.String())
+			if _, err := c.ImportRegisters(ctx, s, i, "office"); err != nil {
+				rt.Fatalf("import: %v", err)
+			}
+			now.Add(int64(time.Second))
+			plan := inspect.Plan{SharePercent: rapid.IntRange(1, 100).Draw(rt, "share"), MinSites: 1, InspectorsPerSite: 2}
+			com, err := c.CommitInspection(ctx, plan, "text: 信标", "office")
+			var short *inspect.ShortError
+			if errors.As(err, &short) {
+				if !errors.Is(err, server.ErrInput) {
+					rt.Fatalf("a short register is not the caller's fault: %v", err)
+				}
+				return // the plan cannot be drawn on these registers: refused before any commitment
+			}
+			if err != nil {
+				rt.Fatalf("commit: %v", err)
+			}
+			in, err := c.DrawInspection(ctx, com.ID, []string{rapid.StringMatching(`[0-9a-f]{16}`).Draw(rt, "beacon")}, "office")
+			if err != nil {
+				rt.Fatalf("draw: %v", err)
+			}
+			for _, site := range in.Sites {
+				if len(site.Inspectors) != 2 {
+					rt.Fatalf("site %s: %d inspectors", site.SiteCode, len(site.Inspectors))
+				}
+				for _, id := range site.Inspectors {
+					if conflicted(id, site.SiteCode) {
+						rt.Fatalf("conflicted inspector %s drawn for %s", id, site.SiteCode)
+					}
+				}
+			}
+		})
+	})
+}
+
+func auditSince(t *testing.T, c *server.Central, from int) []server.AuditEntry {
+	t.Helper()
+	log, err := c.AuditLog(context.Background())
+	if err != nil || log.Broken != "" {
+		t.Fatalf("audit log: %v %s", err, log.Broken)
+	}
+	return log.Entries[from:]
+}
+
+func auditLen(t *testing.T, c *server.Central) int {
+	t.Helper()
+	log, err := c.AuditLog(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(log.Entries)
+}
+
+func allPass() []server.Finding {
+	var fs []server.Finding
+	for _, it := range inspect.Checklist {
+		fs = append(fs, server.Finding{Item: it.Code})
+	}
+	return fs
+}
+
+// Findings and deadlines: refused whole when wrong (nothing kept, nothing
+// audited), kept once and audited when right; the rectification closed and
+// audited; the public view shows the outcome, never the notes.
+func TestInspectionFindingsAudited(t *testing.T) {
+	for _, engine := range pgtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			ctx := context.Background()
+			c, now := inspectionCentral(t, engine)
+			s, i := regFiles(inspSitesCSV, inspInspCSV)
+			if _, err := c.ImportRegisters(ctx, s, i, "office"); err != nil {
+				t.Fatal(err)
+			}
+			com, err := c.CommitInspection(ctx, inspPlan, inspValues, "chief")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Before the draw the public sees the commitment, no transcript.
+			pub, err := c.PublicInspections(ctx)
+			if err != nil || len(pub) != 1 || pub[0].Drawn || pub[0].TranscriptJSON != nil || string(pub[0].CommitmentJSON) != string(com.CommitmentJSON) {
+				t.Fatalf("public before the draw: %+v %v", pub, err)
+			}
+			if _, err := c.RecordFindings(ctx, com.ID, "S05", allPass(), time.Time{}, "inspector"); !errors.Is(err, server.ErrNotFound) {
+				t.Errorf("findings before the draw: %v", err)
+			}
+			in, err := c.DrawInspection(ctx, com.ID, []string{"07 12 19 23 28 33", "09"}, "typist")
+			if err != nil {
+				t.Fatal(err)
+			}
+			s05, s04 := in.Sites[0].SiteCode, in.Sites[1].SiteCode
+			deadline := time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)
+			withIssue := allPass()
+			withIssue[2] = server.Finding{Item: "fees", Issue: true, Note: "收费标准未公示"}
+			n0 := auditLen(t, c)
+			for _, tc := range []struct {
+				name     string
+				site     string
+				findings []server.Finding
+				deadline time.Time
+				want     string
+			}{
+				{"a missing item", s05, allPass()[1:], time.Time{}, "no finding for checklist item premises"},
+				{"an item twice", s05, append(allPass(), server.Finding{Item: "fees"}), time.Time{}, "given twice"},
+				{"an unknown item", s05, append(allPass()[:3], server.Finding{Item: "catering"}), time.Time{}, `item "catering" unknown`},
+				{"an issue without a note", s05, append(allPass()[:3], server.Finding{Item: "certificates", Issue: true}), deadline, "needs a note"},
+				{"an issue without a deadline", s05, withIssue, time.Time{}, "deadline is required"},
+				{"a deadline past", s05, withIssue, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), "is not after now"},
+				{"a deadline with no issue", s05, allPass(), deadline, "no rectification deadline may be set"},
+				{"a long note", s05, append(allPass()[:3], server.Finding{Item: "certificates", Note: strings.Repeat("长", server.MaxFindingNote+1)}), time.Time{}, "longer than"},
+			} {
+				if _, err := c.RecordFindings(ctx, in.ID, tc.site, tc.findings, tc.deadline, "inspector"); !errors.Is(err, server.ErrInput) || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+				}
+			}
+			if _, err := c.RecordFindings(ctx, in.ID, "S01", allPass(), time.Time{}, "inspector"); !errors.Is(err, server.ErrNotFound) {
+				t.Errorf("a site not drawn: %v", err)
+			}
+			if n := auditLen(t, c); n != n0 {
+				t.Fatalf("refusals audited: %d entries, want %d", n, n0)
+			}
+			if got, _ := c.Inspection(ctx, in.ID); got.Sites[0].Status != server.InspectionDrawn || len(got.Sites[0].Findings) != 0 {
+				t.Fatalf("a refusal changed the site: %+v", got.Sites[0])
+			}
+			// S05: an issue, a deadline. S04: all passed.
+			site, err := c.RecordFindings(ctx, in.ID, s05, []server.Finding{withIssue[3], withIssue[2], withIssue[0], withIssue[1]}, deadline, "inspector")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if site.Status != server.InspectionRectifying || !site.RectifyBy.Equal(deadline) || site.FindingsBy != "inspector" || len(site.Findings) != 4 ||
+				site.Findings[0].Item != "premises" || !site.Findings[2].Issue || site.Findings[2].Note != "收费标准未公示" {
+				t.Fatalf("site after findings: %+v", site)
+			}
+			if _, err := c.RecordFindings(ctx, in.ID, s04, allPass(), time.Time{}, "inspector"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.RecordFindings(ctx, in.ID, s05, allPass(), time.Time{}, "inspector"); !errors.Is(err, server.ErrInspectionState) || !errors.Is(err, server.ErrInput) {
+				t.Errorf("findings twice: %v", err)
+			}
+			if _, err := c.CloseRectification(ctx, in.ID, s04, "复查合格", "chief"); !errors.Is(err, server.ErrInspectionState) {
+				t.Errorf("closing a site that passed: %v", err)
+			}
+			if _, err := c.CloseRectification(ctx, in.ID, s05, " ", "chief"); !errors.Is(err, server.ErrInput) {
+				t.Errorf("closing without a note: %v", err)
+			}
+			now.Add(int64(10 * 24 * time.Hour))
+			closed, err := c.CloseRectification(ctx, in.ID, s05, "已公示收费标准，复查合格", "chief")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if closed.Status != server.InspectionRectified || closed.ClosedBy != "chief" || closed.ClosedAt.IsZero() {
+				t.Fatalf("closed: %+v", closed)
+			}
+			if _, err := c.CloseRectification(ctx, in.ID, s05, "again", "chief"); !errors.Is(err, server.ErrInspectionState) {
+				t.Errorf("closing twice: %v", err)
+			}
+			entries := auditSince(t, c, n0)
+			var got []string
+			for _, e := range entries {
+				got = append(got, e.Actor+" "+e.Action+": "+e.Detail)
+			}
+			want := []string{
+				fmt.Sprintf(`inspector record inspection findings: inspection %d, site S05: premises pass ""; confidentiality pass ""; fees issue "收费标准未公示"; certificates pass ""; rectify by 2026-12-31T00:00:00Z`, in.ID),
+				fmt.Sprintf(`inspector record inspection findings: inspection %d, site S04: premises pass ""; confidentiality pass ""; fees pass ""; certificates pass ""`, in.ID),
+				fmt.Sprintf(`chief close inspection rectification: inspection %d, site S05: "已公示收费标准，复查合格"`, in.ID),
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("audit:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			// The commitment, the draw and the registers were audited too.
+			all := auditSince(t, c, 0)
+			var actions []string
+			for _, e := range all {
+				if strings.Contains(e.Action, "inspection") {
+					actions = append(actions, e.Actor+" "+e.Action)
+				}
+			}
+			if !slices.Equal(actions[:3], []string{"office import inspection registers", "chief commit inspection", "typist draw inspection"}) {
+				t.Errorf("audited actions %q", actions)
+			}
+			// The public outcome: both sites, the issue and its closing, no note.
+			pub, err = c.PublicInspections(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := pub[0]
+			if !p.Drawn || string(p.TranscriptJSON) != string(in.TranscriptJSON) || len(p.Outcomes) != 2 || string(p.SitesCSV) != inspSitesCSV {
+				t.Fatalf("public: %+v", p)
+			}
+			o := p.Outcomes[0]
+			if o.Site != "S05" || o.Status != server.InspectionRectified || !o.RectifyBy.Equal(deadline) || o.RectifiedAt.IsZero() || len(o.Items) != 4 || !o.Items[2].Issue || o.Items[2].Item.Zh != "收费" {
+				t.Errorf("public outcome of S05: %+v", o)
+			}
+			if strings.Contains(fmt.Sprintf("%+v", p), "收费标准未公示") {
+				t.Error("the public view carries a finding's note")
+			}
+			regs, err := inspect.ParseRegistersJSON(p.RegistersJSON)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := inspect.Verify(p.TranscriptJSON, regs); err != nil {
+				t.Errorf("the public transcript does not verify with the public registers: %v", err)
+			}
+		})
+	}
+}
+
+// Bad register files change nothing and name the file, row and field; a
+// commitment needs registers and a well-formed description.
+func TestInspectionImportAndCommitRefusals(t *testing.T) {
+	ctx := context.Background()
+	c, _ := inspectionCentral(t, "sqlite")
+	if _, err := c.CommitInspection(ctx, inspPlan, inspValues, "office"); !errors.Is(err, server.ErrInput) {
+		t.Errorf("commit without registers: %v", err)
+	}
+	s, i := regFiles(inspSitesCSV, strings.Replace(inspInspCSV, "S04", "S44", 1))
+	if _, err := c.ImportRegisters(ctx, s, i, "office"); !errors.Is(err, server.ErrInput) || !strings.Contains(err.Error(), "inspectors.csv: row 3, field sites") {
+		t.Errorf("a tie to an unknown site: %v", err)
+	}
+	if _, err := c.InspectionRegisters(ctx); !errors.Is(err, server.ErrNotFound) {
+		t.Errorf("a refused import kept: %v", err)
+	}
+	if n := auditLen(t, c); n != 0 {
+		t.Errorf("refusals audited: %d", n)
+	}
+	s, i = regFiles(inspSitesCSV, inspInspCSV)
+	if _, err := c.ImportRegisters(ctx, s, i, "office"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		plan inspect.Plan
+		desc string
+		want string
+	}{
+		{inspPlan, "6 红球", `is not "N: name"`},
+		{inspect.Plan{SharePercent: 100, MinSites: 1, InspectorsPerSite: 5}, inspValues, "site S04: needs 5 inspectors"},
+		{inspect.Plan{SharePercent: 5, MinSites: 6, InspectorsPerSite: 2}, inspValues, "sites"},
+		{inspect.Plan{SharePercent: 5, MinSites: 1, InspectorsPerSite: 1}, inspValues, "inspectors"},
+	} {
+		if _, err := c.CommitInspection(ctx, tc.plan, tc.desc, "office"); !errors.Is(err, server.ErrInput) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v %q: %v, want %q", tc.plan, tc.desc, err, tc.want)
+		}
+	}
+	com, err := c.CommitInspection(ctx, inspPlan, inspValues, "office")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CommitInspection(ctx, inspPlan, inspValues, "office"); !errors.Is(err, server.ErrInput) {
+		t.Errorf("the same commitment twice in one second: %v", err)
+	}
+	for _, values := range [][]string{{"1 2 3 4 5", "6"}, {"1 2 3 4 5 6"}, {"1 2 3 4 5 6", "x"}} {
+		if _, err := c.DrawInspection(ctx, com.ID, values, "office"); !errors.Is(err, server.ErrInput) {
+			t.Errorf("values %q: %v", values, err)
+		}
+	}
+	if in, err := c.Inspection(ctx, com.ID); err != nil || in.Drawn || len(in.Sites) != 0 {
+		t.Errorf("refused values drew: %+v %v", in, err)
+	}
+	if _, err := c.DrawInspection(ctx, com.ID+1, []string{"1 2 3 4 5 6", "7"}, "office"); !errors.Is(err, server.ErrNotFound) {
+		t.Errorf("an unknown commitment: %v", err)
+	}
+	list, err := c.Inspections(ctx)
+	if err != nil || len(list) != 1 || list[0].ID != com.ID || list[0].Description != inspValues {
+		t.Errorf("list: %+v %v", list, err)
 	}
 }

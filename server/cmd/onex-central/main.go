@@ -17,6 +17,7 @@
 //	onex-central revoke|suspend|reinstate --data DIR --number N --reason TEXT
 //	onex-central issuer rotate --data DIR
 //	onex-central certificate-pdf --data DIR --number N --out FILE [--public-url URL]
+//	onex-central inspection registers|commit|draw|verify|findings|close|list|export ...
 //	onex-central version
 //
 // Every command that takes --data also takes --db postgres://... to keep the
@@ -65,6 +66,7 @@ commands:
   revoke        revoke a certificate, for good (audited); suspend, reinstate: suspend or reinstate one
   issuer        rotate: a new issuer key signs certificates from now (audited)
   certificate-pdf  write a certificate's PDF
+  inspection    random inspections: registers, commit, draw, verify (offline), findings, close, list, export
   version       print this build's version
 
 Run "onex-central <command> --help" for a command's flags.
@@ -141,6 +143,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog
 		return cmdIssuer(ctx, args, stdout, log)
 	case "certificate-pdf":
 		return cmdCertificatePDF(ctx, args, stdout, log)
+	case "inspection":
+		return cmdInspection(ctx, args, stdout, log)
 	}
 	return fmt.Errorf("unknown command %q (try --help)", cmd)
 }
