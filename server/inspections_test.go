@@ -50,19 +50,27 @@ func regFiles(sites, inspectors string) (server.RegisterFile, server.RegisterFil
 	return server.RegisterFile{Name: "sites.csv", Data: []byte(sites)}, server.RegisterFile{Name: "inspectors.csv", Data: []byte(inspectors)}
 }
 
-// drawThrough imports the registers, commits and draws through the service.
-func drawThrough(t *testing.T, c *server.Central, sites, inspectors string, values []string) server.Inspection {
+// committed imports the registers and commits to a draw of inspPlan
+// through the service.
+func committed(t *testing.T, c *server.Central, sites, inspectors, actor string) server.Inspection {
 	t.Helper()
 	ctx := context.Background()
 	s, i := regFiles(sites, inspectors)
 	if _, err := c.ImportRegisters(ctx, s, i, "office"); err != nil {
 		t.Fatal(err)
 	}
-	com, err := c.CommitInspection(ctx, inspPlan, inspValues, "office")
+	com, err := c.CommitInspection(ctx, inspPlan, inspValues, actor)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := c.DrawInspection(ctx, com.ID, values, "office")
+	return com
+}
+
+// drawThrough imports the registers, commits and draws through the service.
+func drawThrough(t *testing.T, c *server.Central, sites, inspectors string, values []string) server.Inspection {
+	t.Helper()
+	com := committed(t, c, sites, inspectors, "office")
+	in, err := c.DrawInspection(context.Background(), com.ID, values, "office")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,14 +309,7 @@ func TestInspectionFindingsAudited(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			ctx := context.Background()
 			c, now := inspectionCentral(t, engine)
-			s, i := regFiles(inspSitesCSV, inspInspCSV)
-			if _, err := c.ImportRegisters(ctx, s, i, "office"); err != nil {
-				t.Fatal(err)
-			}
-			com, err := c.CommitInspection(ctx, inspPlan, inspValues, "chief")
-			if err != nil {
-				t.Fatal(err)
-			}
+			com := committed(t, c, inspSitesCSV, inspInspCSV, "chief")
 			// Before the draw the public sees the commitment, no transcript.
 			pub, err := c.PublicInspections(ctx)
 			if err != nil || len(pub) != 1 || pub[0].Drawn || pub[0].TranscriptJSON != nil || string(pub[0].CommitmentJSON) != string(com.CommitmentJSON) {
@@ -504,14 +505,7 @@ func TestInspectionDrawOnceConcurrently(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			ctx := context.Background()
 			c, _ := inspectionCentral(t, engine)
-			s, i := regFiles(inspSitesCSV, inspInspCSV)
-			if _, err := c.ImportRegisters(ctx, s, i, "office"); err != nil {
-				t.Fatal(err)
-			}
-			com, err := c.CommitInspection(ctx, inspPlan, inspValues, "office")
-			if err != nil {
-				t.Fatal(err)
-			}
+			com := committed(t, c, inspSitesCSV, inspInspCSV, "office")
 			errs := make(chan error, 4)
 			for k := range 4 {
 				go func() {
