@@ -50,19 +50,27 @@ func regFiles(sites, inspectors string) (server.RegisterFile, server.RegisterFil
 	return server.RegisterFile{Name: "sites.csv", Data: []byte(sites)}, server.RegisterFile{Name: "inspectors.csv", Data: []byte(inspectors)}
 }
 
-// drawThrough imports the registers, commits and draws through the service.
-func drawThrough(t *testing.T, c *server.Central, sites, inspectors string, values []string) server.Inspection {
+// committed imports the registers and commits to a draw of inspPlan
+// through the service.
+func committed(t *testing.T, c *server.Central, sites, inspectors, actor string) server.Inspection {
 	t.Helper()
 	ctx := context.Background()
 	s, i := regFiles(sites, inspectors)
 	if _, err := c.ImportRegisters(ctx, s, i, "office"); err != nil {
 		t.Fatal(err)
 	}
-	com, err := c.CommitInspection(ctx, inspPlan, inspValues, "office")
+	com, err := c.CommitInspection(ctx, inspPlan, inspValues, actor)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := c.DrawInspection(ctx, com.ID, values, "office")
+	return com
+}
+
+// drawThrough imports the registers, commits and draws through the service.
+func drawThrough(t *testing.T, c *server.Central, sites, inspectors string, values []string) server.Inspection {
+	t.Helper()
+	com := committed(t, c, sites, inspectors, "office")
+	in, err := c.DrawInspection(context.Background(), com.ID, values, "office")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,14 +309,7 @@ func TestInspectionFindingsAudited(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			ctx := context.Background()
 			c, now := inspectionCentral(t, engine)
-			s, i := regFiles(inspSitesCSV, inspInspCSV)
-			if _, err := c.ImportRegisters(ctx, s, i, "office"); err != nil {
-				t.Fatal(err)
-			}
-			com, err := c.CommitInspection(ctx, inspPlan, inspValues, "chief")
-			if err != nil {
-				t.Fatal(err)
-			}
+			com := committed(t, c, inspSitesCSV, inspInspCSV, "chief")
 			// Before the draw the public sees the commitment, no transcript.
 			pub, err := c.PublicInspections(ctx)
 			if err != nil || len(pub) != 1 || pub[0].Drawn || pub[0].TranscriptJSON != nil || string(pub[0].CommitmentJSON) != string(com.CommitmentJSON) {
@@ -496,4 +497,84 @@ func TestInspectionImportAndCommitRefusals(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].ID != com.ID || list[0].Description != inspValues {
 		t.Errorf("list: %+v %v", list, err)
 	}
+}
+
+// Two draws of one commitment at once: exactly one is kept.
+func TestInspectionDrawOnceConcurrently(t *testing.T) {
+	for _, engine := range pgtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			ctx := context.Background()
+			c, _ := inspectionCentral(t, engine)
+			com := committed(t, c, inspSitesCSV, inspInspCSV, "office")
+			errs := make(chan error, 4)
+			for k := range 4 {
+				go func() {
+					_, err := c.DrawInspection(ctx, com.ID, []string{fmt.Sprintf("1 2 3 4 5 %d", 6+k), "7"}, fmt.Sprintf("typist%d", k))
+					errs <- err
+				}()
+			}
+			ok := 0
+			for range 4 {
+				err := <-errs
+				switch {
+				case err == nil:
+					ok++
+				case !errors.Is(err, server.ErrInspectionState):
+					t.Errorf("a losing draw: %v", err)
+				}
+			}
+			if ok != 1 {
+				t.Fatalf("%d draws kept", ok)
+			}
+			in, err := c.Inspection(ctx, com.ID)
+			if err != nil || len(in.Sites) != 2 {
+				t.Fatalf("%+v %v", in, err)
+			}
+			draws := 0
+			for _, e := range auditSince(t, c, 0) {
+				if e.Action == "draw inspection" {
+					draws++
+				}
+			}
+			if draws != 1 {
+				t.Errorf("%d draws audited", draws)
+			}
+		})
+	}
+}
+
+// Figures: registers of 2,000 sites and 300 inspectors imported, committed
+// (5 %, 3 each) and drawn through the service on SQLite.
+func TestInspectionFigures(t *testing.T) {
+	ctx := context.Background()
+	c, _ := inspectionCentral(t, "sqlite")
+	var sites, ins strings.Builder
+	sites.WriteString("code,name,orgs\n")
+	for k := range 2000 {
+		fmt.Fprintf(&sites, "S%04d,考点%d,O%d\n", k, k, k%40)
+	}
+	ins.WriteString("id,name,orgs,sites\n")
+	for k := range 300 {
+		fmt.Fprintf(&ins, "I%03d,督导%d,O%d,S%04d\n", k, k, k%40, (k*7)%2000)
+	}
+	s, i := regFiles(sites.String(), ins.String())
+	start := time.Now()
+	if _, err := c.ImportRegisters(ctx, s, i, "office"); err != nil {
+		t.Fatal(err)
+	}
+	imported := time.Since(start)
+	com, err := c.CommitInspection(ctx, inspect.Plan{SharePercent: 5, MinSites: 1, InspectorsPerSite: 3}, "text: drand quicknet round 1234567 randomness", "office")
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed := time.Since(start)
+	in, err := c.DrawInspection(ctx, com.ID, []string{"82f3e9c695dc6b8d1b11818d5701919e286de8d47f7c3eb3100c485f79e57828"}, "office")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drawn := time.Since(start)
+	if len(in.Sites) != 100 {
+		t.Fatalf("%d sites drawn, want 100", len(in.Sites))
+	}
+	t.Logf("2000 sites, 300 inspectors: import %v, + commit %v, + draw %v; transcript %d bytes", imported, committed-imported, drawn-committed, len(in.TranscriptJSON))
 }

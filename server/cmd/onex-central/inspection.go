@@ -45,26 +45,25 @@ func cmdInspection(ctx context.Context, args []string, stdout io.Writer, log *sl
 		fmt.Fprint(stdout, inspectionUsage)
 		return errors.New("inspection: which subcommand? registers, commit, draw, verify, findings, close, list or export")
 	}
-	sub, args := args[0], args[1:]
-	switch sub {
-	case "registers":
-		return cmdInspectionRegisters(ctx, args, stdout, log)
-	case "commit":
-		return cmdInspectionCommit(ctx, args, stdout, log)
-	case "draw":
-		return cmdInspectionDraw(ctx, args, stdout, log)
-	case "verify":
-		return cmdInspectionVerify(args, stdout)
-	case "findings":
-		return cmdInspectionFindings(ctx, args, stdout, log)
-	case "close":
-		return cmdInspectionClose(ctx, args, stdout, log)
-	case "list":
-		return cmdInspectionList(ctx, args, stdout, log)
-	case "export":
-		return cmdInspectionExport(ctx, args, stdout, log)
+	run, ok := inspectionCommands[args[0]]
+	if !ok {
+		return fmt.Errorf("inspection: unknown subcommand %q (registers, commit, draw, verify, findings, close, list, export)", args[0])
 	}
-	return fmt.Errorf("inspection: unknown subcommand %q (registers, commit, draw, verify, findings, close, list, export)", sub)
+	return run(ctx, args[1:], stdout, log)
+}
+
+// inspectionCommands are inspection's subcommands by name.
+var inspectionCommands = map[string]func(context.Context, []string, io.Writer, *slog.Logger) error{
+	"registers": cmdInspectionRegisters,
+	"commit":    cmdInspectionCommit,
+	"draw":      cmdInspectionDraw,
+	"verify": func(_ context.Context, args []string, stdout io.Writer, _ *slog.Logger) error {
+		return cmdInspectionVerify(args, stdout)
+	},
+	"findings": cmdInspectionFindings,
+	"close":    cmdInspectionClose,
+	"list":     cmdInspectionList,
+	"export":   cmdInspectionExport,
 }
 
 func readRegisterFile(flagName, path string) (server.RegisterFile, error) {
@@ -282,13 +281,9 @@ func cmdInspectionFindings(ctx context.Context, args []string, stdout io.Writer,
 	if err != nil {
 		return err
 	}
-	return f.with(ctx, server.Config{Log: log}, func(c *server.Central) error {
+	return f.print(ctx, log, stdout, func(c *server.Central) (string, error) {
 		s, err := c.RecordFindings(ctx, *id, *site, findings, due, actor)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, siteLine(s))
-		return nil
+		return siteLine(s), err
 	})
 }
 
@@ -300,13 +295,9 @@ func cmdInspectionClose(ctx context.Context, args []string, stdout io.Writer, lo
 	if err := f.parse(args, 0, "id", "site", "note"); err != nil {
 		return err
 	}
-	return f.with(ctx, server.Config{Log: log}, func(c *server.Central) error {
+	return f.print(ctx, log, stdout, func(c *server.Central) (string, error) {
 		s, err := c.CloseRectification(ctx, *id, *site, *note, actor)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, siteLine(s))
-		return nil
+		return siteLine(s), err
 	})
 }
 
