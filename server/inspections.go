@@ -120,6 +120,7 @@ type PublicOutcome struct {
 	Items       []PublicItem
 	RectifyBy   time.Time // zero: none
 	RectifiedAt time.Time // zero: not (yet)
+	Overdue     bool      // being rectified, and the deadline has passed
 }
 
 // PublicItem is a checklist item's result as published.
@@ -504,7 +505,8 @@ func (c *Central) PublicInspections(ctx context.Context) ([]PublicInspection, er
 				return nil, err
 			}
 			for _, s := range sites {
-				o := PublicOutcome{Site: s.SiteCode, SiteName: s.SiteName, Inspectors: s.Inspectors, Status: s.Status, RectifyBy: s.RectifyBy, RectifiedAt: s.ClosedAt}
+				o := PublicOutcome{Site: s.SiteCode, SiteName: s.SiteName, Inspectors: s.Inspectors, Status: s.Status, RectifyBy: s.RectifyBy, RectifiedAt: s.ClosedAt,
+					Overdue: s.Status == InspectionRectifying && c.now().After(s.RectifyBy)}
 				for _, f := range s.Findings {
 					it, _ := inspect.ChecklistItemOf(f.Item)
 					o.Items = append(o.Items, PublicItem{Item: it, Issue: f.Issue})

@@ -377,7 +377,21 @@ func TestInspectionFindingsAudited(t *testing.T) {
 			if _, err := c.CloseRectification(ctx, in.ID, s05, " ", "chief"); !errors.Is(err, server.ErrInput) {
 				t.Errorf("closing without a note: %v", err)
 			}
-			now.Add(int64(10 * 24 * time.Hour))
+			overdue := func() bool {
+				t.Helper()
+				pub, err := c.PublicInspections(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return pub[0].Outcomes[0].Overdue
+			}
+			if overdue() {
+				t.Error("overdue before the deadline")
+			}
+			now.Store(deadline.Add(time.Second).UnixNano())
+			if !overdue() {
+				t.Error("not overdue after the deadline")
+			}
 			closed, err := c.CloseRectification(ctx, in.ID, s05, "已公示收费标准，复查合格", "chief")
 			if err != nil {
 				t.Fatal(err)
@@ -422,7 +436,7 @@ func TestInspectionFindingsAudited(t *testing.T) {
 				t.Fatalf("public: %+v", p)
 			}
 			o := p.Outcomes[0]
-			if o.Site != "S05" || o.Status != server.InspectionRectified || !o.RectifyBy.Equal(deadline) || o.RectifiedAt.IsZero() || len(o.Items) != 4 || !o.Items[2].Issue || o.Items[2].Item.Zh != "收费" {
+			if o.Site != "S05" || o.Status != server.InspectionRectified || o.Overdue || !o.RectifyBy.Equal(deadline) || o.RectifiedAt.IsZero() || len(o.Items) != 4 || !o.Items[2].Issue || o.Items[2].Item.Zh != "收费" {
 				t.Errorf("public outcome of S05: %+v", o)
 			}
 			if strings.Contains(fmt.Sprintf("%+v", p), "收费标准未公示") {
