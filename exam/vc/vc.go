@@ -361,29 +361,8 @@ func (c *Credential) Validate() error {
 	if !contains(s.Type, "AchievementSubject") {
 		return contentErr("credentialSubject.type", "must include AchievementSubject")
 	}
-	var hashed, named bool
-	for i, id := range s.Identifier {
-		f := fmt.Sprintf("credentialSubject.identifier[%d]", i)
-		if id.Type != "IdentityObject" {
-			return contentErr(f+".type", "%q is not IdentityObject", id.Type)
-		}
-		switch id.IdentityType {
-		case "nationalIdentityNumber":
-			if !id.Hashed || id.Salt == "" || !validHash(id.IdentityHash) {
-				return contentErr(f, "the ID number must be a salted sha256$ hash, never the number")
-			}
-			hashed = true
-		case "name":
-			if id.Hashed || strings.TrimSpace(id.IdentityHash) == "" {
-				return contentErr(f, "the holder's name is empty")
-			}
-			named = true
-		default:
-			return contentErr(f+".identityType", "%q not written by OneX", id.IdentityType)
-		}
-	}
-	if !hashed || !named {
-		return contentErr("credentialSubject.identifier", "needs the hashed ID number and the name")
+	if err := checkHolder(s.Identifier); err != nil {
+		return err
 	}
 	a := s.Achievement
 	if !isURL(a.ID) {
