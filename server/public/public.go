@@ -42,6 +42,7 @@ func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 	p := &public{central: c, log: log}
 	mux.HandleFunc("GET /receipt", p.receipt)
 	routesVerify(mux, p)
+	routesLearner(mux, p)
 }
 
 // receiptView is what the receipt page shows.
