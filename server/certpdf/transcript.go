@@ -61,7 +61,7 @@ type column struct {
 }
 
 var (
-	outcomeCols = []column{{"类别", "Kind", 26}, {"名称", "Name", 44}, {"编号", "Number / code", 42}, {"等级/成绩", "Level / score", 20}, {"日期", "Date", 20}, {"状态", "Status", 18}}
+	outcomeCols = []column{{"类别", "Kind", 26}, {"名称", "Name", 40}, {"编号", "Number / code", 42}, {"等级/成绩", "Level / score", 20}, {"日期", "Date", 20}, {"状态", "Status", 22}}
 	creditCols  = []column{{"学校", "School", 20}, {"课程", "Course", 50}, {"学分", "Credits", 14}, {"来源", "Converted from", 64}, {"状态", "State", 22}}
 )
 

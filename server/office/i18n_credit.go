@@ -75,12 +75,12 @@ var creditMessages = map[string][2]string{
 	"credit.refuse":   {"拒绝", "Refuse"},
 	"credit.audited":  {"每项申请与认定（何人、何时、理由）记入审计日志。", "Every application and decision (who, when, why) is in the audit log."},
 
-	"credit.school_hint":       {"按现行规则，该院校的每门课程可向多少学习者转换学分（新的与已认定的）。", "Under the rules in force, per course of the school: how many learners it would credit now, and is crediting already."},
-	"credit.preview":           {"预览", "Preview"},
-	"credit.learners_new":      {"可新转换人数", "Learners, new"},
-	"credit.learners_granted":  {"已认定人数", "Learners, granted"},
-	"credit.new_credits":       {"可新转换学分", "New credits"},
-	"credit.granted_credits":   {"已认定学分", "Granted credits"},
+	"credit.school_hint":      {"按现行规则，该院校的每门课程可向多少学习者转换学分（新的与已认定的）。", "Under the rules in force, per course of the school: how many learners it would credit now, and is crediting already."},
+	"credit.preview":          {"预览", "Preview"},
+	"credit.learners_new":     {"可新转换人数", "Learners, new"},
+	"credit.learners_granted": {"已认定人数", "Learners, granted"},
+	"credit.new_credits":      {"可新转换学分", "New credits"},
+	"credit.granted_credits":  {"已认定学分", "Granted credits"},
 
 	"astate.applied":   {"待认定", "applied"},
 	"astate.approved":  {"已批准", "approved"},
