@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/hex"
 	"io/fs"
-	"os"
-	"regexp"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
