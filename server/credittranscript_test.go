@@ -26,22 +26,7 @@ func grantedOne(t *testing.T) (*servertest.Central, server.Certificate) {
 	t.Helper()
 	c, cert := servertest.Certified(t)
 	c.ImportSampleRules(t)
-	ctx := context.Background()
-	acc, err := c.LearnerAccount(ctx, servertest.HolderID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cv, ok := offered(acc, servertest.CreditSchool)
-	if !ok {
-		t.Fatalf("nothing offered at %s: %+v", servertest.CreditSchool, acc.Preview)
-	}
-	a, err := c.ApplyCredit(ctx, acc.ID, cv, "office ann")
-	if err == nil {
-		_, err = c.DecideCredit(ctx, a.ID, true, "课程对应", "office bob")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	c.GrantSample(t)
 	return c, cert
 }
 

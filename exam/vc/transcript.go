@@ -121,11 +121,8 @@ func NewTranscript(iss Issuer, t Transcript) (*TranscriptCredential, error) {
 		Name:      "学分银行成绩单 / Credit bank transcript",
 		ValidFrom: t.Issued.UTC().Format(timeFormat),
 		CredentialSubject: TranscriptSubject{
-			Type: []string{"LearnerTranscript"},
-			Identifier: []IdentityObject{
-				{Type: "IdentityObject", IdentityHash: t.IDHash, IdentityType: "nationalIdentityNumber", Hashed: true, Salt: t.IDSalt},
-				{Type: "IdentityObject", IdentityHash: t.HolderName, IdentityType: "name", Hashed: false},
-			},
+			Type:         []string{"LearnerTranscript"},
+			Identifier:   holder(t.IDHash, t.IDSalt, t.HolderName),
 			Achievements: []TranscriptItem{},
 		},
 	}
@@ -291,12 +288,7 @@ func checkHolder(ids []IdentityObject) error {
 // HolderMatches reports whether idNumber is the number whose salted hash the
 // transcript carries.
 func (c *TranscriptCredential) HolderMatches(idNumber string) bool {
-	for _, id := range c.CredentialSubject.Identifier {
-		if id.IdentityType == "nationalIdentityNumber" && id.Hashed {
-			return IDHash(idNumber, id.Salt) == id.IdentityHash
-		}
-	}
-	return false
+	return holderMatches(c.CredentialSubject.Identifier, idNumber)
 }
 
 // Encode writes the transcript as the JSON that is signed.

@@ -146,41 +146,38 @@ func (p *public) learner(w http.ResponseWriter, r *http.Request) {
 
 // learnerPDF sends the transcript PDF of the three fields posted.
 func (p *public) learnerPDF(w http.ResponseWriter, r *http.Request) {
-	noStore(w)
-	v, id, ok := learnerFields(w, r)
-	if !ok {
-		return
-	}
-	var buf bytes.Buffer
-	err := p.central.LearnerTranscriptPDF(r.Context(), &buf, v.Number, v.Name, id, conn.ClientAddr(r))
-	if err == nil {
-		w.Header().Set("Content-Type", "application/pdf")
-		w.Header().Set("Content-Disposition", `attachment; filename="onex-transcript.pdf"`)
-		buf.WriteTo(w)
-		return
-	}
-	if !p.lookupFailed(w, v, err) {
-		p.log.Error("learner transcript PDF", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-	}
+	p.download(w, r, "application/pdf", "onex-transcript.pdf", func(v *learnerView, id string) ([]byte, error) {
+		var buf bytes.Buffer
+		err := p.central.LearnerTranscriptPDF(r.Context(), &buf, v.Number, v.Name, id, conn.ClientAddr(r))
+		return buf.Bytes(), err
+	})
 }
 
 // learnerVC sends the signed transcript (VC-JOSE) of the three fields posted.
 func (p *public) learnerVC(w http.ResponseWriter, r *http.Request) {
+	p.download(w, r, "application/vc+jwt", "onex-transcript.jwt", func(v *learnerView, id string) ([]byte, error) {
+		tok, err := p.central.LearnerTranscriptVC(r.Context(), v.Number, v.Name, id, conn.ClientAddr(r))
+		return []byte(tok), err
+	})
+}
+
+// download sends what build makes of the three fields posted as an
+// attachment, or the page saying why there is none.
+func (p *public) download(w http.ResponseWriter, r *http.Request, contentType, file string, build func(v *learnerView, id string) ([]byte, error)) {
 	noStore(w)
 	v, id, ok := learnerFields(w, r)
 	if !ok {
 		return
 	}
-	tok, err := p.central.LearnerTranscriptVC(r.Context(), v.Number, v.Name, id, conn.ClientAddr(r))
+	b, err := build(v, id)
 	if err == nil {
-		w.Header().Set("Content-Type", "application/vc+jwt")
-		w.Header().Set("Content-Disposition", `attachment; filename="onex-transcript.jwt"`)
-		w.Write([]byte(tok))
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+file+`"`)
+		w.Write(b)
 		return
 	}
 	if !p.lookupFailed(w, v, err) {
-		p.log.Error("learner transcript credential", "err", err)
+		p.log.Error("learner transcript", "file", file, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
 }

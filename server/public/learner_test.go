@@ -37,22 +37,7 @@ func learnerCentral(t *testing.T) (*servertest.Central, string) {
 	t.Helper()
 	c, cert := servertest.Certified(t)
 	c.ImportSampleRules(t)
-	ctx := context.Background()
-	acc, err := c.LearnerAccount(ctx, servertest.HolderID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, cv := range acc.Preview.Conversions {
-		if cv.School == servertest.CreditSchool {
-			a, err := c.ApplyCredit(ctx, acc.ID, cv, "office ann")
-			if err == nil {
-				_, err = c.DecideCredit(ctx, a.ID, true, "课程对应", "office bob")
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	c.GrantSample(t)
 	return c, cert.Number
 }
 

@@ -31,3 +31,28 @@ func (c *Central) ImportSampleRules(t testing.TB) {
 		t.Fatalf("import credit rules: %v", err)
 	}
 }
+
+// GrantSample applies for the conversion of HolderID's certificate at
+// CreditSchool (office ann) and approves it (office bob); the one at
+// CreditSchool2 stays offered. The sample rules must be imported.
+func (c *Central) GrantSample(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	acc, err := c.LearnerAccount(ctx, HolderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cv := range acc.Preview.Conversions {
+		if cv.School == CreditSchool && !cv.Granted {
+			a, err := c.ApplyCredit(ctx, acc.ID, cv, "office ann")
+			if err == nil {
+				_, err = c.DecideCredit(ctx, a.ID, true, "课程对应", "office bob")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("nothing offered at %s: %+v", CreditSchool, acc.Preview)
+}
