@@ -49,18 +49,8 @@ func TestTranscriptFormatVector(t *testing.T) {
 	if v["trpayload"] == "" || v["trtoken"] == "" {
 		t.Fatal("FORMAT.md has no transcript vector")
 	}
-	token := strings.ReplaceAll(v["trtoken"], "\n", "")
-	var payload bytes.Buffer
-	if err := json.Compact(&payload, []byte(v["trpayload"])); err != nil {
-		t.Fatal(err)
-	}
-	got, c := mustTranscript(t)
-	if got != token {
-		t.Errorf("SignTranscript gives a token other than FORMAT.md's:\n%s", got)
-	}
-	if enc, _ := c.Encode(); !bytes.Equal(enc, payload.Bytes()) {
-		t.Errorf("payload differs from FORMAT.md's:\n%s", enc)
-	}
+	tok, c := mustTranscript(t)
+	token := sameAsFormat(t, v, "tr", tok, c)
 	res, err := VerifyTranscript(token, vectorKeys(), vectorClock)
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +89,24 @@ func TestTranscriptFormatVector(t *testing.T) {
 			t.Errorf("%s: want %s, got %v", r[1], r[2], err)
 		}
 	}
+}
+
+// sameAsFormat checks that tok and doc's encoding are FORMAT.md's vectors
+// <prefix>token and <prefix>payload, and returns the file's token.
+func sameAsFormat(t *testing.T, v map[string]string, prefix, tok string, doc interface{ Encode() ([]byte, error) }) string {
+	t.Helper()
+	token := strings.ReplaceAll(v[prefix+"token"], "\n", "")
+	var payload bytes.Buffer
+	if err := json.Compact(&payload, []byte(v[prefix+"payload"])); err != nil {
+		t.Fatal(err)
+	}
+	if tok != token {
+		t.Errorf("the code signs a token other than FORMAT.md's %stoken:\n%s", prefix, tok)
+	}
+	if enc, _ := doc.Encode(); !bytes.Equal(enc, payload.Bytes()) {
+		t.Errorf("the payload differs from FORMAT.md's %spayload:\n%s", prefix, enc)
+	}
+	return token
 }
 
 func mustTokenOnly(t *testing.T) string { tok, _ := mustToken(t); return tok }
