@@ -4,6 +4,10 @@
 //	onex-central serve   --data DIR --addr 127.0.0.1:8080 [--tls-cert F --tls-key F | --no-tls] [--trust-proxy] [--public-url URL]
 //	onex-central import  catalogue|paper|roster --data DIR FILE [--session ID] [--encoding auto|utf-8|gb18030]
 //	onex-central import  records --data DIR FILE
+//	onex-central import  rules --data DIR FILE
+//	onex-central import  courses --data DIR --school CODE [--encoding auto|utf-8|gb18030] FILE
+//	onex-central account --data DIR --id-number N|--account ID [--format text|json]
+//	onex-central credit  apply|decide|applications|preview --data DIR ...
 //	onex-central session create --data DIR --site CODE --room ROOM --paper PAPER_ID --start RFC3339 [--release RFC3339]
 //	onex-central enrol-code  --data DIR --site CODE
 //	onex-central unlock-code --data DIR --session ID
@@ -51,7 +55,9 @@ const usage = `usage: onex-central <command> [flags]
 commands:
   init          create the database and central's keys
   serve         serve the API and the office pages
-  import        catalogue|paper|roster|records FILE
+  import        catalogue|paper|roster|records FILE; rules FILE, courses --school CODE FILE (credit bank)
+  account       print a learner's account: outcomes, conversions, credits
+  credit        apply|decide|applications|preview: conversions of the credit bank (audited)
   session       create: schedule a session (prints its id)
   enrol-code    print a one-time enrolment code for a site
   unlock-code   print a session's unlock code (audited)
@@ -110,6 +116,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog
 		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 			return errors.New("import what? catalogue, paper, roster or records")
 		}
+		if args[0] == "rules" || args[0] == "courses" { // the credit bank, credit.go
+			return cmdImportCredit(ctx, args[0], args[1:], stdout, log)
+		}
 		return cmdImport(ctx, args[0], args[1:], stdout, log)
 	case "session":
 		if len(args) == 0 || args[0] != "create" {
@@ -141,6 +150,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog
 		return cmdIssuer(ctx, args, stdout, log)
 	case "certificate-pdf":
 		return cmdCertificatePDF(ctx, args, stdout, log)
+	case "account":
+		return cmdAccount(ctx, args, stdout, log)
+	case "credit":
+		return cmdCredit(ctx, args, stdout, log)
 	}
 	return fmt.Errorf("unknown command %q (try --help)", cmd)
 }
