@@ -3,9 +3,9 @@ package server_test
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
