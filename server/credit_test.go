@@ -189,6 +189,16 @@ func TestCreditBank(t *testing.T) {
 	}
 }
 
+// withRules is certifiedOne's central on engine with creditRules(1).
+func withRules(t *testing.T, engine string) *servertest.Central {
+	t.Helper()
+	c, _ := certifiedOne(t, servertest.WithDB(pgtest.DSN(t, engine)))
+	if _, err := c.ImportCreditRules(context.Background(), "rules.json", strings.NewReader(creditRules(1)), "office ann"); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // coursesCSV is a school's CSV: a course of id1 and one of id2 at school.
 func coursesCSV(school, credits2 string) string {
 	return "姓名,证件号码,学校代码,课程代码,课程名称,学分,成绩,通过日期\n" +
@@ -207,11 +217,8 @@ func coursesCSV(school, credits2 string) string {
 func TestImportCourses(t *testing.T) {
 	for _, engine := range pgtest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			c, _ := certifiedOne(t, servertest.WithDB(pgtest.DSN(t, engine)))
+			c := withRules(t, engine)
 			ctx := context.Background()
-			if _, err := c.ImportCreditRules(ctx, "rules.json", strings.NewReader(creditRules(1)), "office ann"); err != nil {
-				t.Fatal(err)
-			}
 			for _, tc := range []struct {
 				name, school, file, want string
 			}{
@@ -322,11 +329,8 @@ func TestLearnerAccountByCertificate(t *testing.T) {
 func TestDecisionsRace(t *testing.T) {
 	for _, engine := range pgtest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			c, _ := certifiedOne(t, servertest.WithDB(pgtest.DSN(t, engine)))
+			c := withRules(t, engine)
 			ctx := context.Background()
-			if _, err := c.ImportCreditRules(ctx, "rules.json", strings.NewReader(creditRules(1)), "office ann"); err != nil {
-				t.Fatal(err)
-			}
 			acc := must(c.LearnerAccount(ctx, id1))
 			cv, _ := offered(acc, school1)
 			for round := 0; round < 3; round++ {

@@ -10,53 +10,29 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"text/tabwriter"
 
 	"onex/exam/credit"
 	"onex/server"
 )
 
-// cmdImportCredit imports a rule file (what "rules") or a school's course
+// importCredit imports a rule file (what "rules") or a school's course
 // CSV (what "courses").
-func cmdImportCredit(ctx context.Context, what string, args []string, stdout io.Writer, log *slog.Logger) error {
-	synopsis := "import rules --data DIR FILE"
-	if what == "courses" {
-		synopsis = "import courses --data DIR --school CODE [--encoding auto|utf-8|gb18030] FILE"
-	}
-	f := newFlags("import "+what, synopsis)
-	var school, encoding *string
-	var required []string
-	if what == "courses" {
-		school = f.String("school", "", "the school's code (every row's 学校代码 must be it)")
-		encoding = f.String("encoding", credit.EncodingAuto, "the CSV's encoding: auto, utf-8 or gb18030")
-		required = []string{"school"}
-	}
-	if err := f.parse(args, 1, required...); err != nil {
-		return err
-	}
-	name := f.pos[0]
-	file, err := os.Open(name)
-	if err != nil {
-		return err
-	}
-	defer file.Close()
-	return f.with(ctx, server.Config{Log: log}, func(c *server.Central) error {
-		if what == "rules" {
-			rs, err := c.ImportCreditRules(ctx, name, file, actor)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "imported rule set version %d (%s): %d rules\n", rs.Rules.Version, rs.Rules.Name, len(rs.Rules.Rules))
-			return nil
-		}
-		imp, err := c.ImportCourses(ctx, *school, name, file, *encoding, actor)
+func importCredit(ctx context.Context, c *server.Central, what string, file io.Reader, name, school, encoding string, stdout io.Writer) error {
+	if what == "rules" {
+		rs, err := c.ImportCreditRules(ctx, name, file, actor)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "imported %d courses of %d learners for school %s (import %d)\n", imp.Courses, imp.Learners, imp.School, imp.ID)
+		fmt.Fprintf(stdout, "imported rule set version %d (%s): %d rules\n", rs.Rules.Version, rs.Rules.Name, len(rs.Rules.Rules))
 		return nil
-	})
+	}
+	imp, err := c.ImportCourses(ctx, school, name, file, encoding, actor)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported %d courses of %d learners for school %s (import %d)\n", imp.Courses, imp.Learners, imp.School, imp.ID)
+	return nil
 }
 
 // learnerFlags adds --id-number and --account: a command names a learner
@@ -65,15 +41,15 @@ func learnerFlags(f *flags) (idNumber, account *string) {
 	return f.String("id-number", "", "the learner's ID number"), f.String("account", "", "the learner's account id (instead of --id-number)")
 }
 
-// accountOf resolves a learner named by --id-number or --account.
-func accountOf(c *server.Central, idNumber, account string) (string, error) {
+// accountOf is the account of a learner named by --id-number or --account.
+func accountOf(ctx context.Context, c *server.Central, idNumber, account string) (server.LearnerAccount, error) {
 	switch {
 	case (idNumber == "") == (account == ""):
-		return "", errors.New("give --id-number or --account, one of them")
+		return server.LearnerAccount{}, errors.New("give --id-number or --account, one of them")
 	case idNumber != "":
-		return c.AccountID(idNumber), nil
+		account = c.AccountID(idNumber)
 	}
-	return account, nil
+	return c.LearnerAccountByID(ctx, account)
 }
 
 // cmdAccount prints a learner's account: outcomes, conversions, credits.
@@ -88,11 +64,7 @@ func cmdAccount(ctx context.Context, args []string, stdout io.Writer, log *slog.
 		return fmt.Errorf("account: --format %q is not text or json", *format)
 	}
 	return f.with(ctx, server.Config{Log: log}, func(c *server.Central) error {
-		id, err := accountOf(c, *idNumber, *account)
-		if err != nil {
-			return err
-		}
-		acc, err := c.LearnerAccountByID(ctx, id)
+		acc, err := accountOf(ctx, c, *idNumber, *account)
 		if err != nil {
 			return err
 		}
@@ -139,23 +111,21 @@ func printAccount(w io.Writer, acc server.LearnerAccount) {
 	fmt.Fprintf(tw, "\ncredits\t%s (courses %s, granted %s); offered now %s\n", acc.Credits(), acc.CourseCredits, acc.Preview.GrantedCredits, acc.Preview.NewCredits)
 }
 
+// creditCommands are credit's subcommands.
+var creditCommands = map[string]func(context.Context, []string, io.Writer, *slog.Logger) error{
+	"apply": cmdCreditApply, "decide": cmdCreditDecide, "applications": cmdCreditApplications, "preview": cmdCreditPreview,
+}
+
 // cmdCredit runs credit apply|decide|applications|preview.
 func cmdCredit(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	if len(args) == 0 {
 		return errors.New(`credit: the subcommand is "apply", "decide", "applications" or "preview"`)
 	}
-	sub, args := args[0], args[1:]
-	switch sub {
-	case "apply":
-		return cmdCreditApply(ctx, args, stdout, log)
-	case "decide":
-		return cmdCreditDecide(ctx, args, stdout, log)
-	case "applications":
-		return cmdCreditApplications(ctx, args, stdout, log)
-	case "preview":
-		return cmdCreditPreview(ctx, args, stdout, log)
+	cmd, ok := creditCommands[args[0]]
+	if !ok {
+		return fmt.Errorf(`credit: %q is not "apply", "decide", "applications" or "preview"`, args[0])
 	}
-	return fmt.Errorf(`credit: %q is not "apply", "decide", "applications" or "preview"`, sub)
+	return cmd(ctx, args[1:], stdout, log)
 }
 
 // cmdCreditApply applies for the conversion the learner's account offers
@@ -169,17 +139,13 @@ func cmdCreditApply(ctx context.Context, args []string, stdout io.Writer, log *s
 		return err
 	}
 	return f.with(ctx, server.Config{Log: log}, func(c *server.Central) error {
-		id, err := accountOf(c, *idNumber, *account)
-		if err != nil {
-			return err
-		}
-		acc, err := c.LearnerAccountByID(ctx, id)
+		acc, err := accountOf(ctx, c, *idNumber, *account)
 		if err != nil {
 			return err
 		}
 		for _, cv := range acc.Preview.Conversions {
 			if !cv.Granted && cv.School == *school && cv.Course == *course {
-				a, err := c.ApplyCredit(ctx, id, cv, actor)
+				a, err := c.ApplyCredit(ctx, acc.ID, cv, actor)
 				if err != nil {
 					return err
 				}

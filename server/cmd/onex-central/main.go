@@ -116,9 +116,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog
 		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 			return errors.New("import what? catalogue, paper, roster or records")
 		}
-		if args[0] == "rules" || args[0] == "courses" { // the credit bank, credit.go
-			return cmdImportCredit(ctx, args[0], args[1:], stdout, log)
-		}
 		return cmdImport(ctx, args[0], args[1:], stdout, log)
 	case "session":
 		if len(args) == 0 || args[0] != "create" {
@@ -386,10 +383,14 @@ const actor = "cli"
 func cmdImport(ctx context.Context, what string, args []string, stdout io.Writer, log *slog.Logger) error {
 	f := newFlags("import "+what, "import "+what+" --data DIR FILE")
 	session := f.String("session", "", "the session a roster belongs to")
-	encoding := f.String("encoding", server.EncodingAuto, "roster encoding: auto, utf-8 or gb18030")
+	school := f.String("school", "", "the school a course file is of (import courses): every row's 学校代码 must be it")
+	encoding := f.String("encoding", server.EncodingAuto, "roster or course file encoding: auto, utf-8 or gb18030")
 	var required []string
-	if what == "roster" {
+	switch what {
+	case "roster":
 		required = []string{"session"}
+	case "courses":
+		required = []string{"school"}
 	}
 	if err := f.parse(args, 1, required...); err != nil {
 		return err
@@ -401,6 +402,9 @@ func cmdImport(ctx context.Context, what string, args []string, stdout io.Writer
 	}
 	defer file.Close()
 	return f.with(ctx, server.Config{Log: log}, func(c *server.Central) error {
+		if what == "rules" || what == "courses" { // the credit bank, credit.go
+			return importCredit(ctx, c, what, file, name, *school, *encoding, stdout)
+		}
 		return importFile(ctx, c, what, file, name, *session, *encoding, stdout)
 	})
 }
@@ -429,7 +433,7 @@ func importFile(ctx context.Context, c *server.Central, what string, file io.Rea
 	case "records":
 		return importRecords(ctx, c, file, name, stdout)
 	default:
-		return fmt.Errorf("import: %q is not catalogue, paper, roster or records", what)
+		return fmt.Errorf("import: %q is not catalogue, paper, roster, records, rules or courses", what)
 	}
 	return nil
 }
