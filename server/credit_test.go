@@ -190,13 +190,13 @@ func TestCreditBank(t *testing.T) {
 }
 
 // withRules is certifiedOne's central on engine with creditRules(1).
-func withRules(t *testing.T, engine string) *servertest.Central {
+func withRules(t testing.TB, engine string) (*servertest.Central, server.Certificate) {
 	t.Helper()
-	c, _ := certifiedOne(t, servertest.WithDB(pgtest.DSN(t, engine)))
+	c, cert := certifiedOne(t, servertest.WithDB(pgtest.DSN(t, engine)))
 	if _, err := c.ImportCreditRules(context.Background(), "rules.json", strings.NewReader(creditRules(1)), "office ann"); err != nil {
 		t.Fatal(err)
 	}
-	return c
+	return c, cert
 }
 
 // coursesCSV is a school's CSV: a course of id1 and one of id2 at school.
@@ -217,7 +217,7 @@ func coursesCSV(school, credits2 string) string {
 func TestImportCourses(t *testing.T) {
 	for _, engine := range pgtest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			c := withRules(t, engine)
+			c, _ := withRules(t, engine)
 			ctx := context.Background()
 			for _, tc := range []struct {
 				name, school, file, want string
@@ -329,7 +329,7 @@ func TestLearnerAccountByCertificate(t *testing.T) {
 func TestDecisionsRace(t *testing.T) {
 	for _, engine := range pgtest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			c := withRules(t, engine)
+			c, _ := withRules(t, engine)
 			ctx := context.Background()
 			acc := must(c.LearnerAccount(ctx, id1))
 			cv, _ := offered(acc, school1)
@@ -395,5 +395,17 @@ func TestCertificatesBeforeTheCreditBankDeposited(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d backfill audit entries, want 1", n)
+	}
+}
+
+// BenchmarkLearnerAccount: one learner's account as the public page asks
+// it (one certificate, three rules), on SQLite.
+func BenchmarkLearnerAccount(b *testing.B) {
+	c, cert := withRules(b, "sqlite")
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := c.LearnerAccountByCertificate(ctx, cert.Number, "毛娜", id1, "10.0.0.1"); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
