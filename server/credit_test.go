@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"pgregory.net/rapid"
 
 	"onex/exam/credential"
 	"onex/exam/credit"
@@ -408,4 +409,41 @@ func BenchmarkLearnerAccount(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestAccountIDProperty: an ID number typed with spaces, full-width digits
+// or a lower-case x keys the same account; two numbers, two accounts; the
+// id is 64 hex digits; no number, no account.
+func TestAccountIDProperty(t *testing.T) {
+	c := servertest.New(t)
+	if c.AccountID(" \u3000") != "" {
+		t.Error("an empty ID number has an account")
+	}
+	rapid.Check(t, func(rt *rapid.T) {
+		digits := rapid.StringMatching(`[0-9]{17}[0-9X]`).Draw(rt, "id")
+		other := rapid.StringMatching(`[0-9]{17}[0-9X]`).Draw(rt, "other")
+		var typed strings.Builder
+		for _, r := range digits {
+			switch rapid.IntRange(0, 3).Draw(rt, "form") {
+			case 0:
+				typed.WriteRune(r)
+			case 1:
+				typed.WriteRune(r - 0x20 + 0xFF00) // full width: ０ is U+FF10, Ｘ U+FF38
+			case 2:
+				typed.WriteString(" " + string(r))
+			case 3:
+				typed.WriteString(strings.ToLower(string(r)))
+			}
+		}
+		id := c.AccountID(digits)
+		if len(id) != 64 || strings.Trim(id, "0123456789abcdef") != "" {
+			rt.Fatalf("account id %q of %s", id, digits)
+		}
+		if c.AccountID(typed.String()) != id {
+			rt.Fatalf("%s typed as %q: another account", digits, typed.String())
+		}
+		if (c.AccountID(other) == id) != (other == digits) {
+			rt.Fatalf("%s and %s: accounts equal %v", digits, other, c.AccountID(other) == id)
+		}
+	})
 }
