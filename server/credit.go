@@ -111,10 +111,15 @@ func creditKey(from string) throttled {
 
 // AccountID is the learner account id of a resident ID number:
 // hex(HMAC-SHA-256(learner key, credential.NormaliseID(idNumber))). A copy
-// of the database alone cannot test guesses of ID numbers against it.
+// of the database alone cannot test guesses of ID numbers against it. An
+// empty number has no account: "".
 func (c *Central) AccountID(idNumber string) string {
+	id := credential.NormaliseID(idNumber)
+	if id == "" {
+		return ""
+	}
 	m := hmac.New(sha256.New, c.keys.LearnerKey())
-	m.Write([]byte(credential.NormaliseID(idNumber)))
+	m.Write([]byte(id))
 	return hex.EncodeToString(m.Sum(nil))
 }
 

@@ -2,11 +2,16 @@ package server_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"pgregory.net/rapid"
 
 	"onex/exam/credential"
 	"onex/exam/credit"
@@ -183,4 +188,262 @@ func TestCreditBank(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withRules is certifiedOne's central on engine with creditRules(1).
+func withRules(t testing.TB, engine string) (*servertest.Central, server.Certificate) {
+	t.Helper()
+	c, cert := certifiedOne(t, servertest.WithDB(pgtest.DSN(t, engine)))
+	if _, err := c.ImportCreditRules(context.Background(), "rules.json", strings.NewReader(creditRules(1)), "office ann"); err != nil {
+		t.Fatal(err)
+	}
+	return c, cert
+}
+
+// coursesCSV is a school's CSV: a course of id1 and one of id2 at school.
+func coursesCSV(school, credits2 string) string {
+	return "姓名,证件号码,学校代码,课程代码,课程名称,学分,成绩,通过日期\n" +
+		"毛娜," + id1 + "," + school + ",WEB101,网页设计,4,90,2025/7/1\n" +
+		"\n" +
+		"钟静," + strings.ToLower(id2) + "," + school + ",DB201,数据库,3.5,75,2025-07-02\n" +
+		"钟静," + id2 + "," + school + ",DB202,数据库二," + credits2 + ",75,2025-07-02\n"
+}
+
+// TestImportCourses: on both engines, a school's CSV goes into the
+// accounts of the rows' ID numbers (made as needed); a passed course is
+// not converted again; a bad row, or a row of another school, refuses the
+// file whole, naming file, line and column, and changes nothing; a GB18030
+// file reads as its UTF-8 twin; the import is audited; an unknown school
+// is refused.
+func TestImportCourses(t *testing.T) {
+	for _, engine := range pgtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			c, _ := withRules(t, engine)
+			ctx := context.Background()
+			for _, tc := range []struct {
+				name, school, file, want string
+			}{
+				{"bad credits", school1, coursesCSV(school1, "两"), `bad.csv: line 5: 学分: "两" is not a number with at most two decimals`},
+				{"another school", school1, strings.Replace(coursesCSV(school1, "2"), school1+",DB201", school2+",DB201", 1), "bad.csv: line 4: 学校代码: \"" + school2 + "\" is not the school importing, " + school1},
+				{"unknown school", "10001", coursesCSV("10001", "2"), `school "10001": no site of the catalogue names it`},
+			} {
+				_, err := c.ImportCourses(ctx, tc.school, "bad.csv", strings.NewReader(tc.file), "auto", "office ann")
+				if !errors.Is(err, server.ErrInput) || err.Error() != tc.want {
+					t.Errorf("%s: %v, want %s", tc.name, err, tc.want)
+				}
+			}
+			if _, err := c.LearnerAccount(ctx, id2); !errors.Is(err, server.ErrNotFound) {
+				t.Errorf("a refused file made an account: %v", err)
+			}
+			if acc, err := c.LearnerAccount(ctx, id1); err != nil || len(acc.Courses) != 0 {
+				t.Errorf("a refused file kept a course: %+v %v", acc, err)
+			}
+
+			gb, err := simplifiedchinese.GB18030.NewEncoder().String(coursesCSV(school1, "2"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			imp, err := c.ImportCourses(ctx, school1, "gb.csv", strings.NewReader(gb), "auto", "office ann")
+			if err != nil || imp.Courses != 3 || imp.Learners != 2 || imp.School != school1 {
+				t.Fatalf("GB18030 import: %+v %v", imp, err)
+			}
+			acc, err := c.LearnerAccount(ctx, id2)
+			if err != nil || acc.Name != "钟静" || len(acc.Courses) != 2 || acc.Courses[0].CourseName != "数据库" || acc.CourseCredits != 550 || acc.Credits() != 550 {
+				t.Fatalf("id2's account: %+v %v", acc, err)
+			}
+			acc, err = c.LearnerAccount(ctx, id1)
+			if err != nil || len(acc.Courses) != 1 || len(acc.Certificates) != 1 {
+				t.Fatalf("id1's account: %+v %v", acc, err)
+			}
+			if _, ok := offered(acc, school1); ok {
+				t.Errorf("a course passed converted again: %+v", acc.Preview)
+			}
+			if _, ok := offered(acc, school2); !ok {
+				t.Errorf("the other school's conversion: %+v", acc.Preview)
+			}
+			// The same file again replaces, not doubles.
+			if _, err := c.ImportCourses(ctx, school1, "utf8.csv", strings.NewReader("\ufeff"+coursesCSV(school1, "2")), "utf-8", "office ann"); err != nil {
+				t.Fatal(err)
+			}
+			if acc, err := c.LearnerAccount(ctx, id2); err != nil || len(acc.Courses) != 2 {
+				t.Errorf("after the same file again: %+v %v", acc, err)
+			}
+			if !hasAudit(auditActions(t, c), "office ann: import courses", "school "+school1, "gb.csv", "3 courses of 2 learners") {
+				t.Errorf("no audit entry of the import")
+			}
+			p, err := c.PreviewSchool(ctx, school2)
+			if err != nil || p.Learners != 1 || len(p.Courses) != 1 || p.Courses[0].Course != "W9" || p.NewCredits != 200 {
+				t.Errorf("school2's preview: %+v %v", p, err)
+			}
+			if p, err := c.PreviewSchool(ctx, school1); err != nil || p.Learners != 0 || p.NewCredits != 0 {
+				t.Errorf("school1's preview (the course passed): %+v %v", p, err)
+			}
+		})
+	}
+}
+
+// TestLearnerAccountByCertificate: the public page shows the account only
+// when the certificate number, the holder's name and the ID number all
+// match (typed loosely); anything else is ErrNotFound, the same for each;
+// an address that keeps failing is throttled.
+func TestLearnerAccountByCertificate(t *testing.T) {
+	c, cert := certifiedOne(t)
+	ctx := context.Background()
+	lower := strings.ToLower(cert.Number)
+	acc, err := c.LearnerAccountByCertificate(ctx, " "+lower+" ", "毛 娜", "３１０１０４２００４１０１５９７７９", "10.0.0.1")
+	if err != nil || acc.ID != c.AccountID(id1) || len(acc.Certificates) != 1 {
+		t.Fatalf("lookup: %+v %v", acc, err)
+	}
+	for _, tc := range []struct{ name, number, holder, id string }{
+		{"wrong number", cert.Number + "1", "毛娜", id1},
+		{"wrong name", cert.Number, "钟静", id1},
+		{"another's ID number", cert.Number, "毛娜", id2},
+	} {
+		_, err := c.LearnerAccountByCertificate(ctx, tc.number, tc.holder, tc.id, "10.0.0.2")
+		if !errors.Is(err, server.ErrNotFound) || err.Error() != "no learner account of that certificate, name and ID number: not found" {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+	if _, err := c.LearnerAccountByCertificate(ctx, cert.Number, "", id1, "10.0.0.2"); !errors.Is(err, server.ErrInput) {
+		t.Errorf("no name: %v", err)
+	}
+	var throttled error
+	for i := 0; i < 12 && throttled == nil; i++ {
+		if _, err := c.LearnerAccountByCertificate(ctx, cert.Number, "毛娜", id2, "10.0.0.3"); errors.Is(err, server.ErrThrottled) {
+			throttled = err
+		}
+	}
+	if throttled == nil {
+		t.Fatal("never throttled")
+	}
+	if _, err := c.LearnerAccountByCertificate(ctx, cert.Number, "毛娜", id1, "10.0.0.3"); !errors.Is(err, server.ErrThrottled) {
+		t.Errorf("a throttled address looked up: %v", err)
+	}
+	if _, err := c.LearnerAccountByCertificate(ctx, cert.Number, "毛娜", id1, "10.0.0.4"); err != nil {
+		t.Errorf("another address: %v", err)
+	}
+}
+
+// TestDecisionsRace: on both engines, two approvals of rival applications
+// (the same conversion) at once: exactly one is approved, the other is
+// stale, and the learner is credited once.
+func TestDecisionsRace(t *testing.T) {
+	for _, engine := range pgtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			c, _ := withRules(t, engine)
+			ctx := context.Background()
+			acc := must(c.LearnerAccount(ctx, id1))
+			cv, _ := offered(acc, school1)
+			for round := 0; round < 3; round++ {
+				a := must(c.ApplyCredit(ctx, acc.ID, cv, "learner"))
+				b := must(c.ApplyCredit(ctx, acc.ID, cv, "learner"))
+				errs := make(chan error, 2)
+				for _, id := range []string{a.ID, b.ID} {
+					go func() {
+						_, err := c.DecideCredit(ctx, id, true, "", fmt.Sprintf("office %d", round))
+						errs <- err
+					}()
+				}
+				e1, e2 := <-errs, <-errs
+				if (e1 == nil) == (e2 == nil) || !errors.Is(errors.Join(e1, e2), credit.ErrStale) {
+					t.Fatalf("round %d: %v, %v", round, e1, e2)
+				}
+				acc = must(c.LearnerAccount(ctx, id1))
+				if acc.Credits() != 400 {
+					t.Fatalf("round %d: credits %s", round, acc.Credits())
+				}
+				// Take the approval back for the next round.
+				for _, app := range acc.Applications {
+					if app.State == credit.Approved {
+						must(c.RevokeCredit(ctx, app.ID, "再试一次", "office ann"))
+					}
+				}
+				acc = must(c.LearnerAccount(ctx, id1))
+			}
+		})
+	}
+}
+
+// TestCertificatesBeforeTheCreditBankDeposited: certificates issued before
+// the credit bank (no account, no score) are deposited in their holders'
+// accounts, with the result's score, when central opens; audited once.
+func TestCertificatesBeforeTheCreditBankDeposited(t *testing.T) {
+	c, cert := certifiedOne(t)
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(c.Dir, "central.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec("UPDATE issued_certificates SET account = '', score = -1")
+	if err == nil {
+		_, err = db.Exec("DELETE FROM credit_accounts")
+	}
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c.Restart(t)
+	acc, err := c.LearnerAccount(ctx, id1)
+	if err != nil || len(acc.Certificates) != 1 || acc.Certificates[0].Number != cert.Number || acc.Certificates[0].Score != 10000 || acc.Name != "毛娜" {
+		t.Fatalf("after the backfill: %+v %v", acc, err)
+	}
+	c.Restart(t)
+	n := 0
+	for _, a := range auditActions(t, c) {
+		if strings.Contains(a, "deposit certificates") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d backfill audit entries, want 1", n)
+	}
+}
+
+// BenchmarkLearnerAccount: one learner's account as the public page asks
+// it (one certificate, three rules), on SQLite.
+func BenchmarkLearnerAccount(b *testing.B) {
+	c, cert := withRules(b, "sqlite")
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := c.LearnerAccountByCertificate(ctx, cert.Number, "毛娜", id1, "10.0.0.1"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestAccountIDProperty: an ID number typed with spaces, full-width digits
+// or a lower-case x keys the same account; two numbers, two accounts; the
+// id is 64 hex digits; no number, no account.
+func TestAccountIDProperty(t *testing.T) {
+	c := servertest.New(t)
+	if c.AccountID(" \u3000") != "" {
+		t.Error("an empty ID number has an account")
+	}
+	rapid.Check(t, func(rt *rapid.T) {
+		digits := rapid.StringMatching(`[0-9]{17}[0-9X]`).Draw(rt, "id")
+		other := rapid.StringMatching(`[0-9]{17}[0-9X]`).Draw(rt, "other")
+		var typed strings.Builder
+		for _, r := range digits {
+			switch rapid.IntRange(0, 3).Draw(rt, "form") {
+			case 0:
+				typed.WriteRune(r)
+			case 1:
+				typed.WriteRune(r - 0x20 + 0xFF00) // full width: ０ is U+FF10, Ｘ U+FF38
+			case 2:
+				typed.WriteString(" " + string(r))
+			case 3:
+				typed.WriteString(strings.ToLower(string(r)))
+			}
+		}
+		id := c.AccountID(digits)
+		if len(id) != 64 || strings.Trim(id, "0123456789abcdef") != "" {
+			rt.Fatalf("account id %q of %s", id, digits)
+		}
+		if c.AccountID(typed.String()) != id {
+			rt.Fatalf("%s typed as %q: another account", digits, typed.String())
+		}
+		if (c.AccountID(other) == id) != (other == digits) {
+			rt.Fatalf("%s and %s: accounts equal %v", digits, other, c.AccountID(other) == id)
+		}
+	})
 }

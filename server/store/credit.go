@@ -249,25 +249,13 @@ func creditLearner(ctx context.Context, q rowsQuerier, account string) (CreditLe
 		return l, notFound(err, "learner account")
 	}
 	l.Account.CreatedAt, l.Account.UpdatedAt = fromMicros(c), fromMicros(u)
-	if err := queryEach(ctx, q, "SELECT "+certCols+" FROM issued_certificates WHERE account = $1 ORDER BY number", []any{account}, func(scan func(...any) error) error {
-		v, err := scanCertificate(scan)
-		l.Certificates = append(l.Certificates, v)
-		return err
-	}); err != nil {
+	if l.Certificates, err = collect(ctx, q, "SELECT "+certCols+" FROM issued_certificates WHERE account = $1 ORDER BY number", []any{account}, scanCertificate); err != nil {
 		return l, err
 	}
-	if err := queryEach(ctx, q, "SELECT "+courseCols+" FROM credit_courses WHERE account = $1 ORDER BY school, course", []any{account}, func(scan func(...any) error) error {
-		v, err := scanCourse(scan)
-		l.Courses = append(l.Courses, v)
-		return err
-	}); err != nil {
+	if l.Courses, err = collect(ctx, q, "SELECT "+courseCols+" FROM credit_courses WHERE account = $1 ORDER BY school, course", []any{account}, scanCourse); err != nil {
 		return l, err
 	}
-	if err := queryEach(ctx, q, "SELECT "+applicationCols+" FROM credit_applications WHERE account = $1 ORDER BY created_at, id", []any{account}, func(scan func(...any) error) error {
-		v, err := scanApplication(scan)
-		l.Applications = append(l.Applications, v)
-		return err
-	}); err != nil {
+	if l.Applications, err = collect(ctx, q, "SELECT "+applicationCols+" FROM credit_applications WHERE account = $1 ORDER BY created_at, id", []any{account}, scanApplication); err != nil {
 		return l, err
 	}
 	l.Rules, err = latestRuleSet(ctx, q)
