@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -102,6 +103,25 @@ func TestTranscriptFieldErrors(t *testing.T) {
 			var fe *FieldError
 			if err := r.RenderTranscript(&bytes.Buffer{}, tr); !errors.As(err, &fe) || fe.Field != tc.field {
 				t.Errorf("want a FieldError of %s, got %v", tc.field, err)
+			}
+		})
+	}
+}
+
+// BenchmarkRenderTranscript: a transcript of 5 outcomes (one page) and of
+// 70 (three pages).
+func BenchmarkRenderTranscript(b *testing.B) {
+	r, err := NewRenderer(Fonts{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{5, 70} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			tr := sampleTranscript(n)
+			for b.Loop() {
+				if err := r.RenderTranscript(io.Discard, tr); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -207,4 +208,32 @@ func TestLearnerTranslations(t *testing.T) {
 			t.Errorf("key %q is never used", k)
 		}
 	}
+}
+
+// FuzzLearnerForm: whatever a posted form holds, /learner answers without a
+// server error, never echoes markup and never shows an account for fields
+// that are not the holder's.
+func FuzzLearnerForm(f *testing.F) {
+	c, cert := servertest.Certified(f)
+	f.Add(cert.Number, servertest.HolderName, "31010420031018810X", "")
+	f.Add("<b>", "</textarea><script>", "'\"><i>", "en")
+	f.Add(strings.Repeat("長", 100), "\x00", "%ff", "zh")
+	n := 0
+	f.Fuzz(func(t *testing.T, number, name, id, lang string) {
+		n++
+		form := triple(number, name, id)
+		form.Set("lang", lang)
+		status, body, _ := post(c, "10.14."+strconv.Itoa(n%250)+".1", "/learner", form)
+		if status >= 500 {
+			t.Fatalf("%d for %q", status, form.Encode())
+		}
+		for _, s := range []string{number, name, id} {
+			if strings.ContainsAny(s, "<>") && strings.Contains(body, s) {
+				t.Fatalf("%q echoed raw", s)
+			}
+		}
+		if strings.Contains(body, `id="learner-account"`) && id != servertest.HolderID {
+			t.Fatalf("an account shown for %q", form.Encode())
+		}
+	})
 }
