@@ -176,6 +176,7 @@ func Open(ctx context.Context, dataDir, dbURL string, cfg Config) (*Central, err
 	for _, step := range []func(context.Context) error{
 		func(ctx context.Context) error { return c.upgradeKeys(ctx, filepath.Join(dataDir, KeysFile)) },
 		c.sealPlainUnlockCodes, c.sealPlainPapers, db.Scrub, c.versionPackages, c.scriptOldSubmissions,
+		c.depositOldCertificates, // [added: issue 17]
 	} {
 		if err := step(ctx); err != nil {
 			db.Close()

@@ -367,7 +367,8 @@ func (c *Central) Certify(ctx context.Context, sessionID, actor string) (Certify
 			rand.Read(salt)
 			pending = append(pending, store.Pending{Digest: r.digest, Certificate: store.Certificate{Ticket: r.Ticket, HolderName: r.Name,
 				IDSalt: salt, IDHash: credential.HashID(salt, ids[r.Ticket]), CertCode: cert.Code, CertName: cert.Name,
-				OrgName: orgs[cert.Org], SiteName: sites[s.Site], Level: paper.Level, Issued: issued, IssuedBy: actor}})
+				OrgName: orgs[cert.Org], SiteName: sites[s.Site], Level: paper.Level, Issued: issued, IssuedBy: actor,
+				Account: c.AccountID(ids[r.Ticket]), Score: scoreOf(r.Total, r.Max)}}) // deposited in the credit bank (issue 17)
 		}
 	}
 	if len(pending) == 0 {

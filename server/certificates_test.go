@@ -60,9 +60,9 @@ func certifiable(t testing.TB, opts ...servertest.Option) *servertest.Central {
 }
 
 // certifiedOne is certifiable's session with its one certificate issued.
-func certifiedOne(t testing.TB) (*servertest.Central, server.Certificate) {
+func certifiedOne(t testing.TB, opts ...servertest.Option) (*servertest.Central, server.Certificate) {
 	t.Helper()
-	c := certifiable(t)
+	c := certifiable(t, opts...)
 	rep, err := c.Certify(context.Background(), c.Session.ID, "office ann")
 	if err != nil || len(rep.Issued) != 1 {
 		t.Fatalf("certify: %+v, %v", rep, err)

@@ -281,17 +281,9 @@ func (c *Central) signStatusListCredential(ctx context.Context, purpose string, 
 	if purpose == vc.PurposeSuspension {
 		bits = sl.Suspension
 	}
-	// The issuer key valid at validFrom (one made if there is none now),
-	// with its private half for VC-JOSE: a rotation meanwhile never leaves
+	// The issuer key valid at validFrom: a rotation meanwhile never leaves
 	// the list dated outside its key's window.
-	if _, err := c.ensureIssuer(ctx, "central"); err != nil {
-		return "", err
-	}
-	k, err := c.db.IssuerKeyAt(ctx, now.Truncate(time.Second))
-	if err != nil {
-		return "", err
-	}
-	ik, err := c.openIssuerKey(k)
+	ik, err := c.issuerKeyAt(ctx, now)
 	if err != nil {
 		return "", err
 	}
@@ -302,6 +294,19 @@ func (c *Central) signStatusListCredential(ctx context.Context, purpose string, 
 		return "", err
 	}
 	return vc.SignStatusList(cred, hex.EncodeToString(ik.issuer.KeyID()), ik.key)
+}
+
+// issuerKeyAt is the issuer key valid at the second of at (one made if
+// there is none now), with its private half for VC-JOSE.
+func (c *Central) issuerKeyAt(ctx context.Context, at time.Time) (*issuerKey, error) {
+	if _, err := c.ensureIssuer(ctx, "central"); err != nil {
+		return nil, err
+	}
+	k, err := c.db.IssuerKeyAt(ctx, at.Truncate(time.Second))
+	if err != nil {
+		return nil, err
+	}
+	return c.openIssuerKey(k)
 }
 
 // StatusListIssuerName is the issuer's name in the status list credentials,

@@ -45,6 +45,10 @@ type Outcome struct {
 	// From a course CSV: the learner's name and ID type as the row gave them.
 	Name   string `json:"name,omitempty"`
 	IDType string `json:"id_type,omitempty"`
+	// Line is the course CSV's line the outcome was read from, for the
+	// caller's own checks of a row (0 otherwise; not part of the outcome).
+	// [added: issue 17]
+	Line int `json:"-"`
 }
 
 // Key identifies an outcome within its learner's account: a certificate by
@@ -191,6 +195,7 @@ func ReadCourses(name string, r io.Reader, encoding string) ([]Outcome, error) {
 			continue
 		}
 		seen[k] = line
+		o.Line = line
 		out = append(out, o)
 	}
 	if len(out) == 0 && len(p.list) == 0 {

@@ -78,8 +78,8 @@ func TestReadCourses(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := credit.Outcome{Learner: "11010519920815234X", Kind: credit.KindCourse, School: "10001", Course: "DS101", CourseName: "数据采集",
-		Credits: 250, Score: 8600, Date: 20251220, Name: "李娜", IDType: exam.ResidentID}
-	if len(outs) != 2 || outs[0] != want || outs[1].IDType != exam.ResidentID || outs[1].Score != 7850 {
+		Credits: 250, Score: 8600, Date: 20251220, Name: "李娜", IDType: exam.ResidentID, Line: 2}
+	if len(outs) != 2 || outs[0] != want || outs[1].IDType != exam.ResidentID || outs[1].Score != 7850 || outs[1].Line != 3 {
 		t.Errorf("outcomes %+v", outs)
 	}
 	if _, err := credit.ReadCourses("g.csv", open(t, "testdata/vectors/courses-gb18030.csv"), credit.EncodingUTF8); err == nil ||

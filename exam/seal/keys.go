@@ -45,6 +45,7 @@ const (
 const (
 	secretsSalt  = "onex central secrets v1"
 	certRootSalt = "onex central certificate root v1"
+	learnerSalt  = "onex central learner key v1"
 	upgradeSalt  = "onex central hybrid v1"
 )
 
@@ -211,6 +212,17 @@ func (k *CentralKeys) SecretsKey() *StoreKey {
 // central signs. The upgrade of a key of release 1 keeps it.
 func (k *CentralKeys) CertificateRoot() ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(k.derive(certRootSalt, ed25519.SeedSize))
+}
+
+// LearnerKey is the HMAC-SHA-256 key of the credit bank's learner accounts
+// [added: issue 17]: an account's id is HMAC-SHA-256(LearnerKey, the
+// normalised resident ID number), so that a copy of central's database
+// alone cannot test guesses of ID numbers against the accounts. It is
+// derived, never stored: HKDF-SHA-256 over the Ed25519 seed and the X25519
+// private key, salt "onex central learner key v1", 32 bytes. The upgrade of
+// a key of release 1 keeps it.
+func (k *CentralKeys) LearnerKey() []byte {
+	return k.derive(learnerSalt, keySize)
 }
 
 // Marshal encodes the private keys: OXK1, type 5, Ed25519 seed, X25519

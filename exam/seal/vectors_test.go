@@ -67,6 +67,7 @@ type vectors struct {
 		CentralFingerprint string   `json:"central_fingerprint"`
 		CentralSecretsKey  hexBytes `json:"central_secrets_key"`      // key id, then key
 		CertificateRoot    hexBytes `json:"central_certificate_root"` // the Ed25519 public key
+		LearnerKey         hexBytes `json:"central_learner_key"`      // [added: issue 17]
 		DeviceRandom       hexBytes `json:"device_random"`
 		DevicePrivate      hexBytes `json:"device_private"`
 		DevicePublic       hexBytes `json:"device_public"`
@@ -341,6 +342,10 @@ func computeVectors(t *testing.T, in *vectors) vectors {
 	v.Keys.CertificateRoot = hexBytes(ck.CertificateRoot().Public().(ed25519.PublicKey))
 	if up := ck.Upgrade().CertificateRoot(); !up.Equal(ck.CertificateRoot()) {
 		t.Fatal("upgrading changed the certificate root")
+	}
+	v.Keys.LearnerKey = ck.LearnerKey()
+	if !bytes.Equal(ck.Upgrade().LearnerKey(), ck.LearnerKey()) {
+		t.Fatal("upgrading changed the learner key")
 	}
 	dk, err := newDeviceKey(bytes.NewReader(v.Keys.DeviceRandom))
 	must(err)

@@ -180,10 +180,23 @@ func IDHash(idNumber, salt string) string {
 	return "sha256$" + hex.EncodeToString(sum[:])
 }
 
+// holder is the identifiers of a holder: the salted hash of the ID number
+// and the name.
+func holder(idHash, salt, name string) []IdentityObject {
+	return []IdentityObject{
+		{Type: "IdentityObject", IdentityHash: idHash, IdentityType: "nationalIdentityNumber", Hashed: true, Salt: salt},
+		{Type: "IdentityObject", IdentityHash: name, IdentityType: "name", Hashed: false},
+	}
+}
+
 // HolderMatches reports whether idNumber is the number whose salted hash the
 // credential carries.
 func (c *Credential) HolderMatches(idNumber string) bool {
-	for _, id := range c.CredentialSubject.Identifier {
+	return holderMatches(c.CredentialSubject.Identifier, idNumber)
+}
+
+func holderMatches(ids []IdentityObject, idNumber string) bool {
+	for _, id := range ids {
 		if id.IdentityType == "nationalIdentityNumber" && id.Hashed {
 			return IDHash(idNumber, id.Salt) == id.IdentityHash
 		}
@@ -224,11 +237,8 @@ func New(iss Issuer, cert Certificate) (*Credential, error) {
 		Name:      cert.CertificateName + "（" + cert.Level + "）",
 		ValidFrom: cert.Issued.UTC().Format(timeFormat),
 		CredentialSubject: AchievementSubject{
-			Type: []string{"AchievementSubject"},
-			Identifier: []IdentityObject{
-				{Type: "IdentityObject", IdentityHash: cert.IDHash, IdentityType: "nationalIdentityNumber", Hashed: true, Salt: cert.IDSalt},
-				{Type: "IdentityObject", IdentityHash: cert.HolderName, IdentityType: "name", Hashed: false},
-			},
+			Type:       []string{"AchievementSubject"},
+			Identifier: holder(cert.IDHash, cert.IDSalt, cert.HolderName),
 			Achievement: Achievement{
 				ID:              achID,
 				Type:            []string{"Achievement"},
@@ -361,29 +371,8 @@ func (c *Credential) Validate() error {
 	if !contains(s.Type, "AchievementSubject") {
 		return contentErr("credentialSubject.type", "must include AchievementSubject")
 	}
-	var hashed, named bool
-	for i, id := range s.Identifier {
-		f := fmt.Sprintf("credentialSubject.identifier[%d]", i)
-		if id.Type != "IdentityObject" {
-			return contentErr(f+".type", "%q is not IdentityObject", id.Type)
-		}
-		switch id.IdentityType {
-		case "nationalIdentityNumber":
-			if !id.Hashed || id.Salt == "" || !validHash(id.IdentityHash) {
-				return contentErr(f, "the ID number must be a salted sha256$ hash, never the number")
-			}
-			hashed = true
-		case "name":
-			if id.Hashed || strings.TrimSpace(id.IdentityHash) == "" {
-				return contentErr(f, "the holder's name is empty")
-			}
-			named = true
-		default:
-			return contentErr(f+".identityType", "%q not written by OneX", id.IdentityType)
-		}
-	}
-	if !hashed || !named {
-		return contentErr("credentialSubject.identifier", "needs the hashed ID number and the name")
+	if err := checkHolder(s.Identifier); err != nil {
+		return err
 	}
 	a := s.Achievement
 	if !isURL(a.ID) {

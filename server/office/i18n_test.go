@@ -10,6 +10,7 @@ import (
 
 	"onex/exam"
 	"onex/exam/credential"
+	"onex/exam/credit"
 	"onex/server"
 )
 
@@ -91,6 +92,12 @@ func TestTranslations(t *testing.T) {
 	}
 	for _, p := range server.Problems {
 		used["problem."+p] = "server.Problems"
+	}
+	for _, s := range []credit.State{credit.Applied, credit.Approved, credit.Refused, credit.Withdrawn, credit.Revoked} { // issue 17
+		used["astate."+string(s)] = "AppState"
+	}
+	for _, r := range []credit.Reason{credit.ReasonNoRule, credit.ReasonScore, credit.ReasonWindow, credit.ReasonLater, credit.ReasonTaken} {
+		used["cwhy."+string(r)] = "NoteText"
 	}
 	if len(used) < 100 {
 		t.Fatalf("found only %d keys in use; is the scan broken?", len(used))

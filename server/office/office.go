@@ -178,6 +178,7 @@ func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 	routesHandIn(mux, o)
 	routesCertificates(mux, o)
 	routesInspections(mux, o)
+	routesCredit(mux, o)
 	mux.Handle("GET /{$}", http.RedirectHandler("/office/", http.StatusSeeOther))
 }
 

@@ -43,6 +43,7 @@ func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 	mux.HandleFunc("GET /receipt", p.receipt)
 	routesVerify(mux, p)
 	routesInspections(mux, p)
+	routesLearner(mux, p)
 }
 
 // receiptView is what the receipt page shows.

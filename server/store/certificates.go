@@ -39,16 +39,21 @@ type Certificate struct {
 	QR                string
 	VC                string
 	IssuedBy          string
+	// [added: issue 17] the credit bank: the holder's learner account
+	// (deposited at issue; "" until backfilled) and the result's score in
+	// hundredths of a percent (-1 until backfilled).
+	Account string
+	Score   int64
 }
 
 const certCols = `number, session_id, ticket, holder_name, id_salt, id_hash, cert_code, cert_name, org_name, site_name, level,
-	issued_at, status_index, kid, status, reason, status_at, status_by, qr, vc, issued_by`
+	issued_at, status_index, kid, status, reason, status_at, status_by, qr, vc, issued_by, account, score`
 
 func scanCertificate(scan func(...any) error) (Certificate, error) {
 	var c Certificate
 	var issued, statusAt, index int64
 	err := scan(&c.Number, &c.SessionID, &c.Ticket, &c.HolderName, &c.IDSalt, &c.IDHash, &c.CertCode, &c.CertName, &c.OrgName, &c.SiteName, &c.Level,
-		&issued, &index, &c.KeyID, &c.Status, &c.Reason, &statusAt, &c.StatusBy, &c.QR, &c.VC, &c.IssuedBy)
+		&issued, &index, &c.KeyID, &c.Status, &c.Reason, &statusAt, &c.StatusBy, &c.QR, &c.VC, &c.IssuedBy, &c.Account, &c.Score)
 	c.Issued, c.StatusIndex = fromMicros(issued), uint32(index)
 	if statusAt != 0 {
 		c.StatusAt = fromMicros(statusAt)
@@ -250,7 +255,7 @@ func (db *DB) IssueCertificates(ctx context.Context, sessionID string, year int,
 		}
 		defer indexes.Close()
 		insert, err := tx.PrepareContext(ctx, "INSERT INTO issued_certificates ("+certCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`)
 		if err != nil {
 			return err
 		}
@@ -285,11 +290,14 @@ func (db *DB) IssueCertificates(ctx context.Context, sessionID string, year int,
 				return err
 			}
 			if _, err := insert.ExecContext(ctx, c.Number, c.SessionID, c.Ticket, c.HolderName, c.IDSalt, c.IDHash, c.CertCode, c.CertName, c.OrgName, c.SiteName, string(c.Level),
-				micros(c.Issued), int64(c.StatusIndex), c.KeyID, c.Status, "", 0, "", c.QR, c.VC, c.IssuedBy); err != nil {
+				micros(c.Issued), int64(c.StatusIndex), c.KeyID, c.Status, "", 0, "", c.QR, c.VC, c.IssuedBy, c.Account, c.Score); err != nil {
 				if isUnique(err) {
 					return fmt.Errorf("certificate %s of %s: %w", c.Number, c.Ticket, ErrExists)
 				}
 				return fmt.Errorf("keep certificate %s: %w", c.Number, err)
+			}
+			if err := depositAccount(ctx, tx, c.Account, c.HolderName, c.Issued); err != nil {
+				return err
 			}
 			have[c.Ticket] = true
 			issued = append(issued, c)

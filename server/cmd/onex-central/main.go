@@ -4,6 +4,10 @@
 //	onex-central serve   --data DIR --addr 127.0.0.1:8080 [--tls-cert F --tls-key F | --no-tls] [--trust-proxy] [--public-url URL]
 //	onex-central import  catalogue|paper|roster --data DIR FILE [--session ID] [--encoding auto|utf-8|gb18030]
 //	onex-central import  records --data DIR FILE
+//	onex-central import  rules --data DIR FILE
+//	onex-central import  courses --data DIR --school CODE [--encoding auto|utf-8|gb18030] FILE
+//	onex-central account --data DIR --id-number N|--account ID [--format text|json]
+//	onex-central credit  apply|decide|applications|preview --data DIR ...
 //	onex-central session create --data DIR --site CODE --room ROOM --paper PAPER_ID --start RFC3339 [--release RFC3339]
 //	onex-central enrol-code  --data DIR --site CODE
 //	onex-central unlock-code --data DIR --session ID
@@ -52,7 +56,9 @@ const usage = `usage: onex-central <command> [flags]
 commands:
   init          create the database and central's keys
   serve         serve the API and the office pages
-  import        catalogue|paper|roster|records FILE
+  import        catalogue|paper|roster|records FILE; rules FILE, courses --school CODE FILE (credit bank)
+  account       print a learner's account: outcomes, conversions, credits
+  credit        apply|decide|applications|preview: conversions of the credit bank (audited)
   session       create: schedule a session (prints its id)
   enrol-code    print a one-time enrolment code for a site
   unlock-code   print a session's unlock code (audited)
@@ -145,6 +151,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog
 		return cmdCertificatePDF(ctx, args, stdout, log)
 	case "inspection":
 		return cmdInspection(ctx, args, stdout, log)
+	case "account":
+		return cmdAccount(ctx, args, stdout, log)
+	case "credit":
+		return cmdCredit(ctx, args, stdout, log)
 	}
 	return fmt.Errorf("unknown command %q (try --help)", cmd)
 }
@@ -377,10 +387,14 @@ const actor = "cli"
 func cmdImport(ctx context.Context, what string, args []string, stdout io.Writer, log *slog.Logger) error {
 	f := newFlags("import "+what, "import "+what+" --data DIR FILE")
 	session := f.String("session", "", "the session a roster belongs to")
-	encoding := f.String("encoding", server.EncodingAuto, "roster encoding: auto, utf-8 or gb18030")
+	school := f.String("school", "", "the school a course file is of (import courses): every row's 学校代码 must be it")
+	encoding := f.String("encoding", server.EncodingAuto, "roster or course file encoding: auto, utf-8 or gb18030")
 	var required []string
-	if what == "roster" {
+	switch what {
+	case "roster":
 		required = []string{"session"}
+	case "courses":
+		required = []string{"school"}
 	}
 	if err := f.parse(args, 1, required...); err != nil {
 		return err
@@ -392,6 +406,9 @@ func cmdImport(ctx context.Context, what string, args []string, stdout io.Writer
 	}
 	defer file.Close()
 	return f.with(ctx, server.Config{Log: log}, func(c *server.Central) error {
+		if what == "rules" || what == "courses" { // the credit bank, credit.go
+			return importCredit(ctx, c, what, file, name, *school, *encoding, stdout)
+		}
 		return importFile(ctx, c, what, file, name, *session, *encoding, stdout)
 	})
 }
@@ -420,7 +437,7 @@ func importFile(ctx context.Context, c *server.Central, what string, file io.Rea
 	case "records":
 		return importRecords(ctx, c, file, name, stdout)
 	default:
-		return fmt.Errorf("import: %q is not catalogue, paper, roster or records", what)
+		return fmt.Errorf("import: %q is not catalogue, paper, roster, records, rules or courses", what)
 	}
 	return nil
 }
