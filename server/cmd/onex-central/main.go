@@ -65,6 +65,8 @@ commands:
   revoke        revoke a certificate, for good (audited); suspend, reinstate: suspend or reinstate one
   issuer        rotate: a new issuer key signs certificates from now (audited)
   certificate-pdf  write a certificate's PDF
+  exemption     change a candidate's fee exemption, with a reason (audited)
+  fees          print a fee statement (candidates, exempt by kind, payable) as CSV
   version       print this build's version
 
 Run "onex-central <command> --help" for a command's flags.
@@ -141,6 +143,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog
 		return cmdIssuer(ctx, args, stdout, log)
 	case "certificate-pdf":
 		return cmdCertificatePDF(ctx, args, stdout, log)
+	case "exemption":
+		return cmdExemption(ctx, args, stdout, log)
+	case "fees":
+		return cmdFees(ctx, args, stdout, log)
 	}
 	return fmt.Errorf("unknown command %q (try --help)", cmd)
 }
