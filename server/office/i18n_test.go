@@ -83,6 +83,9 @@ func TestTranslations(t *testing.T) {
 		server.PurposeRemark, server.PurposeModerate, server.PurposeAppeal} { // purposes of marks and tasks on the lead's pages
 		used["purpose."+p] = "server.Purpose*"
 	}
+	for _, k := range append(exam.FeeKinds, exam.FeeUnspecified) { // issue 17: kinds of fee exemption
+		used["feekind."+string(k)] = "FeeKindText"
+	}
 	for _, p := range server.Problems {
 		used["problem."+p] = "server.Problems"
 	}

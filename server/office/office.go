@@ -177,6 +177,7 @@ func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 	routesResults(mux, o)
 	routesHandIn(mux, o)
 	routesCertificates(mux, o)
+	routesFees(mux, o)
 	mux.Handle("GET /{$}", http.RedirectHandler("/office/", http.StatusSeeOther))
 }
 
