@@ -198,25 +198,32 @@ func (c *Central) FeeCandidates(ctx context.Context, f FeeFilter) ([]FeeCandidat
 // MaxExemptionReason is the longest reason of an exemption change, in characters.
 const MaxExemptionReason = 2000
 
+// NoExemption is the kind SetFeeExemption takes for "no exemption": the candidate pays.
+const NoExemption = "none"
+
 // SetFeeExemption changes a candidate's fee exemption at central: kind is
-// one of exam.FeeKinds, or "" for none (the candidate pays). The reason is
+// one of exam.FeeKinds by its code or Chinese name, or NoExemption (the
+// candidate pays); it returns the kind set ("" for none). The reason is
 // required, and the change is audited with it. The session's package is not
 // rebuilt: sites never carry the kind, and the fee is central's business (a
 // roster imported again before the release replaces the change).
-func (c *Central) SetFeeExemption(ctx context.Context, sessionID, ticket string, kind exam.FeeKind, reason, actor string) error {
+func (c *Central) SetFeeExemption(ctx context.Context, sessionID, ticket, to, reason, actor string) (exam.FeeKind, error) {
 	reason = strings.TrimSpace(reason)
 	switch {
 	case reason == "":
-		return fmt.Errorf("session %s ticket %s: %w", sessionID, ticket, AsInput(ErrReasonRequired))
+		return "", fmt.Errorf("session %s ticket %s: %w", sessionID, ticket, AsInput(ErrReasonRequired))
 	case len([]rune(reason)) > MaxExemptionReason:
-		return inputf("the reason is longer than %d characters", MaxExemptionReason)
+		return "", inputf("the reason is longer than %d characters", MaxExemptionReason)
 	case strings.ContainsFunc(reason, func(r rune) bool { return unicode.IsControl(r) && r != '\n' }):
-		return inputf("the reason has control characters")
+		return "", inputf("the reason has control characters")
 	}
-	if kind != "" {
-		if _, ok := exam.ParseFeeKind(string(kind)); !ok {
-			return inputf("%q is not a kind of exemption (%s)", kind, feeKindList())
+	var kind exam.FeeKind
+	if to != NoExemption {
+		k, ok := exam.ParseFeeKind(to)
+		if !ok {
+			return "", inputf("%q is not a kind of exemption (%s) or %s", to, feeKindList(), NoExemption)
 		}
+		kind = k
 	}
 	name := func(exempt bool, k exam.FeeKind) string {
 		if !exempt {
@@ -233,14 +240,14 @@ func (c *Central) SetFeeExemption(ctx context.Context, sessionID, ticket string,
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return inputf("session %s has no candidate with ticket %s", sessionID, ticket)
+		return "", inputf("session %s has no candidate with ticket %s", sessionID, ticket)
 	case errors.Is(err, store.ErrConflict):
-		return inputf("session %s ticket %s has this exemption already", sessionID, ticket)
+		return "", inputf("session %s ticket %s has this exemption already", sessionID, ticket)
 	case err != nil:
-		return err
+		return "", err
 	}
 	c.log.Info("fee exemption changed", "session", sessionID)
-	return nil
+	return kind, nil
 }
 
 func feeKindList() string {

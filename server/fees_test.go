@@ -135,18 +135,19 @@ func TestFeeExemptionChangeIsAudited(t *testing.T) {
 	n := len(audit())
 	for _, tc := range []struct {
 		name, ticket string
-		kind         exam.FeeKind
+		kind         string
 		reason, err  string
 	}{
-		{"no reason", "2026WEB010003", "", " ", "reason is required"},
+		{"no reason", "2026WEB010003", "none", " ", "reason is required"},
+		{"no kind", "2026WEB010003", "", "材料", `"" is not a kind of exemption`},
 		{"unknown kind", "2026WEB010003", "poor", "材料", `"poor" is not a kind of exemption`},
-		{"unspecified is no kind to give", "2026WEB010003", exam.FeeUnspecified, "材料", "is not a kind of exemption"},
-		{"unknown ticket", "T404", "", "材料", "has no candidate with ticket T404"},
-		{"what it is already", "2026WEB010003", exam.FeeRegisteredPoor, "材料", "has this exemption already"},
-		{"control characters", "2026WEB010003", "", "a\x00b", "control characters"},
+		{"unspecified is no kind to give", "2026WEB010003", string(exam.FeeUnspecified), "材料", "is not a kind of exemption"},
+		{"unknown ticket", "T404", "none", "材料", "has no candidate with ticket T404"},
+		{"what it is already", "2026WEB010003", "建档立卡", "材料", "has this exemption already"},
+		{"control characters", "2026WEB010003", "none", "a\x00b", "control characters"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := c.SetFeeExemption(ctx, c.Session.ID, tc.ticket, tc.kind, tc.reason, "office admin")
+			_, err := c.SetFeeExemption(ctx, c.Session.ID, tc.ticket, tc.kind, tc.reason, "office admin")
 			if !errors.Is(err, server.ErrInput) || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("err = %v, want %q", err, tc.err)
 			}
@@ -155,14 +156,17 @@ func TestFeeExemptionChangeIsAudited(t *testing.T) {
 	if got := len(audit()); got != n {
 		t.Fatalf("refused changes were audited: %d entries, was %d", got, n)
 	}
-	if err := c.SetFeeExemption(ctx, c.Session.ID, "2026WEB010003", exam.FeeSubsistence, "民政部门低保证明，更正", "office admin"); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.SetFeeExemption(ctx, c.Session.ID, "2026WEB010001", exam.FeeDisability, "残疾人证", "cli"); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.SetFeeExemption(ctx, c.Session.ID, "2026WEB010001", "", "录入错误", "cli"); err != nil {
-		t.Fatal(err)
+	for _, ch := range []struct {
+		ticket, to, reason, actor string
+		want                      exam.FeeKind
+	}{
+		{"2026WEB010003", "subsistence", "民政部门低保证明，更正", "office admin", exam.FeeSubsistence},
+		{"2026WEB010001", "残疾", "残疾人证", "cli", exam.FeeDisability},
+		{"2026WEB010001", "none", "录入错误", "cli", ""},
+	} {
+		if got, err := c.SetFeeExemption(ctx, c.Session.ID, ch.ticket, ch.to, ch.reason, ch.actor); err != nil || got != ch.want {
+			t.Fatalf("%s to %s: %q, %v", ch.ticket, ch.to, got, err)
+		}
 	}
 	entries := audit()[n:]
 	want := []string{

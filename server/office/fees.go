@@ -129,17 +129,9 @@ func (o *office) changeExemption(w http.ResponseWriter, r *http.Request, v *view
 	id := r.PathValue("id")
 	ticket := strings.TrimSpace(r.PostFormValue("ticket"))
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
-	var kind exam.FeeKind
-	switch to := r.PostFormValue("kind"); to {
-	case "none":
-	case "":
+	kind := r.PostFormValue("kind")
+	if _, ok := exam.ParseFeeKind(kind); !ok && kind != server.NoExemption {
 		return server.AsInput(errors.New(v.T("err.fee_kind")))
-	default:
-		k, ok := exam.ParseFeeKind(to)
-		if !ok {
-			return server.AsInput(errors.New(v.T("err.fee_kind")))
-		}
-		kind = k
 	}
 	switch {
 	case ticket == "":
@@ -149,7 +141,7 @@ func (o *office) changeExemption(w http.ResponseWriter, r *http.Request, v *view
 	case len([]rune(reason)) > server.MaxExemptionReason:
 		return server.AsInput(fmt.Errorf(v.T("err.fee_reason_long"), server.MaxExemptionReason))
 	}
-	if err := o.central.SetFeeExemption(r.Context(), id, ticket, kind, reason, v.actor()); err != nil {
+	if _, err := o.central.SetFeeExemption(r.Context(), id, ticket, kind, reason, v.actor()); err != nil {
 		return err
 	}
 	o.log.Info("office fee exemption changed", "session", id)

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"time"
 
-	"onex/exam"
 	"onex/server"
 )
 
@@ -25,22 +24,18 @@ func cmdExemption(ctx context.Context, args []string, stdout io.Writer, log *slo
 	if err := f.parse(args, 0, "session", "ticket", "reason"); err != nil {
 		return err
 	}
-	var kind exam.FeeKind
+	to := *kindFlag
 	switch {
-	case *none && *kindFlag != "":
+	case *none && to != "":
 		return errors.New("exemption: give --kind or --none, not both")
 	case *none:
-	case *kindFlag == "":
+		to = server.NoExemption
+	case to == "" || to == server.NoExemption:
 		return errors.New("exemption: --kind or --none is required")
-	default:
-		k, ok := exam.ParseFeeKind(*kindFlag)
-		if !ok {
-			return fmt.Errorf("exemption: --kind %q is not 建档立卡, 低保, 特困供养, 残疾 or 其他 (or registered-poor, subsistence, destitute, disability, other)", *kindFlag)
-		}
-		kind = k
 	}
 	return f.with(ctx, server.Config{Log: log}, func(c *server.Central) error {
-		if err := c.SetFeeExemption(ctx, *session, *ticket, kind, *reason, actor); err != nil {
+		kind, err := c.SetFeeExemption(ctx, *session, *ticket, to, *reason, actor)
+		if err != nil {
 			return err
 		}
 		what := "no exemption (pays)"

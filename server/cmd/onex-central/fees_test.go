@@ -50,7 +50,7 @@ func TestFeeCommands(t *testing.T) {
 				{[]string{"exemption", "--session", s.ID, "--ticket", "2026WEB010004", "--kind", "disability", "--reason", "残疾人证"}, "session " + s.ID + " ticket 2026WEB010004: exempt: 残疾\n", ""},
 				{[]string{"exemption", "--session", s.ID, "--ticket", "2026WEB010001", "--kind", "低保", "--reason", "again"}, "", "has this exemption already"},
 				{[]string{"exemption", "--session", s.ID, "--ticket", "2026WEB010001", "--kind", "穷"}, "", "--reason is required"},
-				{[]string{"exemption", "--session", s.ID, "--ticket", "2026WEB010001", "--kind", "穷", "--reason", "x"}, "", `--kind "穷" is not 建档立卡`},
+				{[]string{"exemption", "--session", s.ID, "--ticket", "2026WEB010001", "--kind", "穷", "--reason", "x"}, "", `"穷" is not a kind of exemption (registered-poor 建档立卡`},
 				{[]string{"exemption", "--session", s.ID, "--ticket", "2026WEB010001", "--reason", "x"}, "", "--kind or --none is required"},
 				{[]string{"exemption", "--session", s.ID, "--ticket", "2026WEB010001", "--kind", "低保", "--none", "--reason", "x"}, "", "not both"},
 				{[]string{"exemption", "--session", s.ID, "--ticket", "T404", "--none", "--reason", "x"}, "", "has no candidate with ticket T404"},
