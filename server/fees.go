@@ -264,11 +264,10 @@ func feeKindList() string {
 // (amounts in yuan with two decimals, empty when the catalogue has no
 // fee); codes are text cells. It holds no name of a candidate.
 func WriteFeeStatementCSV(w io.Writer, st FeeStatement) error {
-	if _, err := w.Write([]byte("\ufeff")); err != nil {
+	cw, err := excelCSV(w)
+	if err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
 	head := []string{"考核批次", "考核时间", "培训评价组织代码", "培训评价组织", "考核站点代码", "考核站点", "证书代码", "等级", "考生人数", "免考人数"}
 	for _, k := range st.Kinds {
 		head = append(head, "免考:"+k.Chinese())
@@ -303,11 +302,10 @@ func WriteFeeStatementCSV(w io.Writer, st FeeStatement) error {
 // WriteFeeCandidatesCSV writes a per-candidate list as CSV in UTF-8 with a
 // byte-order mark; tickets stay text (ticketCell).
 func WriteFeeCandidatesCSV(w io.Writer, list []FeeCandidate) error {
-	if _, err := w.Write([]byte("\ufeff")); err != nil {
+	cw, err := excelCSV(w)
+	if err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
 	cw.Write([]string{"考核批次", "培训评价组织代码", "考核站点代码", "证书代码", "等级", "准考证号", "姓名", "免考试费", "免费类别", "应缴金额(元)"})
 	for _, c := range list {
 		exempt, kind := "否", ""
@@ -319,6 +317,17 @@ func WriteFeeCandidatesCSV(w io.Writer, list []FeeCandidate) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// excelCSV writes the byte-order mark that makes Excel read UTF-8 and
+// returns a CSV writer with CRLF line ends.
+func excelCSV(w io.Writer) (*csv.Writer, error) {
+	if _, err := w.Write([]byte("\ufeff")); err != nil {
+		return nil, err
+	}
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	return cw, nil
 }
 
 func yuan(f *exam.Fen) string {

@@ -151,40 +151,37 @@ func (o *office) changeExemption(w http.ResponseWriter, r *http.Request, v *view
 
 // feeStatementCSV downloads the statement of the query's filter as CSV for Excel: counts, no names.
 func (o *office) feeStatementCSV(w http.ResponseWriter, r *http.Request, v *view) {
-	f, err := feeFilter(r, v)
-	if err != nil {
-		o.errorPage(w, r, v, err)
-		return
-	}
-	st, err := o.central.FeeStatement(r.Context(), f)
-	var buf bytes.Buffer
-	if err == nil {
-		err = server.WriteFeeStatementCSV(&buf, st)
-	}
-	if err != nil {
-		o.errorPage(w, r, v, err)
-		return
-	}
-	attachment(w, "text/csv; charset=utf-8", "fees.csv")
-	w.Write(buf.Bytes())
+	o.feeCSV(w, r, v, "fees.csv", func(f server.FeeFilter, buf *bytes.Buffer) error {
+		st, err := o.central.FeeStatement(r.Context(), f)
+		if err != nil {
+			return err
+		}
+		return server.WriteFeeStatementCSV(buf, st)
+	})
 }
 
 // feeCandidatesCSV downloads the per-candidate list of the query's filter as CSV for Excel.
 func (o *office) feeCandidatesCSV(w http.ResponseWriter, r *http.Request, v *view) {
+	o.feeCSV(w, r, v, "fee-candidates.csv", func(f server.FeeFilter, buf *bytes.Buffer) error {
+		list, err := o.central.FeeCandidates(r.Context(), f)
+		if err != nil {
+			return err
+		}
+		return server.WriteFeeCandidatesCSV(buf, list)
+	})
+}
+
+// feeCSV sends what write makes of the query's filter as a CSV attachment named name.
+func (o *office) feeCSV(w http.ResponseWriter, r *http.Request, v *view, name string, write func(server.FeeFilter, *bytes.Buffer) error) {
 	f, err := feeFilter(r, v)
-	if err != nil {
-		o.errorPage(w, r, v, err)
-		return
-	}
-	list, err := o.central.FeeCandidates(r.Context(), f)
 	var buf bytes.Buffer
 	if err == nil {
-		err = server.WriteFeeCandidatesCSV(&buf, list)
+		err = write(f, &buf)
 	}
 	if err != nil {
 		o.errorPage(w, r, v, err)
 		return
 	}
-	attachment(w, "text/csv; charset=utf-8", "fee-candidates.csv")
+	attachment(w, "text/csv; charset=utf-8", name)
 	w.Write(buf.Bytes())
 }
