@@ -54,8 +54,12 @@ type Candidate struct {
 	Category  Category `json:"category"`
 	School    string   `json:"school,omitempty"`
 	FeeExempt bool     `json:"fee_exempt"` // 免考试费: 建档立卡等家庭经济困难学生
-	Room      string   `json:"room,omitempty"`
-	Seat      string   `json:"seat,omitempty"`
+	// FeeKind is why the candidate is exempt (免费类别), one of FeeKinds;
+	// empty when the candidate pays. Central keeps it; site packages leave
+	// it out (the site has no use for it, and sites refuse unknown fields).
+	FeeKind FeeKind `json:"fee_kind,omitempty"`
+	Room    string  `json:"room,omitempty"`
+	Seat    string  `json:"seat,omitempty"`
 }
 
 // Roster column headers, as exported from the office's spreadsheets.
@@ -68,13 +72,14 @@ const (
 	colCategory  = "考生类别"
 	colSchool    = "所在院校"
 	colFeeExempt = "免考试费"
+	colFeeKind   = "免费类别"
 	colRoom      = "考场"
 	colSeat      = "座位号"
 )
 
 var requiredColumns = []string{colTicket, colName, colIDType, colIDNumber, colGender, colCategory}
 
-var optionalColumns = []string{colSchool, colFeeExempt, colRoom, colSeat}
+var optionalColumns = []string{colSchool, colFeeExempt, colFeeKind, colRoom, colSeat}
 
 // ReadRoster reads a roster CSV in UTF-8 (with or without a byte-order mark;
 // callers decode GB18030 first) with the Chinese headers of the sample roster,
@@ -221,10 +226,22 @@ func parseCandidate(field func(string) string) (Candidate, []fieldProblem) {
 		add(colGender, "does not match the ID number")
 	}
 	c.Category = either(add, colCategory, field(colCategory), "在校学生", Student, "社会成员", Public)
+	kind := field(colFeeKind)
 	switch f := field(colFeeExempt); f {
 	case "是":
 		c.FeeExempt = true
+		k, ok := ParseFeeKind(kind)
+		switch {
+		case kind == "":
+			add(colFeeKind, "is empty, and 免考试费 is 是: name the kind (%s)", feeKindNames())
+		case !ok:
+			add(colFeeKind, "%q is not a kind of exemption (%s)", kind, feeKindNames())
+		}
+		c.FeeKind = k
 	case "否", "":
+		if kind != "" {
+			add(colFeeKind, "is %q, but 免考试费 is not 是: a candidate who pays has no kind", kind)
+		}
 	default:
 		add(colFeeExempt, "%q is not 是 or 否", f)
 	}

@@ -97,8 +97,8 @@ func TestSampleRoster(t *testing.T) {
 	if c != want {
 		t.Errorf("row 2 = %+v\nwant    %+v", c, want)
 	}
-	if !cs[2].FeeExempt {
-		t.Error("row 3 is fee-exempt (是)")
+	if !cs[2].FeeExempt || cs[2].FeeKind != exam.FeeRegisteredPoor {
+		t.Errorf("row 3 is fee-exempt (是, 建档立卡): %v %q", cs[2].FeeExempt, cs[2].FeeKind)
 	}
 }
 
@@ -115,7 +115,7 @@ func TestRosterListsEveryBadRow(t *testing.T) {
 	rows := []string{
 		"T1,毛娜,居民身份证,310104200410159779,男,在校学生,示例,否,A101,01",  // line 2: good
 		"T2,,居民身份证,31010420031018810X,女,在校学生,示例,否,A101,02",    // line 3: no name
-		"T1,于晨,居民身份证,110101200510096705,女,在校学生,示例,是,A101,03",  // line 4: ticket repeats line 2
+		"T1,于晨,居民身份证,110101200510096705,女,在校学生,示例,否,A101,03",  // line 4: ticket repeats line 2
 		"T4,陶文,居民身份证,420102200504268646,女,在校学生,示例,否,A101,04",  // line 5: check character
 		"T5,董豪梓,居民身份证,440106200409110507,男,在校学生,示例,否,A101,05", // line 6: gender vs ID
 		"T6,刘然曦,驾驶证,X1,男,旁听,示例,也许,A101,06",                    // line 7: id type, category, fee

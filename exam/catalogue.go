@@ -46,10 +46,13 @@ type Organisation struct {
 }
 
 // LevelRule is what one level of a certificate asks and gives: the pass mark,
-// a percentage of the paper's total points, and the credit-bank credits earned.
+// a percentage of the paper's total points, the credit-bank credits earned,
+// and, when the catalogue gives it, the assessment fee per candidate
+// (written in yuan with two decimals, e.g. "350.00").
 type LevelRule struct {
 	PassMark float64 `json:"pass_mark"`
 	Credits  float64 `json:"credits"`
+	Fee      *Fen    `json:"fee,omitempty"`
 }
 
 // Certificate is a vocational skill level certificate (职业技能等级证书).

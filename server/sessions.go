@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -202,6 +203,12 @@ func (c *Central) signPackage(ctx context.Context, s store.Session, cands []exam
 	rule, err := cat.Rule(p.Certificate, p.Level)
 	if err != nil {
 		return nil, err
+	}
+	// The kind of a fee exemption stays at central: sites have no use for
+	// it, and sites before issue 17 refuse a field they do not know.
+	cands = slices.Clone(cands)
+	for i := range cands {
+		cands[i].FeeKind = ""
 	}
 	meta, err := json.Marshal(osync.Session{
 		ID: s.ID, SiteCode: s.Site, Room: s.Room, PaperID: p.ID, PaperVersion: p.Version,

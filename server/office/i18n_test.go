@@ -90,6 +90,9 @@ func TestTranslations(t *testing.T) {
 	for _, k := range []string{"insp.plan_text", "insp.source_numbers", "insp.source_text"} {
 		used[k] = "inspections.go"
 	}
+	for _, k := range append(exam.FeeKinds, exam.FeeUnspecified) { // issue 17: kinds of fee exemption
+		used["feekind."+string(k)] = "FeeKindText"
+	}
 	for _, p := range server.Problems {
 		used["problem."+p] = "server.Problems"
 	}

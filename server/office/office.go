@@ -179,6 +179,7 @@ func Routes(mux *http.ServeMux, c *server.Central, log *slog.Logger) {
 	routesCertificates(mux, o)
 	routesInspections(mux, o)
 	routesCredit(mux, o)
+	routesFees(mux, o)
 	mux.Handle("GET /{$}", http.RedirectHandler("/office/", http.StatusSeeOther))
 }
 

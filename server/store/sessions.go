@@ -199,9 +199,9 @@ func (db *DB) PutRoster(ctx context.Context, sessionID string, cands []exam.Cand
 			return err
 		}
 		for i, c := range cands {
-			_, err := tx.ExecContext(ctx, `INSERT INTO candidates (session_id, ticket, line, name, id_type, id_number, gender, category, school, fee_exempt, room, seat)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-				sessionID, c.Ticket, i+1, c.Name, c.IDType, c.IDNumber, string(c.Gender), string(c.Category), c.School, boolInt(c.FeeExempt), c.Room, c.Seat)
+			_, err := tx.ExecContext(ctx, `INSERT INTO candidates (session_id, ticket, line, name, id_type, id_number, gender, category, school, fee_exempt, room, seat, fee_kind)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+				sessionID, c.Ticket, i+1, c.Name, c.IDType, c.IDNumber, string(c.Gender), string(c.Category), c.School, boolInt(c.FeeExempt), c.Room, c.Seat, string(c.FeeKind))
 			if err != nil {
 				return fmt.Errorf("candidate %s: %w", c.Ticket, err)
 			}
@@ -260,7 +260,7 @@ func (db *DB) ReplaceManifest(ctx context.Context, sessionID string, old []byte,
 
 // Roster returns a session's candidates in roster order.
 func (db *DB) Roster(ctx context.Context, sessionID string) ([]exam.Candidate, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT ticket, name, id_type, id_number, gender, category, school, fee_exempt, room, seat
+	rows, err := db.sql.QueryContext(ctx, `SELECT ticket, name, id_type, id_number, gender, category, school, fee_exempt, room, seat, fee_kind
 		FROM candidates WHERE session_id = $1 ORDER BY line`, sessionID)
 	if err != nil {
 		return nil, err
@@ -270,7 +270,7 @@ func (db *DB) Roster(ctx context.Context, sessionID string) ([]exam.Candidate, e
 	for rows.Next() {
 		var c exam.Candidate
 		var fee int
-		if err := rows.Scan(&c.Ticket, &c.Name, &c.IDType, &c.IDNumber, &c.Gender, &c.Category, &c.School, &fee, &c.Room, &c.Seat); err != nil {
+		if err := rows.Scan(&c.Ticket, &c.Name, &c.IDType, &c.IDNumber, &c.Gender, &c.Category, &c.School, &fee, &c.Room, &c.Seat, &c.FeeKind); err != nil {
 			return nil, err
 		}
 		c.FeeExempt = fee == 1

@@ -73,6 +73,8 @@ commands:
   issuer        rotate: a new issuer key signs certificates from now (audited)
   certificate-pdf  write a certificate's PDF
   inspection    random inspections: registers, commit, draw, verify (offline), findings, close, list, export
+  exemption     change a candidate's fee exemption, with a reason (audited)
+  fees          print a fee statement (candidates, exempt by kind, payable) as CSV
   version       print this build's version
 
 Run "onex-central <command> --help" for a command's flags.
@@ -155,6 +157,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog
 		return cmdAccount(ctx, args, stdout, log)
 	case "credit":
 		return cmdCredit(ctx, args, stdout, log)
+	case "exemption":
+		return cmdExemption(ctx, args, stdout, log)
+	case "fees":
+		return cmdFees(ctx, args, stdout, log)
 	}
 	return fmt.Errorf("unknown command %q (try --help)", cmd)
 }
