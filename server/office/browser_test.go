@@ -1,6 +1,7 @@
 package office_test
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +13,27 @@ import (
 	"onex/server/servertest"
 	osync "onex/sync"
 )
+
+// browserSteps gives a browser test two helpers on ctx: do runs actions
+// and fails the test naming the step; text reads the text of the element a
+// CSS selector finds.
+func browserSteps(t *testing.T, ctx context.Context) (do func(step string, actions ...chromedp.Action[chromedp.Void]), text func(sel string) string) {
+	do = func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	text = func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	return do, text
+}
 
 // signInAt goes to a page in Chromium, signs in there as admin and waits
 // for the element of the page that has id ready.

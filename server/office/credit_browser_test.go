@@ -18,20 +18,7 @@ func TestCreditInChromium(t *testing.T) {
 	c, _ := servertest.Certified(t)
 	c.ImportSampleRules(t)
 	ctx := servertest.Chromium(t)
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
+	do, text := browserSteps(t, ctx)
 	do("sign in", signInAt(c, "/office/credit", "credit-find-submit")...)
 	do("find the account",
 		chromedp.SendKeys(chromedp.ID("credit-find-id"), servertest.HolderID),

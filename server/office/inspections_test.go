@@ -312,20 +312,7 @@ func TestInspectionsInChromium(t *testing.T) {
 		return p
 	}
 	ctx := servertest.Chromium(t)
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
+	do, text := browserSteps(t, ctx)
 
 	do("sign in", signInAt(c, "/office/inspections", "registers-submit")...)
 	if nav := text("#nav-inspections"); nav != "双随机抽查" {
