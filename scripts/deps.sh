@@ -20,6 +20,7 @@ pkgs=(
   fonts-noto-cjk                               # Chinese text in the desktop app
   fonts-droid-fallback fonts-dejavu-core       # server/certpdf: TrueType CJK and Latin fonts (fpdf reads no .ttc)
   poppler-utils                                # server/certpdf's test rasterises the PDF with pdftoppm
+  python3                                      # exam/inspect: testdata/redo.py re-runs the draw from FORMAT.md alone
   xvfb                                         # the desktop app's screenshot test and start-up benchmark
   postgresql                                   # central's storage tests run on PostgreSQL too
   chromium                                     # the office pages are tested in headless Chromium

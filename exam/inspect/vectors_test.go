@@ -311,7 +311,7 @@ func TestVectors(t *testing.T) {
 func TestIndependentRedo(t *testing.T) {
 	py, err := exec.LookPath("python3")
 	if err != nil {
-		t.Skip("no python3 on this machine")
+		t.Fatalf("python3 (installed by make deps) not found: %v", err)
 	}
 	out, err := exec.Command(py, "testdata/redo.py", vectorsFile).CombinedOutput()
 	if err != nil {
